@@ -1,0 +1,100 @@
+//! The function's configuration, read once at cold start.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `INDEX_PREFIX` | `cloudtrail` | documents go to `<prefix>-YYYY.MM.DD` |
+//! | `INDEX_ROTATION` | `daily` | `daily`, `monthly` or `none` |
+//! | `MAX_DECODED_BYTES` | `33554432` | cap on the decompressed subscription payload |
+//! | `DEADLINE_MARGIN_MS` | `2000` | time kept free before the Lambda deadline |
+//!
+//! plus the OpenSearch variables of [`seclog_core::sink::opensearch::config`].
+
+use std::time::Duration;
+
+use seclog_core::config::{ConfigError, Env};
+use seclog_core::decode::DEFAULT_MAX_DECODED_BYTES;
+use seclog_core::index::{IndexPattern, Rotation};
+use seclog_core::sink::opensearch::config::OpenSearchConfig;
+
+/// Everything the function needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where and how to write.
+    pub opensearch: OpenSearchConfig,
+    /// Function settings.
+    pub function: FunctionConfig,
+}
+
+/// The settings that do not concern the sink.
+#[derive(Debug, Clone)]
+pub struct FunctionConfig {
+    /// The index family.
+    pub index: IndexPattern,
+    /// Decompression cap.
+    pub max_decoded_bytes: usize,
+    /// Time kept free before the Lambda deadline.
+    pub deadline_margin: Duration,
+}
+
+impl FunctionConfig {
+    /// Reads the function settings.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the variable.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| "cloudtrail".into());
+        let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
+        let index = IndexPattern::new(prefix.trim(), rotation)
+            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?;
+        let max_decoded_bytes = env.parse_or("MAX_DECODED_BYTES", DEFAULT_MAX_DECODED_BYTES)?;
+        if max_decoded_bytes < 1024 {
+            return Err(ConfigError::Invalid { var: "MAX_DECODED_BYTES", reason: "must be at least 1024".into() });
+        }
+        Ok(Self {
+            index,
+            max_decoded_bytes,
+            deadline_margin: Duration::from_millis(env.parse_or("DEADLINE_MARGIN_MS", 2000)?),
+        })
+    }
+}
+
+impl Default for FunctionConfig {
+    fn default() -> Self {
+        Self {
+            index: IndexPattern::new("cloudtrail", Rotation::Daily).unwrap_or_else(|_| unreachable!("valid prefix")),
+            max_decoded_bytes: DEFAULT_MAX_DECODED_BYTES,
+            deadline_margin: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the whole configuration.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first bad variable.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self { opensearch: OpenSearchConfig::from_env(env)?, function: FunctionConfig::from_env(env)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn defaults_and_errors() {
+        let mut map: HashMap<String, String> = HashMap::new();
+        let f = FunctionConfig::from_env(&Env::from_map(&map)).unwrap();
+        assert_eq!(f.index.prefix(), "cloudtrail");
+        assert_eq!(f.max_decoded_bytes, 32 << 20);
+        map.insert("INDEX_ROTATION".into(), "hourly".into());
+        let e = FunctionConfig::from_env(&Env::from_map(&map)).unwrap_err();
+        assert_eq!(e.to_string(), "INDEX_ROTATION is invalid: `hourly`: `hourly` is not one of daily, monthly, none");
+        map.insert("INDEX_ROTATION".into(), "monthly".into());
+        map.insert("INDEX_PREFIX".into(), "Bad Name".into());
+        let e = FunctionConfig::from_env(&Env::from_map(&map)).unwrap_err();
+        assert!(e.to_string().starts_with("INDEX_PREFIX is invalid"), "{e}");
+    }
+}

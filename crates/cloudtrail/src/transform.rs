@@ -1,0 +1,500 @@
+//! CloudTrail record → document. Pure: no I/O.
+//!
+//! The record keeps CloudTrail's own field names (`eventName`, `userIdentity.*`, …), beside a small
+//! ECS-style block for analysis: `@timestamp`, `event.*`, `cloud.*`, `user.name`, `source.*`,
+//! `user_agent.original`, `related.*`. Values are copied as raw JSON, never re-parsed, except the
+//! few fields the ECS block is derived from.
+//!
+//! Free-form objects (`requestParameters`, `responseElements`, `additionalEventData`,
+//! `serviceEventDetails`, …) are indexed as `flat_object` by the shipped template: searchable by
+//! dotted path without a mapping field per key. `flat_object` takes only objects, so a non-object
+//! value there (a string, an array, a number) is kept as its JSON text under `{"_value": …}`.
+//!
+//! Outcomes, per record:
+//! - not a JSON object → `bad_json`; `eventID` or `eventTime` missing or not a string →
+//!   `missing_field`; `eventTime` not a date → `bad_time`. Each is dead-lettered by the handler.
+//! - otherwise one document with id = `eventID` (a SHA-256 digest when longer than OpenSearch's
+//!   512-byte id limit), in the index of `eventTime`'s day.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use seclog_core::document::{Document, Origin, WriteOp};
+use seclog_core::index::IndexPattern;
+use seclog_core::RecordError;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// The dataset name of every CloudTrail document.
+pub const DATASET: &str = "aws.cloudtrail";
+
+/// Keys whose values are free-form and indexed as `flat_object`.
+pub const FREE_FORM: [&str; 6] = [
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "serviceEventDetails",
+    "insightDetails",
+    "edgeDeviceDetails",
+];
+
+/// Top-level keys the ECS block writes; a record key of the same name is kept as `cloudtrail_<key>`.
+const ECS_KEYS: [&str; 8] = ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags"];
+
+/// OpenSearch refuses ids longer than 512 bytes.
+const MAX_ID_BYTES: usize = 512;
+
+/// A map key that borrows unless it had escapes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// A CloudTrail record: every top-level key with its raw value (duplicate keys: the last wins).
+type Record<'a> = BTreeMap<Key<'a>, &'a RawValue>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    user_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arn: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    account_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    principal_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    invoked_by: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    session_context: Option<SessionContext<'a>>,
+    #[serde(borrow, default)]
+    on_behalf_of: Option<OnBehalfOf<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext<'a> {
+    #[serde(borrow, default)]
+    session_issuer: Option<SessionIssuer<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionIssuer<'a> {
+    #[serde(borrow, default)]
+    user_name: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OnBehalfOf<'a> {
+    #[serde(borrow, default)]
+    user_id: Option<Cow<'a, str>>,
+}
+
+/// Turns CloudTrail records into documents.
+#[derive(Debug, Clone)]
+pub struct Transformer {
+    index: IndexPattern,
+}
+
+impl Transformer {
+    /// A transformer writing to `index`.
+    #[must_use]
+    pub fn new(index: IndexPattern) -> Self {
+        Self { index }
+    }
+
+    /// Transforms one record (a log event's message).
+    ///
+    /// # Errors
+    /// A [`RecordError`] saying why the record cannot be indexed (see the module docs).
+    pub fn transform<'a>(&self, message: &'a str, origin: Origin<'a>) -> Result<Document<'a>, RecordError> {
+        let record: Record<'_> = serde_json::from_str(message)
+            .map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
+        let event_id = required_str(&record, "eventID")?;
+        let event_time = required_str(&record, "eventTime")?;
+        let time = parse_time(&event_time)
+            .ok_or_else(|| RecordError::new("bad_time", format!("eventTime `{}` is not a date", shorten(&event_time))))?;
+        let ecs = Ecs::derive(&record, &event_id, time);
+        let body = serde_json::to_vec(&Output { ecs: &ecs, record: &record })
+            .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+        let id = if event_id.len() > MAX_ID_BYTES { seclog_core::document::digest_id(&event_id) } else { event_id.into_owned() };
+        Ok(Document::new(self.index.name_for(time), id, WriteOp::Create, body, origin))
+    }
+}
+
+fn get<'r, 'a>(record: &'r Record<'a>, key: &str) -> Option<&'a RawValue> {
+    record.get(&Key(Cow::Borrowed(key))).copied()
+}
+
+/// A string value, borrowed when it has no escapes; `None` when absent or not a string.
+fn str_of(raw: &RawValue) -> Option<Cow<'_, str>> {
+    serde_json::from_str::<&str>(raw.get())
+        .map(Cow::Borrowed)
+        .or_else(|_| serde_json::from_str::<String>(raw.get()).map(Cow::Owned))
+        .ok()
+}
+
+fn field<'a>(record: &Record<'a>, key: &str) -> Option<Cow<'a, str>> {
+    get(record, key).and_then(str_of)
+}
+
+fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, str>, RecordError> {
+    field(record, key)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| RecordError::new("missing_field", format!("{key} is missing or not a non-empty string")))
+}
+
+/// RFC 3339 (CloudTrail's own form), or `YYYY-MM-DD HH:MM:SS[.fff]` taken as UTC.
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).ok().or_else(|| {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc())
+    })
+}
+
+fn shorten(s: &str) -> &str {
+    let mut end = s.len().min(64);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The ECS-style block.
+#[derive(Debug, Serialize)]
+struct Ecs<'a> {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    event: Event<'a>,
+    cloud: Cloud<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<User<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<UserAgent<'a>>,
+    #[serde(skip_serializing_if = "Related::is_empty")]
+    related: Related<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct Event<'a> {
+    dataset: &'static str,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider: Option<Cow<'a, str>>,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Cloud<'a> {
+    provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<Account<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Account<'a> {
+    id: Cow<'a, str>,
+}
+
+#[derive(Debug, Serialize)]
+struct User<'a> {
+    name: Cow<'a, str>,
+}
+
+#[derive(Debug, Serialize)]
+struct Source<'a> {
+    address: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
+    address_class: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct UserAgent<'a> {
+    original: Cow<'a, str>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Related<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ip: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    user: Vec<Cow<'a, str>>,
+}
+
+impl Related<'_> {
+    fn is_empty(&self) -> bool {
+        self.ip.is_empty() && self.user.is_empty()
+    }
+}
+
+impl<'a> Ecs<'a> {
+    fn derive(record: &Record<'a>, event_id: &str, time: DateTime<Utc>) -> Self {
+        let identity = get(record, "userIdentity")
+            .and_then(|raw| serde_json::from_str::<UserIdentity<'a>>(raw.get()).ok())
+            .unwrap_or_default();
+        let user_name = user_name(&identity);
+        let mut related = Related::default();
+        for name in [user_name.clone(), identity.user_name.clone(), issuer_name(&identity)].into_iter().flatten() {
+            if !name.is_empty() && !related.user.contains(&name) {
+                related.user.push(name);
+            }
+        }
+        let source = field(record, "sourceIPAddress").filter(|s| !s.is_empty()).map(|address| {
+            let (class, ip) = seclog_enrich::classify(&address);
+            let ip = ip.map(|ip| ip.to_string());
+            if let Some(ip) = &ip {
+                related.ip.push(ip.clone());
+            }
+            Source { address, ip, address_class: class.as_str() }
+        });
+        let account = field(record, "recipientAccountId").or_else(|| identity.account_id.clone());
+        Self {
+            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            event: Event {
+                dataset: DATASET,
+                id: event_id.to_owned(),
+                action: field(record, "eventName"),
+                provider: field(record, "eventSource"),
+                outcome: outcome(record),
+            },
+            cloud: Cloud {
+                provider: "aws",
+                account: account.filter(|a| !a.is_empty()).map(|id| Account { id }),
+                region: field(record, "awsRegion"),
+            },
+            user: user_name.map(|name| User { name }),
+            source,
+            user_agent: field(record, "userAgent").filter(|s| !s.is_empty()).map(|original| UserAgent { original }),
+            related,
+        }
+    }
+}
+
+/// `failure` when `errorCode` is set or a console sign-in says `Failure`, else `success`.
+fn outcome(record: &Record<'_>) -> &'static str {
+    if field(record, "errorCode").is_some_and(|c| !c.is_empty()) {
+        return "failure";
+    }
+    #[derive(Deserialize)]
+    struct Sign<'a> {
+        #[serde(rename = "ConsoleLogin", borrow)]
+        console_login: Option<Cow<'a, str>>,
+    }
+    let failed_sign_in = get(record, "responseElements")
+        .and_then(|raw| serde_json::from_str::<Sign<'_>>(raw.get()).ok())
+        .and_then(|s| s.console_login)
+        .is_some_and(|v| v.eq_ignore_ascii_case("Failure"));
+    if failed_sign_in {
+        "failure"
+    } else {
+        "success"
+    }
+}
+
+fn issuer_name<'a>(identity: &UserIdentity<'a>) -> Option<Cow<'a, str>> {
+    identity.session_context.as_ref()?.session_issuer.as_ref()?.user_name.clone()
+}
+
+/// The last `/`-separated part of an ARN (`…:assumed-role/Role/session` → `session`).
+fn arn_tail<'a>(arn: &Option<Cow<'a, str>>) -> Option<Cow<'a, str>> {
+    let tail = |s: &str| s.rsplit('/').next().filter(|t| !t.is_empty() && *t != s).map(str::to_owned);
+    match arn.as_ref()? {
+        Cow::Borrowed(s) => s.rsplit('/').next().filter(|t| !t.is_empty() && t != s).map(Cow::Borrowed),
+        Cow::Owned(s) => tail(s).map(Cow::Owned),
+    }
+}
+
+/// `user.name` for every identity type.
+fn user_name<'a>(identity: &UserIdentity<'a>) -> Option<Cow<'a, str>> {
+    let name = match identity.kind.as_deref()? {
+        "Root" => identity.user_name.clone().or(Some(Cow::Borrowed("root"))),
+        "IAMUser" => identity.user_name.clone().or_else(|| arn_tail(&identity.arn)),
+        // The role session name: who (or what) is acting through the role.
+        "AssumedRole" | "FederatedUser" => arn_tail(&identity.arn).or_else(|| issuer_name(identity)),
+        "AWSService" => identity.invoked_by.clone(),
+        "AWSAccount" => identity.account_id.clone().or_else(|| identity.principal_id.clone()),
+        "IdentityCenterUser" => {
+            identity.user_name.clone().or_else(|| identity.on_behalf_of.as_ref().and_then(|o| o.user_id.clone()))
+        }
+        _ => identity.user_name.clone().or_else(|| identity.principal_id.clone()),
+    };
+    name.filter(|n| !n.is_empty())
+}
+
+struct Output<'o, 'a> {
+    ecs: &'o Ecs<'a>,
+    record: &'o Record<'a>,
+}
+
+#[derive(Serialize)]
+struct Wrapped<'a> {
+    #[serde(rename = "_value")]
+    value: &'a str,
+}
+
+impl Serialize for Output<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ecs = self.ecs;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("@timestamp", &ecs.timestamp)?;
+        map.serialize_entry("event", &ecs.event)?;
+        map.serialize_entry("cloud", &ecs.cloud)?;
+        if let Some(user) = &ecs.user {
+            map.serialize_entry("user", user)?;
+        }
+        if let Some(source) = &ecs.source {
+            map.serialize_entry("source", source)?;
+        }
+        if let Some(ua) = &ecs.user_agent {
+            map.serialize_entry("user_agent", ua)?;
+        }
+        if !ecs.related.is_empty() {
+            map.serialize_entry("related", &ecs.related)?;
+        }
+        for (Key(key), raw) in self.record {
+            let key: &str = key;
+            if ECS_KEYS.contains(&key) {
+                map.serialize_entry(&format!("cloudtrail_{key}"), raw)?;
+            } else if FREE_FORM.contains(&key) && !is_object_or_null(raw) {
+                map.serialize_entry(key, &Wrapped { value: raw.get() })?;
+            } else {
+                map.serialize_entry(key, raw)?;
+            }
+        }
+        map.end()
+    }
+}
+
+fn is_object_or_null(raw: &RawValue) -> bool {
+    let s = raw.get().trim_start();
+    s.starts_with('{') || s == "null"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seclog_core::index::Rotation;
+    use serde_json::{json, Value};
+
+    fn run(record: &Value) -> Result<Value, RecordError> {
+        let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap());
+        let msg = record.to_string();
+        let origin = Origin { dataset: DATASET, record_id: Cow::Borrowed("1"), raw: Cow::Borrowed("") };
+        let doc = t.transform(&msg, origin)?;
+        assert_eq!(doc.index, "cloudtrail-2023.07.10");
+        Ok(serde_json::from_slice(&doc.body).unwrap())
+    }
+
+    fn base(identity: Value) -> Value {
+        json!({"eventID": "e1", "eventTime": "2023-07-10T12:00:00Z", "eventName": "X", "userIdentity": identity})
+    }
+
+    #[test]
+    fn user_name_for_every_identity_type() {
+        let cases = [
+            (json!({"type": "Root", "arn": "arn:aws:iam::1:root"}), Some("root")),
+            (json!({"type": "IAMUser", "userName": "alice"}), Some("alice")),
+            (json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Admin/bob@example.com",
+                    "sessionContext": {"sessionIssuer": {"userName": "Admin"}}}), Some("bob@example.com")),
+            (json!({"type": "FederatedUser", "arn": "arn:aws:sts::1:federated-user/carol"}), Some("carol")),
+            (json!({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}), Some("cloudtrail.amazonaws.com")),
+            (json!({"type": "AWSAccount", "accountId": "111122223333"}), Some("111122223333")),
+            (json!({"type": "IdentityCenterUser", "onBehalfOf": {"userId": "u-1"}}), Some("u-1")),
+            (json!({"type": "Unknown", "principalId": "p"}), Some("p")),
+            (json!({"type": 7}), None),
+            (json!("not an object"), None),
+        ];
+        for (identity, expected) in cases {
+            let doc = run(&base(identity.clone())).unwrap();
+            assert_eq!(doc["user"]["name"].as_str(), expected, "{identity}");
+        }
+    }
+
+    #[test]
+    fn related_user_has_role_and_session() {
+        let doc = run(&base(json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Admin/bob",
+            "sessionContext": {"sessionIssuer": {"userName": "Admin"}}}))).unwrap();
+        assert_eq!(doc["related"]["user"], json!(["bob", "Admin"]));
+    }
+
+    #[test]
+    fn outcome_and_source() {
+        let mut r = base(json!({"type": "IAMUser", "userName": "a"}));
+        r["sourceIPAddress"] = json!("ec2.amazonaws.com");
+        r["errorCode"] = json!("AccessDenied");
+        let doc = run(&r).unwrap();
+        assert_eq!(doc["event"]["outcome"], "failure");
+        assert_eq!(doc["source"], json!({"address": "ec2.amazonaws.com", "address_class": "aws_service"}));
+        assert!(doc.get("related").unwrap().get("ip").is_none());
+
+        let mut r = base(json!({"type": "IAMUser", "userName": "a"}));
+        r["eventName"] = json!("ConsoleLogin");
+        r["sourceIPAddress"] = json!("1.2.3.4");
+        r["responseElements"] = json!({"ConsoleLogin": "Failure"});
+        let doc = run(&r).unwrap();
+        assert_eq!(doc["event"]["outcome"], "failure");
+        assert_eq!(doc["source"]["ip"], "1.2.3.4");
+        assert_eq!(doc["related"]["ip"], json!(["1.2.3.4"]));
+    }
+
+    #[test]
+    fn free_form_scalars_are_wrapped() {
+        let mut r = base(json!(null));
+        r["requestParameters"] = json!("a string");
+        r["responseElements"] = json!(null);
+        r["additionalEventData"] = json!([1, 2]);
+        r["serviceEventDetails"] = json!({"k": {"deep": [1]}});
+        let doc = run(&r).unwrap();
+        assert_eq!(doc["requestParameters"], json!({"_value": "\"a string\""}));
+        assert_eq!(doc["responseElements"], json!(null));
+        assert_eq!(doc["additionalEventData"], json!({"_value": "[1,2]"}));
+        assert_eq!(doc["serviceEventDetails"], json!({"k": {"deep": [1]}}));
+    }
+
+    #[test]
+    fn colliding_keys_are_renamed_not_lost() {
+        let mut r = base(json!(null));
+        r["event"] = json!("mine");
+        let doc = run(&r).unwrap();
+        assert_eq!(doc["cloudtrail_event"], "mine");
+        assert_eq!(doc["event"]["dataset"], DATASET);
+    }
+
+    #[test]
+    fn bad_records_have_exact_outcomes() {
+        let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap());
+        let kind = |msg: &str| {
+            let origin = Origin { dataset: DATASET, record_id: Cow::Borrowed("1"), raw: Cow::Borrowed("") };
+            t.transform(msg, origin).unwrap_err().kind
+        };
+        assert_eq!(kind("not json"), "bad_json");
+        assert_eq!(kind("[1,2]"), "bad_json");
+        assert_eq!(kind(r#"{"eventID":"x""#), "bad_json");
+        assert_eq!(kind(r#"{"eventTime":"2023-07-10T12:00:00Z"}"#), "missing_field");
+        assert_eq!(kind(r#"{"eventID":"x"}"#), "missing_field");
+        assert_eq!(kind(r#"{"eventID":5,"eventTime":"2023-07-10T12:00:00Z"}"#), "missing_field");
+        assert_eq!(kind(r#"{"eventID":"x","eventTime":"yesterday"}"#), "bad_time");
+    }
+
+    #[test]
+    fn long_ids_are_digested() {
+        let mut r = base(json!(null));
+        r["eventID"] = json!("x".repeat(600));
+        let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap());
+        let msg = r.to_string();
+        let origin = Origin { dataset: DATASET, record_id: Cow::Borrowed("1"), raw: Cow::Borrowed("") };
+        let doc = t.transform(&msg, origin).unwrap();
+        assert_eq!(doc.id.len(), 64);
+    }
+}

@@ -1,0 +1,112 @@
+//! Typed configuration read once at cold start.
+//!
+//! Every function reads its settings through an [`Env`] lookup, so tests pass a map and never
+//! touch the process environment. Bad or missing values fail the cold start with a message that
+//! names the variable.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+/// A missing or invalid configuration value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{var} is required but not set ({hint})")]
+    Missing {
+        /// The variable.
+        var: &'static str,
+        /// What it should hold.
+        hint: &'static str,
+    },
+    /// A variable is set to a value that cannot be used.
+    #[error("{var} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// Why. Never echoes secret values.
+        reason: String,
+    },
+}
+
+/// A source of configuration values: the process environment, or a map in tests.
+pub struct Env<'a>(Box<dyn Fn(&str) -> Option<String> + 'a>);
+
+impl Env<'static> {
+    /// The process environment.
+    #[must_use]
+    pub fn process() -> Self {
+        Self(Box::new(|k| std::env::var(k).ok()))
+    }
+}
+
+impl<'a> Env<'a> {
+    /// Any lookup function.
+    pub fn from_lookup(f: impl Fn(&str) -> Option<String> + 'a) -> Self {
+        Self(Box::new(f))
+    }
+
+    /// A map of values (tests).
+    #[must_use]
+    pub fn from_map(map: &'a HashMap<String, String>) -> Self {
+        Self(Box::new(move |k| map.get(k).cloned()))
+    }
+
+    /// The value of `var`, if set and not empty.
+    #[must_use]
+    pub fn get(&self, var: &str) -> Option<String> {
+        (self.0)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    /// A required value.
+    ///
+    /// # Errors
+    /// [`ConfigError::Missing`].
+    pub fn required(&self, var: &'static str, hint: &'static str) -> Result<String, ConfigError> {
+        self.get(var).ok_or(ConfigError::Missing { var, hint })
+    }
+
+    /// An optional value parsed with [`FromStr`], or `default`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] with the parser's message.
+    pub fn parse_or<T: FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(var).map_or(Ok(default), |v| {
+            v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { var, reason: format!("`{}`: {e}", v.trim()) })
+        })
+    }
+
+    /// An optional boolean (`true`/`false`/`1`/`0`/`yes`/`no`), or `default`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for anything else.
+    pub fn bool_or(&self, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(var).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if matches!(v.as_str(), "true" | "1" | "yes") => Ok(true),
+            Some(v) if matches!(v.as_str(), "false" | "0" | "no") => Ok(false),
+            Some(v) => Err(ConfigError::Invalid { var, reason: format!("`{v}` is not true or false") }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_reports_the_variable() {
+        let map: HashMap<String, String> =
+            [("N".into(), "12".into()), ("B".into(), "maybe".into()), ("E".into(), " ".into())].into();
+        let env = Env::from_map(&map);
+        assert_eq!(env.parse_or::<u32>("N", 1).unwrap(), 12);
+        assert_eq!(env.parse_or::<u32>("MISSING", 1).unwrap(), 1);
+        assert_eq!(env.parse_or::<u32>("E", 3).unwrap(), 3, "blank counts as unset");
+        let err = env.bool_or("B", true).unwrap_err();
+        assert_eq!(err.to_string(), "B is invalid: `maybe` is not true or false");
+        let err = env.required("X", "an https URL").unwrap_err();
+        assert_eq!(err.to_string(), "X is required but not set (an https URL)");
+    }
+}

@@ -1,0 +1,3 @@
+//! Trigger envelopes: what AWS hands a function, decoded into records.
+
+pub mod cloudwatch_logs;

@@ -1,0 +1,278 @@
+//! OpenSearch sink settings, shared by every function that writes to OpenSearch.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `OPENSEARCH_ENDPOINT` | required | `https://…` domain or collection endpoint (plain `http` only for loopback hosts) |
+//! | `OPENSEARCH_AUTH` | `sigv4` | `sigv4`, `basic` or `none` |
+//! | `OPENSEARCH_SERVICE` | `es` | SigV4 service: `es` (managed domains) or `aoss` (Serverless) |
+//! | `OPENSEARCH_REGION` | `AWS_REGION` | SigV4 region |
+//! | `OPENSEARCH_ROLE_ARN` | unset | role to assume through STS (OpenSearch in another account) |
+//! | `OPENSEARCH_ROLE_EXTERNAL_ID` | unset | external id for that role |
+//! | `OPENSEARCH_USERNAME`, `OPENSEARCH_PASSWORD` | unset | basic auth (self-managed clusters) |
+//! | `OPENSEARCH_GZIP` | `true` | gzip request bodies |
+//! | `OPENSEARCH_TIMEOUT_MS` | `10000` | per-request timeout |
+//! | `BULK_MAX_BYTES` | `5242880` | bulk request size before compression |
+//! | `BULK_MAX_DOCS` | `5000` | documents per bulk request |
+//! | `RETRY_BASE_MS`, `RETRY_MAX_MS`, `RETRY_MAX_ATTEMPTS` | `200`, `10000`, `8` | backoff with full jitter |
+//! | `DEADLETTER_PREFIX` | `seclog` | dead letters go to `<prefix>-deadletter-YYYY.MM` |
+
+use std::fmt;
+use std::net::IpAddr;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use url::Url;
+
+use super::retry::Backoff;
+use crate::config::{ConfigError, Env};
+
+/// The SigV4 service name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningService {
+    /// Amazon OpenSearch Service managed domains.
+    Es,
+    /// Amazon OpenSearch Serverless collections (needs the `x-amz-content-sha256` header).
+    Aoss,
+}
+
+impl SigningService {
+    /// The name used in the signature.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Es => "es",
+            Self::Aoss => "aoss",
+        }
+    }
+}
+
+/// How requests are authenticated.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// SigV4 with the function's credentials, or a role assumed through STS.
+    SigV4 {
+        /// `es` or `aoss`.
+        service: SigningService,
+        /// The signing region.
+        region: String,
+        /// A role to assume (cross-account delivery).
+        role_arn: Option<String>,
+        /// The external id for the role.
+        external_id: Option<String>,
+    },
+    /// HTTP basic auth for self-managed clusters.
+    Basic {
+        /// User name.
+        username: String,
+        /// Password. Never printed.
+        password: String,
+    },
+    /// No authentication (local servers).
+    None,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SigV4 { service, region, role_arn, .. } => f
+                .debug_struct("SigV4")
+                .field("service", service)
+                .field("region", region)
+                .field("role_arn", role_arn)
+                .finish_non_exhaustive(),
+            Self::Basic { username, .. } => {
+                f.debug_struct("Basic").field("username", username).field("password", &"<redacted>").finish()
+            }
+            Self::None => f.write_str("None"),
+        }
+    }
+}
+
+/// Everything the sink needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSearchConfig {
+    /// The cluster endpoint.
+    pub endpoint: Url,
+    /// Authentication.
+    pub auth: Auth,
+    /// Gzip request bodies.
+    pub gzip: bool,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Bulk request size limit (uncompressed).
+    pub max_bulk_bytes: NonZeroUsize,
+    /// Documents per bulk request.
+    pub max_bulk_docs: NonZeroUsize,
+    /// Retry policy.
+    pub backoff: Backoff,
+    /// Prefix of the dead-letter index.
+    pub deadletter_prefix: String,
+}
+
+impl OpenSearchConfig {
+    /// Settings for a local, unauthenticated server (tests, demo, `seclog replay`).
+    ///
+    /// # Errors
+    /// When the endpoint is not a usable URL.
+    pub fn local(endpoint: &str) -> Result<Self, ConfigError> {
+        let endpoint = parse_endpoint(endpoint)?;
+        Ok(Self {
+            endpoint,
+            auth: Auth::None,
+            gzip: true,
+            request_timeout: Duration::from_secs(10),
+            max_bulk_bytes: NonZeroUsize::new(5 << 20).unwrap_or(NonZeroUsize::MIN),
+            max_bulk_docs: NonZeroUsize::new(5000).unwrap_or(NonZeroUsize::MIN),
+            backoff: Backoff::default(),
+            deadletter_prefix: "seclog".into(),
+        })
+    }
+
+    /// Reads the settings (see the module docs for the variables).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first missing or invalid variable.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let endpoint = parse_endpoint(&env.required("OPENSEARCH_ENDPOINT", "the https URL of the domain or collection")?)?;
+        let auth = match env.get("OPENSEARCH_AUTH").unwrap_or_else(|| "sigv4".into()).trim() {
+            "sigv4" => {
+                let service = match env.get("OPENSEARCH_SERVICE").as_deref().map(str::trim) {
+                    None | Some("es") => SigningService::Es,
+                    Some("aoss") => SigningService::Aoss,
+                    Some(other) => {
+                        return Err(ConfigError::Invalid {
+                            var: "OPENSEARCH_SERVICE",
+                            reason: format!("`{other}` is not `es` or `aoss`"),
+                        })
+                    }
+                };
+                let region = env
+                    .get("OPENSEARCH_REGION")
+                    .or_else(|| env.get("AWS_REGION"))
+                    .ok_or(ConfigError::Missing { var: "OPENSEARCH_REGION", hint: "or AWS_REGION, for SigV4" })?;
+                let role_arn = env.get("OPENSEARCH_ROLE_ARN");
+                if let Some(arn) = &role_arn {
+                    if !arn.starts_with("arn:") || !arn.contains(":role/") {
+                        return Err(ConfigError::Invalid {
+                            var: "OPENSEARCH_ROLE_ARN",
+                            reason: format!("`{arn}` is not an IAM role ARN"),
+                        });
+                    }
+                }
+                Auth::SigV4 { service, region, role_arn, external_id: env.get("OPENSEARCH_ROLE_EXTERNAL_ID") }
+            }
+            "basic" => Auth::Basic {
+                username: env.required("OPENSEARCH_USERNAME", "for OPENSEARCH_AUTH=basic")?,
+                password: env.required("OPENSEARCH_PASSWORD", "for OPENSEARCH_AUTH=basic")?,
+            },
+            "none" => Auth::None,
+            other => {
+                return Err(ConfigError::Invalid {
+                    var: "OPENSEARCH_AUTH",
+                    reason: format!("`{other}` is not one of sigv4, basic, none"),
+                })
+            }
+        };
+        if matches!(auth, Auth::Basic { .. }) && endpoint.scheme() != "https" {
+            return Err(ConfigError::Invalid {
+                var: "OPENSEARCH_ENDPOINT",
+                reason: "basic auth needs an https endpoint".into(),
+            });
+        }
+        let defaults = Backoff::default();
+        let backoff = Backoff {
+            base: Duration::from_millis(env.parse_or("RETRY_BASE_MS", 200)?),
+            max: Duration::from_millis(env.parse_or("RETRY_MAX_MS", 10_000)?),
+            max_attempts: env.parse_or("RETRY_MAX_ATTEMPTS", defaults.max_attempts)?.max(1),
+        };
+        let deadletter_prefix = env.get("DEADLETTER_PREFIX").unwrap_or_else(|| "seclog".into());
+        crate::deadletter::DeadLetters::new(&deadletter_prefix)
+            .map_err(|reason| ConfigError::Invalid { var: "DEADLETTER_PREFIX", reason })?;
+        Ok(Self {
+            endpoint,
+            auth,
+            gzip: env.bool_or("OPENSEARCH_GZIP", true)?,
+            request_timeout: Duration::from_millis(env.parse_or("OPENSEARCH_TIMEOUT_MS", 10_000)?),
+            max_bulk_bytes: env.parse_or("BULK_MAX_BYTES", NonZeroUsize::new(5 << 20).unwrap_or(NonZeroUsize::MIN))?,
+            max_bulk_docs: env.parse_or("BULK_MAX_DOCS", NonZeroUsize::new(5000).unwrap_or(NonZeroUsize::MIN))?,
+            backoff,
+            deadletter_prefix,
+        })
+    }
+}
+
+/// Parses the endpoint: `https`, or `http` only for loopback hosts (credentials and data never
+/// travel in clear text to another machine).
+fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
+    let var = "OPENSEARCH_ENDPOINT";
+    let raw = raw.trim();
+    let with_scheme = if raw.contains("://") { raw.to_owned() } else { format!("https://{raw}") };
+    let url = Url::parse(&with_scheme).map_err(|e| ConfigError::Invalid { var, reason: format!("`{raw}`: {e}") })?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        "http" => Err(ConfigError::Invalid { var, reason: "plain http is allowed only for loopback hosts; use https".into() }),
+        other => Err(ConfigError::Invalid { var, reason: format!("scheme `{other}` is not https") }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<OpenSearchConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let env = Env::from_map(&map);
+        let result = OpenSearchConfig::from_env(&env);
+        result
+    }
+
+    #[test]
+    fn sigv4_by_default() {
+        let c = cfg(&[("OPENSEARCH_ENDPOINT", "search-x.eu-west-1.es.amazonaws.com"), ("AWS_REGION", "eu-west-1")]).unwrap();
+        assert_eq!(c.endpoint.as_str(), "https://search-x.eu-west-1.es.amazonaws.com/");
+        assert!(matches!(c.auth, Auth::SigV4 { service: SigningService::Es, ref region, .. } if region == "eu-west-1"));
+        assert!(c.gzip);
+    }
+
+    #[test]
+    fn clear_messages() {
+        let e = cfg(&[]).unwrap_err();
+        assert!(e.to_string().starts_with("OPENSEARCH_ENDPOINT is required"), "{e}");
+        let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x")]).unwrap_err();
+        assert!(e.to_string().starts_with("OPENSEARCH_REGION is required"), "{e}");
+        let e = cfg(&[("OPENSEARCH_ENDPOINT", "http://10.0.0.5:9200"), ("AWS_REGION", "r")]).unwrap_err();
+        assert!(e.to_string().contains("only for loopback"), "{e}");
+        let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("OPENSEARCH_SERVICE", "s3")]).unwrap_err();
+        assert_eq!(e.to_string(), "OPENSEARCH_SERVICE is invalid: `s3` is not `es` or `aoss`");
+        let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("BULK_MAX_BYTES", "0")]).unwrap_err();
+        assert!(e.to_string().starts_with("BULK_MAX_BYTES is invalid"), "{e}");
+        let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("OPENSEARCH_ROLE_ARN", "nope")]).unwrap_err();
+        assert!(e.to_string().contains("not an IAM role ARN"), "{e}");
+    }
+
+    #[test]
+    fn loopback_http_is_allowed() {
+        let c = cfg(&[("OPENSEARCH_ENDPOINT", "http://127.0.0.1:9200"), ("OPENSEARCH_AUTH", "none")]).unwrap();
+        assert_eq!(c.auth, Auth::None);
+    }
+
+    #[test]
+    fn passwords_are_never_printed() {
+        let c = cfg(&[
+            ("OPENSEARCH_ENDPOINT", "https://x"),
+            ("OPENSEARCH_AUTH", "basic"),
+            ("OPENSEARCH_USERNAME", "u"),
+            ("OPENSEARCH_PASSWORD", "hunter2"),
+        ])
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

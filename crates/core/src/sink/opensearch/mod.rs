@@ -1,0 +1,360 @@
+//! The OpenSearch `_bulk` sink.
+//!
+//! Documents are chunked by bytes and count, encoded as NDJSON, gzipped, signed and posted.
+//! Each item's result is classified ([`retry`]): written or already present is done; retryable
+//! items are sent again with exponential backoff and full jitter while the time budget lasts;
+//! permanent failures are written to the dead-letter index with the raw record and the reason.
+//! Retryable failures left when the budget is spent fail the call, so the invocation is retried.
+
+pub mod config;
+pub mod encoder;
+pub mod response;
+pub mod retry;
+pub mod signing;
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::time::Instant;
+
+use self::config::{Auth, OpenSearchConfig};
+use self::response::BulkResponse;
+use self::retry::{classify_item, classify_response, ItemClass, ResponseClass};
+use self::signing::Signer;
+use super::{BulkSink, DeliveryReport};
+use crate::deadletter::{DeadLetters, Failure};
+use crate::document::Document;
+use crate::DeliveryError;
+
+/// The longest server reason kept in a dead-letter document or error.
+const MAX_REASON: usize = 1000;
+
+/// Delivers documents to an OpenSearch cluster.
+#[derive(Debug)]
+pub struct OpenSearchSink {
+    http: reqwest::Client,
+    bulk_url: url::Url,
+    config: OpenSearchConfig,
+    signer: Option<Signer>,
+    deadletters: DeadLetters,
+}
+
+/// The fate of one document after [`OpenSearchSink::write`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Pending,
+    Written,
+    AlreadyPresent,
+    Permanent { status: u16, error_type: String, reason: String },
+}
+
+/// What one bulk request came back with.
+enum Reply {
+    Items(Vec<(u16, String, String)>),
+    RetryAll(String),
+    TooLarge,
+}
+
+/// Counters kept across the write passes of one delivery.
+#[derive(Default)]
+struct Stats {
+    retried: usize,
+    bulk_requests: usize,
+    bytes_sent: usize,
+}
+
+impl OpenSearchSink {
+    /// Builds the sink, resolving credentials for SigV4 from the environment (or the role).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub async fn connect(config: OpenSearchConfig) -> Result<Self, DeliveryError> {
+        let signer = match &config.auth {
+            Auth::SigV4 { service, region, role_arn, external_id } => {
+                let provider = Signer::from_environment(region, role_arn.as_deref(), external_id.as_deref()).await;
+                Some(Signer::new(provider, *service, region.clone()))
+            }
+            Auth::Basic { .. } | Auth::None => None,
+        };
+        Self::with_signer(config, signer)
+    }
+
+    /// Builds the sink with a given signer (tests, and callers with their own credentials).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built or the dead-letter prefix is invalid.
+    pub fn with_signer(config: OpenSearchConfig, signer: Option<Signer>) -> Result<Self, DeliveryError> {
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .https_only(config.endpoint.scheme() == "https")
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .build()
+            .map_err(|e| DeliveryError::Refused { status: 0, reason: format!("HTTP client: {e}") })?;
+        let bulk_url = config
+            .endpoint
+            .join("_bulk")
+            .map_err(|e| DeliveryError::Refused { status: 0, reason: format!("endpoint: {e}") })?;
+        let deadletters = DeadLetters::new(&config.deadletter_prefix)
+            .map_err(|reason| DeliveryError::Refused { status: 0, reason: format!("dead-letter prefix: {reason}") })?;
+        Ok(Self { http, bulk_url, config, signer, deadletters })
+    }
+
+    /// The dead-letter builder this sink uses.
+    #[must_use]
+    pub fn deadletters(&self) -> &DeadLetters {
+        &self.deadletters
+    }
+
+    /// Writes `docs` until each is written, already present or permanently failed, or the budget
+    /// is spent. Returns the outcomes and, if retryable failures remain, the error to raise.
+    async fn write(
+        &self,
+        docs: &[Document<'_>],
+        deadline: Instant,
+        stats: &mut Stats,
+    ) -> Result<(Vec<Outcome>, Option<DeliveryError>), DeliveryError> {
+        let mut outcomes = vec![Outcome::Pending; docs.len()];
+        let mut pending: Vec<usize> = (0..docs.len()).collect();
+        let mut attempt = 0_u32;
+        while !pending.is_empty() {
+            attempt += 1;
+            let mut retry = Vec::new();
+            let mut last_reason = String::new();
+            let mut queue: VecDeque<Vec<usize>> = self.chunks(docs, &pending).into();
+            while let Some(chunk) = queue.pop_front() {
+                match self.send(docs, &chunk, deadline, stats).await? {
+                    Reply::Items(results) => {
+                        for (&i, (status, error_type, reason)) in chunk.iter().zip(results) {
+                            match classify_item(docs[i].op, status) {
+                                ItemClass::Written => outcomes[i] = Outcome::Written,
+                                ItemClass::AlreadyPresent => outcomes[i] = Outcome::AlreadyPresent,
+                                ItemClass::Retry => {
+                                    last_reason = format!("item status {status} {error_type}");
+                                    retry.push(i);
+                                }
+                                ItemClass::Permanent => outcomes[i] = Outcome::Permanent { status, error_type, reason },
+                            }
+                        }
+                    }
+                    Reply::RetryAll(reason) => {
+                        last_reason = reason;
+                        retry.extend(chunk);
+                    }
+                    Reply::TooLarge if chunk.len() > 1 => {
+                        let (a, b) = chunk.split_at(chunk.len() / 2);
+                        queue.push_front(b.to_vec());
+                        queue.push_front(a.to_vec());
+                    }
+                    Reply::TooLarge => {
+                        outcomes[chunk[0]] = Outcome::Permanent {
+                            status: 413,
+                            error_type: "request_entity_too_large".into(),
+                            reason: "the document alone is larger than the cluster accepts".into(),
+                        };
+                    }
+                }
+            }
+            if retry.is_empty() {
+                break;
+            }
+            let delay = self.config.backoff.delay(attempt);
+            if attempt >= self.config.backoff.max_attempts || Instant::now() + delay >= deadline {
+                tracing::warn!(remaining = retry.len(), attempts = attempt, reason = %last_reason, "Retry budget spent.");
+                let err = DeliveryError::RetriesExhausted { remaining: retry.len(), attempts: attempt, last_reason };
+                return Ok((outcomes, Some(err)));
+            }
+            stats.retried += retry.len();
+            tokio::time::sleep(delay).await;
+            pending = retry;
+        }
+        Ok((outcomes, None))
+    }
+
+    /// Splits the pending items into requests of at most `max_bulk_bytes` and `max_bulk_docs`.
+    fn chunks(&self, docs: &[Document<'_>], pending: &[usize]) -> Vec<Vec<usize>> {
+        let (max_bytes, max_docs) = (self.config.max_bulk_bytes.get(), self.config.max_bulk_docs.get());
+        let mut chunks = Vec::new();
+        let mut current = Vec::new();
+        let mut size = 0;
+        for &i in pending {
+            let len = encoder::item_len(&docs[i]);
+            if !current.is_empty() && (size + len > max_bytes || current.len() >= max_docs) {
+                chunks.push(std::mem::take(&mut current));
+                size = 0;
+            }
+            size += len;
+            current.push(i);
+        }
+        if !current.is_empty() {
+            chunks.push(current);
+        }
+        chunks
+    }
+
+    /// Sends one bulk request. Transport failures and retryable statuses become
+    /// [`Reply::RetryAll`]; a refusal of the whole request is an error.
+    async fn send(
+        &self,
+        docs: &[Document<'_>],
+        chunk: &[usize],
+        deadline: Instant,
+        stats: &mut Stats,
+    ) -> Result<Reply, DeliveryError> {
+        let mut body = Vec::with_capacity(chunk.iter().map(|&i| encoder::item_len(&docs[i])).sum());
+        for &i in chunk {
+            encoder::encode_item(&mut body, &docs[i]);
+        }
+        stats.bulk_requests += 1;
+        stats.bytes_sent += body.len();
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Ok(Reply::RetryAll("time budget spent".into()));
+        }
+        let request = self.build_request(body).await?;
+        let timeout = self.config.request_timeout.min(remaining);
+        let response = match tokio::time::timeout(timeout, self.http.execute(request)).await {
+            Err(_) => return Ok(Reply::RetryAll(format!("no response within {} ms", timeout.as_millis()))),
+            Ok(Err(e)) => return Ok(Reply::RetryAll(format!("transport error: {}", error_chain(&e)))),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status().as_u16();
+        let bytes = match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), response.bytes()).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => return Ok(Reply::RetryAll(format!("reading response: {}", error_chain(&e)))),
+            Err(_) => return Ok(Reply::RetryAll("response body not read within the budget".into())),
+        };
+        match classify_response(status) {
+            ResponseClass::RetryAll => Ok(Reply::RetryAll(format!("status {status}"))),
+            ResponseClass::TooLarge => Ok(Reply::TooLarge),
+            ResponseClass::Refused => Err(DeliveryError::Refused { status, reason: shorten(&String::from_utf8_lossy(&bytes)) }),
+            ResponseClass::Items => Ok(parse_items(&bytes, chunk.len())),
+        }
+    }
+
+    async fn build_request(&self, body: Vec<u8>) -> Result<reqwest::Request, DeliveryError> {
+        let mut builder = http::Request::builder()
+            .method("POST")
+            .uri(self.bulk_url.as_str())
+            .header("content-type", "application/x-ndjson")
+            .header("accept-encoding", "identity");
+        let body = if self.config.gzip {
+            builder = builder.header("content-encoding", "gzip");
+            crate::decode::gzip(&body)
+        } else {
+            body
+        };
+        if let Auth::Basic { username, password } = &self.config.auth {
+            use base64::Engine as _;
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+            let mut value = http::HeaderValue::from_str(&format!("Basic {token}"))
+                .map_err(|_| DeliveryError::Signing("basic auth credentials are not valid header text".into()))?;
+            value.set_sensitive(true);
+            builder = builder.header(http::header::AUTHORIZATION, value);
+        }
+        let mut request = builder.body(body).map_err(|e| DeliveryError::Signing(e.to_string()))?;
+        if let Some(signer) = &self.signer {
+            signer.sign(&mut request).await?;
+        }
+        reqwest::Request::try_from(request).map_err(|e| DeliveryError::Signing(e.to_string()))
+    }
+}
+
+impl BulkSink for OpenSearchSink {
+    async fn deliver(&self, docs: Vec<Document<'_>>, deadline: Instant) -> Result<DeliveryReport, DeliveryError> {
+        let mut stats = Stats::default();
+        let (outcomes, exhausted) = self.write(&docs, deadline, &mut stats).await?;
+        let mut report = DeliveryReport::default();
+        let now = Utc::now();
+        let mut letters = Vec::new();
+        for (doc, outcome) in docs.into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Written if doc.dead_letter => report.dead_lettered += 1,
+                Outcome::Written => report.indexed += 1,
+                Outcome::AlreadyPresent if doc.dead_letter => report.dead_lettered += 1,
+                Outcome::AlreadyPresent => report.already_present += 1,
+                Outcome::Pending => {}
+                Outcome::Permanent { status, error_type, reason } => {
+                    tracing::warn!(
+                        record_id = %doc.origin.record_id,
+                        index = %doc.index,
+                        status,
+                        error_type = %error_type,
+                        "Document refused; dead-lettering."
+                    );
+                    let failure = Failure {
+                        error_type: &error_type,
+                        reason: &reason,
+                        status: Some(status),
+                        intended_index: Some(&doc.index),
+                    };
+                    letters.push(self.deadletters.document(doc.origin, &failure, now));
+                }
+            }
+        }
+        if !letters.is_empty() {
+            let (dl_outcomes, dl_exhausted) = self.write(&letters, deadline, &mut stats).await?;
+            let failed: Vec<_> = dl_outcomes
+                .iter()
+                .filter(|o| !matches!(o, Outcome::Written | Outcome::AlreadyPresent))
+                .collect();
+            if let Some(first) = failed.first() {
+                let count = failed.len();
+                let reason = match (first, &dl_exhausted) {
+                    (Outcome::Permanent { error_type, reason, .. }, _) => format!("{error_type}: {reason}"),
+                    (_, Some(e)) => e.to_string(),
+                    _ => "unknown".into(),
+                };
+                tracing::error!(count, reason = %reason, "Dead-letter documents could not be written.");
+                return Err(DeliveryError::DeadLetterFailed { count, reason });
+            }
+            report.dead_lettered += letters.len();
+        }
+        report.retried = stats.retried;
+        report.bulk_requests = stats.bulk_requests;
+        report.bytes_sent = stats.bytes_sent;
+        match exhausted {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+}
+
+/// Reads per-item results; a body that does not match the request is retried as a whole.
+fn parse_items(bytes: &[u8], expected: usize) -> Reply {
+    let Ok(parsed) = BulkResponse::parse(bytes) else {
+        return Reply::RetryAll("the bulk response could not be parsed".into());
+    };
+    if parsed.items.len() != expected {
+        return Reply::RetryAll(format!("the bulk response has {} items for {expected} sent", parsed.items.len()));
+    }
+    let mut results = Vec::with_capacity(expected);
+    for item in parsed.results() {
+        let Some(item) = item else {
+            return Reply::RetryAll("a bulk response item has no action".into());
+        };
+        let (kind, reason) = item.error.map(|e| (e.kind, e.reason.unwrap_or_default())).unwrap_or_default();
+        results.push((item.status, kind, shorten(&reason)));
+    }
+    Reply::Items(results)
+}
+
+fn shorten(s: &str) -> String {
+    let mut end = s.len().min(MAX_REASON);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,51 @@
+//! The `_bulk` response: one result per item, in request order.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// The parts of a `_bulk` response we use.
+#[derive(Debug, Deserialize)]
+pub struct BulkResponse {
+    /// True when at least one item failed.
+    #[serde(default)]
+    pub errors: bool,
+    /// One entry per item: `{"create": {...}}` or `{"index": {...}}`.
+    pub items: Vec<HashMap<String, ItemResult>>,
+}
+
+/// One item's result.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ItemResult {
+    /// The item's HTTP status.
+    pub status: u16,
+    /// The error, when the item failed.
+    #[serde(default)]
+    pub error: Option<ItemError>,
+}
+
+/// An item's error.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ItemError {
+    /// For example `mapper_parsing_exception` or `version_conflict_engine_exception`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The server's explanation.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl BulkResponse {
+    /// Parses a response body.
+    ///
+    /// # Errors
+    /// When the body is not a bulk response.
+    pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+
+    /// The item results in order (each map holds exactly one action).
+    pub fn results(self) -> impl Iterator<Item = Option<ItemResult>> {
+        self.items.into_iter().map(|m| m.into_values().next())
+    }
+}

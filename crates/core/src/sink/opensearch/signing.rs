@@ -1,0 +1,177 @@
+//! SigV4 signing of bulk requests with `aws-sigv4`, for `es` and `aoss`.
+//!
+//! Credentials come from the Lambda environment through the default provider chain, or from a
+//! role assumed through STS. Assumed-role credentials are cached until five minutes before they
+//! expire; nothing here ever logs a credential.
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use tokio::sync::Mutex;
+
+use super::config::SigningService;
+use crate::DeliveryError;
+
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+
+/// Signs requests for one service and region.
+#[derive(Debug)]
+pub struct Signer {
+    provider: SharedCredentialsProvider,
+    service: SigningService,
+    region: String,
+    cached: Mutex<Option<Credentials>>,
+}
+
+impl Signer {
+    /// A signer over any credentials provider.
+    #[must_use]
+    pub fn new(provider: SharedCredentialsProvider, service: SigningService, region: String) -> Self {
+        Self { provider, service, region, cached: Mutex::new(None) }
+    }
+
+    /// The provider for the Lambda environment (default chain), or a role assumed from it.
+    pub async fn from_environment(region: &str, role_arn: Option<&str>, external_id: Option<&str>) -> SharedCredentialsProvider {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .load()
+            .await;
+        Self::provider_for(&sdk, role_arn, external_id).await
+    }
+
+    /// The provider of an SDK configuration, or a role assumed with it (tests point the SDK
+    /// configuration at a local STS).
+    pub async fn provider_for(
+        sdk: &aws_config::SdkConfig,
+        role_arn: Option<&str>,
+        external_id: Option<&str>,
+    ) -> SharedCredentialsProvider {
+        match role_arn {
+            Some(arn) => {
+                let mut builder = aws_config::sts::AssumeRoleProvider::builder(arn).session_name("seclog").configure(sdk);
+                if let Some(id) = external_id {
+                    builder = builder.external_id(id);
+                }
+                SharedCredentialsProvider::new(builder.build().await)
+            }
+            None => sdk.credentials_provider().unwrap_or_else(|| SharedCredentialsProvider::new(NoCredentials)),
+        }
+    }
+
+    async fn credentials(&self) -> Result<Credentials, DeliveryError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref() {
+            let fresh = c.expiry().is_none_or(|exp| exp > SystemTime::now() + REFRESH_BEFORE_EXPIRY);
+            if fresh {
+                return Ok(c.clone());
+            }
+        }
+        let creds = self
+            .provider
+            .provide_credentials()
+            .await
+            .map_err(|e| DeliveryError::Signing(format!("no credentials: {e}")))?;
+        // Static environment credentials have no expiry and are cheap to read: cache only
+        // credentials that expire (assumed roles, container credentials).
+        if creds.expiry().is_some() {
+            *cached = Some(creds.clone());
+        }
+        Ok(creds)
+    }
+
+    /// Adds the SigV4 headers (and for `aoss` the `x-amz-content-sha256` header) to `req`.
+    ///
+    /// # Errors
+    /// [`DeliveryError::Signing`] when credentials are missing or the request cannot be signed.
+    pub async fn sign(&self, req: &mut http::Request<Vec<u8>>) -> Result<(), DeliveryError> {
+        let identity = self.credentials().await?.into();
+        let mut settings = SigningSettings::default();
+        if self.service == SigningService::Aoss {
+            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        }
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(self.service.as_str())
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(|e| DeliveryError::Signing(e.to_string()))?
+            .into();
+        let uri = req.uri().to_string();
+        let headers = req.headers().iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
+        let signable = SignableRequest::new(req.method().as_str(), uri, headers, SignableBody::Bytes(req.body()))
+            .map_err(|e| DeliveryError::Signing(e.to_string()))?;
+        let (instructions, _signature) =
+            sign(signable, &params).map_err(|e| DeliveryError::Signing(e.to_string()))?.into_parts();
+        instructions.apply_to_request_http1x(req);
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct NoCredentials;
+
+impl ProvideCredentials for NoCredentials {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+            aws_credential_types::provider::error::CredentialsError::not_loaded("no credentials provider is configured"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> http::Request<Vec<u8>> {
+        http::Request::builder()
+            .method("POST")
+            .uri("https://search-x.eu-west-1.es.amazonaws.com/_bulk")
+            .header("content-type", "application/x-ndjson")
+            .body(b"{}\n".to_vec())
+            .unwrap()
+    }
+
+    fn signer(service: SigningService) -> Signer {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()), None, "test");
+        Signer::new(SharedCredentialsProvider::new(creds), service, "eu-west-1".into())
+    }
+
+    #[tokio::test]
+    async fn es_signature_headers() {
+        let mut req = request();
+        signer(SigningService::Es).sign(&mut req).await.unwrap();
+        let auth = req.headers()["authorization"].to_str().unwrap();
+        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
+        assert!(auth.contains("/eu-west-1/es/aws4_request"), "{auth}");
+        assert!(req.headers().contains_key("x-amz-date"));
+        assert_eq!(req.headers()["x-amz-security-token"], "token");
+        assert!(!req.headers().contains_key("x-amz-content-sha256"));
+    }
+
+    #[tokio::test]
+    async fn aoss_adds_the_content_hash() {
+        let mut req = request();
+        signer(SigningService::Aoss).sign(&mut req).await.unwrap();
+        let auth = req.headers()["authorization"].to_str().unwrap();
+        assert!(auth.contains("/aoss/aws4_request"), "{auth}");
+        // sha256("{}\n")
+        assert_eq!(
+            req.headers()["x-amz-content-sha256"],
+            "ca3d163bab055381827226140568f3bef7eaac187cebd76878e0b63e9e442356"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_credentials_is_a_typed_error() {
+        let s = Signer::new(SharedCredentialsProvider::new(NoCredentials), SigningService::Es, "r".into());
+        assert!(matches!(s.sign(&mut request()).await, Err(DeliveryError::Signing(_))));
+    }
+}

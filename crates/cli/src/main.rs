@@ -1,1 +1,160 @@
-fn main() {}
+//! `seclog`: replay recorded events, install index templates, run the demo.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand};
+use seclog_cli::client::Client;
+use seclog_cli::replay::{self, Source};
+use seclog_cli::{demo, templates};
+use seclog_core::config::Env;
+use seclog_core::deadletter::DeadLetters;
+use seclog_core::sink::opensearch::config::OpenSearchConfig;
+use seclog_core::sink::opensearch::OpenSearchSink;
+use seclog_core::sink::MemorySink;
+
+#[derive(Parser)]
+#[command(name = "seclog", version, about = "AWS security logs into OpenSearch: replay, templates, demo")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run recorded Lambda events through the real handlers.
+    Replay {
+        /// Event files or folders (folders are searched for *.json).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Send to this cluster.
+        #[arg(long, conflicts_with = "output", required_unless_present = "output")]
+        endpoint: Option<String>,
+        /// Write the bulk NDJSON that would be sent to FILE (- for standard output) instead.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Treat every file as this source instead of detecting it.
+        #[arg(long, value_enum)]
+        source: Option<Source>,
+        /// Time budget of each invocation, in seconds.
+        #[arg(long, default_value_t = 60)]
+        budget_secs: u64,
+        #[command(flatten)]
+        auth: AuthArgs,
+    },
+    /// Index templates.
+    Templates {
+        #[command(subcommand)]
+        action: TemplatesAction,
+    },
+    /// Start a local osmem-server, replay every fixture and answer the seed's questions.
+    Demo {
+        /// The fixtures folder.
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+        /// Addresses or CIDR blocks console sign-ins are expected from.
+        #[arg(long, value_delimiter = ',', default_value = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16")]
+        allowed: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplatesAction {
+    /// Install (or update) every index template.
+    Install {
+        /// The cluster.
+        #[arg(long)]
+        endpoint: String,
+        #[command(flatten)]
+        auth: AuthArgs,
+    },
+}
+
+#[derive(Args)]
+struct AuthArgs {
+    /// How to authenticate: none, sigv4 (credentials from the AWS environment) or basic
+    /// (OPENSEARCH_USERNAME / OPENSEARCH_PASSWORD).
+    #[arg(long, default_value = "none")]
+    auth: String,
+    /// SigV4 service: es or aoss.
+    #[arg(long, default_value = "es")]
+    service: String,
+    /// SigV4 region (default: AWS_REGION).
+    #[arg(long)]
+    region: Option<String>,
+}
+
+impl AuthArgs {
+    /// The sink settings: these flags over the OPENSEARCH_* environment variables.
+    fn config(&self, endpoint: &str) -> Result<OpenSearchConfig> {
+        let mut over: HashMap<&str, String> = HashMap::new();
+        over.insert("OPENSEARCH_ENDPOINT", endpoint.to_owned());
+        over.insert("OPENSEARCH_AUTH", self.auth.clone());
+        over.insert("OPENSEARCH_SERVICE", self.service.clone());
+        if let Some(r) = &self.region {
+            over.insert("OPENSEARCH_REGION", r.clone());
+        }
+        let env = Env::from_lookup(|k| over.get(k).cloned().or_else(|| std::env::var(k).ok()));
+        Ok(OpenSearchConfig::from_env(&env)?)
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_init();
+    match Cli::parse().command {
+        Command::Replay { paths, endpoint, output, source, budget_secs, auth } => {
+            let files = replay::discover(&paths)?;
+            let budget = Duration::from_secs(budget_secs);
+            let mut last = std::time::Instant::now();
+            let progress = move |done: usize, total: usize, records: usize| {
+                if last.elapsed() >= Duration::from_secs(1) || done == total {
+                    eprint!("\rreplayed {done}/{total} files, {records} records");
+                    if done == total {
+                        eprintln!();
+                    }
+                    last = std::time::Instant::now();
+                }
+            };
+            let report = if let Some(endpoint) = endpoint {
+                let sink = OpenSearchSink::connect(auth.config(&endpoint)?).await?;
+                let deadletters = sink.deadletters().clone();
+                replay::replay(&files, source, sink, deadletters, budget, progress).await?.0
+            } else {
+                let (report, sink) =
+                    replay::replay(&files, source, MemorySink::new(), DeadLetters::new("seclog").map_err(anyhow::Error::msg)?, budget, progress)
+                        .await?;
+                let ndjson = sink.take();
+                match output.as_deref() {
+                    Some(p) if p.as_os_str() == "-" => std::io::stdout().write_all(&ndjson)?,
+                    Some(p) => std::fs::write(p, &ndjson)?,
+                    None => {}
+                }
+                report
+            };
+            report.print(&mut std::io::stderr())?;
+            if report.failed() {
+                bail!("some invocations failed; Lambda would retry them");
+            }
+        }
+        Command::Templates { action: TemplatesAction::Install { endpoint, auth } } => {
+            let client = Client::new(auth.config(&endpoint)?).await?;
+            for name in templates::install(&client).await? {
+                println!("installed {name}");
+            }
+        }
+        Command::Demo { fixtures, allowed } => {
+            demo::run(&fixtures, &allowed, &mut std::io::stdout()).await?;
+        }
+    }
+    Ok(())
+}
+
+fn tracing_init() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SECLOG_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -28,6 +28,8 @@ pub struct Deps<S> {
     pub deadletters: DeadLetters,
     /// Function settings.
     pub config: FunctionConfig,
+    /// The time of failure written into dead-letter documents (fixed in golden tests).
+    pub clock: fn() -> chrono::DateTime<Utc>,
 }
 
 impl Deps<OpenSearchSink> {
@@ -45,7 +47,7 @@ impl Deps<OpenSearchSink> {
 impl<S: BulkSink> Deps<S> {
     /// Dependencies around any sink.
     pub fn new(sink: S, deadletters: DeadLetters, config: FunctionConfig) -> Self {
-        Self { sink, transformer: Transformer::new(config.index.clone()), deadletters, config }
+        Self { sink, transformer: Transformer::new(config.index.clone()), deadletters, config, clock: Utc::now }
     }
 }
 
@@ -96,7 +98,7 @@ pub async fn process<S: BulkSink>(
         summary.emit(started.elapsed());
         return Ok(summary);
     }
-    let now = Utc::now();
+    let now = (deps.clock)();
     let docs: Vec<Document<'_>> = payload
         .log_events
         .iter()
@@ -134,7 +136,7 @@ async fn undecodable<S: BulkSink>(
     };
     let reason = error.to_string();
     let failure = Failure { error_type: error.kind(), reason: &reason, status: None, intended_index: None };
-    let doc = deps.deadletters.document(origin, &failure, Utc::now());
+    let doc = deps.deadletters.document(origin, &failure, (deps.clock)());
     finish(deps.sink.deliver(vec![doc], deadline).await, summary, started)
 }
 

@@ -7,8 +7,10 @@
 //!
 //! Free-form objects (`requestParameters`, `responseElements`, `additionalEventData`,
 //! `serviceEventDetails`, …) are indexed as `flat_object` by the shipped template: searchable by
-//! dotted path without a mapping field per key. `flat_object` takes only objects, so a non-object
-//! value there (a string, an array, a number) is kept as its JSON text under `{"_value": …}`.
+//! dotted path without a mapping field per key. Those keys, and the other object-mapped keys
+//! (`userIdentity`, `tlsDetails`, `resources`), accept only an object, null or an array of objects:
+//! any other value (a string, a number, an array of strings) is kept as its JSON text under
+//! `{"_value": …}`, so one odd record never becomes a mapping conflict.
 //!
 //! Outcomes, per record:
 //! - not a JSON object → `bad_json`; `eventID` or `eventTime` missing or not a string →
@@ -39,6 +41,9 @@ pub const FREE_FORM: [&str; 6] = [
     "insightDetails",
     "edgeDeviceDetails",
 ];
+
+/// Keys mapped as objects by the template besides [`FREE_FORM`].
+const OBJECT_KEYS: [&str; 3] = ["userIdentity", "tlsDetails", "resources"];
 
 /// Top-level keys the ECS block writes; a record key of the same name is kept as `cloudtrail_<key>`.
 const ECS_KEYS: [&str; 8] = ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags"];
@@ -366,7 +371,7 @@ impl Serialize for Output<'_, '_> {
             let key: &str = key;
             if ECS_KEYS.contains(&key) {
                 map.serialize_entry(&format!("cloudtrail_{key}"), raw)?;
-            } else if FREE_FORM.contains(&key) && !is_object_or_null(raw) {
+            } else if (FREE_FORM.contains(&key) || OBJECT_KEYS.contains(&key)) && !is_object_shaped(raw) {
                 map.serialize_entry(key, &Wrapped { value: raw.get() })?;
             } else {
                 map.serialize_entry(key, raw)?;
@@ -376,9 +381,14 @@ impl Serialize for Output<'_, '_> {
     }
 }
 
-fn is_object_or_null(raw: &RawValue) -> bool {
+/// An object, null, or an array of objects (what object and `flat_object` mappings accept).
+fn is_object_shaped(raw: &RawValue) -> bool {
     let s = raw.get().trim_start();
-    s.starts_with('{') || s == "null"
+    if s.starts_with('{') || s == "null" {
+        return true;
+    }
+    s.starts_with('[')
+        && serde_json::from_str::<Vec<&RawValue>>(s).is_ok_and(|items| items.iter().all(|i| i.get().trim_start().starts_with('{')))
 }
 
 #[cfg(test)]
@@ -455,7 +465,12 @@ mod tests {
         r["responseElements"] = json!(null);
         r["additionalEventData"] = json!([1, 2]);
         r["serviceEventDetails"] = json!({"k": {"deep": [1]}});
+        r["resources"] = json!(["arn:aws:iam::1:role/x"]);
+        r["tlsDetails"] = json!([{"tlsVersion": "TLSv1.3"}]);
         let doc = run(&r).unwrap();
+        assert_eq!(doc["resources"], json!({"_value": "[\"arn:aws:iam::1:role/x\"]"}));
+        assert_eq!(doc["tlsDetails"], json!([{"tlsVersion": "TLSv1.3"}]));
+        assert_eq!(doc["userIdentity"], json!(null));
         assert_eq!(doc["requestParameters"], json!({"_value": "\"a string\""}));
         assert_eq!(doc["responseElements"], json!(null));
         assert_eq!(doc["additionalEventData"], json!({"_value": "[1,2]"}));

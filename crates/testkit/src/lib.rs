@@ -1,1 +1,39 @@
-//! stub
+//! Test support for seclog: fixture discovery, golden comparison, the `osmem-server` harness and
+//! a fault-injecting HTTP proxy. A dev-dependency only.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod golden;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root.
+#[must_use]
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
+}
+
+/// The `fixtures/<source>` folder.
+#[must_use]
+pub fn fixtures(source: &str) -> PathBuf {
+    workspace_root().join("fixtures").join(source)
+}
+
+/// Every `*.input.json` under `fixtures/<source>`, sorted.
+#[must_use]
+pub fn inputs(source: &str) -> Vec<PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(fixtures(source))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".input.json"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no fixtures for {source}");
+    v
+}
+
+/// `a/b/case.input.json` → `a/b/case.<ext>`.
+#[must_use]
+pub fn sibling(input: &Path, ext: &str) -> PathBuf {
+    let name = input.file_name().unwrap().to_string_lossy().replace(".input.json", ext);
+    input.with_file_name(name)
+}

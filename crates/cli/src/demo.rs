@@ -1,0 +1,172 @@
+//! The demo: a local `osmem-server`, the templates, every fixture replayed, and the seed's
+//! questions answered from the index with real queries.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Timelike};
+use seclog_core::sink::opensearch::config::OpenSearchConfig;
+use seclog_core::sink::opensearch::OpenSearchSink;
+use serde_json::{json, Value};
+
+use crate::client::Client;
+use crate::osmem::Server;
+use crate::{replay, templates};
+
+/// The CloudTrail index pattern the questions are asked of.
+const CLOUDTRAIL: &str = "cloudtrail-*";
+
+/// A console sign-in, as the answers list them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// When.
+    pub time: String,
+    /// Who (`user.name`).
+    pub user: String,
+    /// From where (`sourceIPAddress`).
+    pub source: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+}
+
+/// Events per hour of day (UTC), 0 to 23: when is our cloud busiest?
+///
+/// osmem has no script aggregations, so this asks for an hourly `date_histogram` and folds the
+/// buckets by hour of day.
+///
+/// # Errors
+/// When the search fails.
+pub async fn events_per_hour_of_day(client: &Client) -> Result<[u64; 24]> {
+    let body = json!({"size": 0, "aggs": {"h": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h", "min_doc_count": 1}}}});
+    let v = client.search(CLOUDTRAIL, &body).await?;
+    let mut hours = [0_u64; 24];
+    for b in v["aggregations"]["h"]["buckets"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let key = b["key"].as_i64().context("bucket key")?;
+        let hour = DateTime::from_timestamp_millis(key).context("bucket time")?.hour();
+        hours[hour as usize] += b["doc_count"].as_u64().unwrap_or(0);
+    }
+    Ok(hours)
+}
+
+/// The most frequent event names.
+///
+/// # Errors
+/// When the search fails.
+pub async fn top_event_names(client: &Client, n: usize) -> Result<Vec<(String, u64)>> {
+    let body = json!({"size": 0, "aggs": {"names": {"terms": {"field": "eventName", "size": n}}}});
+    let v = client.search(CLOUDTRAIL, &body).await?;
+    Ok(buckets(&v["aggregations"]["names"]))
+}
+
+/// Failed console sign-ins, newest first.
+///
+/// # Errors
+/// When the search fails.
+pub async fn failed_console_logins(client: &Client) -> Result<Vec<SignIn>> {
+    let query = json!({"bool": {"filter": [
+        {"term": {"eventName": "ConsoleLogin"}},
+        {"term": {"event.outcome": "failure"}}
+    ]}});
+    sign_ins(client, query).await
+}
+
+/// Console sign-ins from addresses outside `allowed` (IPs or CIDR blocks): the seed's CloudTrail
+/// Lake example. Sign-ins without an IP address count as outside.
+///
+/// # Errors
+/// When the search fails.
+pub async fn console_logins_outside(client: &Client, allowed: &[String]) -> Result<Vec<SignIn>> {
+    let query = json!({"bool": {
+        "filter": [{"term": {"eventName": "ConsoleLogin"}}],
+        "must_not": allowed.iter().map(|cidr| json!({"term": {"source.ip": cidr}})).collect::<Vec<_>>()
+    }});
+    sign_ins(client, query).await
+}
+
+async fn sign_ins(client: &Client, query: Value) -> Result<Vec<SignIn>> {
+    let body = json!({"size": 100, "query": query, "sort": [{"@timestamp": "desc"}]});
+    let v = client.search(CLOUDTRAIL, &body).await?;
+    let text = |s: &Value| s.as_str().unwrap_or("-").to_owned();
+    Ok(v["hits"]["hits"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|h| {
+            let s = &h["_source"];
+            SignIn {
+                time: text(&s["@timestamp"]),
+                user: text(&s["user"]["name"]),
+                source: text(&s["sourceIPAddress"]),
+                outcome: text(&s["event"]["outcome"]),
+            }
+        })
+        .collect())
+}
+
+fn buckets(agg: &Value) -> Vec<(String, u64)> {
+    agg["buckets"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| (b["key"].as_str().unwrap_or_default().to_owned(), b["doc_count"].as_u64().unwrap_or(0)))
+        .collect()
+}
+
+/// Runs the whole demo, writing the answers to `out`.
+///
+/// # Errors
+/// When the server cannot be started or a step fails.
+pub async fn run(fixtures: &Path, allowed: &[String], out: &mut impl Write) -> Result<()> {
+    let server = Server::start()?;
+    writeln!(out, "osmem-server listening on {}", server.url())?;
+    let config = OpenSearchConfig::local(server.url())?;
+    let client = Client::new(config.clone()).await?;
+    let names = templates::install(&client).await?;
+    writeln!(out, "installed index templates: {}", names.join(", "))?;
+
+    let files = replay::discover(&[fixtures.to_path_buf()])?;
+    let sink = OpenSearchSink::with_signer(config, None)?;
+    let deadletters = sink.deadletters().clone();
+    let (report, _) = replay::replay(&files, None, sink, deadletters, Duration::from_secs(60), |_, _, _| {}).await?;
+    writeln!(out, "\nreplayed {} event files from {}:", files.len(), fixtures.display())?;
+    report.print(out)?;
+    client.refresh().await?;
+    writeln!(out, "\ndocuments: {} in {CLOUDTRAIL}, {} dead-lettered", client.count(CLOUDTRAIL).await?, client.count("*-deadletter-*").await?)?;
+
+    writeln!(out, "\n1. When is our cloud busiest? CloudTrail events per hour of day (UTC)")?;
+    let hours = events_per_hour_of_day(&client).await?;
+    let max = hours.iter().copied().max().unwrap_or(0).max(1);
+    for (h, n) in hours.iter().enumerate() {
+        let bar = "#".repeat(usize::try_from(n * 50 / max).unwrap_or(0));
+        writeln!(out, "   {h:02}:00 {n:>6} {bar}")?;
+    }
+
+    writeln!(out, "\n2. Top event names")?;
+    for (name, n) in top_event_names(&client, 10).await? {
+        writeln!(out, "   {n:>6}  {name}")?;
+    }
+
+    writeln!(out, "\n3. Failed console sign-ins")?;
+    let failed = failed_console_logins(&client).await?;
+    print_sign_ins(out, &failed)?;
+
+    writeln!(out, "\n4. Console sign-ins from outside the allowed addresses ({})", allowed.join(", "))?;
+    print_sign_ins(out, &console_logins_outside(&client, allowed).await?)?;
+    drop(server);
+    writeln!(out, "\nosmem-server stopped.")?;
+    Ok(())
+}
+
+fn print_sign_ins(out: &mut impl Write, list: &[SignIn]) -> Result<()> {
+    if list.is_empty() {
+        writeln!(out, "   (none)")?;
+    }
+    for s in list {
+        writeln!(out, "   {}  {:<40} from {:<20} {}", s.time, s.user, s.source, s.outcome)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! The `seclog` command's library: replay recorded events through the real handlers, install
+//! index templates, run the demo against a local `osmem-server`.
+//!
+//! Kept as a library so that the end-to-end tests drive exactly what the command does.
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod demo;
+pub mod osmem;
+pub mod replay;
+pub mod templates;

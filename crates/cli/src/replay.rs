@@ -1,0 +1,231 @@
+//! `seclog replay`: recorded Lambda events through the real handlers, in process.
+//!
+//! The source of each file is detected from its shape (`{"awslogs":{"data":…}}` is a CloudWatch
+//! Logs subscription event, which today means CloudTrail) unless given. Folders are walked for
+//! `*.json` files; the readable `*.payload.json` copies beside the fixtures are skipped.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use seclog_cloudtrail::config::FunctionConfig;
+use seclog_cloudtrail::handler::{process, Deps};
+use seclog_core::deadletter::DeadLetters;
+use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
+use seclog_core::sink::BulkSink;
+
+/// A log source the command knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Source {
+    /// CloudTrail through a CloudWatch Logs subscription.
+    Cloudtrail,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Cloudtrail => "cloudtrail",
+        })
+    }
+}
+
+/// Per-source totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Event files replayed.
+    pub files: usize,
+    /// Records received by the handler.
+    pub records: usize,
+    /// Documents newly indexed.
+    pub indexed: usize,
+    /// Documents that were already there.
+    pub already_present: usize,
+    /// Records dropped on purpose (control messages).
+    pub dropped: usize,
+    /// Records dead-lettered.
+    pub dead_lettered: usize,
+    /// Invocations that failed (Lambda would retry them).
+    pub failed_invocations: usize,
+    /// Time spent in the handler.
+    pub duration: Duration,
+}
+
+/// What a replay did, per source, plus the files it could not use.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Totals per source.
+    pub sources: BTreeMap<Source, Totals>,
+    /// Files skipped, with the reason.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+impl Report {
+    /// Whether any invocation failed.
+    #[must_use]
+    pub fn failed(&self) -> bool {
+        self.sources.values().any(|t| t.failed_invocations > 0)
+    }
+
+    /// Writes the per-source summary table.
+    ///
+    /// # Errors
+    /// When the writer fails.
+    pub fn print(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{:<12} {:>6} {:>9} {:>9} {:>8} {:>8} {:>13} {:>7} {:>10} {:>10}",
+            "source", "files", "records", "indexed", "present", "dropped", "dead-lettered", "failed", "seconds", "records/s"
+        )?;
+        for (source, t) in &self.sources {
+            let secs = t.duration.as_secs_f64();
+            #[allow(clippy::cast_precision_loss)]
+            let rate = if secs > 0.0 { t.records as f64 / secs } else { 0.0 };
+            writeln!(
+                out,
+                "{:<12} {:>6} {:>9} {:>9} {:>8} {:>8} {:>13} {:>7} {:>10.3} {:>10.0}",
+                source.to_string(),
+                t.files,
+                t.records,
+                t.indexed,
+                t.already_present,
+                t.dropped,
+                t.dead_lettered,
+                t.failed_invocations,
+                secs,
+                rate
+            )?;
+        }
+        for (path, why) in &self.skipped {
+            writeln!(out, "skipped {}: {why}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// Every replayable file under `paths`, sorted per argument.
+///
+/// # Errors
+/// When a path does not exist.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            bail!("{} does not exist", path.display());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if name.ends_with(".json") && !name.ends_with(".payload.json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Detects the source of an event from its shape.
+#[must_use]
+pub fn detect(event: &serde_json::Value) -> Option<Source> {
+    event.get("awslogs").and_then(|a| a.get("data")).filter(|d| d.is_string()).map(|_| Source::Cloudtrail)
+}
+
+/// Replays `files` through the handlers, delivering into `sink`.
+///
+/// # Errors
+/// Only for I/O errors; bad files are skipped and reported, failed invocations counted.
+pub async fn replay<S: BulkSink>(
+    files: &[PathBuf],
+    forced: Option<Source>,
+    sink: S,
+    deadletters: DeadLetters,
+    budget: Duration,
+    mut progress: impl FnMut(usize, usize, usize),
+) -> Result<(Report, S)> {
+    let deps = Deps::new(sink, deadletters, FunctionConfig::default());
+    let mut report = Report::default();
+    let mut records = 0;
+    for (n, path) in files.iter().enumerate() {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                report.skipped.push((path.clone(), format!("not JSON: {e}")));
+                continue;
+            }
+        };
+        let Some(source) = forced.or_else(|| detect(&value)) else {
+            report.skipped.push((path.clone(), "not a recognised Lambda event".into()));
+            continue;
+        };
+        let totals = report.sources.entry(source).or_default();
+        totals.files += 1;
+        match source {
+            Source::Cloudtrail => {
+                let event: CloudWatchLogsEvent = match serde_json::from_value(value) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        report.skipped.push((path.clone(), format!("not a CloudWatch Logs event: {e}")));
+                        continue;
+                    }
+                };
+                let started = Instant::now();
+                let result = process(&event, &deps, tokio::time::Instant::now() + budget).await;
+                totals.duration += started.elapsed();
+                match result {
+                    Ok(s) => {
+                        records += s.received;
+                        totals.records += s.received;
+                        totals.indexed += s.indexed;
+                        totals.already_present += s.already_present;
+                        totals.dropped += s.dropped;
+                        totals.dead_lettered += s.dead_lettered;
+                    }
+                    Err(e) => {
+                        totals.failed_invocations += 1;
+                        tracing::error!(file = %path.display(), error = %e, "Invocation failed; Lambda would retry it.");
+                    }
+                }
+            }
+        }
+        progress(n + 1, files.len(), records);
+    }
+    Ok((report, deps.sink))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_cloudwatch_logs_events() {
+        assert_eq!(detect(&serde_json::json!({"awslogs": {"data": "H4sI"}})), Some(Source::Cloudtrail));
+        assert_eq!(detect(&serde_json::json!({"records": []})), None);
+    }
+
+    #[test]
+    fn discovery_skips_readable_payloads() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.input.json", "a.payload.json", "a.expected.ndjson", "b.json"] {
+            std::fs::write(dir.path().join(name), "{}").unwrap();
+        }
+        let files = discover(&[dir.path().to_path_buf()]).unwrap();
+        let names: Vec<_> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["a.input.json", "b.json"]);
+    }
+}

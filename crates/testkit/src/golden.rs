@@ -1,0 +1,31 @@
+//! Golden files: compare exactly, or rewrite with `UPDATE_GOLDEN=1`.
+
+use std::path::Path;
+
+/// Compares `actual` with the file at `path` byte for byte. With `UPDATE_GOLDEN=1` the file is
+/// written instead. On a mismatch the first differing line is shown.
+pub fn assert_golden(path: &Path, actual: &[u8]) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
+    if expected == actual {
+        return;
+    }
+    let exp = String::from_utf8_lossy(&expected);
+    let act = String::from_utf8_lossy(actual);
+    let (n, (e, a)) = exp
+        .lines()
+        .chain(std::iter::repeat(""))
+        .zip(act.lines().chain(std::iter::repeat("")))
+        .enumerate()
+        .find(|(_, (e, a))| e != a)
+        .unwrap_or((0, ("", "")));
+    panic!(
+        "{} differs at line {}:\n  expected: {e}\n  actual:   {a}\n(run with UPDATE_GOLDEN=1 after checking the change)",
+        path.display(),
+        n + 1
+    );
+}

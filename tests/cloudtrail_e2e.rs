@@ -1,1 +1,112 @@
+//! End to end against a real `osmem-server`: the whole CloudTrail corpus, SigV4-signed and
+//! gzipped, indexes with zero item errors; a second replay changes nothing; the demo's questions
+//! are answered from the index; undecodable payloads land in the dead-letter index.
+#![allow(clippy::unwrap_used)]
 
+use std::time::Duration;
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use seclog_cli::demo;
+use seclog_cloudtrail::config::FunctionConfig;
+use seclog_cloudtrail::handler::Deps;
+use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
+use seclog_core::sink::opensearch::config::SigningService;
+use seclog_core::sink::opensearch::signing::Signer;
+use seclog_core::sink::opensearch::OpenSearchSink;
+use seclog_e2e::{corpus, counts, expected, fast_config, run, server, total};
+use serde_json::json;
+
+const BUDGET: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn corpus_indexes_with_zero_item_errors_and_replays_idempotently() {
+    let (server, client) = server().await;
+    // SigV4 on, as in Lambda: osmem accepts the signature headers without verifying them.
+    let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("session-token".into()), None, "test");
+    let signer = Signer::new(SharedCredentialsProvider::new(creds), SigningService::Es, "eu-west-1".into());
+    let sink = OpenSearchSink::with_signer(fast_config(server.url()), Some(signer)).unwrap();
+    let dl = sink.deadletters().clone();
+    let deps = Deps::new(sink, dl, FunctionConfig::default());
+    let want = expected(&[]);
+    let events = corpus();
+
+    let first = run(&deps, &events, BUDGET).await.unwrap();
+    let received = total(&first, |s| s.received);
+    assert_eq!(
+        received,
+        total(&first, |s| s.indexed + s.already_present + s.dropped + s.dead_lettered),
+        "every record is accounted for exactly once"
+    );
+    assert_eq!(total(&first, |s| s.indexed), want.documents.len());
+    assert_eq!(total(&first, |s| s.dead_lettered), want.dead_letters.len(), "only transform dead letters: zero item errors");
+    assert_eq!(total(&first, |s| s.retried), 0);
+    assert_eq!(counts(&client).await, (want.documents.len() as u64, want.dead_letters.len() as u64));
+    let item_errors = client
+        .search("*-deadletter-*", &json!({"size": 0, "query": {"exists": {"field": "deadletter.status"}}}))
+        .await
+        .unwrap();
+    assert_eq!(item_errors["hits"]["total"]["value"], 0, "no document was refused by the server");
+
+    // Real trails (not hand-edited samples): one document per distinct eventID.
+    let real = expected(&["stratus-red-team", "invictus-ir-01", "invictus-ir-02", "invictus-ir-03", "invictus-ir-04"]);
+    assert_eq!(real.documents.len(), real.event_ids.len());
+
+    let second = run(&deps, &events, BUDGET).await.unwrap();
+    assert_eq!(total(&second, |s| s.indexed), 0, "a redelivery writes nothing new");
+    assert_eq!(total(&second, |s| s.already_present), total(&first, |s| s.indexed + s.already_present));
+    assert_eq!(counts(&client).await, (want.documents.len() as u64, want.dead_letters.len() as u64));
+}
+
+#[tokio::test]
+async fn the_demo_questions_are_answered_from_the_index() {
+    let (server, client) = server().await;
+    let deps = seclog_e2e::deps(fast_config(server.url()));
+    run(&deps, &corpus(), BUDGET).await.unwrap();
+    client.refresh().await.unwrap();
+    let want = expected(&[]);
+
+    let hours = demo::events_per_hour_of_day(&client).await.unwrap();
+    assert_eq!(hours.iter().sum::<u64>(), want.documents.len() as u64);
+
+    let top = demo::top_event_names(&client, 5).await.unwrap();
+    assert_eq!(top.len(), 5);
+    assert!(top.windows(2).all(|w| w[0].1 >= w[1].1), "sorted by count: {top:?}");
+
+    let failed = demo::failed_console_logins(&client).await.unwrap();
+    assert_eq!(failed.len(), want.failed_sign_ins.len());
+    assert!(!failed.is_empty() && failed.iter().all(|s| s.outcome == "failure"));
+
+    let allowed = ["92.55.146.0/24".to_owned(), "10.0.0.0/8".to_owned()];
+    let outside = demo::console_logins_outside(&client, &allowed).await.unwrap();
+    let everything = demo::console_logins_outside(&client, &[]).await.unwrap();
+    assert!(!outside.is_empty());
+    assert!(outside.iter().all(|s| !s.source.starts_with("92.55.146.")), "{outside:?}");
+    assert!(everything.iter().any(|s| s.source.starts_with("92.55.146.")));
+    assert!(outside.len() < everything.len());
+}
+
+#[tokio::test]
+async fn undecodable_payloads_are_dead_lettered_with_their_reason() {
+    let (server, client) = server().await;
+    let deps = seclog_e2e::deps(fast_config(server.url()));
+    let bomb = seclog_core::decode::gzip_base64(&vec![b'{'; 64 << 20]);
+    let cases = [
+        ("%%% not base64 %%%".to_owned(), "bad_base64"),
+        (seclog_core::decode::gzip_base64(b"").replace("H4sI", "AAAA"), "not_compressed"),
+        (bomb, "too_large"),
+        (seclog_core::decode::gzip_base64(br#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1""#), "bad_json"),
+    ];
+    for (data, kind) in &cases {
+        let event = CloudWatchLogsEvent { awslogs: AwsLogs { data: data.clone() } };
+        let s = run(&deps, &[event.clone(), event], BUDGET).await.unwrap();
+        assert_eq!(total(&s, |s| s.dead_lettered), 2, "{kind}");
+        client.refresh().await.unwrap();
+        let hits = client
+            .search("*-deadletter-*", &json!({"query": {"term": {"deadletter.error_type": kind}}}))
+            .await
+            .unwrap();
+        assert_eq!(hits["hits"]["total"]["value"], 1, "{kind}: one dead letter however often it is delivered");
+    }
+    assert_eq!(counts(&client).await, (0, cases.len() as u64));
+}

@@ -1,1 +1,136 @@
+//! Faults between the sink and a real `osmem-server`, injected by the project's proxy: 429 and 503
+//! storms, partial bulk failures, timeouts, resets, a mapping error, an unreachable endpoint and a
+//! spent budget. In each, documents in the server plus dead letters account for every input
+//! exactly once, and a retried invocation never duplicates.
+#![allow(clippy::unwrap_used)]
 
+use std::time::Duration;
+
+use seclog_core::DeliveryError;
+use seclog_e2e::{counts, deps, event, expected, fast_config, run, server, total};
+use seclog_testkit::proxy::{Fault, FaultProxy};
+use serde_json::json;
+
+const CASE: &str = "stratus-red-team";
+const BUDGET: Duration = Duration::from_secs(30);
+
+async fn through(faults: Vec<Fault>) -> (seclog_cli::osmem::Server, seclog_cli::client::Client, FaultProxy) {
+    let (server, client) = server().await;
+    let proxy = FaultProxy::start(server.url(), faults).await;
+    (server, client, proxy)
+}
+
+async fn assert_all_indexed_once(client: &seclog_cli::client::Client) {
+    let want = expected(&[CASE]);
+    assert_eq!(counts(client).await, (want.documents.len() as u64, 0));
+}
+
+#[tokio::test]
+async fn a_429_storm_is_retried_until_everything_is_in() {
+    let (_s, client, proxy) = through(vec![Fault::Status(429); 4]).await;
+    let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
+    assert!(total(&s, |s| s.retried) > 0);
+    assert_eq!(proxy.stats().faults, 4);
+    assert_all_indexed_once(&client).await;
+}
+
+#[tokio::test]
+async fn a_503_storm_is_retried_until_everything_is_in() {
+    let (_s, client, proxy) = through(vec![Fault::Status(503); 3]).await;
+    run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
+    assert_all_indexed_once(&client).await;
+}
+
+#[tokio::test]
+async fn only_the_failed_items_of_a_partial_bulk_failure_are_retried() {
+    let (_s, client, proxy) = through(vec![Fault::PartialBulk { every: 3, status: 429 }]).await;
+    let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
+    let stats = proxy.stats();
+    assert!(stats.items_failed > 0);
+    assert_eq!(total(&s, |s| s.retried), stats.items_failed, "exactly the failed items are sent again");
+    assert_eq!(total(&s, |s| s.indexed), expected(&[CASE]).documents.len());
+    assert_all_indexed_once(&client).await;
+}
+
+#[tokio::test]
+async fn timeouts_and_resets_are_retried() {
+    let (_s, client, proxy) = through(vec![Fault::Delay(Duration::from_secs(3)), Fault::Reset, Fault::Reset]).await;
+    let mut config = fast_config(&proxy.url());
+    config.request_timeout = Duration::from_millis(500);
+    let s = run(&deps(config), &[event(CASE)], BUDGET).await.unwrap();
+    assert!(total(&s, |s| s.retried) > 0);
+    assert_all_indexed_once(&client).await;
+}
+
+#[tokio::test]
+async fn a_mapping_error_dead_letters_that_document_only() {
+    let (server, client) = server().await;
+    let good = json!({"eventID": "ok-1", "eventTime": "2024-01-01T00:00:00Z", "eventName": "A"});
+    // `userIdentity.type` is a keyword: an object there is refused by the server.
+    let bad = json!({"eventID": "bad-1", "eventTime": "2024-01-01T00:00:00Z", "eventName": "B",
+                     "userIdentity": {"type": {"not": "a keyword"}}});
+    let payload = json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "g", "logStream": "s",
+        "subscriptionFilters": [], "logEvents": [
+            {"id": "1", "timestamp": 0, "message": good.to_string()},
+            {"id": "2", "timestamp": 0, "message": bad.to_string()}]});
+    let ev = seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent {
+        awslogs: seclog_core::envelope::cloudwatch_logs::AwsLogs {
+            data: seclog_core::decode::gzip_base64(payload.to_string().as_bytes()),
+        },
+    };
+    let d = deps(fast_config(server.url()));
+    let s = run(&d, &[ev.clone()], BUDGET).await.unwrap();
+    assert_eq!((s[0].indexed, s[0].dead_lettered), (1, 1));
+    assert_eq!(counts(&client).await, (1, 1));
+    let hit = client.search("*-deadletter-*", &json!({})).await.unwrap();
+    let letter = &hit["hits"]["hits"][0]["_source"]["deadletter"];
+    assert_eq!(letter["error_type"], "mapper_parsing_exception");
+    assert_eq!(letter["status"], 400);
+    assert_eq!(letter["intended_index"], "cloudtrail-2024.01.01");
+    assert_eq!(letter["raw"], bad.to_string());
+    // Redelivered: nothing grows.
+    run(&d, &[ev], BUDGET).await.unwrap();
+    assert_eq!(counts(&client).await, (1, 1));
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_fails_the_invocation_and_the_retry_loses_nothing() {
+    let (server, client) = server().await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let started = std::time::Instant::now();
+    let err = run(&deps(fast_config(&closed)), &[event(CASE)], Duration::from_secs(2)).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::RetriesExhausted { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(4), "the budget is respected");
+    assert_eq!(counts(&client).await, (0, 0));
+    // Lambda retries the invocation; this time the cluster is there.
+    run(&deps(fast_config(server.url())), &[event(CASE)], BUDGET).await.unwrap();
+    assert_all_indexed_once(&client).await;
+}
+
+#[tokio::test]
+async fn a_budget_spent_mid_delivery_fails_and_the_redelivery_does_not_duplicate() {
+    // The first request half succeeds, then the cluster keeps answering 503.
+    let mut plan = vec![Fault::PartialBulk { every: 2, status: 503 }];
+    plan.extend(vec![Fault::Status(503); 1000]);
+    let (_s, client, proxy) = through(plan).await;
+    let err = run(&deps(fast_config(&proxy.url())), &[event(CASE)], Duration::from_secs(1)).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::RetriesExhausted { .. }), "{err}");
+    let (partial, _) = counts(&client).await;
+    assert!(partial > 0 && partial < expected(&[CASE]).documents.len() as u64);
+    // Lambda's retry, once the cluster has recovered.
+    let d = deps(fast_config(_s.url()));
+    let s = run(&d, &[event(CASE)], BUDGET).await.unwrap();
+    assert_eq!(s[0].already_present as u64, partial, "what was written before counts as present");
+    assert_all_indexed_once(&client).await;
+}
+
+#[tokio::test]
+async fn a_refusal_of_the_whole_request_fails_the_invocation() {
+    let (_s, client, proxy) = through(vec![Fault::Status(403)]).await;
+    let err = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::Refused { status: 403, .. }), "{err}");
+    assert_eq!(counts(&client).await, (0, 0));
+}

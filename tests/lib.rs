@@ -1,1 +1,122 @@
-//! e2e
+//! Shared helpers of the end-to-end tests: a real `osmem-server` with the shipped templates, the
+//! recorded CloudTrail corpus, and the counts its golden files promise.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use seclog_cli::client::Client;
+use seclog_cli::osmem::Server;
+use seclog_cloudtrail::config::FunctionConfig;
+use seclog_cloudtrail::handler::{process, Deps};
+use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
+use seclog_core::sink::opensearch::config::OpenSearchConfig;
+use seclog_core::sink::opensearch::retry::Backoff;
+use seclog_core::sink::opensearch::OpenSearchSink;
+use seclog_core::telemetry::InvocationSummary;
+use seclog_core::DeliveryError;
+use seclog_testkit::{inputs, sibling};
+
+/// A fresh server with the templates installed.
+pub async fn server() -> (Server, Client) {
+    let server = Server::start().unwrap();
+    let client = Client::new(OpenSearchConfig::local(server.url()).unwrap()).await.unwrap();
+    seclog_cli::templates::install(&client).await.unwrap();
+    (server, client)
+}
+
+/// Sink settings for `url` with fast retries (tests must not sleep for seconds).
+pub fn fast_config(url: &str) -> OpenSearchConfig {
+    let mut c = OpenSearchConfig::local(url).unwrap();
+    c.backoff = Backoff { base: Duration::from_millis(10), max: Duration::from_millis(100), max_attempts: 10 };
+    c.request_timeout = Duration::from_secs(5);
+    c
+}
+
+/// Handler dependencies around the real sink.
+pub fn deps(config: OpenSearchConfig) -> Deps<OpenSearchSink> {
+    let sink = OpenSearchSink::with_signer(config, None).unwrap();
+    let dl = sink.deadletters().clone();
+    Deps::new(sink, dl, FunctionConfig::default())
+}
+
+/// One recorded event by fixture name.
+pub fn event(name: &str) -> CloudWatchLogsEvent {
+    let path = seclog_testkit::fixtures("cloudtrail").join(format!("{name}.input.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Every recorded CloudTrail event.
+pub fn corpus() -> Vec<CloudWatchLogsEvent> {
+    inputs("cloudtrail").iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
+}
+
+/// What the golden files say a fixture must produce.
+#[derive(Debug, Default)]
+pub struct Expected {
+    /// Distinct `index/id` pairs in the CloudTrail indices (hand-edited samples reuse an
+    /// `eventID` on other days, which are other daily indices).
+    pub documents: HashSet<String>,
+    /// Distinct `eventID`s (document ids).
+    pub event_ids: HashSet<String>,
+    /// Distinct dead-letter ids.
+    pub dead_letters: HashSet<String>,
+    /// Distinct `index/id` pairs of failed console sign-ins.
+    pub failed_sign_ins: HashSet<String>,
+}
+
+/// Reads the golden files of the named fixtures (all of them when `names` is empty).
+pub fn expected(names: &[&str]) -> Expected {
+    let mut e = Expected::default();
+    for input in inputs("cloudtrail") {
+        let name = input.file_name().unwrap().to_string_lossy().replace(".input.json", "");
+        if !names.is_empty() && !names.contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(sibling(&input, ".expected.ndjson")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for pair in lines.chunks(2) {
+            let action: serde_json::Value = serde_json::from_str(pair[0]).unwrap();
+            let doc: serde_json::Value = serde_json::from_str(pair[1]).unwrap();
+            let meta = &action["create"];
+            let id = meta["_id"].as_str().unwrap().to_owned();
+            if meta["_index"].as_str().unwrap().contains("-deadletter-") {
+                e.dead_letters.insert(id);
+            } else {
+                // `create`: the first document written under an index/id is the one kept.
+                let key = format!("{}/{id}", meta["_index"].as_str().unwrap());
+                let first = !e.documents.contains(&key);
+                if first && doc["eventName"] == "ConsoleLogin" && doc["event"]["outcome"] == "failure" {
+                    e.failed_sign_ins.insert(key.clone());
+                }
+                e.documents.insert(key);
+                e.event_ids.insert(id);
+            }
+        }
+    }
+    e
+}
+
+/// Runs events through the handler with a time budget; the first error stops the run.
+pub async fn run(
+    deps: &Deps<OpenSearchSink>,
+    events: &[CloudWatchLogsEvent],
+    budget: Duration,
+) -> Result<Vec<InvocationSummary>, DeliveryError> {
+    let mut out = Vec::new();
+    for e in events {
+        out.push(process(e, deps, tokio::time::Instant::now() + budget).await?);
+    }
+    Ok(out)
+}
+
+/// `(documents in cloudtrail-*, documents in the dead-letter index)` after a refresh.
+pub async fn counts(client: &Client) -> (u64, u64) {
+    client.refresh().await.unwrap();
+    (client.count("cloudtrail-*").await.unwrap(), client.count("*-deadletter-*").await.unwrap())
+}
+
+/// Sums a field over summaries.
+pub fn total(summaries: &[InvocationSummary], f: impl Fn(&InvocationSummary) -> usize) -> usize {
+    summaries.iter().map(f).sum()
+}

@@ -37,3 +37,5 @@ pub fn sibling(input: &Path, ext: &str) -> PathBuf {
     let name = input.file_name().unwrap().to_string_lossy().replace(".input.json", ext);
     input.with_file_name(name)
 }
+
+pub mod proxy;

@@ -1,4 +1,4 @@
-//! End to end against a real `osmem-server`: the whole CloudTrail corpus, SigV4-signed and
+//! End to end against a real `osmem-server`: the whole `CloudTrail` corpus, SigV4-signed and
 //! gzipped, indexes with zero item errors; a second replay changes nothing; the demo's questions
 //! are answered from the index; undecodable payloads land in the dead-letter index.
 #![allow(clippy::unwrap_used)]
@@ -39,7 +39,11 @@ async fn corpus_indexes_with_zero_item_errors_and_replays_idempotently() {
         "every record is accounted for exactly once"
     );
     assert_eq!(total(&first, |s| s.indexed), want.documents.len());
-    assert_eq!(total(&first, |s| s.dead_lettered), want.dead_letters.len(), "only transform dead letters: zero item errors");
+    assert_eq!(
+        total(&first, |s| s.dead_lettered),
+        want.dead_letters.len(),
+        "only transform dead letters: zero item errors"
+    );
     assert_eq!(total(&first, |s| s.retried), 0);
     assert_eq!(counts(&client).await, (want.documents.len() as u64, want.dead_letters.len() as u64));
     let item_errors = client
@@ -90,7 +94,8 @@ async fn the_demo_questions_are_answered_from_the_index() {
 async fn undecodable_payloads_are_dead_lettered_with_their_reason() {
     let (server, client) = server().await;
     let deps = seclog_e2e::deps(fast_config(server.url()));
-    let bomb = seclog_core::decode::gzip_base64(&vec![b'{'; 64 << 20]);
+    // Just over the default 32 MiB cap.
+    let bomb = seclog_core::decode::gzip_base64(&vec![b'{'; (32 << 20) + 1]);
     let cases = [
         ("%%% not base64 %%%".to_owned(), "bad_base64"),
         (seclog_core::decode::gzip_base64(b"").replace("H4sI", "AAAA"), "not_compressed"),

@@ -79,7 +79,7 @@ async fn a_mapping_error_dead_letters_that_document_only() {
         },
     };
     let d = deps(fast_config(server.url()));
-    let s = run(&d, &[ev.clone()], BUDGET).await.unwrap();
+    let s = run(&d, std::slice::from_ref(&ev), BUDGET).await.unwrap();
     assert_eq!((s[0].indexed, s[0].dead_lettered), (1, 1));
     assert_eq!(counts(&client).await, (1, 1));
     let hit = client.search("*-deadletter-*", &json!({})).await.unwrap();
@@ -115,13 +115,13 @@ async fn a_budget_spent_mid_delivery_fails_and_the_redelivery_does_not_duplicate
     // The first request half succeeds, then the cluster keeps answering 503.
     let mut plan = vec![Fault::PartialBulk { every: 2, status: 503 }];
     plan.extend(vec![Fault::Status(503); 1000]);
-    let (_s, client, proxy) = through(plan).await;
+    let (server, client, proxy) = through(plan).await;
     let err = run(&deps(fast_config(&proxy.url())), &[event(CASE)], Duration::from_secs(1)).await.unwrap_err();
     assert!(matches!(err, DeliveryError::RetriesExhausted { .. }), "{err}");
     let (partial, _) = counts(&client).await;
     assert!(partial > 0 && partial < expected(&[CASE]).documents.len() as u64);
     // Lambda's retry, once the cluster has recovered.
-    let d = deps(fast_config(_s.url()));
+    let d = deps(fast_config(server.url()));
     let s = run(&d, &[event(CASE)], BUDGET).await.unwrap();
     assert_eq!(s[0].already_present as u64, partial, "what was written before counts as present");
     assert_all_indexed_once(&client).await;
@@ -133,4 +133,31 @@ async fn a_refusal_of_the_whole_request_fails_the_invocation() {
     let err = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap_err();
     assert!(matches!(err, DeliveryError::Refused { status: 403, .. }), "{err}");
     assert_eq!(counts(&client).await, (0, 0));
+}
+
+#[tokio::test]
+async fn requests_are_chunked_by_count_and_by_bytes() {
+    let (_s, client, proxy) = through(vec![]).await;
+    let docs = expected(&[CASE]).documents.len() + 1; // one eventID is delivered twice
+    let mut config = fast_config(&proxy.url());
+    config.max_bulk_docs = std::num::NonZeroUsize::new(50).unwrap();
+    let s = run(&deps(config), &[event(CASE)], BUDGET).await.unwrap();
+    assert_eq!(s[0].bulk_requests, docs.div_ceil(50));
+    assert_eq!(proxy.stats().requests, docs.div_ceil(50));
+    assert_all_indexed_once(&client).await;
+
+    let mut config = fast_config(&proxy.url());
+    config.max_bulk_bytes = std::num::NonZeroUsize::new(64 * 1024).unwrap();
+    let s = run(&deps(config), &[event(CASE)], BUDGET).await.unwrap();
+    assert!(s[0].bulk_requests >= s[0].bytes_sent / (64 * 1024), "{s:?}");
+    assert!(s[0].bulk_requests > 1);
+}
+
+#[tokio::test]
+async fn a_413_splits_the_request() {
+    let (_s, client, proxy) = through(vec![Fault::Status(413), Fault::Status(413)]).await;
+    let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
+    assert_eq!(s[0].retried, 0, "a split is not a retry");
+    assert_eq!(s[0].bulk_requests, 1 + 2 + 2, "one refused, its halves (one refused), that half's halves");
+    assert_all_indexed_once(&client).await;
 }

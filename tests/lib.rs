@@ -1,5 +1,5 @@
 //! Shared helpers of the end-to-end tests: a real `osmem-server` with the shipped templates, the
-//! recorded CloudTrail corpus, and the counts its golden files promise.
+//! recorded `CloudTrail` corpus, and the counts its golden files promise.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 use std::collections::HashSet;
@@ -46,7 +46,7 @@ pub fn event(name: &str) -> CloudWatchLogsEvent {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-/// Every recorded CloudTrail event.
+/// Every recorded `CloudTrail` event.
 pub fn corpus() -> Vec<CloudWatchLogsEvent> {
     inputs("cloudtrail").iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
 }
@@ -54,7 +54,7 @@ pub fn corpus() -> Vec<CloudWatchLogsEvent> {
 /// What the golden files say a fixture must produce.
 #[derive(Debug, Default)]
 pub struct Expected {
-    /// Distinct `index/id` pairs in the CloudTrail indices (hand-edited samples reuse an
+    /// Distinct `index/id` pairs in the `CloudTrail` indices (hand-edited samples reuse an
     /// `eventID` on other days, which are other daily indices).
     pub documents: HashSet<String>,
     /// Distinct `eventID`s (document ids).

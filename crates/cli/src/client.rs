@@ -1,4 +1,4 @@
-//! A small OpenSearch client for the command: templates, refresh, counts and searches, signed
+//! A small `OpenSearch` client for the command: templates, refresh, counts and searches, signed
 //! the same way as the sink.
 
 use anyhow::{bail, Context, Result};
@@ -15,7 +15,7 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `config` (SigV4 credentials come from the environment).
+    /// A client for `config` (`SigV4` credentials come from the environment).
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
@@ -74,7 +74,8 @@ impl Client {
     /// # Errors
     /// See [`Client::call`].
     pub async fn count(&self, index: &str) -> Result<u64> {
-        let v = self.call("GET", &format!("{index}/_count?ignore_unavailable=true&allow_no_indices=true"), None).await?;
+        let v =
+            self.call("GET", &format!("{index}/_count?ignore_unavailable=true&allow_no_indices=true"), None).await?;
         v["count"].as_u64().context("no count in the answer")
     }
 

@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::osmem::Server;
 use crate::{replay, templates};
 
-/// The CloudTrail index pattern the questions are asked of.
+/// The `CloudTrail` index pattern the questions are asked of.
 const CLOUDTRAIL: &str = "cloudtrail-*";
 
 /// A console sign-in, as the answers list them.
@@ -72,7 +72,7 @@ pub async fn failed_console_logins(client: &Client) -> Result<Vec<SignIn>> {
     sign_ins(client, query).await
 }
 
-/// Console sign-ins from addresses outside `allowed` (IPs or CIDR blocks): the seed's CloudTrail
+/// Console sign-ins from addresses outside `allowed` (IPs or CIDR blocks): the seed's `CloudTrail`
 /// Lake example. Sign-ins without an IP address count as outside.
 ///
 /// # Errors
@@ -135,7 +135,12 @@ pub async fn run(fixtures: &Path, allowed: &[String], out: &mut impl Write) -> R
     writeln!(out, "\nreplayed {} event files from {}:", files.len(), fixtures.display())?;
     report.print(out)?;
     client.refresh().await?;
-    writeln!(out, "\ndocuments: {} in {CLOUDTRAIL}, {} dead-lettered", client.count(CLOUDTRAIL).await?, client.count("*-deadletter-*").await?)?;
+    writeln!(
+        out,
+        "\ndocuments: {} in {CLOUDTRAIL}, {} dead-lettered",
+        client.count(CLOUDTRAIL).await?,
+        client.count("*-deadletter-*").await?
+    )?;
 
     writeln!(out, "\n1. When is our cloud busiest? CloudTrail events per hour of day (UTC)")?;
     let hours = events_per_hour_of_day(&client).await?;

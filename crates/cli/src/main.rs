@@ -76,13 +76,13 @@ enum TemplatesAction {
 #[derive(Args)]
 struct AuthArgs {
     /// How to authenticate: none, sigv4 (credentials from the AWS environment) or basic
-    /// (OPENSEARCH_USERNAME / OPENSEARCH_PASSWORD).
+    /// (`OPENSEARCH_USERNAME` / `OPENSEARCH_PASSWORD`).
     #[arg(long, default_value = "none")]
     auth: String,
-    /// SigV4 service: es or aoss.
+    /// `SigV4` service: es or aoss.
     #[arg(long, default_value = "es")]
     service: String,
-    /// SigV4 region (default: AWS_REGION).
+    /// `SigV4` region (default: `AWS_REGION`).
     #[arg(long)]
     region: Option<String>,
 }
@@ -124,9 +124,15 @@ async fn main() -> Result<()> {
                 let deadletters = sink.deadletters().clone();
                 replay::replay(&files, source, sink, deadletters, budget, progress).await?.0
             } else {
-                let (report, sink) =
-                    replay::replay(&files, source, MemorySink::new(), DeadLetters::new("seclog").map_err(anyhow::Error::msg)?, budget, progress)
-                        .await?;
+                let (report, sink) = replay::replay(
+                    &files,
+                    source,
+                    MemorySink::new(),
+                    DeadLetters::new("seclog").map_err(anyhow::Error::msg)?,
+                    budget,
+                    progress,
+                )
+                .await?;
                 let ndjson = sink.take();
                 match output.as_deref() {
                     Some(p) if p.as_os_str() == "-" => std::io::stdout().write_all(&ndjson)?,

@@ -1,6 +1,6 @@
-//! Starts and stops a local `osmem-server` (an in-memory server of the OpenSearch REST API).
+//! Starts and stops a local `osmem-server` (an in-memory server of the `OpenSearch` REST API).
 //!
-//! The binary is installed by `scripts/setup` into `.tools/osmem` (a pinned PyPI wheel). It is
+//! The binary is installed by `scripts/setup` into `.tools/osmem` (a pinned `PyPI` wheel). It is
 //! found through `SECLOG_OSMEM_BIN`, else `.tools/osmem/osmem_server/bin/osmem-server` under the
 //! current directory or any parent. The server listens on 127.0.0.1 on a free port, and exits
 //! when this process does (`-parent-pid`) or when the [`Server`] is dropped.

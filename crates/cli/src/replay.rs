@@ -1,7 +1,7 @@
 //! `seclog replay`: recorded Lambda events through the real handlers, in process.
 //!
-//! The source of each file is detected from its shape (`{"awslogs":{"data":…}}` is a CloudWatch
-//! Logs subscription event, which today means CloudTrail) unless given. Folders are walked for
+//! The source of each file is detected from its shape (`{"awslogs":{"data":…}}` is a `CloudWatch`
+//! Logs subscription event, which today means `CloudTrail`) unless given. Folders are walked for
 //! `*.json` files; the readable `*.payload.json` copies beside the fixtures are skipped.
 
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ use seclog_core::sink::BulkSink;
 /// A log source the command knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Source {
-    /// CloudTrail through a CloudWatch Logs subscription.
+    /// `CloudTrail` through a `CloudWatch` Logs subscription.
     Cloudtrail,
 }
 
@@ -77,7 +77,16 @@ impl Report {
         writeln!(
             out,
             "{:<12} {:>6} {:>9} {:>9} {:>8} {:>8} {:>13} {:>7} {:>10} {:>10}",
-            "source", "files", "records", "indexed", "present", "dropped", "dead-lettered", "failed", "seconds", "records/s"
+            "source",
+            "files",
+            "records",
+            "indexed",
+            "present",
+            "dropped",
+            "dead-lettered",
+            "failed",
+            "seconds",
+            "records/s"
         )?;
         for (source, t) in &self.sources {
             let secs = t.duration.as_secs_f64();
@@ -132,7 +141,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if name.ends_with(".json") && !name.ends_with(".payload.json") {
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) && !name.ends_with(".payload.json") {
             out.push(path);
         }
     }

@@ -33,7 +33,10 @@ mod tests {
         for (family, json) in super::TEMPLATES {
             let v: serde_json::Value = serde_json::from_str(json).unwrap();
             assert_eq!(v["template"]["mappings"]["dynamic"], false, "{family}");
-            assert!(v["template"]["settings"]["index.mapping.total_fields.limit"].as_u64().unwrap() <= 1000, "{family}");
+            assert!(
+                v["template"]["settings"]["index.mapping.total_fields.limit"].as_u64().unwrap() <= 1000,
+                "{family}"
+            );
             assert!(v["index_patterns"].as_array().is_some_and(|p| !p.is_empty()), "{family}");
         }
     }

@@ -1,1 +1,57 @@
-fn main() {}
+//! The cloudtrail handler (decode, transform, bulk NDJSON encoding) against a plain base64 +
+//! gunzip + `serde_json::Value` parse + serialise of the same event, on a real ~1 MB batch.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use seclog_cloudtrail::config::FunctionConfig;
+use seclog_cloudtrail::handler::{process, Deps};
+use seclog_core::deadletter::DeadLetters;
+use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent};
+use seclog_core::sink::MemorySink;
+use serde_json::Value;
+
+fn load(name: &str) -> CloudWatchLogsEvent {
+    let path = format!("{}/../../fixtures/cloudtrail/{name}.input.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The floor: what any forwarder must do at least.
+fn plain(event: &CloudWatchLogsEvent) -> Vec<u8> {
+    let bytes = seclog_core::decode::gunzip_base64(&event.awslogs.data, 64 << 20).unwrap();
+    let payload: Value = serde_json::from_slice(&bytes).unwrap();
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for ev in payload["logEvents"].as_array().unwrap() {
+        let record: Value = serde_json::from_str(ev["message"].as_str().unwrap()).unwrap();
+        serde_json::to_writer(&mut out, &record).unwrap();
+        out.push(b'\n');
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
+    for name in ["invictus-ir-01", "stratus-red-team"] {
+        let event = load(name);
+        let decoded = cloudwatch_logs::decode(&event, 64 << 20).unwrap();
+        let records = cloudwatch_logs::parse(&decoded).unwrap().log_events.len();
+        let mut group = c.benchmark_group(format!("cloudtrail/{name}"));
+        group.throughput(Throughput::Bytes(decoded.len() as u64));
+        group.sample_size(20).measurement_time(Duration::from_secs(5));
+        group.bench_function("seclog handler", |b| {
+            b.iter(|| {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+                let summary = rt.block_on(process(&event, &deps, deadline)).unwrap();
+                assert_eq!(summary.received, records);
+                deps.sink.take()
+            });
+        });
+        group.bench_function("plain gunzip+parse+serialise", |b| b.iter(|| plain(&event)));
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

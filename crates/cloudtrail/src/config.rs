@@ -7,7 +7,7 @@
 //! | `MAX_DECODED_BYTES` | `33554432` | cap on the decompressed subscription payload |
 //! | `DEADLINE_MARGIN_MS` | `2000` | time kept free before the Lambda deadline |
 //!
-//! plus the OpenSearch variables of [`seclog_core::sink::opensearch::config`].
+//! plus the `OpenSearch` variables of [`seclog_core::sink::opensearch::config`].
 
 use std::time::Duration;
 

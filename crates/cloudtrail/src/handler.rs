@@ -103,7 +103,8 @@ pub async fn process<S: BulkSink>(
         .log_events
         .iter()
         .map(|ev| {
-            let origin = Origin { dataset: DATASET, record_id: Cow::Borrowed(&*ev.id), raw: Cow::Borrowed(&*ev.message) };
+            let origin =
+                Origin { dataset: DATASET, record_id: Cow::Borrowed(&*ev.id), raw: Cow::Borrowed(&*ev.message) };
             deps.transformer.transform(&ev.message, origin.clone()).unwrap_or_else(|e| {
                 let failure = Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
                 deps.deadletters.document(origin, &failure, now)

@@ -1,5 +1,5 @@
-//! The `cloudtrail` function: CloudTrail records from a CloudWatch Logs subscription, indexed
-//! into OpenSearch with `eventID` as the document id.
+//! The `cloudtrail` function: `CloudTrail` records from a `CloudWatch` Logs subscription, indexed
+//! into `OpenSearch` with `eventID` as the document id.
 //!
 //! Every log event ends as exactly one of: indexed (or already present), or dead-lettered with
 //! its raw message and the reason. Control messages are acknowledged and produce nothing.

@@ -1,6 +1,6 @@
-//! CloudTrail record → document. Pure: no I/O.
+//! `CloudTrail` record → document. Pure: no I/O.
 //!
-//! The record keeps CloudTrail's own field names (`eventName`, `userIdentity.*`, …), beside a small
+//! The record keeps `CloudTrail`'s own field names (`eventName`, `userIdentity.*`, …), beside a small
 //! ECS-style block for analysis: `@timestamp`, `event.*`, `cloud.*`, `user.name`, `source.*`,
 //! `user_agent.original`, `related.*`. Values are copied as raw JSON, never re-parsed, except the
 //! few fields the ECS block is derived from.
@@ -15,7 +15,7 @@
 //! Outcomes, per record:
 //! - not a JSON object → `bad_json`; `eventID` or `eventTime` missing or not a string →
 //!   `missing_field`; `eventTime` not a date → `bad_time`. Each is dead-lettered by the handler.
-//! - otherwise one document with id = `eventID` (a SHA-256 digest when longer than OpenSearch's
+//! - otherwise one document with id = `eventID` (a SHA-256 digest when longer than `OpenSearch`'s
 //!   512-byte id limit), in the index of `eventTime`'s day.
 
 use std::borrow::Cow;
@@ -29,7 +29,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-/// The dataset name of every CloudTrail document.
+/// The dataset name of every `CloudTrail` document.
 pub const DATASET: &str = "aws.cloudtrail";
 
 /// Keys whose values are free-form and indexed as `flat_object`.
@@ -48,14 +48,14 @@ const OBJECT_KEYS: [&str; 3] = ["userIdentity", "tlsDetails", "resources"];
 /// Top-level keys the ECS block writes; a record key of the same name is kept as `cloudtrail_<key>`.
 const ECS_KEYS: [&str; 8] = ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags"];
 
-/// OpenSearch refuses ids longer than 512 bytes.
+/// `OpenSearch` refuses ids longer than 512 bytes.
 const MAX_ID_BYTES: usize = 512;
 
 /// A map key that borrows unless it had escapes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
-/// A CloudTrail record: every top-level key with its raw value (duplicate keys: the last wins).
+/// A `CloudTrail` record: every top-level key with its raw value (duplicate keys: the last wins).
 type Record<'a> = BTreeMap<Key<'a>, &'a RawValue>;
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,7 +100,7 @@ struct OnBehalfOf<'a> {
     user_id: Option<Cow<'a, str>>,
 }
 
-/// Turns CloudTrail records into documents.
+/// Turns `CloudTrail` records into documents.
 #[derive(Debug, Clone)]
 pub struct Transformer {
     index: IndexPattern,
@@ -122,17 +122,22 @@ impl Transformer {
             .map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
         let event_id = required_str(&record, "eventID")?;
         let event_time = required_str(&record, "eventTime")?;
-        let time = parse_time(&event_time)
-            .ok_or_else(|| RecordError::new("bad_time", format!("eventTime `{}` is not a date", shorten(&event_time))))?;
+        let time = parse_time(&event_time).ok_or_else(|| {
+            RecordError::new("bad_time", format!("eventTime `{}` is not a date", shorten(&event_time)))
+        })?;
         let ecs = Ecs::derive(&record, &event_id, time);
         let body = serde_json::to_vec(&Output { ecs: &ecs, record: &record })
             .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
-        let id = if event_id.len() > MAX_ID_BYTES { seclog_core::document::digest_id(&event_id) } else { event_id.into_owned() };
+        let id = if event_id.len() > MAX_ID_BYTES {
+            seclog_core::document::digest_id(&event_id)
+        } else {
+            event_id.into_owned()
+        };
         Ok(Document::new(self.index.name_for(time), id, WriteOp::Create, body, origin))
     }
 }
 
-fn get<'r, 'a>(record: &'r Record<'a>, key: &str) -> Option<&'a RawValue> {
+fn get<'a>(record: &Record<'a>, key: &str) -> Option<&'a RawValue> {
     record.get(&Key(Cow::Borrowed(key))).copied()
 }
 
@@ -154,11 +159,12 @@ fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, st
         .ok_or_else(|| RecordError::new("missing_field", format!("{key} is missing or not a non-empty string")))
 }
 
-/// RFC 3339 (CloudTrail's own form), or `YYYY-MM-DD HH:MM:SS[.fff]` taken as UTC.
+/// RFC 3339 (`CloudTrail`'s own form), or `YYYY-MM-DD HH:MM:SS[.fff]` taken as UTC.
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).ok().or_else(|| {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc())
-    })
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc()))
 }
 
 fn shorten(s: &str) -> &str {
@@ -286,15 +292,17 @@ impl<'a> Ecs<'a> {
     }
 }
 
+/// The one key of `responseElements` the outcome needs.
+#[derive(Deserialize)]
+struct Sign<'a> {
+    #[serde(rename = "ConsoleLogin", borrow)]
+    console_login: Option<Cow<'a, str>>,
+}
+
 /// `failure` when `errorCode` is set or a console sign-in says `Failure`, else `success`.
 fn outcome(record: &Record<'_>) -> &'static str {
     if field(record, "errorCode").is_some_and(|c| !c.is_empty()) {
         return "failure";
-    }
-    #[derive(Deserialize)]
-    struct Sign<'a> {
-        #[serde(rename = "ConsoleLogin", borrow)]
-        console_login: Option<Cow<'a, str>>,
     }
     let failed_sign_in = get(record, "responseElements")
         .and_then(|raw| serde_json::from_str::<Sign<'_>>(raw.get()).ok())
@@ -312,9 +320,9 @@ fn issuer_name<'a>(identity: &UserIdentity<'a>) -> Option<Cow<'a, str>> {
 }
 
 /// The last `/`-separated part of an ARN (`…:assumed-role/Role/session` → `session`).
-fn arn_tail<'a>(arn: &Option<Cow<'a, str>>) -> Option<Cow<'a, str>> {
+fn arn_tail<'a>(arn: Option<&Cow<'a, str>>) -> Option<Cow<'a, str>> {
     let tail = |s: &str| s.rsplit('/').next().filter(|t| !t.is_empty() && *t != s).map(str::to_owned);
-    match arn.as_ref()? {
+    match arn? {
         Cow::Borrowed(s) => s.rsplit('/').next().filter(|t| !t.is_empty() && t != s).map(Cow::Borrowed),
         Cow::Owned(s) => tail(s).map(Cow::Owned),
     }
@@ -324,9 +332,9 @@ fn arn_tail<'a>(arn: &Option<Cow<'a, str>>) -> Option<Cow<'a, str>> {
 fn user_name<'a>(identity: &UserIdentity<'a>) -> Option<Cow<'a, str>> {
     let name = match identity.kind.as_deref()? {
         "Root" => identity.user_name.clone().or(Some(Cow::Borrowed("root"))),
-        "IAMUser" => identity.user_name.clone().or_else(|| arn_tail(&identity.arn)),
+        "IAMUser" => identity.user_name.clone().or_else(|| arn_tail(identity.arn.as_ref())),
         // The role session name: who (or what) is acting through the role.
-        "AssumedRole" | "FederatedUser" => arn_tail(&identity.arn).or_else(|| issuer_name(identity)),
+        "AssumedRole" | "FederatedUser" => arn_tail(identity.arn.as_ref()).or_else(|| issuer_name(identity)),
         "AWSService" => identity.invoked_by.clone(),
         "AWSAccount" => identity.account_id.clone().or_else(|| identity.principal_id.clone()),
         "IdentityCenterUser" => {
@@ -388,7 +396,8 @@ fn is_object_shaped(raw: &RawValue) -> bool {
         return true;
     }
     s.starts_with('[')
-        && serde_json::from_str::<Vec<&RawValue>>(s).is_ok_and(|items| items.iter().all(|i| i.get().trim_start().starts_with('{')))
+        && serde_json::from_str::<Vec<&RawValue>>(s)
+            .is_ok_and(|items| items.iter().all(|i| i.get().trim_start().starts_with('{')))
 }
 
 #[cfg(test)]
@@ -406,7 +415,7 @@ mod tests {
         Ok(serde_json::from_slice(&doc.body).unwrap())
     }
 
-    fn base(identity: Value) -> Value {
+    fn base(identity: &Value) -> Value {
         json!({"eventID": "e1", "eventTime": "2023-07-10T12:00:00Z", "eventName": "X", "userIdentity": identity})
     }
 
@@ -415,8 +424,11 @@ mod tests {
         let cases = [
             (json!({"type": "Root", "arn": "arn:aws:iam::1:root"}), Some("root")),
             (json!({"type": "IAMUser", "userName": "alice"}), Some("alice")),
-            (json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Admin/bob@example.com",
-                    "sessionContext": {"sessionIssuer": {"userName": "Admin"}}}), Some("bob@example.com")),
+            (
+                json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Admin/bob@example.com",
+                    "sessionContext": {"sessionIssuer": {"userName": "Admin"}}}),
+                Some("bob@example.com"),
+            ),
             (json!({"type": "FederatedUser", "arn": "arn:aws:sts::1:federated-user/carol"}), Some("carol")),
             (json!({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}), Some("cloudtrail.amazonaws.com")),
             (json!({"type": "AWSAccount", "accountId": "111122223333"}), Some("111122223333")),
@@ -426,21 +438,22 @@ mod tests {
             (json!("not an object"), None),
         ];
         for (identity, expected) in cases {
-            let doc = run(&base(identity.clone())).unwrap();
+            let doc = run(&base(&identity)).unwrap();
             assert_eq!(doc["user"]["name"].as_str(), expected, "{identity}");
         }
     }
 
     #[test]
     fn related_user_has_role_and_session() {
-        let doc = run(&base(json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Admin/bob",
-            "sessionContext": {"sessionIssuer": {"userName": "Admin"}}}))).unwrap();
+        let doc = run(&base(&json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Admin/bob",
+            "sessionContext": {"sessionIssuer": {"userName": "Admin"}}})))
+        .unwrap();
         assert_eq!(doc["related"]["user"], json!(["bob", "Admin"]));
     }
 
     #[test]
     fn outcome_and_source() {
-        let mut r = base(json!({"type": "IAMUser", "userName": "a"}));
+        let mut r = base(&json!({"type": "IAMUser", "userName": "a"}));
         r["sourceIPAddress"] = json!("ec2.amazonaws.com");
         r["errorCode"] = json!("AccessDenied");
         let doc = run(&r).unwrap();
@@ -448,7 +461,7 @@ mod tests {
         assert_eq!(doc["source"], json!({"address": "ec2.amazonaws.com", "address_class": "aws_service"}));
         assert!(doc.get("related").unwrap().get("ip").is_none());
 
-        let mut r = base(json!({"type": "IAMUser", "userName": "a"}));
+        let mut r = base(&json!({"type": "IAMUser", "userName": "a"}));
         r["eventName"] = json!("ConsoleLogin");
         r["sourceIPAddress"] = json!("1.2.3.4");
         r["responseElements"] = json!({"ConsoleLogin": "Failure"});
@@ -460,7 +473,7 @@ mod tests {
 
     #[test]
     fn free_form_scalars_are_wrapped() {
-        let mut r = base(json!(null));
+        let mut r = base(&json!(null));
         r["requestParameters"] = json!("a string");
         r["responseElements"] = json!(null);
         r["additionalEventData"] = json!([1, 2]);
@@ -479,7 +492,7 @@ mod tests {
 
     #[test]
     fn colliding_keys_are_renamed_not_lost() {
-        let mut r = base(json!(null));
+        let mut r = base(&json!(null));
         r["event"] = json!("mine");
         let doc = run(&r).unwrap();
         assert_eq!(doc["cloudtrail_event"], "mine");
@@ -504,7 +517,7 @@ mod tests {
 
     #[test]
     fn long_ids_are_digested() {
-        let mut r = base(json!(null));
+        let mut r = base(&json!(null));
         r["eventID"] = json!("x".repeat(600));
         let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap());
         let msg = r.to_string();

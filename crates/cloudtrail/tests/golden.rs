@@ -1,4 +1,5 @@
 //! Fixture in → expected bulk NDJSON out, compared exactly, for every recorded event.
+#![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Utc};
 use seclog_cloudtrail::config::FunctionConfig;

@@ -29,7 +29,9 @@ pub enum ConfigError {
 }
 
 /// A source of configuration values: the process environment, or a map in tests.
-pub struct Env<'a>(Box<dyn Fn(&str) -> Option<String> + 'a>);
+pub struct Env<'a>(Lookup<'a>);
+
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
 
 impl Env<'static> {
     /// The process environment.

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use crate::DecodeError;
 
 /// The default cap on decompressed bytes: 32 MiB, well above what a 6 MB Lambda payload of
-/// CloudWatch Logs data decompresses to in practice (a `PutLogEvents` batch is at most 1 MiB).
+/// `CloudWatch` Logs data decompresses to in practice (a `PutLogEvents` batch is at most 1 MiB).
 pub const DEFAULT_MAX_DECODED_BYTES: usize = 32 * 1024 * 1024;
 
 /// Decodes standard base64 (with padding), tolerating surrounding whitespace.
@@ -26,6 +26,7 @@ pub fn base64(data: &str) -> Result<Vec<u8>, DecodeError> {
 ///
 /// # Errors
 /// [`DecodeError::NotCompressed`], [`DecodeError::Decompress`] or [`DecodeError::TooLarge`].
+#[allow(clippy::disallowed_types)] // The one place decoders are allowed: capped below.
 pub fn decompress_capped(data: &[u8], cap: usize) -> Result<Vec<u8>, DecodeError> {
     match data {
         [0x1f, 0x8b, ..] => read_capped(flate2::read::MultiGzDecoder::new(data), cap),
@@ -36,7 +37,7 @@ pub fn decompress_capped(data: &[u8], cap: usize) -> Result<Vec<u8>, DecodeError
     }
 }
 
-/// Base64 then capped decompression: the CloudWatch Logs `awslogs.data` path.
+/// Base64 then capped decompression: the `CloudWatch` Logs `awslogs.data` path.
 ///
 /// # Errors
 /// Any [`DecodeError`] of the two steps.

@@ -65,7 +65,7 @@ impl<'a> Document<'a> {
 pub struct Origin<'a> {
     /// The dataset (`aws.cloudtrail`, …).
     pub dataset: &'static str,
-    /// The record's id within its source (the CloudWatch Logs event id, a Firehose record id, …).
+    /// The record's id within its source (the `CloudWatch` Logs event id, a Firehose record id, …).
     pub record_id: Cow<'a, str>,
     /// The raw record as received.
     pub raw: Cow<'a, str>,

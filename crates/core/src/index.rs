@@ -34,7 +34,7 @@ pub struct IndexPattern {
 }
 
 impl IndexPattern {
-    /// Validates the prefix against OpenSearch's index name rules (lowercase; no spaces or
+    /// Validates the prefix against `OpenSearch`'s index name rules (lowercase; no spaces or
     /// `\ / * ? " < > | , # :`; not starting with `-`, `_` or `+`; at most 200 bytes).
     ///
     /// # Errors
@@ -46,9 +46,7 @@ impl IndexPattern {
         if prefix.starts_with(['-', '_', '+']) {
             return Err("must not start with `-`, `_` or `+`".into());
         }
-        if let Some(c) = prefix
-            .chars()
-            .find(|c| c.is_uppercase() || c.is_whitespace() || r#"\/*?"<>|,#:"#.contains(*c))
+        if let Some(c) = prefix.chars().find(|c| c.is_uppercase() || c.is_whitespace() || r#"\/*?"<>|,#:"#.contains(*c))
         {
             return Err(format!("must not contain `{c}` (lowercase, no spaces or \\ / * ? \" < > | , # :)"));
         }

@@ -6,9 +6,9 @@
 //!
 //! - [`decode`]: base64 and capped gzip/zlib decompression, so a decompression bomb is a typed
 //!   error and never an out-of-memory.
-//! - [`envelope`]: the trigger payloads (CloudWatch Logs subscription today).
+//! - [`envelope`]: the trigger payloads (`CloudWatch` Logs subscription today).
 //! - [`document`] and [`index`]: what is written where, with deterministic ids.
-//! - [`sink`]: the OpenSearch `_bulk` sink with SigV4, gzip, chunking, per-item retries and the
+//! - [`sink`]: the `OpenSearch` `_bulk` sink with `SigV4`, gzip, chunking, per-item retries and the
 //!   dead-letter index.
 //! - [`config`]: typed configuration read once from the environment.
 //!

@@ -1,9 +1,9 @@
 //! Offline enrichment for seclog documents.
 //!
-//! For now: classification of source addresses. A CloudTrail `sourceIPAddress` may be an IPv4 or
+//! For now: classification of source addresses. A `CloudTrail` `sourceIPAddress` may be an IPv4 or
 //! IPv6 address, an AWS service name (`ec2.amazonaws.com`), `AWS Internal`, or something else;
 //! an address may be public, private, loopback, link-local, carrier-grade NAT, multicast,
-//! documentation or otherwise reserved. Only public addresses are worth a GeoIP lookup. GeoIP,
+//! documentation or otherwise reserved. Only public addresses are worth a `GeoIP` lookup. `GeoIP`,
 //! AWS ranges and user agents come in their own issue.
 //!
 //! ```
@@ -24,15 +24,15 @@ pub enum AddressClass {
     Public,
     /// RFC 1918 / RFC 4193 unique local.
     Private,
-    /// 127.0.0.0/8, ::1.
+    /// 127.0.0.0/8, `::1`.
     Loopback,
-    /// 169.254.0.0/16, fe80::/10.
+    /// 169.254.0.0/16, `fe80::/10`.
     LinkLocal,
     /// 100.64.0.0/10 (RFC 6598).
     CarrierGradeNat,
-    /// 224.0.0.0/4, ff00::/8.
+    /// 224.0.0.0/4, `ff00::/8`.
     Multicast,
-    /// 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32.
+    /// 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, `2001:db8::/32`.
     Documentation,
     /// 0.0.0.0, ::.
     Unspecified,
@@ -40,7 +40,7 @@ pub enum AddressClass {
     Reserved,
     /// An AWS service principal such as `ec2.amazonaws.com`.
     AwsService,
-    /// CloudTrail's `AWS Internal`.
+    /// `CloudTrail`'s `AWS Internal`.
     AwsInternal,
     /// Anything else (a host name, a masked value).
     Other,
@@ -108,7 +108,12 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
         AddressClass::Multicast
     } else if ip.is_documentation() {
         AddressClass::Documentation
-    } else if a == 0 || a >= 240 || (a, b, c) == (192, 0, 0) || (a == 198 && (b == 18 || b == 19)) || (a, b, c) == (192, 88, 99) {
+    } else if a == 0
+        || a >= 240
+        || (a, b, c) == (192, 0, 0)
+        || (a == 198 && (b == 18 || b == 19))
+        || (a, b, c) == (192, 88, 99)
+    {
         AddressClass::Reserved
     } else {
         AddressClass::Public

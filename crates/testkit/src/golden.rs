@@ -16,13 +16,9 @@ pub fn assert_golden(path: &Path, actual: &[u8]) {
     }
     let exp = String::from_utf8_lossy(&expected);
     let act = String::from_utf8_lossy(actual);
-    let (n, (e, a)) = exp
-        .lines()
-        .chain(std::iter::repeat(""))
-        .zip(act.lines().chain(std::iter::repeat("")))
-        .enumerate()
-        .find(|(_, (e, a))| e != a)
-        .unwrap_or((0, ("", "")));
+    let (exp, act): (Vec<&str>, Vec<&str>) = (exp.lines().collect(), act.lines().collect());
+    let n = (0..exp.len().max(act.len())).find(|&i| exp.get(i) != act.get(i)).unwrap_or(0);
+    let (e, a) = (exp.get(n).copied().unwrap_or("<end>"), act.get(n).copied().unwrap_or("<end>"));
     panic!(
         "{} differs at line {}:\n  expected: {e}\n  actual:   {a}\n(run with UPDATE_GOLDEN=1 after checking the change)",
         path.display(),

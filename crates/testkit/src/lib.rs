@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod golden;
+pub mod moto;
 
 use std::path::{Path, PathBuf};
 

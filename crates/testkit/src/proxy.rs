@@ -48,6 +48,8 @@ pub struct Stats {
     pub faults: usize,
     /// Bulk items failed by injection.
     pub items_failed: usize,
+    /// The `authorization` header of the last request (for signing tests).
+    pub last_authorization: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -130,6 +132,8 @@ async fn handle(
     let fault = {
         let mut s = state.lock().unwrap();
         s.stats.requests += 1;
+        s.stats.last_authorization =
+            req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let f = s.plan.pop_front();
         if f.is_some() {
             s.stats.faults += 1;
@@ -141,7 +145,8 @@ async fn handle(
     match fault {
         None => Ok(forward(&client, &upstream, &parts, body).await),
         Some(Fault::Status(status)) => {
-            let err = json!({"error": {"type": "injected_fault", "reason": format!("injected {status}")}, "status": status});
+            let err =
+                json!({"error": {"type": "injected_fault", "reason": format!("injected {status}")}, "status": status});
             Ok(response(status, serde_json::to_vec(&err).unwrap()))
         }
         Some(Fault::Delay(d)) => {
@@ -165,10 +170,22 @@ fn response(status: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
         .unwrap()
 }
 
-async fn forward(client: &reqwest::Client, upstream: &str, parts: &http::request::Parts, body: Bytes) -> Response<Full<Bytes>> {
+async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    parts: &http::request::Parts,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut req = client.request(parts.method.clone(), format!("{upstream}{path}")).body(body);
-    for name in ["content-type", "content-encoding", "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"] {
+    for name in [
+        "content-type",
+        "content-encoding",
+        "authorization",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    ] {
         if let Some(v) = parts.headers.get(name) {
             req = req.header(name, v.clone());
         }
@@ -194,6 +211,7 @@ async fn partial_bulk(
     let gzipped = parts.headers.get("content-encoding").is_some_and(|v| v == "gzip");
     let text = if gzipped {
         let mut s = String::new();
+        #[allow(clippy::disallowed_types)] // Test proxy: bodies are our own, small requests.
         flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut s).unwrap();
         s
     } else {

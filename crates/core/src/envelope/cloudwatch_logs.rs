@@ -1,4 +1,4 @@
-//! The CloudWatch Logs subscription event.
+//! The `CloudWatch` Logs subscription event.
 //!
 //! Lambda receives `{"awslogs":{"data":"<base64 of gzip of the payload>"}}`; the payload is
 //! `{messageType, owner, logGroup, logStream, subscriptionFilters, logEvents[{id, timestamp,
@@ -71,7 +71,7 @@ pub struct LogsPayload<'a> {
 /// One log event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEvent<'a> {
-    /// CloudWatch Logs' unique id of the event: stable across redeliveries.
+    /// `CloudWatch` Logs' unique id of the event: stable across redeliveries.
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// Ingestion time in epoch milliseconds.

@@ -1,4 +1,4 @@
-//! OpenSearch sink settings, shared by every function that writes to OpenSearch.
+//! `OpenSearch` sink settings, shared by every function that writes to `OpenSearch`.
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -26,12 +26,12 @@ use url::Url;
 use super::retry::Backoff;
 use crate::config::{ConfigError, Env};
 
-/// The SigV4 service name.
+/// The `SigV4` service name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigningService {
-    /// Amazon OpenSearch Service managed domains.
+    /// Amazon `OpenSearch` Service managed domains.
     Es,
-    /// Amazon OpenSearch Serverless collections (needs the `x-amz-content-sha256` header).
+    /// Amazon `OpenSearch` Serverless collections (needs the `x-amz-content-sha256` header).
     Aoss,
 }
 
@@ -49,7 +49,7 @@ impl SigningService {
 /// How requests are authenticated.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
-    /// SigV4 with the function's credentials, or a role assumed through STS.
+    /// `SigV4` with the function's credentials, or a role assumed through STS.
     SigV4 {
         /// `es` or `aoss`.
         service: SigningService,
@@ -133,7 +133,8 @@ impl OpenSearchConfig {
     /// # Errors
     /// A [`ConfigError`] naming the first missing or invalid variable.
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let endpoint = parse_endpoint(&env.required("OPENSEARCH_ENDPOINT", "the https URL of the domain or collection")?)?;
+        let endpoint =
+            parse_endpoint(&env.required("OPENSEARCH_ENDPOINT", "the https URL of the domain or collection")?)?;
         let auth = match env.get("OPENSEARCH_AUTH").unwrap_or_else(|| "sigv4".into()).trim() {
             "sigv4" => {
                 let service = match env.get("OPENSEARCH_SERVICE").as_deref().map(str::trim) {
@@ -217,7 +218,9 @@ fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
-        "http" => Err(ConfigError::Invalid { var, reason: "plain http is allowed only for loopback hosts; use https".into() }),
+        "http" => {
+            Err(ConfigError::Invalid { var, reason: "plain http is allowed only for loopback hosts; use https".into() })
+        }
         other => Err(ConfigError::Invalid { var, reason: format!("scheme `{other}` is not https") }),
     }
 }
@@ -230,13 +233,14 @@ mod tests {
     fn cfg(pairs: &[(&str, &str)]) -> Result<OpenSearchConfig, ConfigError> {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         let env = Env::from_map(&map);
-        let result = OpenSearchConfig::from_env(&env);
-        result
+
+        OpenSearchConfig::from_env(&env)
     }
 
     #[test]
     fn sigv4_by_default() {
-        let c = cfg(&[("OPENSEARCH_ENDPOINT", "search-x.eu-west-1.es.amazonaws.com"), ("AWS_REGION", "eu-west-1")]).unwrap();
+        let c = cfg(&[("OPENSEARCH_ENDPOINT", "search-x.eu-west-1.es.amazonaws.com"), ("AWS_REGION", "eu-west-1")])
+            .unwrap();
         assert_eq!(c.endpoint.as_str(), "https://search-x.eu-west-1.es.amazonaws.com/");
         assert!(matches!(c.auth, Auth::SigV4 { service: SigningService::Es, ref region, .. } if region == "eu-west-1"));
         assert!(c.gzip);
@@ -250,11 +254,13 @@ mod tests {
         assert!(e.to_string().starts_with("OPENSEARCH_REGION is required"), "{e}");
         let e = cfg(&[("OPENSEARCH_ENDPOINT", "http://10.0.0.5:9200"), ("AWS_REGION", "r")]).unwrap_err();
         assert!(e.to_string().contains("only for loopback"), "{e}");
-        let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("OPENSEARCH_SERVICE", "s3")]).unwrap_err();
+        let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("OPENSEARCH_SERVICE", "s3")])
+            .unwrap_err();
         assert_eq!(e.to_string(), "OPENSEARCH_SERVICE is invalid: `s3` is not `es` or `aoss`");
         let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("BULK_MAX_BYTES", "0")]).unwrap_err();
         assert!(e.to_string().starts_with("BULK_MAX_BYTES is invalid"), "{e}");
-        let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("OPENSEARCH_ROLE_ARN", "nope")]).unwrap_err();
+        let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("OPENSEARCH_ROLE_ARN", "nope")])
+            .unwrap_err();
         assert!(e.to_string().contains("not an IAM role ARN"), "{e}");
     }
 

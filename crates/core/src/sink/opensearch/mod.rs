@@ -1,4 +1,4 @@
-//! The OpenSearch `_bulk` sink.
+//! The `OpenSearch` `_bulk` sink.
 //!
 //! Documents are chunked by bytes and count, encoded as NDJSON, gzipped, signed and posted.
 //! Each item's result is classified ([`retry`]): written or already present is done; retryable
@@ -30,7 +30,7 @@ use crate::DeliveryError;
 /// The longest server reason kept in a dead-letter document or error.
 const MAX_REASON: usize = 1000;
 
-/// Delivers documents to an OpenSearch cluster.
+/// Delivers documents to an `OpenSearch` cluster.
 #[derive(Debug)]
 pub struct OpenSearchSink {
     http: reqwest::Client,
@@ -65,7 +65,7 @@ struct Stats {
 }
 
 impl OpenSearchSink {
-    /// Builds the sink, resolving credentials for SigV4 from the environment (or the role).
+    /// Builds the sink, resolving credentials for `SigV4` from the environment (or the role).
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
@@ -212,23 +212,26 @@ impl OpenSearchSink {
         if remaining.is_zero() {
             return Ok(Reply::RetryAll("time budget spent".into()));
         }
-        let request = self.build_request(body).await?;
+        let req = self.build_request(body).await?;
         let timeout = self.config.request_timeout.min(remaining);
-        let response = match tokio::time::timeout(timeout, self.http.execute(request)).await {
+        let response = match tokio::time::timeout(timeout, self.http.execute(req)).await {
             Err(_) => return Ok(Reply::RetryAll(format!("no response within {} ms", timeout.as_millis()))),
             Ok(Err(e)) => return Ok(Reply::RetryAll(format!("transport error: {}", error_chain(&e)))),
             Ok(Ok(r)) => r,
         };
-        let status = response.status().as_u16();
-        let bytes = match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), response.bytes()).await {
-            Ok(Ok(b)) => b,
-            Ok(Err(e)) => return Ok(Reply::RetryAll(format!("reading response: {}", error_chain(&e)))),
-            Err(_) => return Ok(Reply::RetryAll("response body not read within the budget".into())),
-        };
-        match classify_response(status) {
-            ResponseClass::RetryAll => Ok(Reply::RetryAll(format!("status {status}"))),
+        let code = response.status().as_u16();
+        let bytes =
+            match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), response.bytes()).await {
+                Ok(Ok(b)) => b,
+                Ok(Err(e)) => return Ok(Reply::RetryAll(format!("reading response: {}", error_chain(&e)))),
+                Err(_) => return Ok(Reply::RetryAll("response body not read within the budget".into())),
+            };
+        match classify_response(code) {
+            ResponseClass::RetryAll => Ok(Reply::RetryAll(format!("status {code}"))),
             ResponseClass::TooLarge => Ok(Reply::TooLarge),
-            ResponseClass::Refused => Err(DeliveryError::Refused { status, reason: shorten(&String::from_utf8_lossy(&bytes)) }),
+            ResponseClass::Refused => {
+                Err(DeliveryError::Refused { status: code, reason: shorten(&String::from_utf8_lossy(&bytes)) })
+            }
             ResponseClass::Items => Ok(parse_items(&bytes, chunk.len())),
         }
     }
@@ -270,9 +273,8 @@ impl BulkSink for OpenSearchSink {
         let mut letters = Vec::new();
         for (doc, outcome) in docs.into_iter().zip(outcomes) {
             match outcome {
-                Outcome::Written if doc.dead_letter => report.dead_lettered += 1,
+                Outcome::Written | Outcome::AlreadyPresent if doc.dead_letter => report.dead_lettered += 1,
                 Outcome::Written => report.indexed += 1,
-                Outcome::AlreadyPresent if doc.dead_letter => report.dead_lettered += 1,
                 Outcome::AlreadyPresent => report.already_present += 1,
                 Outcome::Pending => {}
                 Outcome::Permanent { status, error_type, reason } => {
@@ -295,10 +297,8 @@ impl BulkSink for OpenSearchSink {
         }
         if !letters.is_empty() {
             let (dl_outcomes, dl_exhausted) = self.write(&letters, deadline, &mut stats).await?;
-            let failed: Vec<_> = dl_outcomes
-                .iter()
-                .filter(|o| !matches!(o, Outcome::Written | Outcome::AlreadyPresent))
-                .collect();
+            let failed: Vec<_> =
+                dl_outcomes.iter().filter(|o| !matches!(o, Outcome::Written | Outcome::AlreadyPresent)).collect();
             if let Some(first) = failed.first() {
                 let count = failed.len();
                 let reason = match (first, &dl_exhausted) {

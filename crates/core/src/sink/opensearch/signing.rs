@@ -1,4 +1,4 @@
-//! SigV4 signing of bulk requests with `aws-sigv4`, for `es` and `aoss`.
+//! `SigV4` signing of bulk requests with `aws-sigv4`, for `es` and `aoss`.
 //!
 //! Credentials come from the Lambda environment through the default provider chain, or from a
 //! role assumed through STS. Assumed-role credentials are cached until five minutes before they
@@ -34,7 +34,11 @@ impl Signer {
     }
 
     /// The provider for the Lambda environment (default chain), or a role assumed from it.
-    pub async fn from_environment(region: &str, role_arn: Option<&str>, external_id: Option<&str>) -> SharedCredentialsProvider {
+    pub async fn from_environment(
+        region: &str,
+        role_arn: Option<&str>,
+        external_id: Option<&str>,
+    ) -> SharedCredentialsProvider {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_owned()))
             .load()
@@ -51,7 +55,8 @@ impl Signer {
     ) -> SharedCredentialsProvider {
         match role_arn {
             Some(arn) => {
-                let mut builder = aws_config::sts::AssumeRoleProvider::builder(arn).session_name("seclog").configure(sdk);
+                let mut builder =
+                    aws_config::sts::AssumeRoleProvider::builder(arn).session_name("seclog").configure(sdk);
                 if let Some(id) = external_id {
                     builder = builder.external_id(id);
                 }
@@ -82,7 +87,7 @@ impl Signer {
         Ok(creds)
     }
 
-    /// Adds the SigV4 headers (and for `aoss` the `x-amz-content-sha256` header) to `req`.
+    /// Adds the `SigV4` headers (and for `aoss` the `x-amz-content-sha256` header) to `req`.
     ///
     /// # Errors
     /// [`DeliveryError::Signing`] when credentials are missing or the request cannot be signed.
@@ -121,7 +126,9 @@ impl ProvideCredentials for NoCredentials {
         Self: 'a,
     {
         aws_credential_types::provider::future::ProvideCredentials::ready(Err(
-            aws_credential_types::provider::error::CredentialsError::not_loaded("no credentials provider is configured"),
+            aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "no credentials provider is configured",
+            ),
         ))
     }
 }

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use seclog_core::sink::opensearch::config::{Auth, OpenSearchConfig};
-use seclog_core::sink::opensearch::signing::Signer;
+use seclog_core::sink::opensearch::signing::{basic_auth_header, Signer};
 use serde_json::Value;
 
 /// A client for one cluster.
@@ -20,13 +20,7 @@ impl Client {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub async fn new(config: OpenSearchConfig) -> Result<Self> {
-        let signer = match &config.auth {
-            Auth::SigV4 { service, region, role_arn, external_id } => {
-                let provider = Signer::from_environment(region, role_arn.as_deref(), external_id.as_deref()).await;
-                Some(Signer::new(provider, *service, region.clone()))
-            }
-            Auth::Basic { .. } | Auth::None => None,
-        };
+        let signer = Signer::for_auth(&config.auth).await;
         let http = reqwest::Client::builder().use_rustls_tls().build()?;
         Ok(Self { http, config, signer })
     }
@@ -44,9 +38,7 @@ impl Client {
             req = req.header("content-type", "application/json");
         }
         if let Auth::Basic { username, password } = &self.config.auth {
-            use base64::Engine as _;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-            req = req.header("authorization", format!("Basic {token}"));
+            req = req.header(http::header::AUTHORIZATION, basic_auth_header(username, password)?);
         }
         let mut req = req.body(bytes)?;
         if let Some(signer) = &self.signer {

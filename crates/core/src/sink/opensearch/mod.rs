@@ -70,13 +70,7 @@ impl OpenSearchSink {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub async fn connect(config: OpenSearchConfig) -> Result<Self, DeliveryError> {
-        let signer = match &config.auth {
-            Auth::SigV4 { service, region, role_arn, external_id } => {
-                let provider = Signer::from_environment(region, role_arn.as_deref(), external_id.as_deref()).await;
-                Some(Signer::new(provider, *service, region.clone()))
-            }
-            Auth::Basic { .. } | Auth::None => None,
-        };
+        let signer = Signer::for_auth(&config.auth).await;
         Self::with_signer(config, signer)
     }
 
@@ -249,12 +243,7 @@ impl OpenSearchSink {
             body
         };
         if let Auth::Basic { username, password } = &self.config.auth {
-            use base64::Engine as _;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-            let mut value = http::HeaderValue::from_str(&format!("Basic {token}"))
-                .map_err(|_| DeliveryError::Signing("basic auth credentials are not valid header text".into()))?;
-            value.set_sensitive(true);
-            builder = builder.header(http::header::AUTHORIZATION, value);
+            builder = builder.header(http::header::AUTHORIZATION, signing::basic_auth_header(username, password)?);
         }
         let mut request = builder.body(body).map_err(|e| DeliveryError::Signing(e.to_string()))?;
         if let Some(signer) = &self.signer {

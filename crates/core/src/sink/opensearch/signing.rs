@@ -12,7 +12,7 @@ use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableR
 use aws_sigv4::sign::v4;
 use tokio::sync::Mutex;
 
-use super::config::SigningService;
+use super::config::{Auth, SigningService};
 use crate::DeliveryError;
 
 const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
@@ -31,6 +31,18 @@ impl Signer {
     #[must_use]
     pub fn new(provider: SharedCredentialsProvider, service: SigningService, region: String) -> Self {
         Self { provider, service, region, cached: Mutex::new(None) }
+    }
+
+    /// The signer `auth` asks for: SigV4 credentials from the environment (or the role assumed
+    /// from it); `None` for basic auth or none.
+    pub async fn for_auth(auth: &Auth) -> Option<Self> {
+        match auth {
+            Auth::SigV4 { service, region, role_arn, external_id } => {
+                let provider = Self::from_environment(region, role_arn.as_deref(), external_id.as_deref()).await;
+                Some(Self::new(provider, *service, region.clone()))
+            }
+            Auth::Basic { .. } | Auth::None => None,
+        }
     }
 
     /// The provider for the Lambda environment (default chain), or a role assumed from it.
@@ -115,6 +127,19 @@ impl Signer {
         instructions.apply_to_request_http1x(req);
         Ok(())
     }
+}
+
+/// The `authorization` header for basic auth, marked sensitive so it is never printed.
+///
+/// # Errors
+/// When the credentials are not valid header text.
+pub fn basic_auth_header(username: &str, password: &str) -> Result<http::HeaderValue, DeliveryError> {
+    use base64::Engine as _;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let mut value = http::HeaderValue::from_str(&format!("Basic {token}"))
+        .map_err(|_| DeliveryError::Signing("basic auth credentials are not valid header text".into()))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 #[derive(Debug)]

@@ -19,7 +19,6 @@
 //!   512-byte id limit), in the index of `eventTime`'s day.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
@@ -52,11 +51,33 @@ const ECS_KEYS: [&str; 8] = ["@timestamp", "event", "cloud", "user", "source", "
 const MAX_ID_BYTES: usize = 512;
 
 /// A map key that borrows unless it had escapes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
-/// A `CloudTrail` record: every top-level key with its raw value (duplicate keys: the last wins).
-type Record<'a> = BTreeMap<Key<'a>, &'a RawValue>;
+/// A CloudTrail record: every top-level key with its raw value, in the record's own order.
+/// Duplicate keys are kept as they are (CloudTrail does not write them); the server refuses
+/// such a document and it is dead-lettered with the reason.
+struct Record<'a>(Vec<(Key<'a>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Record<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Record<'a>, M::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(32));
+                while let Some(entry) = map.next_entry::<Key<'a>, &'a RawValue>()? {
+                    entries.push(entry);
+                }
+                Ok(Record(entries))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -126,7 +147,9 @@ impl Transformer {
             RecordError::new("bad_time", format!("eventTime `{}` is not a date", shorten(&event_time)))
         })?;
         let ecs = Ecs::derive(&record, &event_id, time);
-        let body = serde_json::to_vec(&Output { ecs: &ecs, record: &record })
+        // The document is the record plus a few hundred bytes of ECS block: size it once.
+        let mut body = Vec::with_capacity(message.len() + 1024);
+        serde_json::to_writer(&mut body, &Output { ecs: &ecs, record: &record })
             .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
         let id = if event_id.len() > MAX_ID_BYTES {
             seclog_core::document::digest_id(&event_id)
@@ -138,7 +161,7 @@ impl Transformer {
 }
 
 fn get<'a>(record: &Record<'a>, key: &str) -> Option<&'a RawValue> {
-    record.get(&Key(Cow::Borrowed(key))).copied()
+    record.0.iter().find(|(k, _)| k.0 == key).map(|(_, v)| *v)
 }
 
 /// A string value, borrowed when it has no escapes; `None` when absent or not a string.
@@ -269,15 +292,17 @@ impl<'a> Ecs<'a> {
             }
             Source { address, ip, address_class: class.as_str() }
         });
+        let action = field(record, "eventName");
+        let outcome = outcome(record, action.as_deref());
         let account = field(record, "recipientAccountId").or_else(|| identity.account_id.clone());
         Self {
             timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
             event: Event {
                 dataset: DATASET,
                 id: event_id.to_owned(),
-                action: field(record, "eventName"),
+                action,
                 provider: field(record, "eventSource"),
-                outcome: outcome(record),
+                outcome,
             },
             cloud: Cloud {
                 provider: "aws",
@@ -300,14 +325,17 @@ struct Sign<'a> {
 }
 
 /// `failure` when `errorCode` is set or a console sign-in says `Failure`, else `success`.
-fn outcome(record: &Record<'_>) -> &'static str {
+fn outcome(record: &Record<'_>, action: Option<&str>) -> &'static str {
     if field(record, "errorCode").is_some_and(|c| !c.is_empty()) {
         return "failure";
     }
-    let failed_sign_in = get(record, "responseElements")
-        .and_then(|raw| serde_json::from_str::<Sign<'_>>(raw.get()).ok())
-        .and_then(|s| s.console_login)
-        .is_some_and(|v| v.eq_ignore_ascii_case("Failure"));
+    // Only sign-in events answer in `responseElements.ConsoleLogin`; other responses can be
+    // large and are not read.
+    let failed_sign_in = action == Some("ConsoleLogin")
+        && get(record, "responseElements")
+            .and_then(|raw| serde_json::from_str::<Sign<'_>>(raw.get()).ok())
+            .and_then(|s| s.console_login)
+            .is_some_and(|v| v.eq_ignore_ascii_case("Failure"));
     if failed_sign_in {
         "failure"
     } else {
@@ -375,7 +403,7 @@ impl Serialize for Output<'_, '_> {
         if !ecs.related.is_empty() {
             map.serialize_entry("related", &ecs.related)?;
         }
-        for (Key(key), raw) in self.record {
+        for (Key(key), raw) in &self.record.0 {
             let key: &str = key;
             if ECS_KEYS.contains(&key) {
                 map.serialize_entry(&format!("cloudtrail_{key}"), raw)?;

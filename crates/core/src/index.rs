@@ -1,6 +1,6 @@
 //! Index naming: a prefix plus a rotation suffix from the event's own time in UTC.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 /// How often a new index starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +56,11 @@ impl IndexPattern {
     /// The index for an event at `time`.
     #[must_use]
     pub fn name_for(&self, time: DateTime<Utc>) -> String {
+        // Plain integer formatting: chrono's `format` parses its pattern on every call.
+        let (y, m, d) = (time.year(), time.month(), time.day());
         match self.rotation {
-            Rotation::Daily => format!("{}-{}", self.prefix, time.format("%Y.%m.%d")),
-            Rotation::Monthly => format!("{}-{}", self.prefix, time.format("%Y.%m")),
+            Rotation::Daily => format!("{}-{y:04}.{m:02}.{d:02}", self.prefix),
+            Rotation::Monthly => format!("{}-{y:04}.{m:02}", self.prefix),
             Rotation::None => self.prefix.clone(),
         }
     }

@@ -64,6 +64,8 @@ impl BulkSink for MemorySink {
     async fn deliver(&self, docs: Vec<Document<'_>>, _deadline: Instant) -> Result<DeliveryReport, DeliveryError> {
         let mut buf = self.ndjson.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut report = DeliveryReport::default();
+        // Sized up front, as the real sink sizes each bulk body.
+        buf.reserve(docs.iter().map(opensearch::encoder::item_len).sum());
         for doc in &docs {
             opensearch::encoder::encode_item(&mut buf, doc);
             if doc.dead_letter {

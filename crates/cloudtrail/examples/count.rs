@@ -1,0 +1,41 @@
+//! Runs one path of the benchmark a fixed number of times, for instruction counting:
+//! `valgrind --tool=callgrind target/release/examples/count handler|plain <fixture> <n>`
+//! (the machine's timers are noisy; instruction counts are not).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use seclog_cloudtrail::config::FunctionConfig;
+use seclog_cloudtrail::handler::{process, Deps};
+use seclog_core::deadletter::DeadLetters;
+use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
+use seclog_core::sink::MemorySink;
+use serde_json::Value;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = format!("{}/../../fixtures/cloudtrail/{}.input.json", env!("CARGO_MANIFEST_DIR"), args[2]);
+    let event: CloudWatchLogsEvent = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let n: usize = args[3].parse().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
+    let mut bytes = 0;
+    for _ in 0..n {
+        bytes += if args[1] == "handler" {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            rt.block_on(process(&event, &deps, deadline)).unwrap();
+            deps.sink.take().len()
+        } else {
+            let decoded = seclog_core::decode::gunzip_base64(&event.awslogs.data, 64 << 20).unwrap();
+            let payload: Value = serde_json::from_slice(&decoded).unwrap();
+            let mut out = Vec::with_capacity(decoded.len() * 2);
+            for ev in payload["logEvents"].as_array().unwrap() {
+                let record: Value = serde_json::from_str(ev["message"].as_str().unwrap()).unwrap();
+                serde_json::to_writer(&mut out, &record).unwrap();
+                out.push(b'\n');
+            }
+            out.len()
+        };
+    }
+    println!("{bytes}");
+}

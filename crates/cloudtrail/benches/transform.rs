@@ -4,30 +4,20 @@
 
 use std::time::Duration;
 
+#[path = "support/baseline.rs"]
+mod baseline;
+
+use baseline::plain;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use seclog_cloudtrail::config::FunctionConfig;
 use seclog_cloudtrail::handler::{process, Deps};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent};
 use seclog_core::sink::MemorySink;
-use serde_json::Value;
 
 fn load(name: &str) -> CloudWatchLogsEvent {
     let path = format!("{}/../../fixtures/cloudtrail/{name}.input.json", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// The floor: what any forwarder must do at least.
-fn plain(event: &CloudWatchLogsEvent) -> Vec<u8> {
-    let bytes = seclog_core::decode::gunzip_base64(&event.awslogs.data, 64 << 20).unwrap();
-    let payload: Value = serde_json::from_slice(&bytes).unwrap();
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    for ev in payload["logEvents"].as_array().unwrap() {
-        let record: Value = serde_json::from_str(ev["message"].as_str().unwrap()).unwrap();
-        serde_json::to_writer(&mut out, &record).unwrap();
-        out.push(b'\n');
-    }
-    out
 }
 
 fn bench(c: &mut Criterion) {

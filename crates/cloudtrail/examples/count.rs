@@ -3,6 +3,9 @@
 //! (the machine's timers are noisy; instruction counts are not).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "../benches/support/baseline.rs"]
+mod baseline;
+
 use std::time::Duration;
 
 use seclog_cloudtrail::config::FunctionConfig;
@@ -10,7 +13,6 @@ use seclog_cloudtrail::handler::{process, Deps};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
 use seclog_core::sink::MemorySink;
-use serde_json::Value;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -26,15 +28,7 @@ fn main() {
             rt.block_on(process(&event, &deps, deadline)).unwrap();
             deps.sink.take().len()
         } else {
-            let decoded = seclog_core::decode::gunzip_base64(&event.awslogs.data, 64 << 20).unwrap();
-            let payload: Value = serde_json::from_slice(&decoded).unwrap();
-            let mut out = Vec::with_capacity(decoded.len() * 2);
-            for ev in payload["logEvents"].as_array().unwrap() {
-                let record: Value = serde_json::from_str(ev["message"].as_str().unwrap()).unwrap();
-                serde_json::to_writer(&mut out, &record).unwrap();
-                out.push(b'\n');
-            }
-            out.len()
+            baseline::plain(&event).len()
         };
     }
     println!("{bytes}");

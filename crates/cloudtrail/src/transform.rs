@@ -25,8 +25,8 @@ use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::index::IndexPattern;
 use seclog_core::RecordError;
 use serde::ser::SerializeMap;
+use seclog_core::json::{shorten, Key, RawObject as Record, ShapeGuard};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
 
 /// The dataset name of every `CloudTrail` document.
 pub const DATASET: &str = "aws.cloudtrail";
@@ -41,43 +41,24 @@ pub const FREE_FORM: [&str; 6] = [
     "edgeDeviceDetails",
 ];
 
-/// Keys mapped as objects by the template besides [`FREE_FORM`].
-const OBJECT_KEYS: [&str; 3] = ["userIdentity", "tlsDetails", "resources"];
+/// Keys mapped as objects by the template: [`FREE_FORM`] and `userIdentity`, `tlsDetails`, `resources`.
+const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&[
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "serviceEventDetails",
+    "insightDetails",
+    "edgeDeviceDetails",
+    "userIdentity",
+    "tlsDetails",
+    "resources",
+]);
 
 /// Top-level keys the ECS block writes; a record key of the same name is kept as `cloudtrail_<key>`.
 const ECS_KEYS: [&str; 8] = ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags"];
 
 /// `OpenSearch` refuses ids longer than 512 bytes.
 const MAX_ID_BYTES: usize = 512;
-
-/// A map key that borrows unless it had escapes.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
-
-/// A CloudTrail record: every top-level key with its raw value, in the record's own order.
-/// Duplicate keys are kept as they are (CloudTrail does not write them); the server refuses
-/// such a document and it is dead-lettered with the reason.
-struct Record<'a>(Vec<(Key<'a>, &'a RawValue)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Record<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
-            type Value = Record<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Record<'a>, M::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(32));
-                while let Some(entry) = map.next_entry::<Key<'a>, &'a RawValue>()? {
-                    entries.push(entry);
-                }
-                Ok(Record(entries))
-            }
-        }
-        deserializer.deserialize_map(Visit(std::marker::PhantomData))
-    }
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -160,24 +141,9 @@ impl Transformer {
     }
 }
 
-fn get<'a>(record: &Record<'a>, key: &str) -> Option<&'a RawValue> {
-    record.0.iter().find(|(k, _)| k.0 == key).map(|(_, v)| *v)
-}
-
-/// A string value, borrowed when it has no escapes; `None` when absent or not a string.
-fn str_of(raw: &RawValue) -> Option<Cow<'_, str>> {
-    serde_json::from_str::<&str>(raw.get())
-        .map(Cow::Borrowed)
-        .or_else(|_| serde_json::from_str::<String>(raw.get()).map(Cow::Owned))
-        .ok()
-}
-
-fn field<'a>(record: &Record<'a>, key: &str) -> Option<Cow<'a, str>> {
-    get(record, key).and_then(str_of)
-}
-
 fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, str>, RecordError> {
-    field(record, key)
+    record
+        .str(key)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| RecordError::new("missing_field", format!("{key} is missing or not a non-empty string")))
 }
@@ -188,14 +154,6 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.to_utc())
         .ok()
         .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc()))
-}
-
-fn shorten(s: &str) -> &str {
-    let mut end = s.len().min(64);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 /// The ECS-style block.
@@ -274,9 +232,7 @@ impl Related<'_> {
 
 impl<'a> Ecs<'a> {
     fn derive(record: &Record<'a>, event_id: &str, time: DateTime<Utc>) -> Self {
-        let identity = get(record, "userIdentity")
-            .and_then(|raw| serde_json::from_str::<UserIdentity<'a>>(raw.get()).ok())
-            .unwrap_or_default();
+        let identity = record.parse::<UserIdentity<'a>>("userIdentity").unwrap_or_default();
         let user_name = user_name(&identity);
         let mut related = Related::default();
         for name in [user_name.clone(), identity.user_name.clone(), issuer_name(&identity)].into_iter().flatten() {
@@ -284,7 +240,7 @@ impl<'a> Ecs<'a> {
                 related.user.push(name);
             }
         }
-        let source = field(record, "sourceIPAddress").filter(|s| !s.is_empty()).map(|address| {
+        let source = record.str("sourceIPAddress").filter(|s| !s.is_empty()).map(|address| {
             let (class, ip) = seclog_enrich::classify(&address);
             let ip = ip.map(|ip| ip.to_string());
             if let Some(ip) = &ip {
@@ -292,26 +248,26 @@ impl<'a> Ecs<'a> {
             }
             Source { address, ip, address_class: class.as_str() }
         });
-        let action = field(record, "eventName");
+        let action = record.str("eventName");
         let outcome = outcome(record, action.as_deref());
-        let account = field(record, "recipientAccountId").or_else(|| identity.account_id.clone());
+        let account = record.str("recipientAccountId").or_else(|| identity.account_id.clone());
         Self {
             timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
             event: Event {
                 dataset: DATASET,
                 id: event_id.to_owned(),
                 action,
-                provider: field(record, "eventSource"),
+                provider: record.str("eventSource"),
                 outcome,
             },
             cloud: Cloud {
                 provider: "aws",
                 account: account.filter(|a| !a.is_empty()).map(|id| Account { id }),
-                region: field(record, "awsRegion"),
+                region: record.str("awsRegion"),
             },
             user: user_name.map(|name| User { name }),
             source,
-            user_agent: field(record, "userAgent").filter(|s| !s.is_empty()).map(|original| UserAgent { original }),
+            user_agent: record.str("userAgent").filter(|s| !s.is_empty()).map(|original| UserAgent { original }),
             related,
         }
     }
@@ -326,15 +282,13 @@ struct Sign<'a> {
 
 /// `failure` when `errorCode` is set or a console sign-in says `Failure`, else `success`.
 fn outcome(record: &Record<'_>, action: Option<&str>) -> &'static str {
-    if field(record, "errorCode").is_some_and(|c| !c.is_empty()) {
+    if record.str("errorCode").is_some_and(|c| !c.is_empty()) {
         return "failure";
     }
     // Only sign-in events answer in `responseElements.ConsoleLogin`; other responses can be
     // large and are not read.
     let failed_sign_in = action == Some("ConsoleLogin")
-        && get(record, "responseElements")
-            .and_then(|raw| serde_json::from_str::<Sign<'_>>(raw.get()).ok())
-            .and_then(|s| s.console_login)
+        && record.parse::<Sign<'_>>("responseElements").and_then(|s| s.console_login)
             .is_some_and(|v| v.eq_ignore_ascii_case("Failure"));
     if failed_sign_in {
         "failure"
@@ -378,12 +332,6 @@ struct Output<'o, 'a> {
     record: &'o Record<'a>,
 }
 
-#[derive(Serialize)]
-struct Wrapped<'a> {
-    #[serde(rename = "_value")]
-    value: &'a str,
-}
-
 impl Serialize for Output<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let ecs = self.ecs;
@@ -407,25 +355,12 @@ impl Serialize for Output<'_, '_> {
             let key: &str = key;
             if ECS_KEYS.contains(&key) {
                 map.serialize_entry(&format!("cloudtrail_{key}"), raw)?;
-            } else if (FREE_FORM.contains(&key) || OBJECT_KEYS.contains(&key)) && !is_object_shaped(raw) {
-                map.serialize_entry(key, &Wrapped { value: raw.get() })?;
             } else {
-                map.serialize_entry(key, raw)?;
+                OBJECT_MAPPED.write_entry(&mut map, key, raw)?;
             }
         }
         map.end()
     }
-}
-
-/// An object, null, or an array of objects (what object and `flat_object` mappings accept).
-fn is_object_shaped(raw: &RawValue) -> bool {
-    let s = raw.get().trim_start();
-    if s.starts_with('{') || s == "null" {
-        return true;
-    }
-    s.starts_with('[')
-        && serde_json::from_str::<Vec<&RawValue>>(s)
-            .is_ok_and(|items| items.iter().all(|i| i.get().trim_start().starts_with('{')))
 }
 
 #[cfg(test)]

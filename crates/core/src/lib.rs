@@ -29,6 +29,7 @@ pub mod document;
 pub mod envelope;
 pub mod error;
 pub mod index;
+pub mod json;
 pub mod sink;
 pub mod telemetry;
 

@@ -8,6 +8,7 @@ use lambda_runtime::LambdaEvent;
 use seclog_core::deadletter::{DeadLetters, Failure};
 use seclog_core::document::{digest_id, Document, Origin};
 use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent, MessageType};
+pub use seclog_core::lambda::deadline_of;
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::BulkSink;
 use seclog_core::telemetry::{self, InvocationSummary};
@@ -63,14 +64,6 @@ pub async fn handle<S: BulkSink>(
 ) -> Result<InvocationSummary, DeliveryError> {
     let deadline = deadline_of(event.context.deadline, deps.config.deadline_margin);
     process(&event.payload, deps, deadline).await
-}
-
-/// Converts the runtime's deadline (epoch milliseconds) into an [`Instant`], less the margin.
-#[must_use]
-pub fn deadline_of(deadline_ms: u64, margin: Duration) -> Instant {
-    let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(margin);
-    Instant::now() + left
 }
 
 /// Processes one subscription event. Used by [`handle`], `seclog replay` and the tests.

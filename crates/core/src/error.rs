@@ -103,6 +103,10 @@ pub enum DeliveryError {
         /// The first reason.
         reason: String,
     },
+    /// Firehose refused records in a way retrying cannot fix (unknown stream, access denied, a
+    /// record over the size limit).
+    #[error("Firehose refused the records: {0}")]
+    PutRefused(String),
     /// Credentials could not be obtained or the request could not be signed.
     #[error("could not sign the request: {0}")]
     Signing(String),
@@ -116,6 +120,7 @@ impl DeliveryError {
             Self::RetriesExhausted { .. } => "RetriesExhausted",
             Self::Refused { .. } => "BulkRefused",
             Self::DeadLetterFailed { .. } => "DeadLetterFailed",
+            Self::PutRefused(_) => "PutRefused",
             Self::Signing(_) => "SigningFailed",
         }
     }

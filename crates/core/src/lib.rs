@@ -28,8 +28,10 @@ pub mod decode;
 pub mod document;
 pub mod envelope;
 pub mod error;
+pub mod firehose;
 pub mod index;
 pub mod json;
+pub mod lambda;
 pub mod sink;
 pub mod telemetry;
 

@@ -1,3 +1,4 @@
 //! Trigger envelopes: what AWS hands a function, decoded into records.
 
 pub mod cloudwatch_logs;
+pub mod firehose;

@@ -3,6 +3,8 @@
 //! [`BulkSink`] is the port handlers deliver through: the real [`opensearch::OpenSearchSink`], or
 //! the in-memory [`MemorySink`] that handler unit tests and `seclog replay --output` use.
 
+pub mod backoff;
+pub mod firehose;
 pub mod opensearch;
 
 use std::future::Future;

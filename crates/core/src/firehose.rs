@@ -1,0 +1,529 @@
+//! The Firehose data-transformation step, shared by every Firehose function.
+//!
+//! A function supplies a [`RecordTransform`] (bytes of one record → one document); this module
+//! answers every `recordId` exactly once and keeps the response under Lambda's 6 MB limit:
+//!
+//! 1. Each record's `data` is base64-decoded; bad base64 is `ProcessingFailed` for that record only.
+//! 2. A gzip record is a `CloudWatch` Logs subscription payload (streams fed by a subscription):
+//!    a control message is `Dropped`; one log event is transformed in place; several are
+//!    *split* — each event's message is re-ingested as its own record and the original is
+//!    `Dropped`, because `OpenSearch` destinations index one document per record.
+//! 3. Anything else goes to the transform, which returns a document, a split (for example a
+//!    record holding several flow-log lines), a drop, or a [`RecordError`] (`ProcessingFailed`).
+//! 4. When the `Ok` documents would not fit [`Settings::max_response_bytes`], documents are kept in
+//!    request order while they fit; the rest are re-ingested as their *original* records into the
+//!    same stream (`PutRecordBatch`) and answered `Dropped`, to be transformed by a later
+//!    invocation. A document too large to fit any response is `ProcessingFailed`.
+//!
+//! Re-ingestion cannot loop: a re-ingested message is text, never a gzip envelope, so it is not
+//! split again; a re-ingested original fits a response on its own (else it is
+//! `ProcessingFailed`), and the first documents of a batch are always kept, so each invocation
+//! makes progress. Parts produced by a transform's split must be single records (a transform
+//! never splits its own parts). If re-ingestion fails after retries, the invocation fails and
+//! Firehose retries it (then sends the batch to its error output).
+//!
+//! `Dropped` and `ProcessingFailed` entries carry empty `data`: Firehose requires the field, and
+//! writes the record it holds (not the response's data) to its error output.
+
+use base64::Engine as _;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::envelope::cloudwatch_logs::{self, MessageType};
+use crate::envelope::firehose::{FirehoseEvent, FirehoseResponse, RecordResult, ResponseRecord};
+use crate::sink::firehose::RecordSink;
+use crate::{decode, DeliveryError, RecordError};
+
+/// Lambda's synchronous response limit is 6 MB (6,291,456 bytes); this leaves room for the
+/// runtime's own framing.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 6_000_000;
+
+/// What a transform made of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transformed {
+    /// One document (serialised JSON).
+    Document(Vec<u8>),
+    /// Several records, each to be re-ingested and transformed on its own.
+    Split(Vec<Vec<u8>>),
+    /// Dropped on purpose by a documented filter.
+    Drop,
+}
+
+/// Bytes of one record → a document.
+pub trait RecordTransform: Sync {
+    /// The dataset (`aws.waf`, …), for logs.
+    fn dataset(&self) -> &'static str;
+
+    /// Transforms one record.
+    ///
+    /// # Errors
+    /// Why the record cannot be transformed; it is answered `ProcessingFailed`.
+    fn transform(&self, data: &[u8]) -> Result<Transformed, RecordError>;
+}
+
+/// How a record ends its delivered bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delimiter {
+    /// Nothing: for `OpenSearch` destinations, which index each record as one document.
+    None,
+    /// A newline: for S3 destinations, where Firehose concatenates records, so objects are NDJSON.
+    Newline,
+}
+
+impl std::str::FromStr for Delimiter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Self::None),
+            "newline" => Ok(Self::Newline),
+            other => Err(format!("`{other}` is not one of none, newline")),
+        }
+    }
+}
+
+/// Settings of the transformation step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// The largest response to return.
+    pub max_response_bytes: usize,
+    /// The decompression cap for gzip records.
+    pub max_decoded_bytes: usize,
+    /// How each delivered record ends.
+    pub delimiter: Delimiter,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_decoded_bytes: decode::DEFAULT_MAX_DECODED_BYTES,
+            delimiter: Delimiter::None,
+        }
+    }
+}
+
+/// What one invocation did, logged once at its end.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TransformationSummary {
+    /// The dataset.
+    pub dataset: &'static str,
+    /// Records received.
+    pub received: usize,
+    /// Answered `Ok`.
+    pub ok: usize,
+    /// Answered `Dropped` by a filter or as a control message.
+    pub dropped: usize,
+    /// Answered `ProcessingFailed`.
+    pub failed: usize,
+    /// Answered `Dropped` because their parts were re-ingested.
+    pub split: usize,
+    /// Answered `Dropped` because they did not fit the response and were re-ingested.
+    pub overflowed: usize,
+    /// Records put back into the stream.
+    pub reingested: usize,
+    /// Record retries of `PutRecordBatch`.
+    pub put_retried: usize,
+    /// `PutRecordBatch` calls.
+    pub put_calls: usize,
+    /// The response's serialised size.
+    pub response_bytes: usize,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl TransformationSummary {
+    /// Logs the summary as one structured line.
+    pub fn emit(&self) {
+        tracing::info!(
+            dataset = self.dataset,
+            received = self.received,
+            ok = self.ok,
+            dropped = self.dropped,
+            failed = self.failed,
+            split = self.split,
+            overflowed = self.overflowed,
+            reingested = self.reingested,
+            put_retried = self.put_retried,
+            put_calls = self.put_calls,
+            response_bytes = self.response_bytes,
+            duration_ms = self.duration_ms,
+            "Invocation summary."
+        );
+    }
+}
+
+/// A record's outcome before the response is fitted.
+enum Step {
+    Ok(Vec<u8>),
+    Dropped,
+    Failed(RecordError),
+    Split(Vec<Vec<u8>>),
+}
+
+/// Transforms a request into its response, re-ingesting what must be.
+///
+/// # Errors
+/// When records that had to be re-ingested could not be (Firehose retries the invocation).
+pub async fn process<T: RecordTransform, R: RecordSink>(
+    event: &FirehoseEvent,
+    transform: &T,
+    reingest: &R,
+    settings: &Settings,
+    deadline: Instant,
+) -> Result<(FirehoseResponse, TransformationSummary), DeliveryError> {
+    let started = std::time::Instant::now();
+    let mut summary =
+        TransformationSummary { dataset: transform.dataset(), received: event.records.len(), ..Default::default() };
+    let mut decoded = Vec::with_capacity(event.records.len());
+    let mut steps = Vec::with_capacity(event.records.len());
+    for record in &event.records {
+        let (original, step) = match decode::base64(&record.data) {
+            Ok(bytes) => {
+                let step = step_of(&bytes, transform, settings);
+                (bytes, step)
+            }
+            Err(e) => (Vec::new(), Step::Failed(RecordError::new(e.kind(), e.to_string()))),
+        };
+        decoded.push(original);
+        steps.push(step);
+    }
+
+    let fitted = fit(event, &steps, settings);
+    let mut to_put: Vec<Vec<u8>> = Vec::new();
+    let mut records = Vec::with_capacity(steps.len());
+    for (((record, step), fit), original) in event.records.iter().zip(steps).zip(fitted).zip(decoded) {
+        let (result, data) = match (step, fit) {
+            (Step::Ok(doc), Fit::Keep) => {
+                summary.ok += 1;
+                (RecordResult::Ok, doc)
+            }
+            (Step::Ok(_), Fit::Reingest) => {
+                summary.overflowed += 1;
+                to_put.push(original);
+                (RecordResult::Dropped, Vec::new())
+            }
+            (Step::Ok(doc), Fit::Never) => {
+                summary.failed += 1;
+                tracing::warn!(record_id = %record.record_id, bytes = doc.len(), "document too large for any response");
+                (RecordResult::ProcessingFailed, Vec::new())
+            }
+            (Step::Split(parts), _) => {
+                summary.split += 1;
+                to_put.extend(parts);
+                (RecordResult::Dropped, Vec::new())
+            }
+            (Step::Dropped, _) => {
+                summary.dropped += 1;
+                (RecordResult::Dropped, Vec::new())
+            }
+            (Step::Failed(e), _) => {
+                summary.failed += 1;
+                tracing::warn!(record_id = %record.record_id, error_type = e.kind, reason = %e.reason, "record failed");
+                (RecordResult::ProcessingFailed, Vec::new())
+            }
+        };
+        let data = if result == RecordResult::Ok {
+            let mut data = data;
+            if settings.delimiter == Delimiter::Newline {
+                data.push(b'\n');
+            }
+            base64::engine::general_purpose::STANDARD.encode(&data)
+        } else {
+            String::new()
+        };
+        records.push(ResponseRecord { record_id: record.record_id.clone(), result, data });
+    }
+
+    if !to_put.is_empty() {
+        let stream = event.delivery_stream_name().ok_or_else(|| {
+            DeliveryError::PutRefused("records must be re-ingested but the event has no deliveryStreamArn".into())
+        })?;
+        summary.reingested = to_put.len();
+        let report = reingest.put(stream, to_put, deadline).await?;
+        summary.put_calls = report.calls;
+        summary.put_retried = report.retried;
+    }
+    let response = FirehoseResponse { records };
+    summary.response_bytes = response_len(&response);
+    summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    summary.emit();
+    Ok((response, summary))
+}
+
+/// The serialised size of a response.
+#[must_use]
+pub fn response_len(response: &FirehoseResponse) -> usize {
+    EMPTY_RESPONSE_LEN
+        + response
+            .records
+            .iter()
+            .map(|r| ResponseRecord::serialised_len(&r.record_id, r.result, r.data.len()))
+            .sum::<usize>()
+        - usize::from(!response.records.is_empty())
+}
+
+/// `{"records":[]}`
+const EMPTY_RESPONSE_LEN: usize = 14;
+
+fn step_of<T: RecordTransform>(bytes: &[u8], transform: &T, settings: &Settings) -> Step {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return envelope_step(bytes, transform, settings);
+    }
+    transformed(transform.transform(bytes))
+}
+
+fn transformed(result: Result<Transformed, RecordError>) -> Step {
+    match result {
+        Ok(Transformed::Document(doc)) => Step::Ok(doc),
+        Ok(Transformed::Split(parts)) => Step::Split(parts),
+        Ok(Transformed::Drop) => Step::Dropped,
+        Err(e) => Step::Failed(e),
+    }
+}
+
+/// A `CloudWatch` Logs subscription payload inside a Firehose record.
+fn envelope_step<T: RecordTransform>(bytes: &[u8], transform: &T, settings: &Settings) -> Step {
+    let json = match decode::decompress_capped(bytes, settings.max_decoded_bytes) {
+        Ok(json) => json,
+        Err(e) => return Step::Failed(RecordError::new(e.kind(), e.to_string())),
+    };
+    let payload = match cloudwatch_logs::parse(&json) {
+        Ok(payload) => payload,
+        Err(e) => return Step::Failed(RecordError::new(e.kind(), e.to_string())),
+    };
+    if payload.message_type != MessageType::DataMessage {
+        return Step::Dropped;
+    }
+    match payload.log_events.as_slice() {
+        [] => Step::Dropped,
+        [one] => transformed(transform.transform(one.message.as_bytes())),
+        many => Step::Split(many.iter().map(|e| e.message.as_bytes().to_vec()).collect()),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    Keep,
+    Reingest,
+    Never,
+}
+
+/// Which `Ok` documents the response keeps: every other entry is reserved first (at its empty-data
+/// size), then documents in request order while they fit.
+fn fit(event: &FirehoseEvent, steps: &[Step], settings: &Settings) -> Vec<Fit> {
+    let max = settings.max_response_bytes;
+    let delimiter = usize::from(settings.delimiter == Delimiter::Newline);
+    let encoded = |doc: &[u8]| (doc.len() + delimiter).div_ceil(3) * 4;
+    let small = |id: &str, result| ResponseRecord::serialised_len(id, result, 0);
+    let ids = event.records.iter().map(|r| r.record_id.as_str());
+    let mut used = EMPTY_RESPONSE_LEN
+        + ids
+            .clone()
+            .zip(steps)
+            .map(|(id, step)| match step {
+                // An `Ok` that can never fit is answered `ProcessingFailed`, the longest result.
+                Step::Failed(_) | Step::Ok(_) => small(id, RecordResult::ProcessingFailed),
+                Step::Dropped | Step::Split(_) => small(id, RecordResult::Dropped),
+            })
+            .sum::<usize>();
+    ids.zip(steps)
+        .map(|(id, step)| match step {
+            Step::Ok(doc) => {
+                let full = ResponseRecord::serialised_len(id, RecordResult::Ok, encoded(doc));
+                let instead = small(id, RecordResult::ProcessingFailed);
+                if EMPTY_RESPONSE_LEN + full > max {
+                    Fit::Never
+                } else if used - instead + full <= max {
+                    used = used - instead + full;
+                    Fit::Keep
+                } else {
+                    Fit::Reingest
+                }
+            }
+            _ => Fit::Keep,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::firehose::FirehoseRecord;
+    use crate::sink::firehose::MemoryRecordSink;
+    use proptest::prelude::*;
+
+    /// `drop`, `split:a,b`, `bad`, or anything else → `{"n":"<text>"}`.
+    struct Echo;
+    impl RecordTransform for Echo {
+        fn dataset(&self) -> &'static str {
+            "test"
+        }
+        fn transform(&self, data: &[u8]) -> Result<Transformed, RecordError> {
+            let text = std::str::from_utf8(data).map_err(|e| RecordError::new("bad_utf8", e.to_string()))?;
+            match text {
+                "drop" => Ok(Transformed::Drop),
+                "bad" => Err(RecordError::new("bad_record", "bad")),
+                t if t.starts_with("split:") => {
+                    Ok(Transformed::Split(t[6..].split(',').map(|p| p.as_bytes().to_vec()).collect()))
+                }
+                t => Ok(Transformed::Document(serde_json::to_vec(&serde_json::json!({ "n": t })).unwrap())),
+            }
+        }
+    }
+
+    fn event(data: &[Vec<u8>]) -> FirehoseEvent {
+        FirehoseEvent {
+            invocation_id: "inv".into(),
+            delivery_stream_arn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s".into(),
+            region: "us-east-1".into(),
+            records: data
+                .iter()
+                .enumerate()
+                .map(|(i, d)| FirehoseRecord {
+                    record_id: format!("r{i}"),
+                    approximate_arrival_timestamp: Some(0),
+                    data: base64::engine::general_purpose::STANDARD.encode(d),
+                })
+                .collect(),
+        }
+    }
+
+    fn run(
+        event: &FirehoseEvent,
+        settings: &Settings,
+    ) -> (Result<(FirehoseResponse, TransformationSummary), DeliveryError>, Vec<Vec<u8>>) {
+        let sink = MemoryRecordSink::new();
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let out = rt.block_on(process(event, &Echo, &sink, settings, deadline));
+        (out, sink.take().into_iter().map(|(stream, r)| { assert_eq!(stream, "s"); r }).collect())
+    }
+
+    fn results(response: &FirehoseResponse) -> Vec<(&str, RecordResult, String)> {
+        let decode = |d: &str| String::from_utf8(base64::engine::general_purpose::STANDARD.decode(d).unwrap()).unwrap();
+        response.records.iter().map(|r| (r.record_id.as_str(), r.result, decode(&r.data))).collect()
+    }
+
+    fn envelope(kind: &str, messages: &[&str]) -> Vec<u8> {
+        let events: Vec<_> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| serde_json::json!({"id": i.to_string(), "timestamp": 0, "message": m}))
+            .collect();
+        let payload = serde_json::json!({"messageType": kind, "owner": "1", "logGroup": "g", "logStream": "s",
+            "subscriptionFilters": ["f"], "logEvents": events});
+        decode::gzip(payload.to_string().as_bytes())
+    }
+
+    #[test]
+    fn every_record_is_answered_once_in_order() {
+        let mut e = event(&[b"a".to_vec(), b"drop".to_vec(), b"bad".to_vec(), vec![0xff], b"split:x,y".to_vec()]);
+        e.records.push(FirehoseRecord { record_id: "r5".into(), approximate_arrival_timestamp: None, data: "%%".into() });
+        let (out, put) = run(&e, &Settings::default());
+        let (response, summary) = out.unwrap();
+        use RecordResult::{Dropped, Ok as Kept, ProcessingFailed as Failed};
+        assert_eq!(
+            results(&response),
+            [
+                ("r0", Kept, r#"{"n":"a"}"#.to_owned()),
+                ("r1", Dropped, String::new()),
+                ("r2", Failed, String::new()),
+                ("r3", Failed, String::new()),
+                ("r4", Dropped, String::new()),
+                ("r5", Failed, String::new()),
+            ]
+        );
+        assert_eq!(put, [b"x".to_vec(), b"y".to_vec()]);
+        assert_eq!((summary.ok, summary.dropped, summary.failed, summary.split, summary.reingested), (1, 1, 3, 1, 2));
+        assert_eq!(summary.response_bytes, serde_json::to_vec(&response).unwrap().len());
+    }
+
+    #[test]
+    fn empty_batch_is_an_empty_response() {
+        let (out, put) = run(&event(&[]), &Settings::default());
+        let (response, summary) = out.unwrap();
+        assert!(response.records.is_empty() && put.is_empty());
+        assert_eq!(summary.response_bytes, serde_json::to_vec(&response).unwrap().len());
+    }
+
+    #[test]
+    fn newline_delimiter() {
+        let settings = Settings { delimiter: Delimiter::Newline, ..Settings::default() };
+        let (out, _) = run(&event(&[b"a".to_vec()]), &settings);
+        assert_eq!(results(&out.unwrap().0)[0].2, "{\"n\":\"a\"}\n");
+    }
+
+    #[test]
+    fn cloudwatch_logs_envelopes() {
+        let e = event(&[
+            envelope("CONTROL_MESSAGE", &["CWL CONTROL MESSAGE: Checking health of destination Firehose."]),
+            envelope("DATA_MESSAGE", &["one"]),
+            envelope("DATA_MESSAGE", &["m1", "m2", "m3"]),
+            envelope("DATA_MESSAGE", &[]),
+            vec![0x1f, 0x8b, 1, 2, 3],
+        ]);
+        let (out, put) = run(&e, &Settings::default());
+        let got: Vec<_> = results(&out.unwrap().0).into_iter().map(|(_, r, d)| (r, d)).collect();
+        assert_eq!(
+            got,
+            [
+                (RecordResult::Dropped, String::new()),
+                (RecordResult::Ok, r#"{"n":"one"}"#.to_owned()),
+                (RecordResult::Dropped, String::new()),
+                (RecordResult::Dropped, String::new()),
+                (RecordResult::ProcessingFailed, String::new()),
+            ]
+        );
+        assert_eq!(put, [b"m1".to_vec(), b"m2".to_vec(), b"m3".to_vec()]);
+    }
+
+    #[test]
+    fn overflow_is_reingested_as_originals_and_huge_documents_fail() {
+        let big = |c: char| c.to_string().repeat(3000).into_bytes();
+        let e = event(&[big('a'), big('b'), big('c'), big('d').repeat(3), b"e".to_vec()]);
+        let settings = Settings { max_response_bytes: 8_600, ..Settings::default() };
+        let (out, put) = run(&e, &settings);
+        let (response, summary) = out.unwrap();
+        let got: Vec<_> = results(&response).into_iter().map(|(_, r, _)| r).collect();
+        use RecordResult::{Dropped, Ok as Kept, ProcessingFailed as Failed};
+        assert_eq!(got, [Kept, Kept, Dropped, Failed, Kept]);
+        assert_eq!(put, [big('c')]);
+        assert_eq!(summary.overflowed, 1);
+        assert!(serde_json::to_vec(&response).unwrap().len() <= 8_600);
+    }
+
+    #[test]
+    fn reingesting_without_a_stream_is_an_error() {
+        let mut e = event(&[b"split:a,b".to_vec()]);
+        e.delivery_stream_arn.clear();
+        assert!(matches!(run(&e, &Settings::default()).0, Err(DeliveryError::PutRefused(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn response_fits_and_nothing_is_lost(sizes in proptest::collection::vec(0_usize..4_000, 0..40), max in 200_usize..40_000) {
+            let data: Vec<Vec<u8>> = sizes.iter().enumerate().map(|(i, n)| format!("{i}:{}", "x".repeat(*n)).into_bytes()).collect();
+            let (out, put) = run(&event(&data), &Settings { max_response_bytes: max, ..Settings::default() });
+            let (response, summary) = out.unwrap();
+            let bytes = serde_json::to_vec(&response).unwrap();
+            prop_assert!(bytes.len() <= max.max(summary.response_bytes));
+            prop_assert_eq!(summary.response_bytes, bytes.len());
+            let ids: Vec<_> = response.records.iter().map(|r| r.record_id.clone()).collect();
+            prop_assert_eq!(ids, (0..data.len()).map(|i| format!("r{i}")).collect::<Vec<_>>());
+            // Every record is kept, re-ingested whole, or failed as too large for any response.
+            let mut reingested = put.into_iter();
+            for (r, original) in response.records.iter().zip(&data) {
+                match r.result {
+                    RecordResult::Ok => {}
+                    RecordResult::Dropped => prop_assert_eq!(reingested.next(), Some(original.clone())),
+                    RecordResult::ProcessingFailed => {
+                        let doc_len = original.len() + 8; // {"n":"…"}
+                        let entry = ResponseRecord::serialised_len(&r.record_id, RecordResult::Ok, (doc_len + 2) / 3 * 4);
+                        prop_assert!(EMPTY_RESPONSE_LEN + entry > max);
+                    }
+                }
+            }
+            prop_assert!(reingested.next().is_none());
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Records into a Firehose delivery stream with `PutRecordBatch`.
+//!
+//! Used to re-ingest what does not fit a transformation response, and by functions that deliver
+//! through Firehose. Calls respect the API's limits (500 records, 4 MiB, 1,000 KiB per record);
+//! the records a call reports as failed are retried with full-jitter backoff until the deadline,
+//! after which the caller gets an error (and fails the invocation, so AWS retries it).
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchError;
+use aws_sdk_firehose::primitives::Blob;
+use aws_sdk_firehose::types::Record;
+use tokio::time::Instant;
+
+use super::backoff::Backoff;
+use crate::DeliveryError;
+
+/// At most this many records per `PutRecordBatch` call.
+pub const MAX_BATCH_RECORDS: usize = 500;
+/// At most this many data bytes per call.
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// At most this many bytes per record.
+pub const MAX_RECORD_BYTES: usize = 1_000 * 1024;
+
+/// What a put did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutReport {
+    /// Records accepted by the stream.
+    pub put: usize,
+    /// Record retries made.
+    pub retried: usize,
+    /// `PutRecordBatch` calls made.
+    pub calls: usize,
+}
+
+/// Somewhere records can be put.
+pub trait RecordSink: Sync {
+    /// Puts every record into `stream`, or returns an error.
+    fn put(
+        &self,
+        stream: &str,
+        records: Vec<Vec<u8>>,
+        deadline: Instant,
+    ) -> impl Future<Output = Result<PutReport, DeliveryError>> + Send;
+}
+
+/// The real sink.
+#[derive(Debug, Clone)]
+pub struct FirehoseSink {
+    client: aws_sdk_firehose::Client,
+    backoff: Backoff,
+}
+
+impl FirehoseSink {
+    /// A sink on the Lambda environment's credentials and region (`AWS_ENDPOINT_URL_FIREHOSE`
+    /// overrides the endpoint, as for every AWS SDK).
+    pub async fn from_environment() -> Self {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        Self::new(aws_sdk_firehose::Client::new(&sdk), Backoff::default())
+    }
+
+    /// A sink on `client`.
+    #[must_use]
+    pub fn new(client: aws_sdk_firehose::Client, backoff: Backoff) -> Self {
+        Self { client, backoff }
+    }
+}
+
+/// Splits `records` into calls within the API's limits, keeping their order.
+///
+/// # Errors
+/// A record larger than [`MAX_RECORD_BYTES`] (the stream would refuse it).
+pub fn batches(records: Vec<Vec<u8>>) -> Result<Vec<Vec<Vec<u8>>>, DeliveryError> {
+    let mut out: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut bytes = 0;
+    for record in records {
+        if record.len() > MAX_RECORD_BYTES {
+            return Err(DeliveryError::PutRefused(format!(
+                "a record of {} bytes exceeds Firehose's {MAX_RECORD_BYTES}-byte limit",
+                record.len()
+            )));
+        }
+        match out.last_mut() {
+            Some(batch) if batch.len() < MAX_BATCH_RECORDS && bytes + record.len() <= MAX_BATCH_BYTES => {
+                bytes += record.len();
+                batch.push(record);
+            }
+            _ => {
+                bytes = record.len();
+                out.push(vec![record]);
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl RecordSink for FirehoseSink {
+    async fn put(&self, stream: &str, records: Vec<Vec<u8>>, deadline: Instant) -> Result<PutReport, DeliveryError> {
+        let mut report = PutReport::default();
+        for batch in batches(records)? {
+            self.put_batch(stream, batch, deadline, &mut report).await?;
+        }
+        Ok(report)
+    }
+}
+
+impl FirehoseSink {
+    async fn put_batch(
+        &self,
+        stream: &str,
+        mut pending: Vec<Vec<u8>>,
+        deadline: Instant,
+        report: &mut PutReport,
+    ) -> Result<(), DeliveryError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            report.calls += 1;
+            let entries = pending.iter().map(|data| Record::builder().data(Blob::new(data.clone())).build());
+            let entries = entries.collect::<Result<Vec<_>, _>>().map_err(|e| DeliveryError::PutRefused(e.to_string()))?;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let call = self.client.put_record_batch().delivery_stream_name(stream).set_records(Some(entries)).send();
+            let last_reason = match tokio::time::timeout(left, call).await {
+                Err(_) => "timed out".to_owned(),
+                Ok(Err(e)) => retryable_reason(e)?,
+                Ok(Ok(output)) => {
+                    let responses = output.request_responses();
+                    let failed: Vec<bool> = if output.failed_put_count() == 0 {
+                        vec![false; pending.len()]
+                    } else {
+                        (0..pending.len())
+                            .map(|i| responses.get(i).is_none_or(|r| r.error_code().is_some()))
+                            .collect()
+                    };
+                    let reason = responses
+                        .iter()
+                        .find_map(|r| r.error_code().map(|c| format!("{c}: {}", r.error_message().unwrap_or(""))))
+                        .unwrap_or_default();
+                    let before = pending.len();
+                    let mut i = 0;
+                    pending.retain(|_| {
+                        i += 1;
+                        failed[i - 1]
+                    });
+                    report.put += before - pending.len();
+                    if pending.is_empty() {
+                        return Ok(());
+                    }
+                    reason
+                }
+            };
+            let delay = self.backoff.delay(attempt);
+            if attempt >= self.backoff.max_attempts || Instant::now() + delay >= deadline {
+                return Err(DeliveryError::RetriesExhausted { remaining: pending.len(), attempts: attempt, last_reason });
+            }
+            tracing::warn!(attempt, failing = pending.len(), reason = %last_reason, "retrying PutRecordBatch");
+            report.retried += pending.len();
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// The reason to retry after a failed call, or the error when retrying cannot help.
+fn retryable_reason<R: std::fmt::Debug>(e: SdkError<PutRecordBatchError, R>) -> Result<String, DeliveryError> {
+    match e {
+        SdkError::ServiceError(service) => {
+            let err = service.into_err();
+            if matches!(err, PutRecordBatchError::ServiceUnavailableException(_)) {
+                Ok(err.to_string())
+            } else {
+                Err(DeliveryError::PutRefused(format!("{}: {}", err.code().unwrap_or("error"), err)))
+            }
+        }
+        other => Ok(format!("{}", aws_sdk_firehose::error::DisplayErrorContext(other))),
+    }
+}
+
+/// A sink that keeps what it was given, for tests and `seclog replay`.
+#[derive(Debug, Default)]
+pub struct MemoryRecordSink {
+    records: Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+impl MemoryRecordSink {
+    /// An empty sink.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes the `(stream, record)` pairs put so far.
+    pub fn take(&self) -> Vec<(String, Vec<u8>)> {
+        std::mem::take(&mut *self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+impl RecordSink for MemoryRecordSink {
+    async fn put(&self, stream: &str, records: Vec<Vec<u8>>, _deadline: Instant) -> Result<PutReport, DeliveryError> {
+        let calls = batches(records.clone())?.len();
+        let put = records.len();
+        let mut held = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.extend(records.into_iter().map(|r| (stream.to_owned(), r)));
+        Ok(PutReport { put, retried: 0, calls })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_respect_count_and_bytes() {
+        let b = batches(vec![vec![0_u8; 10]; 1201]).unwrap();
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), [500, 500, 201]);
+        let b = batches(vec![vec![0_u8; MAX_RECORD_BYTES]; 9]).unwrap();
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 1]);
+        assert!(b.iter().all(|batch| batch.iter().map(Vec::len).sum::<usize>() <= MAX_BATCH_BYTES));
+        assert!(batches(vec![]).unwrap().is_empty());
+        assert!(matches!(batches(vec![vec![0; MAX_RECORD_BYTES + 1]]), Err(DeliveryError::PutRefused(_))));
+    }
+}

@@ -1,7 +1,6 @@
 //! The invocation: decode the subscription event, transform each log event, deliver.
 
 use std::borrow::Cow;
-use std::time::Duration;
 
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;

@@ -23,9 +23,9 @@ use std::borrow::Cow;
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::index::IndexPattern;
+use seclog_core::json::{shorten, Key, RawObject as Record, ShapeGuard};
 use seclog_core::RecordError;
 use serde::ser::SerializeMap;
-use seclog_core::json::{shorten, Key, RawObject as Record, ShapeGuard};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// The dataset name of every `CloudTrail` document.
@@ -288,7 +288,9 @@ fn outcome(record: &Record<'_>, action: Option<&str>) -> &'static str {
     // Only sign-in events answer in `responseElements.ConsoleLogin`; other responses can be
     // large and are not read.
     let failed_sign_in = action == Some("ConsoleLogin")
-        && record.parse::<Sign<'_>>("responseElements").and_then(|s| s.console_login)
+        && record
+            .parse::<Sign<'_>>("responseElements")
+            .and_then(|s| s.console_login)
             .is_some_and(|v| v.eq_ignore_ascii_case("Failure"));
     if failed_sign_in {
         "failure"

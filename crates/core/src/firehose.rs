@@ -25,9 +25,16 @@
 //! `Dropped` and `ProcessingFailed` entries carry empty `data`: Firehose requires the field, and
 //! writes the record it holds (not the response's data) to its error output.
 
+use std::time::Duration;
+
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use tokio::time::Instant;
+
+use crate::config::{ConfigError, Env};
+use crate::sink::firehose::FirehoseSink;
 
 use crate::envelope::cloudwatch_logs::{self, MessageType};
 use crate::envelope::firehose::{FirehoseEvent, FirehoseResponse, RecordResult, ResponseRecord};
@@ -58,7 +65,14 @@ pub trait RecordTransform: Sync {
     ///
     /// # Errors
     /// Why the record cannot be transformed; it is answered `ProcessingFailed`.
-    fn transform(&self, data: &[u8]) -> Result<Transformed, RecordError>;
+    fn transform(&self, data: &[u8], context: &RecordContext) -> Result<Transformed, RecordError>;
+}
+
+/// What Firehose says about a record besides its bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordContext {
+    /// When the record reached Firehose (the time of records that carry none of their own).
+    pub arrival: Option<DateTime<Utc>>,
 }
 
 /// How a record ends its delivered bytes.
@@ -90,6 +104,38 @@ pub struct Settings {
     pub max_decoded_bytes: usize,
     /// How each delivered record ends.
     pub delimiter: Delimiter,
+}
+
+impl Settings {
+    /// Reads the settings every Firehose function shares:
+    ///
+    /// | variable | default | meaning |
+    /// |---|---|---|
+    /// | `RECORD_DELIMITER` | `none` | `none` for `OpenSearch` destinations, `newline` for S3 |
+    /// | `MAX_RESPONSE_BYTES` | `6000000` | the largest response; the rest is re-ingested |
+    /// | `MAX_DECODED_BYTES` | `33554432` | cap on a gzip record's decompressed size |
+    /// | `DEADLINE_MARGIN_MS` | `2000` | time kept free before the Lambda deadline |
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the variable.
+    pub fn from_env(env: &Env<'_>) -> Result<(Self, Duration), ConfigError> {
+        let defaults = Self::default();
+        let settings = Self {
+            max_response_bytes: env.parse_or("MAX_RESPONSE_BYTES", defaults.max_response_bytes)?,
+            max_decoded_bytes: env.parse_or("MAX_DECODED_BYTES", defaults.max_decoded_bytes)?,
+            delimiter: env.parse_or("RECORD_DELIMITER", defaults.delimiter)?,
+        };
+        if !(64 * 1024..=6_291_456).contains(&settings.max_response_bytes) {
+            return Err(ConfigError::Invalid {
+                var: "MAX_RESPONSE_BYTES",
+                reason: "must be between 65536 and 6291456 (Lambda's limit)".into(),
+            });
+        }
+        if settings.max_decoded_bytes < 1024 {
+            return Err(ConfigError::Invalid { var: "MAX_DECODED_BYTES", reason: "must be at least 1024".into() });
+        }
+        Ok((settings, Duration::from_millis(env.parse_or("DEADLINE_MARGIN_MS", 2000)?)))
+    }
 }
 
 impl Default for Settings {
@@ -179,7 +225,10 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
     for record in &event.records {
         let (original, step) = match decode::base64(&record.data) {
             Ok(bytes) => {
-                let step = step_of(&bytes, transform, settings);
+                let context = RecordContext {
+                    arrival: record.approximate_arrival_timestamp.and_then(DateTime::from_timestamp_millis),
+                };
+                let step = step_of(&bytes, transform, settings, &context);
                 (bytes, step)
             }
             Err(e) => (Vec::new(), Step::Failed(RecordError::new(e.kind(), e.to_string()))),
@@ -250,6 +299,22 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
     Ok((response, summary))
 }
 
+/// Runs a Firehose transformation function: settings from the environment, re-ingestion through
+/// the real Firehose, and `transform` for each record.
+///
+/// # Errors
+/// A configuration error at cold start, or the runtime's.
+pub async fn serve<T: RecordTransform>(transform: T) -> Result<(), lambda_runtime::Error> {
+    let (settings, margin) = Settings::from_env(&Env::process())?;
+    let sink = FirehoseSink::from_environment().await;
+    let (transform, sink, settings) = (&transform, &sink, &settings);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<FirehoseEvent>| async move {
+        let deadline = crate::lambda::deadline_of(event.context.deadline, margin);
+        process(&event.payload, transform, sink, settings, deadline).await.map(|(response, _)| response)
+    }))
+    .await
+}
+
 /// The serialised size of a response.
 #[must_use]
 pub fn response_len(response: &FirehoseResponse) -> usize {
@@ -265,11 +330,11 @@ pub fn response_len(response: &FirehoseResponse) -> usize {
 /// `{"records":[]}`
 const EMPTY_RESPONSE_LEN: usize = 14;
 
-fn step_of<T: RecordTransform>(bytes: &[u8], transform: &T, settings: &Settings) -> Step {
+fn step_of<T: RecordTransform>(bytes: &[u8], transform: &T, settings: &Settings, context: &RecordContext) -> Step {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        return envelope_step(bytes, transform, settings);
+        return envelope_step(bytes, transform, settings, context);
     }
-    transformed(transform.transform(bytes))
+    transformed(transform.transform(bytes, context))
 }
 
 fn transformed(result: Result<Transformed, RecordError>) -> Step {
@@ -282,7 +347,12 @@ fn transformed(result: Result<Transformed, RecordError>) -> Step {
 }
 
 /// A `CloudWatch` Logs subscription payload inside a Firehose record.
-fn envelope_step<T: RecordTransform>(bytes: &[u8], transform: &T, settings: &Settings) -> Step {
+fn envelope_step<T: RecordTransform>(
+    bytes: &[u8],
+    transform: &T,
+    settings: &Settings,
+    context: &RecordContext,
+) -> Step {
     let json = match decode::decompress_capped(bytes, settings.max_decoded_bytes) {
         Ok(json) => json,
         Err(e) => return Step::Failed(RecordError::new(e.kind(), e.to_string())),
@@ -296,7 +366,11 @@ fn envelope_step<T: RecordTransform>(bytes: &[u8], transform: &T, settings: &Set
     }
     match payload.log_events.as_slice() {
         [] => Step::Dropped,
-        [one] => transformed(transform.transform(one.message.as_bytes())),
+        [one] => {
+            // The log event's own time is better than the record's arrival.
+            let context = RecordContext { arrival: DateTime::from_timestamp_millis(one.timestamp).or(context.arrival) };
+            transformed(transform.transform(one.message.as_bytes(), &context))
+        }
         many => Step::Split(many.iter().map(|e| e.message.as_bytes().to_vec()).collect()),
     }
 }
@@ -351,6 +425,7 @@ mod tests {
     use crate::envelope::firehose::FirehoseRecord;
     use crate::sink::firehose::MemoryRecordSink;
     use proptest::prelude::*;
+    use RecordResult::{Dropped, Ok as Kept, ProcessingFailed as Failed};
 
     /// `drop`, `split:a,b`, `bad`, or anything else → `{"n":"<text>"}`.
     struct Echo;
@@ -358,7 +433,7 @@ mod tests {
         fn dataset(&self) -> &'static str {
             "test"
         }
-        fn transform(&self, data: &[u8]) -> Result<Transformed, RecordError> {
+        fn transform(&self, data: &[u8], _: &RecordContext) -> Result<Transformed, RecordError> {
             let text = std::str::from_utf8(data).map_err(|e| RecordError::new("bad_utf8", e.to_string()))?;
             match text {
                 "drop" => Ok(Transformed::Drop),
@@ -388,15 +463,23 @@ mod tests {
         }
     }
 
-    fn run(
-        event: &FirehoseEvent,
-        settings: &Settings,
-    ) -> (Result<(FirehoseResponse, TransformationSummary), DeliveryError>, Vec<Vec<u8>>) {
+    type Outcome = Result<(FirehoseResponse, TransformationSummary), DeliveryError>;
+
+    fn run(event: &FirehoseEvent, settings: &Settings) -> (Outcome, Vec<Vec<u8>>) {
         let sink = MemoryRecordSink::new();
         let deadline = Instant::now() + std::time::Duration::from_secs(5);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let out = rt.block_on(process(event, &Echo, &sink, settings, deadline));
-        (out, sink.take().into_iter().map(|(stream, r)| { assert_eq!(stream, "s"); r }).collect())
+        (
+            out,
+            sink.take()
+                .into_iter()
+                .map(|(stream, r)| {
+                    assert_eq!(stream, "s");
+                    r
+                })
+                .collect(),
+        )
     }
 
     fn results(response: &FirehoseResponse) -> Vec<(&str, RecordResult, String)> {
@@ -418,10 +501,13 @@ mod tests {
     #[test]
     fn every_record_is_answered_once_in_order() {
         let mut e = event(&[b"a".to_vec(), b"drop".to_vec(), b"bad".to_vec(), vec![0xff], b"split:x,y".to_vec()]);
-        e.records.push(FirehoseRecord { record_id: "r5".into(), approximate_arrival_timestamp: None, data: "%%".into() });
+        e.records.push(FirehoseRecord {
+            record_id: "r5".into(),
+            approximate_arrival_timestamp: None,
+            data: "%%".into(),
+        });
         let (out, put) = run(&e, &Settings::default());
         let (response, summary) = out.unwrap();
-        use RecordResult::{Dropped, Ok as Kept, ProcessingFailed as Failed};
         assert_eq!(
             results(&response),
             [
@@ -485,7 +571,6 @@ mod tests {
         let (out, put) = run(&e, &settings);
         let (response, summary) = out.unwrap();
         let got: Vec<_> = results(&response).into_iter().map(|(_, r, _)| r).collect();
-        use RecordResult::{Dropped, Ok as Kept, ProcessingFailed as Failed};
         assert_eq!(got, [Kept, Kept, Dropped, Failed, Kept]);
         assert_eq!(put, [big('c')]);
         assert_eq!(summary.overflowed, 1);
@@ -518,7 +603,7 @@ mod tests {
                     RecordResult::Dropped => prop_assert_eq!(reingested.next(), Some(original.clone())),
                     RecordResult::ProcessingFailed => {
                         let doc_len = original.len() + 8; // {"n":"…"}
-                        let entry = ResponseRecord::serialised_len(&r.record_id, RecordResult::Ok, (doc_len + 2) / 3 * 4);
+                        let entry = ResponseRecord::serialised_len(&r.record_id, RecordResult::Ok, doc_len.div_ceil(3) * 4);
                         prop_assert!(EMPTY_RESPONSE_LEN + entry > max);
                     }
                 }

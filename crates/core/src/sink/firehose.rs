@@ -119,7 +119,8 @@ impl FirehoseSink {
             attempt += 1;
             report.calls += 1;
             let entries = pending.iter().map(|data| Record::builder().data(Blob::new(data.clone())).build());
-            let entries = entries.collect::<Result<Vec<_>, _>>().map_err(|e| DeliveryError::PutRefused(e.to_string()))?;
+            let entries =
+                entries.collect::<Result<Vec<_>, _>>().map_err(|e| DeliveryError::PutRefused(e.to_string()))?;
             let left = deadline.saturating_duration_since(Instant::now());
             let call = self.client.put_record_batch().delivery_stream_name(stream).set_records(Some(entries)).send();
             let last_reason = match tokio::time::timeout(left, call).await {
@@ -130,9 +131,7 @@ impl FirehoseSink {
                     let failed: Vec<bool> = if output.failed_put_count() == 0 {
                         vec![false; pending.len()]
                     } else {
-                        (0..pending.len())
-                            .map(|i| responses.get(i).is_none_or(|r| r.error_code().is_some()))
-                            .collect()
+                        (0..pending.len()).map(|i| responses.get(i).is_none_or(|r| r.error_code().is_some())).collect()
                     };
                     let reason = responses
                         .iter()
@@ -153,7 +152,11 @@ impl FirehoseSink {
             };
             let delay = self.backoff.delay(attempt);
             if attempt >= self.backoff.max_attempts || Instant::now() + delay >= deadline {
-                return Err(DeliveryError::RetriesExhausted { remaining: pending.len(), attempts: attempt, last_reason });
+                return Err(DeliveryError::RetriesExhausted {
+                    remaining: pending.len(),
+                    attempts: attempt,
+                    last_reason,
+                });
             }
             tracing::warn!(attempt, failing = pending.len(), reason = %last_reason, "retrying PutRecordBatch");
             report.retried += pending.len();

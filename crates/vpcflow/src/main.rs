@@ -1,0 +1,9 @@
+use seclog_core::config::Env;
+use seclog_vpcflow::VpcFlowTransform;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let transform = VpcFlowTransform::from_env(&Env::process())?;
+    seclog_core::firehose::serve(transform).await
+}

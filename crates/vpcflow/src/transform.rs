@@ -1,0 +1,434 @@
+//! One flow-log line → one document. Pure: no I/O.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use seclog_core::config::{ConfigError, Env};
+use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
+use seclog_core::json::shorten;
+use seclog_core::RecordError;
+use seclog_enrich::AddressClass;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::format::{is_header, Format, Kind};
+
+/// The dataset name of every flow-log document.
+pub const DATASET: &str = "aws.vpcflow";
+
+/// Flow-log line → document.
+#[derive(Debug, Clone, Default)]
+pub struct VpcFlowTransform {
+    format: Format,
+}
+
+impl VpcFlowTransform {
+    /// A transform for lines of `format` (when a record has no header line).
+    #[must_use]
+    pub fn new(format: Format) -> Self {
+        Self { format }
+    }
+
+    /// Reads `VPC_FLOW_LOG_FORMAT` (default: the version-2 default format).
+    ///
+    /// # Errors
+    /// A format that does not parse.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        match env.get("VPC_FLOW_LOG_FORMAT") {
+            None => Ok(Self::default()),
+            Some(f) => Format::parse(&f)
+                .map(Self::new)
+                .map_err(|reason| ConfigError::Invalid { var: "VPC_FLOW_LOG_FORMAT", reason }),
+        }
+    }
+}
+
+impl RecordTransform for VpcFlowTransform {
+    fn dataset(&self) -> &'static str {
+        DATASET
+    }
+
+    fn transform(&self, data: &[u8], context: &RecordContext) -> Result<Transformed, RecordError> {
+        let text = std::str::from_utf8(data).map_err(|e| RecordError::new("bad_utf8", e.to_string()))?;
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty()).peekable();
+        let header = lines.next_if(|l| is_header(l));
+        let rest: Vec<&str> = lines.collect();
+        let format = match header {
+            Some(h) => Format::parse(h).map_err(|e| RecordError::new("bad_header", e))?,
+            None => self.format.clone(),
+        };
+        match rest.as_slice() {
+            [] if header.is_some() => Ok(Transformed::Drop),
+            [] => Err(RecordError::new("empty_record", "the record holds no flow-log line")),
+            [line] => transform_line(&format, line, context).map(Transformed::Document),
+            lines => Ok(Transformed::Split(
+                lines
+                    .iter()
+                    .map(|l| header.map_or_else(|| l.to_string(), |h| format!("{h}\n{l}")).into_bytes())
+                    .collect(),
+            )),
+        }
+    }
+}
+
+/// A field's parsed value.
+#[derive(Debug, Clone, Copy)]
+enum Value<'a> {
+    Text(&'a str),
+    Number(u64),
+    Address(IpAddr),
+    Time(DateTime<Utc>),
+}
+
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(t) => serializer.serialize_str(t),
+            Self::Number(n) => serializer.serialize_u64(*n),
+            Self::Address(ip) => serializer.collect_str(ip),
+            Self::Time(t) => serializer.serialize_str(&iso(*t)),
+        }
+    }
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Transforms one line.
+///
+/// # Errors
+/// `field_count` when the line does not have the format's number of fields; `bad_number`,
+/// `bad_address` or `bad_time` for a value of the wrong kind; `missing_time` when neither `start`
+/// nor `end` nor the arrival time is known.
+pub(crate) fn transform_line(format: &Format, line: &str, context: &RecordContext) -> Result<Vec<u8>, RecordError> {
+    let tokens: Vec<&str> = line.split_ascii_whitespace().collect();
+    if tokens.len() != format.fields().len() {
+        return Err(RecordError::new(
+            "field_count",
+            format!("the line has {} fields, the format {}", tokens.len(), format.fields().len()),
+        ));
+    }
+    let mut values: Vec<(&str, Value<'_>)> = Vec::with_capacity(tokens.len());
+    for (field, token) in format.fields().iter().zip(tokens) {
+        if token == "-" {
+            continue;
+        }
+        let bad = |kind: &'static str| {
+            RecordError::new(
+                kind,
+                format!("{} `{}` is not {}", field.name, shorten(token), kind.trim_start_matches("bad_")),
+            )
+        };
+        let value = match field.kind {
+            Kind::Text => Value::Text(token),
+            Kind::Number => Value::Number(token.parse().map_err(|_| bad("bad_number"))?),
+            Kind::Address => Value::Address(token.parse().map_err(|_| bad("bad_address"))?),
+            Kind::Time => Value::Time(
+                token
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|s| DateTime::from_timestamp(s, 0))
+                    .ok_or_else(|| bad("bad_time"))?,
+            ),
+        };
+        values.push((field.name.as_str(), value));
+    }
+    let flow = Flow(values);
+    let time = flow.time("start").or_else(|| flow.time("end")).or(context.arrival).ok_or_else(|| {
+        RecordError::new("missing_time", "the line has no start or end time and the record no arrival time")
+    })?;
+    let mut body = Vec::with_capacity(line.len() * 4 + 512);
+    serde_json::to_writer(&mut body, &Output { flow: &flow, time })
+        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+    Ok(body)
+}
+
+struct Flow<'a>(Vec<(&'a str, Value<'a>)>);
+
+impl<'a> Flow<'a> {
+    fn get(&self, name: &str) -> Option<Value<'a>> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+    fn text(&self, name: &str) -> Option<&'a str> {
+        match self.get(name)? {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+    fn number(&self, name: &str) -> Option<u64> {
+        match self.get(name)? {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+    fn address(&self, name: &str) -> Option<IpAddr> {
+        match self.get(name)? {
+            Value::Address(ip) => Some(ip),
+            _ => None,
+        }
+    }
+    fn time(&self, name: &str) -> Option<DateTime<Utc>> {
+        match self.get(name)? {
+            Value::Time(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Endpoint {
+    ip: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u64>,
+    address_class: &'static str,
+}
+
+#[derive(Serialize)]
+struct Network {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iana_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transport: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packets: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direction: Option<&'static str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+}
+
+struct Output<'o, 'a> {
+    flow: &'o Flow<'a>,
+    time: DateTime<Utc>,
+}
+
+impl Serialize for Output<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde_json::json;
+        let flow = self.flow;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("@timestamp", &iso(self.time))?;
+        let action = flow.text("action");
+        let outcome = action.and_then(|a| match a {
+            "ACCEPT" => Some("success"),
+            "REJECT" => Some("failure"),
+            _ => None,
+        });
+        let mut event = json!({"dataset": DATASET});
+        if let Some(a) = action {
+            event["action"] = json!(a.to_ascii_lowercase());
+        }
+        if let Some(o) = outcome {
+            event["outcome"] = json!(o);
+        }
+        map.serialize_entry("event", &event)?;
+        let mut cloud = json!({"provider": "aws"});
+        if let Some(account) = flow.text("account-id").filter(|a| *a != "unknown") {
+            cloud["account"] = json!({"id": account});
+        }
+        if let Some(region) = flow.text("region") {
+            cloud["region"] = json!(region);
+        }
+        map.serialize_entry("cloud", &cloud)?;
+        let endpoint = |addr: &str, port: &str| {
+            flow.address(addr).map(|ip| {
+                let class = seclog_enrich::classify_ip(ip);
+                (Endpoint { ip: ip.to_string(), port: flow.number(port), address_class: class.as_str() }, class)
+            })
+        };
+        let source = endpoint("srcaddr", "srcport");
+        let destination = endpoint("dstaddr", "dstport");
+        if let Some((s, _)) = &source {
+            map.serialize_entry("source", s)?;
+        }
+        if let Some((d, _)) = &destination {
+            map.serialize_entry("destination", d)?;
+        }
+        let protocol = flow.number("protocol");
+        let network = Network {
+            iana_number: protocol.map(|p| p.to_string()),
+            transport: protocol.map(protocol_name),
+            bytes: flow.number("bytes"),
+            packets: flow.number("packets"),
+            direction: direction(
+                flow.text("flow-direction"),
+                source.as_ref().map(|s| s.1),
+                destination.as_ref().map(|d| d.1),
+            ),
+            kind: flow
+                .address("srcaddr")
+                .or(flow.address("dstaddr"))
+                .map(|ip| if ip.is_ipv4() { "ipv4" } else { "ipv6" }),
+        };
+        map.serialize_entry("network", &network)?;
+        let ips: Vec<String> = [&source, &destination].into_iter().flatten().map(|(e, _)| e.ip.clone()).collect();
+        if !ips.is_empty() {
+            map.serialize_entry("related", &json!({ "ip": ips }))?;
+        }
+        if let Some(flags) = flow.number("tcp-flags") {
+            map.serialize_entry("vpcflow", &json!({ "tcp_flags": tcp_flag_names(flags) }))?;
+        }
+        for (name, value) in &flow.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+fn direction(
+    flow_direction: Option<&str>,
+    src: Option<AddressClass>,
+    dst: Option<AddressClass>,
+) -> Option<&'static str> {
+    match flow_direction {
+        Some("ingress") => return Some("ingress"),
+        Some("egress") => return Some("egress"),
+        _ => {}
+    }
+    let public = |c: AddressClass| c == AddressClass::Public;
+    match (src?, dst?) {
+        (s, d) if !public(s) && public(d) => Some("egress"),
+        (s, d) if public(s) && !public(d) => Some("ingress"),
+        (s, d) if public(s) && public(d) => Some("external"),
+        _ => Some("internal"),
+    }
+}
+
+/// The names of the bits set in a `tcp-flags` value (bits the flow log can record).
+fn tcp_flag_names(flags: u64) -> Vec<&'static str> {
+    const BITS: [(u64, &str); 6] = [(1, "FIN"), (2, "SYN"), (4, "RST"), (8, "PSH"), (16, "ACK"), (32, "URG")];
+    BITS.iter().filter(|(bit, _)| flags & bit != 0).map(|(_, name)| *name).collect()
+}
+
+/// The IANA keyword of a protocol number (lower case), or the number itself.
+fn protocol_name(number: u64) -> String {
+    let name = match number {
+        0 => "hopopt",
+        1 => "icmp",
+        2 => "igmp",
+        4 => "ipv4",
+        6 => "tcp",
+        17 => "udp",
+        41 => "ipv6",
+        43 => "ipv6-route",
+        44 => "ipv6-frag",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "ipv6-icmp",
+        59 => "ipv6-nonxt",
+        60 => "ipv6-opts",
+        88 => "eigrp",
+        89 => "ospf",
+        103 => "pim",
+        112 => "vrrp",
+        115 => "l2tp",
+        132 => "sctp",
+        136 => "udplite",
+        137 => "mpls-in-ip",
+        _ => return number.to_string(),
+    };
+    name.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value as Json};
+
+    fn doc(format: &str, line: &str) -> Json {
+        let f = Format::parse(format).unwrap();
+        let ctx = RecordContext { arrival: DateTime::from_timestamp(0, 0) };
+        serde_json::from_slice(&transform_line(&f, line, &ctx).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn default_format_line() {
+        let d = doc(
+            crate::DEFAULT_FORMAT,
+            "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+        );
+        assert_eq!(d["@timestamp"], "2014-12-14T04:06:50Z");
+        assert_eq!(d["start"], "2014-12-14T04:06:50Z");
+        assert_eq!(d["end"], "2014-12-14T04:07:50Z");
+        assert_eq!(d["bytes"], 4249);
+        assert_eq!(d["srcport"], 20641);
+        assert_eq!(d["event"], json!({"dataset": "aws.vpcflow", "action": "accept", "outcome": "success"}));
+        assert_eq!(
+            d["network"],
+            json!({"iana_number": "6", "transport": "tcp", "bytes": 4249, "packets": 20, "direction": "internal", "type": "ipv4"})
+        );
+        assert_eq!(d["source"], json!({"ip": "172.31.16.139", "port": 20641, "address_class": "private"}));
+        assert_eq!(d["cloud"], json!({"provider": "aws", "account": {"id": "123456789010"}}));
+    }
+
+    #[test]
+    fn nodata_keeps_its_status_and_leaves_dashes_out() {
+        let d = doc(
+            crate::DEFAULT_FORMAT,
+            "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA",
+        );
+        assert_eq!(d["log-status"], "NODATA");
+        assert!(d.get("srcaddr").is_none() && d.get("source").is_none() && d.get("action").is_none());
+        assert_eq!(d["network"], json!({}));
+    }
+
+    #[test]
+    fn directions_and_flags() {
+        let f = "${srcaddr} ${dstaddr} ${tcp-flags}";
+        assert_eq!(doc(f, "10.0.0.1 8.8.8.8 19")["network"]["direction"], "egress");
+        assert_eq!(doc(f, "8.8.8.8 10.0.0.1 2")["network"]["direction"], "ingress");
+        assert_eq!(doc(f, "8.8.8.8 1.1.1.1 2")["network"]["direction"], "external");
+        assert_eq!(doc(f, "2001:db8::1 fd00::1 2")["network"]["type"], "ipv6");
+        assert_eq!(doc(f, "10.0.0.1 8.8.8.8 19")["vpcflow"]["tcp_flags"], json!(["FIN", "SYN", "ACK"]));
+        let g = "${srcaddr} ${dstaddr} ${flow-direction} ${protocol} ${my-field}";
+        let d = doc(g, "10.0.0.1 8.8.8.8 ingress 250 x");
+        assert_eq!(d["network"]["direction"], "ingress");
+        assert_eq!(d["network"]["transport"], "250");
+        assert_eq!(d["my-field"], "x");
+    }
+
+    #[test]
+    fn bad_lines_have_exact_outcomes() {
+        let f = Format::default();
+        let kind = |line: &str| transform_line(&f, line, &RecordContext::default()).unwrap_err().kind;
+        assert_eq!(kind("2 1 eni-1"), "field_count");
+        assert_eq!(kind("2 1 eni-1 10.0.0.1 10.0.0.2 x 22 6 1 1 1 1 ACCEPT OK"), "bad_number");
+        assert_eq!(kind("2 1 eni-1 10.0.0.999 10.0.0.2 1 22 6 1 1 1 1 ACCEPT OK"), "bad_address");
+        assert_eq!(kind("2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 -5x 1 ACCEPT OK"), "bad_time");
+        assert_eq!(kind("2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 - - ACCEPT OK"), "missing_time");
+    }
+
+    #[test]
+    fn records_with_headers_and_several_lines() {
+        let t = VpcFlowTransform::default();
+        let ctx = RecordContext { arrival: DateTime::from_timestamp(1_700_000_000, 0) };
+        let run = |s: &str| t.transform(s.as_bytes(), &ctx);
+        let header = "instance-id interface-id srcaddr dstaddr";
+        let Transformed::Document(d) = run(&format!("{header}\n- eni-1 10.0.1.5 203.0.113.5\n")).unwrap() else {
+            panic!("one document")
+        };
+        let d: Json = serde_json::from_slice(&d).unwrap();
+        assert_eq!(d["@timestamp"], "2023-11-14T22:13:20Z");
+        assert_eq!(d["interface-id"], "eni-1");
+        assert_eq!(run(header).unwrap(), Transformed::Drop);
+        assert_eq!(
+            run(&format!("{header}\na b 10.0.0.1 10.0.0.2\nc d 10.0.0.3 10.0.0.4")).unwrap(),
+            Transformed::Split(vec![
+                format!("{header}\na b 10.0.0.1 10.0.0.2").into_bytes(),
+                format!("{header}\nc d 10.0.0.3 10.0.0.4").into_bytes()
+            ])
+        );
+        assert_eq!(run("\n").unwrap_err().kind, "empty_record");
+        assert_eq!(t.transform(&[0xff, 0xfe], &ctx).unwrap_err().kind, "bad_utf8");
+    }
+
+    #[test]
+    fn format_from_env() {
+        let map = std::collections::HashMap::from([("VPC_FLOW_LOG_FORMAT".to_owned(), "${a} ${a}".to_owned())]);
+        assert!(VpcFlowTransform::from_env(&Env::from_map(&map)).is_err());
+    }
+}

@@ -1,0 +1,533 @@
+//! One WAF log → one document. Pure: no I/O.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
+use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
+use seclog_core::RecordError;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// The dataset name of every WAF document.
+pub const DATASET: &str = "aws.waf";
+
+/// Keys the template maps as `flat_object` (or object).
+const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&[
+    "ruleGroupList",
+    "terminatingRuleMatchDetails",
+    "rateBasedRuleList",
+    "nonTerminatingMatchingRules",
+    "requestHeadersInserted",
+    "captchaResponse",
+    "challengeResponse",
+    "httpRequest",
+    "labels",
+]);
+
+/// Top-level keys the derived block writes; a log key of the same name is kept as `waf_<key>`.
+const DERIVED_KEYS: [&str; 7] = ["@timestamp", "event", "cloud", "source", "rule", "waf", "timestamp_ms"];
+
+/// The headers promoted to `waf.headers.*`, by lower-case name.
+const PROMOTED: [(&str, &str); 5] = [
+    ("host", "host"),
+    ("user-agent", "user_agent"),
+    ("referer", "referer"),
+    ("x-forwarded-for", "x_forwarded_for"),
+    ("content-type", "content_type"),
+];
+
+/// WAF log → document.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WafTransform;
+
+impl RecordTransform for WafTransform {
+    fn dataset(&self) -> &'static str {
+        DATASET
+    }
+
+    fn transform(&self, data: &[u8], _: &RecordContext) -> Result<Transformed, RecordError> {
+        let mut values = serde_json::Deserializer::from_slice(data).into_iter::<&RawValue>();
+        let first = values.next();
+        if let Some(Ok(second)) = values.next() {
+            // Several logs in one record: each becomes its own record.
+            let mut parts = vec![first.and_then(Result::ok).map(|v| v.get().as_bytes().to_vec()).unwrap_or_default()];
+            parts.push(second.get().as_bytes().to_vec());
+            for value in values {
+                let value = value.map_err(|e| RecordError::new("bad_json", format!("not JSON: {e}")))?;
+                parts.push(value.get().as_bytes().to_vec());
+            }
+            return Ok(Transformed::Split(parts));
+        }
+        transform_one(data).map(Transformed::Document)
+    }
+}
+
+/// Transforms one log.
+///
+/// # Errors
+/// `bad_json` when not a JSON object; `bad_timestamp` when `timestamp` is missing or neither epoch
+/// milliseconds nor an RFC 3339 date.
+pub(crate) fn transform_one(data: &[u8]) -> Result<Vec<u8>, RecordError> {
+    let log: RawObject<'_> =
+        serde_json::from_slice(data).map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
+    let (time, millis) = timestamp(&log)?;
+    let derived = Derived::of(&log, time);
+    let mut body = Vec::with_capacity(data.len() + 512);
+    serde_json::to_writer(&mut body, &Output { derived: &derived, log: &log, millis })
+        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+    Ok(body)
+}
+
+fn timestamp(log: &RawObject<'_>) -> Result<(DateTime<Utc>, i64), RecordError> {
+    let raw = log.get("timestamp").ok_or_else(|| RecordError::new("bad_timestamp", "timestamp is missing"))?;
+    let time = if let Ok(ms) = serde_json::from_str::<i64>(raw.get()) {
+        DateTime::from_timestamp_millis(ms)
+    } else {
+        seclog_core::json::str_of(raw).and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.to_utc())
+    };
+    let time = time.ok_or_else(|| {
+        RecordError::new(
+            "bad_timestamp",
+            format!("timestamp `{}` is neither epoch milliseconds nor an RFC 3339 date", shorten(raw.get())),
+        )
+    })?;
+    Ok((time, time.timestamp_millis()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpRequest<'a> {
+    #[serde(borrow, default)]
+    client_ip: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    country: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    headers: Option<Vec<Header<'a>>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Header<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    value: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Label<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleGroup<'a> {
+    #[serde(borrow, default)]
+    rule_group_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    terminating_rule: Option<GroupRule<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupRule<'a> {
+    #[serde(borrow, default)]
+    rule_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    action: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RateBased<'a> {
+    #[serde(rename = "rateBasedRuleId", borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(rename = "rateBasedRuleName", borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    limit_key: Option<Cow<'a, str>>,
+    #[serde(default)]
+    limit_value: Option<serde_json::Value>,
+    #[serde(default)]
+    max_rate_allowed: Option<serde_json::Value>,
+    #[serde(default)]
+    evaluation_window_sec: Option<serde_json::Value>,
+}
+
+/// The derived block.
+#[derive(Debug, Serialize)]
+struct Derived<'a> {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    event: Event<'a>,
+    cloud: Cloud,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<Rule<'a>>,
+    waf: Waf<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct Event<'a> {
+    dataset: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Cloud {
+    provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<Account>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Account {
+    id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Source<'a> {
+    address: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
+    address_class: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    geo: Option<Geo<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Geo<'a> {
+    country_iso_code: Cow<'a, str>,
+}
+
+#[derive(Debug, Serialize)]
+struct Rule<'a> {
+    id: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ruleset: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Waf<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    labels: Vec<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terminating_rule: Option<TerminatingRule<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_based_rule: Option<RateBasedRule<'a>>,
+    #[serde(skip_serializing_if = "Headers::is_empty")]
+    headers: Headers<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct TerminatingRule<'a> {
+    id: Cow<'a, str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_group_id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Serialize)]
+struct RateBasedRule<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_key: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_rate_allowed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evaluation_window_sec: Option<u64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Headers<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    referer: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x_forwarded_for: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<Cow<'a, str>>,
+}
+
+impl Headers<'_> {
+    fn is_empty(&self) -> bool {
+        self.host.is_none()
+            && self.user_agent.is_none()
+            && self.referer.is_none()
+            && self.x_forwarded_for.is_none()
+            && self.content_type.is_none()
+    }
+}
+
+impl<'a> Headers<'a> {
+    fn promote(headers: Vec<Header<'a>>) -> Self {
+        let mut out = Self::default();
+        for Header { name, value } in headers {
+            let (Some(name), Some(value)) = (name, value) else { continue };
+            let Some((_, field)) = PROMOTED.iter().find(|(h, _)| name.eq_ignore_ascii_case(h)) else { continue };
+            let slot = match *field {
+                "host" => &mut out.host,
+                "user_agent" => &mut out.user_agent,
+                "referer" => &mut out.referer,
+                "x_forwarded_for" => &mut out.x_forwarded_for,
+                _ => &mut out.content_type,
+            };
+            slot.get_or_insert(value);
+        }
+        out
+    }
+}
+
+/// A number, or a string holding one.
+fn number(value: Option<&serde_json::Value>) -> Option<u64> {
+    match value? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl<'a> Derived<'a> {
+    fn of(log: &RawObject<'a>, time: DateTime<Utc>) -> Self {
+        let request: HttpRequest<'a> = log.parse("httpRequest").unwrap_or_default();
+        let action = log.str("action");
+        let terminating = terminating_rule(log, action.clone());
+        let rule = terminating.as_ref().map(|t| Rule { id: t.id.clone(), ruleset: t.rule_group_id.clone() });
+        let labels = log
+            .parse::<Vec<Label<'a>>>("labels")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| l.name)
+            .filter(|n| !n.is_empty())
+            .collect();
+        let source = request.client_ip.filter(|ip| !ip.is_empty()).map(|address| {
+            let (class, ip) = seclog_enrich::classify(&address);
+            let geo = request.country.filter(|c| !c.is_empty() && c != "-").map(|c| Geo { country_iso_code: c });
+            Source { ip: ip.map(|ip| ip.to_string()), address, address_class: class.as_str(), geo }
+        });
+        let acl = log.str("webaclId");
+        let (account, region) = acl.as_deref().map(arn_account_region).unwrap_or_default();
+        let rate_based_rule = rate_based_rule(log, terminating.as_ref());
+        Self {
+            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            event: Event { dataset: DATASET, action },
+            cloud: Cloud {
+                provider: "aws",
+                account: account.map(|id| Account { id: id.to_owned() }),
+                region: region.map(str::to_owned),
+            },
+            source,
+            rule,
+            waf: Waf {
+                labels,
+                terminating_rule: terminating,
+                rate_based_rule,
+                headers: request.headers.map(Headers::promote).unwrap_or_default(),
+            },
+        }
+    }
+}
+
+/// `account` and `region` of `arn:aws:wafv2:<region>:<account>:…` (WAF Classic ids are not ARNs).
+fn arn_account_region(arn: &str) -> (Option<&str>, Option<&str>) {
+    let mut parts = arn.split(':');
+    if parts.next() != Some("arn") {
+        return (None, None);
+    }
+    let (_, _, region, account) = (parts.next(), parts.next(), parts.next(), parts.next());
+    (account.filter(|a| !a.is_empty()), region.filter(|r| !r.is_empty()))
+}
+
+fn terminating_rule<'a>(log: &RawObject<'a>, action: Option<Cow<'a, str>>) -> Option<TerminatingRule<'a>> {
+    let id = log.str("terminatingRuleId").filter(|s| !s.is_empty())?;
+    let kind = log.str("terminatingRuleType");
+    let group = log
+        .parse::<Vec<RuleGroup<'a>>>("ruleGroupList")
+        .unwrap_or_default()
+        .into_iter()
+        .find(|g| g.terminating_rule.as_ref().is_some_and(|r| r.rule_id.is_some()));
+    let (rule_group_id, rule_id, group_action) = match group {
+        Some(RuleGroup { rule_group_id, terminating_rule: Some(rule) }) => (rule_group_id, rule.rule_id, rule.action),
+        _ => (None, None, None),
+    };
+    Some(TerminatingRule { id, kind, rule_group_id, rule_id, action: group_action.or(action) })
+}
+
+fn rate_based_rule<'a>(log: &RawObject<'a>, terminating: Option<&TerminatingRule<'a>>) -> Option<RateBasedRule<'a>> {
+    let rules = log.parse::<Vec<RateBased<'a>>>("rateBasedRuleList").unwrap_or_default();
+    let id = terminating.map(|t| t.id.as_ref());
+    let pick =
+        rules.iter().position(|r| id.is_some() && (r.name.as_deref() == id || r.id.as_deref() == id)).unwrap_or(0);
+    let rule = rules.into_iter().nth(pick)?;
+    let limit_value = rule.limit_value.as_ref().map(|v| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    Some(RateBasedRule {
+        max_rate_allowed: number(rule.max_rate_allowed.as_ref()),
+        evaluation_window_sec: number(rule.evaluation_window_sec.as_ref()),
+        id: rule.id,
+        name: rule.name,
+        limit_key: rule.limit_key,
+        limit_value,
+    })
+}
+
+struct Output<'o, 'a> {
+    derived: &'o Derived<'a>,
+    log: &'o RawObject<'a>,
+    millis: i64,
+}
+
+impl Serialize for Output<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let d = self.derived;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("@timestamp", &d.timestamp)?;
+        map.serialize_entry("event", &d.event)?;
+        map.serialize_entry("cloud", &d.cloud)?;
+        if let Some(source) = &d.source {
+            map.serialize_entry("source", source)?;
+        }
+        if let Some(rule) = &d.rule {
+            map.serialize_entry("rule", rule)?;
+        }
+        map.serialize_entry("waf", &d.waf)?;
+        for (Key(key), raw) in &self.log.0 {
+            let key: &str = key;
+            if key == "timestamp" {
+                map.serialize_entry("timestamp", &d.timestamp)?;
+                map.serialize_entry("timestamp_ms", &self.millis)?;
+            } else if DERIVED_KEYS.contains(&key) {
+                map.serialize_entry(&format!("waf_{key}"), raw)?;
+            } else {
+                OBJECT_MAPPED.write_entry(&mut map, key, raw)?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn run(log: &Value) -> Value {
+        serde_json::from_slice(&transform_one(log.to_string().as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn timestamp_becomes_a_date_and_keeps_its_millis() {
+        let doc = run(&json!({"timestamp": 1_533_689_070_589_i64, "action": "ALLOW"}));
+        assert_eq!(doc["timestamp"], "2018-08-08T00:44:30.589Z");
+        assert_eq!(doc["@timestamp"], "2018-08-08T00:44:30.589Z");
+        assert_eq!(doc["timestamp_ms"], 1_533_689_070_589_i64);
+        let doc = run(&json!({"timestamp": "2024-03-20T10:30:00.000Z"}));
+        assert_eq!(doc["timestamp_ms"], 1_710_930_600_000_i64);
+    }
+
+    #[test]
+    fn headers_are_promoted_not_turned_into_fields() {
+        let doc = run(&json!({"timestamp": 0, "httpRequest": {"clientIp": "10.0.0.1", "headers": [
+            {"name": "Host", "value": "example.com"}, {"name": "host", "value": "second"},
+            {"name": "User-Agent", "value": "curl/8"}, {"name": "X-Evil.Name", "value": "x"},
+            {"name": "X-Forwarded-For", "value": "1.2.3.4, 5.6.7.8"}, {"name": "content-type", "value": "text/html"},
+            {"name": "referer"}]}}));
+        assert_eq!(
+            doc["waf"]["headers"],
+            json!({"host": "example.com", "user_agent": "curl/8", "x_forwarded_for": "1.2.3.4, 5.6.7.8",
+                "content_type": "text/html"})
+        );
+        assert_eq!(doc["httpRequest"]["headers"].as_array().unwrap().len(), 7);
+        assert_eq!(doc["source"], json!({"address": "10.0.0.1", "ip": "10.0.0.1", "address_class": "private"}));
+    }
+
+    #[test]
+    fn group_terminating_rule_and_labels() {
+        let doc = run(&json!({"timestamp": 0, "terminatingRuleId": "AWS-AWSManagedRulesCommonRuleSet",
+            "terminatingRuleType": "MANAGED_RULE_GROUP", "action": "BLOCK",
+            "webaclId": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/acl/1",
+            "ruleGroupList": [{"ruleGroupId": "AWS#AWSManagedRulesAmazonIpReputationList", "terminatingRule": null},
+                {"ruleGroupId": "AWS#AWSManagedRulesCommonRuleSet", "terminatingRule": {"ruleId": "SizeRestrictions_BODY", "action": "BLOCK"}}],
+            "labels": [{"name": "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"}],
+            "httpRequest": {"clientIp": "203.0.113.9", "country": "KR"}}));
+        assert_eq!(
+            doc["waf"]["terminating_rule"],
+            json!({"id": "AWS-AWSManagedRulesCommonRuleSet", "type": "MANAGED_RULE_GROUP",
+                "rule_group_id": "AWS#AWSManagedRulesCommonRuleSet", "rule_id": "SizeRestrictions_BODY", "action": "BLOCK"})
+        );
+        assert_eq!(
+            doc["rule"],
+            json!({"id": "AWS-AWSManagedRulesCommonRuleSet", "ruleset": "AWS#AWSManagedRulesCommonRuleSet"})
+        );
+        assert_eq!(doc["waf"]["labels"], json!(["awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"]));
+        assert_eq!(doc["cloud"], json!({"provider": "aws", "account": {"id": "123456789012"}, "region": "eu-west-1"}));
+        assert_eq!(doc["source"]["geo"], json!({"country_iso_code": "KR"}));
+    }
+
+    #[test]
+    fn rate_based_rule_details() {
+        let doc = run(&json!({"timestamp": 0, "terminatingRuleId": "limit-ip", "terminatingRuleType": "RATE_BASED",
+            "action": "BLOCK", "rateBasedRuleList": [
+                {"rateBasedRuleId": "a", "rateBasedRuleName": "other", "limitKey": "IP", "maxRateAllowed": 5},
+                {"rateBasedRuleId": "b", "rateBasedRuleName": "limit-ip", "limitKey": "IP", "maxRateAllowed": 100,
+                 "evaluationWindowSec": "300", "limitValue": "203.0.113.9"}]}));
+        assert_eq!(
+            doc["waf"]["rate_based_rule"],
+            json!({"id": "b", "name": "limit-ip", "limit_key": "IP", "limit_value": "203.0.113.9",
+                "max_rate_allowed": 100, "evaluation_window_sec": 300})
+        );
+    }
+
+    #[test]
+    fn odd_shapes_are_wrapped_and_colliding_keys_renamed() {
+        let doc = run(&json!({"timestamp": 0, "ruleGroupList": "x", "labels": [1], "event": "mine",
+            "httpRequest": null}));
+        assert_eq!(doc["ruleGroupList"], json!({"_value": "\"x\""}));
+        assert_eq!(doc["labels"], json!({"_value": "[1]"}));
+        assert_eq!(doc["waf_event"], "mine");
+        assert_eq!(doc["httpRequest"], Value::Null);
+    }
+
+    #[test]
+    fn bad_records_have_exact_outcomes() {
+        let kind = |s: &str| WafTransform.transform(s.as_bytes(), &RecordContext::default()).unwrap_err().kind;
+        assert_eq!(kind("not json"), "bad_json");
+        assert_eq!(kind("[1]"), "bad_json");
+        assert_eq!(kind(r#"{"timestamp":1"#), "bad_json");
+        assert_eq!(kind(r#"{"action":"ALLOW"}"#), "bad_timestamp");
+        assert_eq!(kind(r#"{"timestamp":"yesterday"}"#), "bad_timestamp");
+        assert_eq!(kind(r#"{"timestamp":true}"#), "bad_timestamp");
+        assert_eq!(kind(r#"{"timestamp":1e300}"#), "bad_timestamp");
+    }
+
+    #[test]
+    fn several_logs_in_one_record_are_split() {
+        let out = WafTransform.transform(b"{\"timestamp\":1}\n{\"timestamp\":2}\n", &RecordContext::default()).unwrap();
+        assert_eq!(out, Transformed::Split(vec![b"{\"timestamp\":1}".to_vec(), b"{\"timestamp\":2}".to_vec()]));
+        assert!(matches!(
+            WafTransform.transform(b"{\"timestamp\":1}\n", &RecordContext::default()).unwrap(),
+            Transformed::Document(_)
+        ));
+    }
+}

@@ -170,8 +170,8 @@ v8 = [
     f"8 123456789012 eni-0a1b2c3d4e5f60718 10.0.1.25 52.95.128.179 49152 443 6 12 5120 1699999800 1699999860 ACCEPT OK vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 19 IPv4 10.0.1.25 52.95.128.179 us-east-1 use1-az1 - - - S3 egress 8 {ecs} -",
     f"8 123456789012 eni-0a1b2c3d4e5f60718 198.51.100.7 10.0.1.25 40001 22 6 3 180 1699999800 1699999860 REJECT OK vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 2 IPv4 198.51.100.7 10.0.1.25 us-east-1 use1-az1 - - - - ingress - {ecs} -",
     f"8 123456789012 eni-0a1b2c3d4e5f60718 2001:db8:1234::10 2600:1f18:abcd::20 55000 443 6 40 38000 1699999800 1699999860 ACCEPT OK vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 3 IPv6 2001:db8:1234::10 2600:1f18:abcd::20 us-east-1 use1-az1 wavelength wlz-1 - - egress 2 {ecs} -",
-    f"8 123456789012 eni-0a1b2c3d4e5f60718 - - - - - - - 1699999800 1699999860 - NODATA vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 - - - - us-east-1 use1-az1 - - - - - - - - - - - - - - - - - -",
-    f"8 123456789012 eni-0a1b2c3d4e5f60718 - - - - - - - 1699999800 1699999860 - SKIPDATA vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 - - - - us-east-1 use1-az1 - - - - - - - - - - - - - - - - - -",
+    f"8 123456789012 eni-0a1b2c3d4e5f60718 - - - - - - - 1699999800 1699999860 - NODATA vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 - - - - us-east-1 use1-az1 - - - - - - - - - - - - - - - - -",
+    f"8 123456789012 eni-0a1b2c3d4e5f60718 - - - - - - - 1699999800 1699999860 - SKIPDATA vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 - - - - us-east-1 use1-az1 - - - - - - - - - - - - - - - - -",
     f"8 123456789012 eni-0a1b2c3d4e5f60718 203.0.113.9 10.0.1.25 61000 3389 6 1 40 1699999800 1699999860 REJECT OK vpc-0a1b2c3d subnet-0a1b2c3d i-0a1b2c3d4e5f60718 2 IPv4 203.0.113.9 10.0.1.25 us-east-1 use1-az1 - - - - ingress - - - - - - - - - - - BPA",
 ]
 write(VPC, "synthetic-v8-all-fields", VPC_STREAM, [l.encode() for l in v8], fmt=ALL)

@@ -131,7 +131,8 @@ pub async fn run(fixtures: &Path, allowed: &[String], out: &mut impl Write) -> R
     let files = replay::discover(&[fixtures.to_path_buf()])?;
     let sink = OpenSearchSink::with_signer(config, None)?;
     let deadletters = sink.deadletters().clone();
-    let (report, _) = replay::replay(&files, None, sink, deadletters, Duration::from_secs(60), |_, _, _| {}).await?;
+    let (report, _) =
+        replay::replay(&files, None, None, sink, deadletters, Duration::from_secs(60), |_, _, _| {}).await?;
     writeln!(out, "\nreplayed {} event files from {}:", files.len(), fixtures.display())?;
     report.print(out)?;
     client.refresh().await?;

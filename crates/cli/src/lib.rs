@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod demo;
+pub mod firehose;
 pub mod osmem;
 pub mod replay;
 pub mod templates;

@@ -42,6 +42,10 @@ enum Command {
         /// Time budget of each invocation, in seconds.
         #[arg(long, default_value_t = 60)]
         budget_secs: u64,
+        /// The flow log's format string for VPC Flow Logs (`${version} ${vpc-id} …`); default: a
+        /// `<name>.format` file beside each event, else the default format.
+        #[arg(long)]
+        vpc_flow_format: Option<String>,
         #[command(flatten)]
         auth: AuthArgs,
     },
@@ -106,8 +110,10 @@ impl AuthArgs {
 async fn main() -> Result<()> {
     tracing_init();
     match Cli::parse().command {
-        Command::Replay { paths, endpoint, output, source, budget_secs, auth } => {
+        Command::Replay { paths, endpoint, output, source, budget_secs, vpc_flow_format, auth } => {
             let files = replay::discover(&paths)?;
+            let vpc_format =
+                vpc_flow_format.map(|f| seclog_vpcflow::Format::parse(&f).map_err(anyhow::Error::msg)).transpose()?;
             let budget = Duration::from_secs(budget_secs);
             let mut last = std::time::Instant::now();
             let progress = move |done: usize, total: usize, records: usize| {
@@ -122,11 +128,12 @@ async fn main() -> Result<()> {
             let report = if let Some(endpoint) = endpoint {
                 let sink = OpenSearchSink::connect(auth.config(&endpoint)?).await?;
                 let deadletters = sink.deadletters().clone();
-                replay::replay(&files, source, sink, deadletters, budget, progress).await?.0
+                replay::replay(&files, source, vpc_format.as_ref(), sink, deadletters, budget, progress).await?.0
             } else {
                 let (report, sink) = replay::replay(
                     &files,
                     source,
+                    vpc_format.as_ref(),
                     MemorySink::new(),
                     DeadLetters::new("seclog").map_err(anyhow::Error::msg)?,
                     budget,

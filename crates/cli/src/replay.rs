@@ -1,8 +1,12 @@
 //! `seclog replay`: recorded Lambda events through the real handlers, in process.
 //!
-//! The source of each file is detected from its shape (`{"awslogs":{"data":…}}` is a `CloudWatch`
-//! Logs subscription event, which today means `CloudTrail`) unless given. Folders are walked for
-//! `*.json` files; the readable `*.payload.json` copies beside the fixtures are skipped.
+//! The source of each file is detected from its shape unless given: `{"awslogs":{"data":…}}` is a
+//! `CloudWatch` Logs subscription event (`CloudTrail`); a Firehose transformation request is WAF
+//! when its stream is named `aws-waf-logs-*` or its first readable record is a JSON object, else
+//! VPC Flow Logs. Firehose requests are replayed as [`crate::firehose`] describes. The flow-log
+//! format is `--vpc-flow-format`, else a `<name>.format` file beside a `<name>.input.json`, else
+//! the default format. Folders are walked for `*.json` files; the readable `*.payload.json` and
+//! the golden `*.expected.json` files beside the fixtures are skipped.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,19 +19,32 @@ use seclog_cloudtrail::config::FunctionConfig;
 use seclog_cloudtrail::handler::{process, Deps};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
+use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_core::sink::BulkSink;
+use seclog_vpcflow::{Format, VpcFlowTransform};
+use seclog_waf::WafTransform;
+
+use base64::Engine as _;
+
+use crate::firehose;
 
 /// A log source the command knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Source {
     /// `CloudTrail` through a `CloudWatch` Logs subscription.
     Cloudtrail,
+    /// WAF logs through Firehose.
+    Waf,
+    /// VPC Flow Logs through Firehose.
+    Vpcflow,
 }
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Cloudtrail => "cloudtrail",
+            Self::Waf => "waf",
+            Self::Vpcflow => "vpcflow",
         })
     }
 }
@@ -141,7 +158,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) && !name.ends_with(".payload.json") {
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            && !name.ends_with(".payload.json")
+            && !name.ends_with(".expected.json")
+        {
             out.push(path);
         }
     }
@@ -151,7 +171,39 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// Detects the source of an event from its shape.
 #[must_use]
 pub fn detect(event: &serde_json::Value) -> Option<Source> {
-    event.get("awslogs").and_then(|a| a.get("data")).filter(|d| d.is_string()).map(|_| Source::Cloudtrail)
+    if event.get("awslogs").and_then(|a| a.get("data")).is_some_and(serde_json::Value::is_string) {
+        return Some(Source::Cloudtrail);
+    }
+    let records = event.get("records")?.as_array()?;
+    if !records.iter().all(|r| r.get("recordId").is_some() && r.get("data").is_some()) {
+        return None;
+    }
+    let arn = event.get("deliveryStreamArn").and_then(serde_json::Value::as_str).unwrap_or("");
+    if arn.contains(":deliverystream/aws-waf-logs-") {
+        return Some(Source::Waf);
+    }
+    let first = records.iter().find_map(|r| {
+        let data = base64::engine::general_purpose::STANDARD.decode(r["data"].as_str()?).ok()?;
+        (!data.starts_with(&[0x1f, 0x8b]) && !data.is_empty()).then_some(data)
+    });
+    match first {
+        Some(d) if d.trim_ascii_start().starts_with(b"{") => Some(Source::Waf),
+        _ => Some(Source::Vpcflow),
+    }
+}
+
+/// The flow-log format for `path`: the one given, else `<name>.format` beside it, else the default.
+fn vpc_format_for(path: &Path, given: Option<&Format>) -> Result<Format> {
+    if let Some(f) = given {
+        return Ok(f.clone());
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let beside = path.with_file_name(name.replace(".input.json", ".format"));
+    if name.ends_with(".input.json") && beside.is_file() {
+        let text = std::fs::read_to_string(&beside)?;
+        return Format::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", beside.display()));
+    }
+    Ok(Format::default())
 }
 
 /// Replays `files` through the handlers, delivering into `sink`.
@@ -161,6 +213,7 @@ pub fn detect(event: &serde_json::Value) -> Option<Source> {
 pub async fn replay<S: BulkSink>(
     files: &[PathBuf],
     forced: Option<Source>,
+    vpc_format: Option<&Format>,
     sink: S,
     deadletters: DeadLetters,
     budget: Duration,
@@ -211,6 +264,38 @@ pub async fn replay<S: BulkSink>(
                     }
                 }
             }
+            Source::Waf | Source::Vpcflow => {
+                let event: FirehoseEvent = match serde_json::from_value(value) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        report.skipped.push((path.clone(), format!("not a Firehose request: {e}")));
+                        continue;
+                    }
+                };
+                let started = Instant::now();
+                let deadline = tokio::time::Instant::now() + budget;
+                let result = if source == Source::Waf {
+                    firehose::replay(&event, &WafTransform, "waf", &deps.sink, &deps.deadletters, deadline).await
+                } else {
+                    let transform = VpcFlowTransform::new(vpc_format_for(path, vpc_format)?);
+                    firehose::replay(&event, &transform, "vpcflow", &deps.sink, &deps.deadletters, deadline).await
+                };
+                totals.duration += started.elapsed();
+                match result {
+                    Ok(o) => {
+                        records += o.received;
+                        totals.records += o.received;
+                        totals.indexed += o.delivery.indexed;
+                        totals.already_present += o.delivery.already_present;
+                        totals.dropped += o.dropped;
+                        totals.dead_lettered += o.delivery.dead_lettered;
+                    }
+                    Err(e) => {
+                        totals.failed_invocations += 1;
+                        tracing::error!(file = %path.display(), error = %e, "Invocation failed; Firehose would retry it.");
+                    }
+                }
+            }
         }
         progress(n + 1, files.len(), records);
     }
@@ -224,13 +309,25 @@ mod tests {
     #[test]
     fn detects_cloudwatch_logs_events() {
         assert_eq!(detect(&serde_json::json!({"awslogs": {"data": "H4sI"}})), Some(Source::Cloudtrail));
-        assert_eq!(detect(&serde_json::json!({"records": []})), None);
+        let firehose = |arn: &str, data: &[u8]| {
+            let data = base64::engine::general_purpose::STANDARD.encode(data);
+            serde_json::json!({"deliveryStreamArn": arn, "records": [{"recordId": "1", "data": data}]})
+        };
+        let arn = "arn:aws:firehose:us-east-1:1:deliverystream/";
+        assert_eq!(detect(&firehose(&format!("{arn}aws-waf-logs-x"), b"?")), Some(Source::Waf));
+        assert_eq!(detect(&firehose(&format!("{arn}x"), b" {\"timestamp\":1}")), Some(Source::Waf));
+        assert_eq!(
+            detect(&firehose(&format!("{arn}x"), b"2 123 eni-1 - - - - - - - 1 2 - NODATA")),
+            Some(Source::Vpcflow)
+        );
+        assert_eq!(detect(&serde_json::json!({"records": [{"x": 1}]})), None);
+        assert_eq!(detect(&serde_json::json!({"other": []})), None);
     }
 
     #[test]
     fn discovery_skips_readable_payloads() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["a.input.json", "a.payload.json", "a.expected.ndjson", "b.json"] {
+        for name in ["a.input.json", "a.payload.json", "a.expected.ndjson", "a.expected.json", "b.json"] {
             std::fs::write(dir.path().join(name), "{}").unwrap();
         }
         let files = discover(&[dir.path().to_path_buf()]).unwrap();

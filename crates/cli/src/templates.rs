@@ -6,8 +6,10 @@ use serde_json::Value;
 use crate::client::Client;
 
 /// `(family, template JSON)` for every family.
-pub const TEMPLATES: [(&str, &str); 2] = [
+pub const TEMPLATES: [(&str, &str); 4] = [
     ("cloudtrail", include_str!("../../../templates/cloudtrail.json")),
+    ("waf", include_str!("../../../templates/waf.json")),
+    ("vpcflow", include_str!("../../../templates/vpcflow.json")),
     ("deadletter", include_str!("../../../templates/deadletter.json")),
 ];
 

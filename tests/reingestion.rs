@@ -1,1 +1,244 @@
+//! Re-ingestion through a real `moto` Firehose (which writes delivered records to its S3 at once),
+//! and `PutRecordBatch` partial failures, refusals and limits through the fault-injecting proxy
+//! (moto never reports partial failures and does not enforce the batch limits).
+#![allow(clippy::unwrap_used)]
 
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_firehose::types::ExtendedS3DestinationConfiguration;
+use base64::Engine as _;
+use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResult};
+use seclog_core::firehose::{process, Settings};
+use seclog_core::sink::backoff::Backoff;
+use seclog_core::sink::firehose::{FirehoseSink, RecordSink, MAX_BATCH_RECORDS};
+use seclog_core::DeliveryError;
+use seclog_testkit::moto::Moto;
+use seclog_testkit::proxy::{Fault, FaultProxy};
+use seclog_vpcflow::VpcFlowTransform;
+use tokio::time::Instant;
+
+const STREAM: &str = "vpc-flow-logs-seclog";
+const BUCKET: &str = "seclog-reingested";
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// A Firehose client on `url`, with a stream delivering to a moto S3 bucket.
+async fn client(url: &str, moto: &Moto) -> aws_sdk_firehose::Client {
+    reqwest::Client::new().put(format!("{}/{BUCKET}", moto.url())).send().await.unwrap().error_for_status().unwrap();
+    let creds = Credentials::new("AKIDTEST", "secret", None, None, "test");
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .load()
+        .await;
+    let client = aws_sdk_firehose::Client::new(&sdk);
+    let s3 = ExtendedS3DestinationConfiguration::builder()
+        .role_arn("arn:aws:iam::123456789012:role/firehose-delivery")
+        .bucket_arn(format!("arn:aws:s3:::{BUCKET}"))
+        .build()
+        .unwrap();
+    client
+        .create_delivery_stream()
+        .delivery_stream_name(STREAM)
+        .extended_s3_destination_configuration(s3)
+        .send()
+        .await
+        .unwrap();
+    client
+}
+
+fn fast() -> Backoff {
+    Backoff { base: Duration::from_millis(5), max: Duration::from_millis(50), max_attempts: 5 }
+}
+
+/// moto's S3 routes an object read by the credential scope of its (unverified) signature.
+const S3_AUTH: &str =
+    "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+
+/// Everything moto's S3 holds in the bucket: the objects' contents, in key order (keys of the
+/// same second are ordered by a random suffix, so callers compare contents, not order).
+async fn delivered(moto: &Moto) -> String {
+    let http = reqwest::Client::new();
+    let listing = http.get(format!("{}/{BUCKET}?list-type=2&max-keys=1000", moto.url())).send().await.unwrap();
+    let listing = listing.text().await.unwrap();
+    let mut keys: Vec<&str> = listing.split("<Key>").skip(1).map(|k| k.split("</Key>").next().unwrap()).collect();
+    keys.sort_unstable();
+    let mut out = String::new();
+    for key in keys {
+        let object = http.get(format!("{}/{BUCKET}/{key}", moto.url())).header("authorization", S3_AUTH).send().await;
+        out.push_str(&object.unwrap().error_for_status().unwrap().text().await.unwrap());
+    }
+    out
+}
+
+/// A flow-log line per record, each distinct (its source port), ending with a newline.
+fn flow_lines(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "2 123456789012 eni-0a1b2c3d4e5f60718 10.0.{}.{} 52.95.128.179 {} 443 6 10 8400 1699999800 1699999860 ACCEPT OK\n",
+                i / 250 % 250,
+                i % 250,
+                1024 + i
+            )
+        })
+        .collect()
+}
+
+fn request(lines: &[String]) -> FirehoseEvent {
+    FirehoseEvent {
+        invocation_id: "invocation".into(),
+        delivery_stream_arn: format!("arn:aws:firehose:us-east-1:123456789012:deliverystream/{STREAM}"),
+        region: "us-east-1".into(),
+        records: lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| FirehoseRecord {
+                record_id: format!("{i:08}"),
+                approximate_arrival_timestamp: Some(1_700_000_000_000),
+                data: b64().encode(l),
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn overflow_at_the_6_mb_limit_is_reingested_into_the_stream_and_nothing_is_lost() {
+    let moto = Moto::start();
+    let sink = FirehoseSink::new(client(moto.url(), &moto).await, fast());
+    // A request at Lambda's 6 MB limit whose documents are ten times their lines.
+    let mut lines = flow_lines(24_000);
+    while serde_json::to_vec(&request(&lines)).unwrap().len() > 6_291_456 {
+        lines.pop();
+    }
+    let event = request(&lines);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (response, summary) =
+        process(&event, &VpcFlowTransform::default(), &sink, &Settings::default(), deadline).await.unwrap();
+
+    let bytes = serde_json::to_vec(&response).unwrap();
+    assert!(bytes.len() <= Settings::default().max_response_bytes, "response of {} bytes", bytes.len());
+    assert_eq!(summary.response_bytes, bytes.len());
+    let ids: Vec<_> = response.records.iter().map(|r| r.record_id.as_str()).collect();
+    let sent: Vec<_> = event.records.iter().map(|r| r.record_id.as_str()).collect();
+    assert_eq!(ids, sent, "every recordId once, in order");
+
+    let kept: Vec<&String> =
+        lines.iter().zip(&response.records).filter(|(_, r)| r.result == RecordResult::Ok).map(|(l, _)| l).collect();
+    let dropped: Vec<&String> = lines
+        .iter()
+        .zip(&response.records)
+        .filter(|(_, r)| r.result == RecordResult::Dropped)
+        .map(|(l, _)| l)
+        .collect();
+    assert!(!kept.is_empty() && !dropped.is_empty());
+    assert_eq!(kept.len() + dropped.len(), lines.len(), "nothing failed");
+    assert_eq!((summary.overflowed, summary.reingested), (dropped.len(), dropped.len()));
+    assert_eq!(summary.put_calls, dropped.len().div_ceil(MAX_BATCH_RECORDS), "500 records per call");
+
+    // What the stream received is exactly the records answered Dropped, once each.
+    let received = delivered(&moto).await;
+    let mut received: Vec<&str> = received.split_inclusive('\n').collect();
+    received.sort_unstable();
+    let mut expected: Vec<&str> = dropped.iter().map(|l| l.as_str()).collect();
+    expected.sort_unstable();
+    assert_eq!(received.len(), expected.len());
+    assert!(received == expected, "the stream holds exactly the re-ingested records");
+}
+
+#[tokio::test]
+async fn records_a_put_reports_failed_are_retried_alone() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.url(), []).await;
+    let sink = FirehoseSink::new(client(&proxy.url(), &moto).await, fast());
+    let before = proxy.stats().bodies.len();
+    let entries = |failed: &[usize], n: usize| {
+        let e: Vec<_> = (0..n)
+            .map(|i| {
+                if failed.contains(&i) {
+                    serde_json::json!({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."})
+                } else {
+                    serde_json::json!({"RecordId": format!("r{i}")})
+                }
+            })
+            .collect();
+        serde_json::json!({"FailedPutCount": failed.len(), "Encrypted": false, "RequestResponses": e}).to_string()
+    };
+    // First call: records 1 and 3 of 5 fail; second call (503): the whole call fails; third: forwarded.
+    proxy.push([
+        Fault::Respond { status: 200, body: entries(&[1, 3], 5) },
+        Fault::Respond { status: 503, body: r#"{"__type":"ServiceUnavailableException","message":"busy"}"#.into() },
+    ]);
+    let records: Vec<Vec<u8>> = (0..5).map(|i| format!("record-{i};").into_bytes()).collect();
+    let report = sink.put(STREAM, records, Instant::now() + Duration::from_secs(30)).await.unwrap();
+    assert_eq!(report.put, 5);
+    // The SDK's own retry answers the 503; ours re-sends the two records the first call failed.
+    assert_eq!(report.retried, 2, "two records retried");
+    let bodies = &proxy.stats().bodies[before..];
+    let sent = |body: &[u8]| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+        v["Records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| String::from_utf8(b64().decode(r["Data"].as_str().unwrap()).unwrap()).unwrap())
+            .collect()
+    };
+    assert_eq!(bodies.len(), 3);
+    assert_eq!(sent(&bodies[0]).len(), 5);
+    assert_eq!(sent(&bodies[1]), ["record-1;", "record-3;"]);
+    assert_eq!(sent(&bodies[2]), ["record-1;", "record-3;"]);
+    assert_eq!(delivered(&moto).await, "record-1;record-3;", "only the retried records reached the stream");
+}
+
+#[tokio::test]
+async fn refusals_fail_at_once_and_persistent_failures_exhaust_the_retries() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.url(), []).await;
+    let sink = FirehoseSink::new(client(&proxy.url(), &moto).await, fast());
+    let deadline = || Instant::now() + Duration::from_secs(30);
+    let before = proxy.stats().bodies.len();
+    proxy.push([Fault::Respond {
+        status: 400,
+        body: r#"{"__type":"ResourceNotFoundException","message":"Firehose nope not found"}"#.into(),
+    }]);
+    let err = sink.put("nope", vec![b"x".to_vec()], deadline()).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::PutRefused(_)), "{err}");
+    assert_eq!(proxy.stats().bodies.len() - before, 1, "a refusal is not retried");
+
+    let always = r#"{"FailedPutCount":1,"Encrypted":false,"RequestResponses":[{"ErrorCode":"InternalFailure","ErrorMessage":"x"}]}"#;
+    proxy.push((0..5).map(|_| Fault::Respond { status: 200, body: always.into() }));
+    let err = sink.put(STREAM, vec![b"y".to_vec()], deadline()).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::RetriesExhausted { remaining: 1, attempts: 5, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn calls_respect_the_record_and_byte_limits() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.url(), []).await;
+    let sink = FirehoseSink::new(client(&proxy.url(), &moto).await, fast());
+    let before = proxy.stats().bodies.len();
+    // 1,100 small records (count-bound) then 9 records of 1,000 KiB (byte-bound: 4 per call).
+    let mut records: Vec<Vec<u8>> = (0..1_100).map(|i| format!("{i:05}\n").into_bytes()).collect();
+    records.extend((0..9).map(|i| vec![b'a' + i; 1_000 * 1024]));
+    let report = sink.put(STREAM, records, Instant::now() + Duration::from_secs(60)).await.unwrap();
+    assert_eq!(report.put, 1_109);
+    let counts: Vec<(usize, usize)> = proxy.stats().bodies[before..]
+        .iter()
+        .map(|body| {
+            let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+            let recs = v["Records"].as_array().unwrap();
+            let bytes = recs.iter().map(|r| b64().decode(r["Data"].as_str().unwrap()).unwrap().len()).sum();
+            (recs.len(), bytes)
+        })
+        .collect();
+    assert_eq!(counts.iter().map(|c| c.0).collect::<Vec<_>>(), [500, 500, 104, 4, 1]);
+    assert!(counts.iter().all(|(_, bytes)| *bytes <= 4 * 1024 * 1024));
+    assert_eq!(counts[2].1, 100 * 6 + 4 * 1_000 * 1024, "the byte limit closes the third call");
+}

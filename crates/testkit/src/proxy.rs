@@ -37,6 +37,14 @@ pub enum Fault {
         /// The item status to inject.
         status: u16,
     },
+    /// Answer this status and JSON body without forwarding (canned AWS API answers, such as a
+    /// `PutRecordBatch` that reports some records failed).
+    Respond {
+        /// The HTTP status.
+        status: u16,
+        /// The body.
+        body: String,
+    },
 }
 
 /// What the proxy saw.
@@ -50,6 +58,8 @@ pub struct Stats {
     pub items_failed: usize,
     /// The `authorization` header of the last request (for signing tests).
     pub last_authorization: Option<String>,
+    /// Every request body, in order.
+    pub bodies: Vec<Bytes>,
 }
 
 #[derive(Debug, Default)]
@@ -142,6 +152,7 @@ async fn handle(
     };
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Reset)?.to_bytes();
+    state.lock().unwrap().stats.bodies.push(body.clone());
     match fault {
         None => Ok(forward(&client, &upstream, &parts, body).await),
         Some(Fault::Status(status)) => {
@@ -154,6 +165,7 @@ async fn handle(
             Ok(forward(&client, &upstream, &parts, body).await)
         }
         Some(Fault::Reset) => Err(Reset),
+        Some(Fault::Respond { status, body }) => Ok(response(status, body.into_bytes())),
         Some(Fault::PartialBulk { every, status }) => {
             let (resp, failed) = partial_bulk(&client, &upstream, &parts, &body, every.max(1), status).await;
             state.lock().unwrap().stats.items_failed += failed;
@@ -185,6 +197,7 @@ async fn forward(
         "x-amz-date",
         "x-amz-security-token",
         "x-amz-content-sha256",
+        "x-amz-target",
     ] {
         if let Some(v) = parts.headers.get(name) {
             req = req.header(name, v.clone());

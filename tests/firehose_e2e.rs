@@ -6,10 +6,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
+use seclog_cli::demo;
 use seclog_cli::replay::{self, Source};
+use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_e2e::{fast_config, server};
 use seclog_testkit::{fixtures, inputs, sibling};
+use seclog_vpcflow::VpcFlowTransform;
+use seclog_waf::WafTransform;
 use serde_json::json;
 
 /// `(Ok documents, ProcessingFailed records)` the goldens of `source` promise. Every record the
@@ -31,6 +37,84 @@ fn promised(source: &str) -> (u64, u64) {
         }
     }
     (docs, failed)
+}
+
+/// Every document the fixtures of `source` produce: the goldens' documents, and the re-ingested
+/// records transformed by the same transform (as Firehose's next invocation would).
+fn documents(source: &str, transform: &dyn Fn(&[u8]) -> Transformed) -> Vec<serde_json::Value> {
+    let mut docs = Vec::new();
+    for input in inputs(source) {
+        let text = std::fs::read_to_string(sibling(&input, ".documents.ndjson")).unwrap();
+        docs.extend(text.lines().map(|l| serde_json::from_str(l).unwrap()));
+        if let Ok(text) = std::fs::read_to_string(sibling(&input, ".reingested.ndjson")) {
+            for line in text.lines() {
+                let record: String = serde_json::from_str(line).unwrap();
+                let Transformed::Document(doc) = transform(record.as_bytes()) else { panic!("{record}") };
+                docs.push(serde_json::from_slice(&doc).unwrap());
+            }
+        }
+    }
+    docs
+}
+
+/// `(key, count)` sorted as a terms aggregation sorts: count descending, then key.
+fn terms<'a>(keys: impl Iterator<Item = &'a serde_json::Value>) -> Vec<(String, u64)> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for k in keys.filter_map(serde_json::Value::as_str) {
+        *counts.entry(k.to_owned()).or_default() += 1;
+    }
+    let mut v: Vec<_> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+#[tokio::test]
+async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {
+    let (server, client) = server().await;
+    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
+    let dl = sink.deadletters().clone();
+    let files: Vec<PathBuf> = replay::discover(&[fixtures("waf"), fixtures("vpcflow")]).unwrap();
+    replay::replay(&files, None, None, sink, dl, Duration::from_secs(30), |_, _, _| {}).await.unwrap();
+    client.refresh().await.unwrap();
+    let ctx = RecordContext::default();
+    let waf = documents("waf", &|r| WafTransform.transform(r, &ctx).unwrap());
+    let vpc = documents("vpcflow", &|r| VpcFlowTransform::default().transform(r, &ctx).unwrap());
+
+    let blocked = terms(waf.iter().filter(|d| d["action"] == "BLOCK").map(|d| &d["rule"]["id"]));
+    assert_eq!(demo::top_blocked_rules(&client, 100).await.unwrap(), blocked);
+    assert_eq!(blocked[0], ("AWS-AWSManagedRulesCommonRuleSet".to_owned(), 9));
+
+    let countries: Vec<(String, u64, u64)> = terms(waf.iter().map(|d| &d["source"]["geo"]["country_iso_code"]))
+        .into_iter()
+        .map(|(c, n)| {
+            let blocked = waf
+                .iter()
+                .filter(|d| d["source"]["geo"]["country_iso_code"] == c.as_str() && d["action"] == "BLOCK")
+                .count();
+            (c, n, blocked as u64)
+        })
+        .collect();
+    assert_eq!(demo::top_client_countries(&client, 100).await.unwrap(), countries);
+
+    let mut talkers: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for d in &vpc {
+        if let Some(ip) = d["source"]["ip"].as_str() {
+            let t = talkers.entry(ip.to_owned()).or_default();
+            t.0 += d["network"]["bytes"].as_u64().unwrap_or(0);
+            t.1 += 1;
+        }
+    }
+    let mut talkers: Vec<(String, u64, u64)> = talkers.into_iter().map(|(ip, (b, f))| (ip, b, f)).collect();
+    talkers.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    talkers.truncate(5);
+    assert_eq!(demo::top_talkers(&client, 5).await.unwrap(), talkers);
+
+    let rejects: Vec<&serde_json::Value> = vpc.iter().filter(|d| d["event"]["action"] == "reject").collect();
+    let (total, sources) = demo::rejected_flows(&client, 100).await.unwrap();
+    assert_eq!(total, rejects.len() as u64);
+    let by_source = terms(rejects.iter().map(|d| &d["source"]["ip"]));
+    assert_eq!(sources.iter().map(|(ip, n, _)| (ip.clone(), *n)).collect::<Vec<_>>(), by_source);
+    assert!(sources.iter().any(|(ip, _, ports)| ip == "192.0.2.44" && ports == &["22"]));
 }
 
 #[tokio::test]

@@ -17,6 +17,10 @@ use crate::{replay, templates};
 
 /// The `CloudTrail` index pattern the questions are asked of.
 const CLOUDTRAIL: &str = "cloudtrail-*";
+/// The WAF index pattern.
+const WAF: &str = "waf-*";
+/// The VPC Flow Logs index pattern.
+const VPCFLOW: &str = "vpcflow-*";
 
 /// A console sign-in, as the answers list them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +110,81 @@ async fn sign_ins(client: &Client, query: Value) -> Result<Vec<SignIn>> {
         .collect())
 }
 
+/// The rules that blocked the most requests (`rule.id`; for rule groups, the group's rule id
+/// is in `waf.terminating_rule.rule_id`).
+///
+/// # Errors
+/// When the search fails.
+pub async fn top_blocked_rules(client: &Client, n: usize) -> Result<Vec<(String, u64)>> {
+    let body = json!({"size": 0, "query": {"term": {"action": "BLOCK"}},
+        "aggs": {"rules": {"terms": {"field": "rule.id", "size": n}}}});
+    let v = client.search(WAF, &body).await?;
+    Ok(buckets(&v["aggregations"]["rules"]))
+}
+
+/// Requests per client country (WAF's own `httpRequest.country`), with how many were blocked:
+/// `(country, requests, blocked)`.
+///
+/// # Errors
+/// When the search fails.
+pub async fn top_client_countries(client: &Client, n: usize) -> Result<Vec<(String, u64, u64)>> {
+    let body = json!({"size": 0, "aggs": {"countries": {"terms": {"field": "source.geo.country_iso_code", "size": n},
+        "aggs": {"blocked": {"filter": {"term": {"action": "BLOCK"}}}}}}});
+    let v = client.search(WAF, &body).await?;
+    Ok(raw_buckets(&v["aggregations"]["countries"])
+        .iter()
+        .map(|b| (key(b), b["doc_count"].as_u64().unwrap_or(0), b["blocked"]["doc_count"].as_u64().unwrap_or(0)))
+        .collect())
+}
+
+/// The source addresses that sent the most bytes: `(address, bytes, flows)`.
+///
+/// # Errors
+/// When the search fails.
+pub async fn top_talkers(client: &Client, n: usize) -> Result<Vec<(String, u64, u64)>> {
+    let body = json!({"size": 0, "aggs": {"talkers": {"terms": {"field": "source.ip", "size": n, "order": {"bytes": "desc"}},
+        "aggs": {"bytes": {"sum": {"field": "network.bytes"}}}}}});
+    let v = client.search(VPCFLOW, &body).await?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(raw_buckets(&v["aggregations"]["talkers"])
+        .iter()
+        .map(|b| (key(b), b["bytes"]["value"].as_f64().unwrap_or(0.0) as u64, b["doc_count"].as_u64().unwrap_or(0)))
+        .collect())
+}
+
+/// Rejected flows: how many, and the sources with the most rejected flows with the ports they
+/// tried: `(total, [(source, flows, [ports])])`.
+///
+/// # Errors
+/// When the search fails.
+pub async fn rejected_flows(client: &Client, n: usize) -> Result<(u64, Vec<(String, u64, Vec<String>)>)> {
+    let body = json!({"size": 0, "track_total_hits": true, "query": {"term": {"event.action": "reject"}},
+        "aggs": {"sources": {"terms": {"field": "source.ip", "size": n},
+            "aggs": {"ports": {"terms": {"field": "destination.port", "size": 5}}}}}});
+    let v = client.search(VPCFLOW, &body).await?;
+    let total = v["hits"]["total"]["value"].as_u64().unwrap_or(0);
+    let sources = raw_buckets(&v["aggregations"]["sources"])
+        .iter()
+        .map(|b| {
+            let ports = raw_buckets(&b["ports"]).iter().map(key).collect();
+            (key(b), b["doc_count"].as_u64().unwrap_or(0), ports)
+        })
+        .collect();
+    Ok((total, sources))
+}
+
+fn raw_buckets(agg: &Value) -> &[Value] {
+    agg["buckets"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// A bucket key as text (numbers and addresses too).
+fn key(bucket: &Value) -> String {
+    match &bucket["key"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn buckets(agg: &Value) -> Vec<(String, u64)> {
     agg["buckets"]
         .as_array()
@@ -138,8 +217,10 @@ pub async fn run(fixtures: &Path, allowed: &[String], out: &mut impl Write) -> R
     client.refresh().await?;
     writeln!(
         out,
-        "\ndocuments: {} in {CLOUDTRAIL}, {} dead-lettered",
+        "\ndocuments: {} in {CLOUDTRAIL}, {} in {WAF}, {} in {VPCFLOW}, {} dead-lettered",
         client.count(CLOUDTRAIL).await?,
+        client.count(WAF).await?,
+        client.count(VPCFLOW).await?,
         client.count("*-deadletter-*").await?
     )?;
 
@@ -162,6 +243,24 @@ pub async fn run(fixtures: &Path, allowed: &[String], out: &mut impl Write) -> R
 
     writeln!(out, "\n4. Console sign-ins from outside the allowed addresses ({})", allowed.join(", "))?;
     print_sign_ins(out, &console_logins_outside(&client, allowed).await?)?;
+
+    writeln!(out, "\n5. WAF: which rules block the most requests?")?;
+    for (rule, n) in top_blocked_rules(&client, 10).await? {
+        writeln!(out, "   {n:>6}  {rule}")?;
+    }
+    writeln!(out, "\n6. WAF: where do requests come from? (client country: requests, blocked)")?;
+    for (country, n, blocked) in top_client_countries(&client, 10).await? {
+        writeln!(out, "   {country:<4} {n:>6} {blocked:>6}")?;
+    }
+    writeln!(out, "\n7. VPC: top talkers (source: bytes sent, flows)")?;
+    for (ip, bytes, flows) in top_talkers(&client, 10).await? {
+        writeln!(out, "   {ip:<40} {bytes:>12} {flows:>6}")?;
+    }
+    let (rejected, sources) = rejected_flows(&client, 10).await?;
+    writeln!(out, "\n8. VPC: rejected flows ({rejected} in all; by source, with the ports tried)")?;
+    for (ip, n, ports) in sources {
+        writeln!(out, "   {ip:<40} {n:>6}  ports {}", ports.join(", "))?;
+    }
     drop(server);
     writeln!(out, "\nosmem-server stopped.")?;
     Ok(())

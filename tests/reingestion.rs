@@ -43,13 +43,9 @@ async fn client(url: &str, moto: &Moto) -> aws_sdk_firehose::Client {
         .bucket_arn(format!("arn:aws:s3:::{BUCKET}"))
         .build()
         .unwrap();
-    client
-        .create_delivery_stream()
-        .delivery_stream_name(STREAM)
-        .extended_s3_destination_configuration(s3)
-        .send()
-        .await
-        .unwrap();
+    let create =
+        client.create_delivery_stream().delivery_stream_name(STREAM).extended_s3_destination_configuration(s3).send();
+    Box::pin(create).await.unwrap();
     client
 }
 

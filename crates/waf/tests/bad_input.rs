@@ -82,6 +82,7 @@ async fn a_batch_at_the_6_mb_limit_answers_every_record_and_reingests_the_overfl
 
 #[tokio::test]
 async fn bad_records_fail_alone() {
+    use RecordResult::{Ok as Kept, ProcessingFailed as Failed};
     let records = vec![
         "@@@".to_owned(),
         b64(b"{\"timestamp\":"),
@@ -91,6 +92,5 @@ async fn bad_records_fail_alone() {
     ];
     let (response, _, _) = run(&request(records)).await;
     let results: Vec<_> = response.records.iter().map(|r| r.result).collect();
-    use RecordResult::{Ok as Kept, ProcessingFailed as Failed};
     assert_eq!(results, [Failed, Failed, Failed, Kept, Failed]);
 }

@@ -57,3 +57,31 @@ pub async fn assert_outcome<T: RecordTransform>(input: &Path, transform: &T) -> 
     }
     summary
 }
+
+/// A request of records made by `record(i)`, as many as fit Lambda's 6 MB request limit.
+pub fn request_at_limit(stream: &str, mut record: impl FnMut(usize) -> Vec<u8>) -> FirehoseEvent {
+    use seclog_core::envelope::firehose::FirehoseRecord;
+    const LIMIT: usize = 6_291_456;
+    let mut event = FirehoseEvent {
+        invocation_id: "benchmark".into(),
+        delivery_stream_arn: format!("arn:aws:firehose:us-east-1:123456789012:deliverystream/{stream}"),
+        region: "us-east-1".into(),
+        records: Vec::new(),
+    };
+    // {"recordId":"00000000","approximateArrivalTimestamp":1700000000000,"data":"…"},
+    let mut size = 200;
+    for i in 0.. {
+        let data = base64::engine::general_purpose::STANDARD.encode(record(i));
+        size += data.len() + 80;
+        if size > LIMIT {
+            break;
+        }
+        event.records.push(FirehoseRecord {
+            record_id: format!("{i:08}"),
+            approximate_arrival_timestamp: Some(1_700_000_000_000),
+            data,
+        });
+    }
+    assert!(serde_json::to_vec(&event).unwrap().len() <= LIMIT);
+    event
+}

@@ -1,1 +1,23 @@
-fn main() {}
+//! The WAF transformation step on a full 6 MB Firehose request of real CloudFront WAF logs,
+//! against a plain per-record base64 decode + `serde_json::Value` parse + serialise + encode of
+//! the same request (what the seed's Node.js processor does).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+#[path = "support/batch.rs"]
+mod support;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use support::{batch, plain, run};
+
+fn bench(c: &mut Criterion) {
+    let event = batch();
+    let mut group = c.benchmark_group("waf/6MB");
+    group.throughput(Throughput::Elements(event.records.len() as u64));
+    group.sample_size(10).measurement_time(std::time::Duration::from_secs(10));
+    group.bench_function("seclog transformation", |b| b.iter(|| run(&event)));
+    group.bench_function("plain decode+parse+serialise", |b| b.iter(|| plain(&event)));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

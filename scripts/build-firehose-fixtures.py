@@ -148,14 +148,23 @@ write(VPC, "opensearch-catalog", VPC_STREAM, [l.encode() for l in catalog])
 lines = [l for l in open(glob.glob(f"{UP}/vpcflow/panther-analysis/test_scenarios/*.log")[0]).read().splitlines() if l.strip()]
 write(VPC, "panther", VPC_STREAM, [l.encode() for l in lines])
 
-vrl = json.load(open(f"{UP}/vpcflow/vectordotdev-vrl/parse_aws_vpc_flow_log.json"))["examples"]
-vrl_records = []
-for ex in vrl:
-    src = ex["source"]
-    args = [a for a in src.split('"')[1::2]]
-    line, fmt = args[0], (args[1] if len(args) > 1 else None)
-    vrl_records.append(((fmt + "\n") if fmt else "").encode() + line.encode())
-write(VPC, "vectordotdev-vrl", VPC_STREAM, vrl_records)
+# Header lines (as S3-bound flow logs written with a custom format carry), in the underscore
+# spelling, for a custom format, the v5 fields and the v11 ones; and a NODATA line.
+header_cases = [
+    "2 123456789012 eni-0f1e2d3c4b5a69788 - - - - - - - 1700000100 1700000160 - NODATA",
+    "instance_id interface_id srcaddr dstaddr pkt_srcaddr pkt_dstaddr\n"
+    "- eni-0f1e2d3c4b5a69788 10.0.3.17 10.0.0.200 10.0.3.17 198.51.100.23",
+    "version srcaddr dstaddr srcport dstport protocol start end type packets bytes account_id vpc_id subnet_id "
+    "instance_id interface_id region az_id sublocation_type sublocation_id action tcp_flags pkt_srcaddr pkt_dstaddr "
+    "pkt_src_aws_service pkt_dst_aws_service traffic_path flow_direction log_status\n"
+    "5 52.95.150.12 10.0.3.88 443 41822 6 1700000100 1700000155 IPv4 22 21870 123456789012 vpc-0123abcd4567ef890 "
+    "subnet-0fedcba987654321a i-0a9b8c7d6e5f40312 eni-0f1e2d3c4b5a69788 eu-west-1 euw1-az2 - - ACCEPT 19 "
+    "52.95.150.12 10.0.3.88 S3 - - ingress OK",
+    "version srcaddr dstaddr srcport dstport protocol start end action log_status reject_reason resource_id "
+    "encryption_status interface_type\n"
+    "11 10.0.3.88 52.95.150.12 41822 443 6 1700000100 1700000155 REJECT OK BPA nat-0a9b8c7d6e5f40312 1 nat_gateway",
+]
+write(VPC, "synthetic-header-lines", VPC_STREAM, [c.encode() for c in header_cases])
 
 ALL = ("${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} "
        "${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} "

@@ -5,12 +5,16 @@
 #[path = "../benches/support/batch.rs"]
 mod support;
 
+use seclog_core::envelope::firehose::RecordResult;
+
 fn main() {
     let event = support::batch();
-    let bytes = if std::env::args().nth(1).as_deref() == Some("plain") {
-        support::plain(&event).len()
+    if std::env::args().nth(1).as_deref() == Some("plain") {
+        println!("{} records, response {} bytes", event.records.len(), support::plain(&event).len());
     } else {
-        serde_json::to_vec(&support::run(&event)).unwrap().len()
-    };
-    println!("{} records, response {bytes} bytes", event.records.len());
+        let response = support::run(&event);
+        let kept = response.records.iter().filter(|r| r.result == RecordResult::Ok).count();
+        let bytes = serde_json::to_vec(&response).unwrap().len();
+        println!("{} records, {kept} answered Ok, the rest put back; response {bytes} bytes", event.records.len());
+    }
 }

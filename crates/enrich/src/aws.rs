@@ -1,0 +1,171 @@
+//! AWS's own address ranges, from the `ip-ranges.json` AWS publishes.
+//!
+//! AWS lists most addresses twice: under `AMAZON` (everything AWS announces) and under the service
+//! that uses them (`EC2`, `S3`, `CLOUDFRONT`, …). An address is answered with the most specific
+//! prefix that names a service other than `AMAZON`, else with `AMAZON`.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use ipnet::{Ipv4Net, Ipv6Net};
+use prefix_trie::PrefixMap;
+use serde::{Deserialize, Serialize};
+
+use crate::DataError;
+
+/// The AWS service and region an address belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AwsRange {
+    /// `EC2`, `S3`, `CLOUDFRONT`, `ROUTE53_HEALTHCHECKS`, …, or `AMAZON`.
+    pub service: String,
+    /// `us-east-1`, …, or `GLOBAL`.
+    pub region: String,
+}
+
+/// The published ranges, in longest-prefix-match tables.
+#[derive(Debug, Default)]
+pub struct AwsRanges {
+    v4: PrefixMap<Ipv4Net, Vec<AwsRange>>,
+    v6: PrefixMap<Ipv6Net, Vec<AwsRange>>,
+    /// `createDate` of the file.
+    pub created: String,
+    /// How many prefixes were read.
+    pub prefixes: usize,
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(rename = "createDate", default)]
+    create_date: String,
+    #[serde(default)]
+    prefixes: Vec<V4Prefix>,
+    #[serde(default)]
+    ipv6_prefixes: Vec<V6Prefix>,
+}
+
+#[derive(Deserialize)]
+struct V4Prefix {
+    ip_prefix: String,
+    region: String,
+    service: String,
+}
+
+#[derive(Deserialize)]
+struct V6Prefix {
+    ipv6_prefix: String,
+    region: String,
+    service: String,
+}
+
+impl AwsRanges {
+    /// Reads an `ip-ranges.json` file.
+    ///
+    /// # Errors
+    /// The file cannot be read, is not in that format, or holds a prefix that does not parse.
+    pub fn open(path: &Path) -> Result<Self, DataError> {
+        let error = |reason: String| DataError::Ranges { path: path.display().to_string(), reason };
+        let bytes = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+        Self::parse(&bytes).map_err(error)
+    }
+
+    /// Parses the contents of an `ip-ranges.json` file.
+    ///
+    /// # Errors
+    /// Not that format, or a prefix that does not parse.
+    pub fn parse(json: &[u8]) -> Result<Self, String> {
+        let file: File = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+        let mut ranges = Self { created: file.create_date, ..Self::default() };
+        for p in file.prefixes {
+            let net: Ipv4Net = p.ip_prefix.parse().map_err(|e| format!("`{}`: {e}", p.ip_prefix))?;
+            add(&mut ranges.v4, net.trunc(), p.service, p.region);
+            ranges.prefixes += 1;
+        }
+        for p in file.ipv6_prefixes {
+            let net: Ipv6Net = p.ipv6_prefix.parse().map_err(|e| format!("`{}`: {e}", p.ipv6_prefix))?;
+            add(&mut ranges.v6, net.trunc(), p.service, p.region);
+            ranges.prefixes += 1;
+        }
+        if ranges.prefixes == 0 {
+            return Err("no prefixes: not an ip-ranges.json file".into());
+        }
+        Ok(ranges)
+    }
+
+    /// The AWS service and region of `ip`, if AWS publishes it.
+    #[must_use]
+    pub fn lookup(&self, ip: IpAddr) -> Option<&AwsRange> {
+        match ip {
+            IpAddr::V4(v4) => best(self.v4.cover(&Ipv4Net::from(v4))),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => best(self.v4.cover(&Ipv4Net::from(v4))),
+                None => best(self.v6.cover(&Ipv6Net::from(v6))),
+            },
+        }
+    }
+}
+
+fn add<P: prefix_trie::Prefix>(map: &mut PrefixMap<P, Vec<AwsRange>>, net: P, service: String, region: String) {
+    let range = AwsRange { service, region };
+    match map.get_mut(&net) {
+        Some(list) if !list.contains(&range) => list.push(range),
+        Some(_) => {}
+        None => {
+            map.insert(net, vec![range]);
+        }
+    }
+}
+
+/// The most specific non-`AMAZON` entry of the covering prefixes, else the most specific.
+fn best<'a, P>(cover: impl Iterator<Item = (P, &'a Vec<AwsRange>)>) -> Option<&'a AwsRange> {
+    let mut service = None;
+    let mut amazon = None;
+    // `cover` goes from the shortest prefix to the longest.
+    for (_, list) in cover {
+        for range in list {
+            if range.service == "AMAZON" {
+                amazon = Some(range);
+            } else {
+                service = Some(range);
+            }
+        }
+    }
+    service.or(amazon)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{"syncToken":"1","createDate":"2026-10-26-01-11-04",
+      "prefixes":[
+        {"ip_prefix":"52.94.0.0/22","region":"us-east-1","service":"AMAZON","network_border_group":"us-east-1"},
+        {"ip_prefix":"52.94.0.0/22","region":"us-east-1","service":"EC2","network_border_group":"us-east-1"},
+        {"ip_prefix":"52.94.0.0/16","region":"GLOBAL","service":"AMAZON","network_border_group":"GLOBAL"},
+        {"ip_prefix":"3.5.0.0/19","region":"us-east-1","service":"AMAZON","network_border_group":"us-east-1"},
+        {"ip_prefix":"3.5.0.0/19","region":"us-east-1","service":"S3","network_border_group":"us-east-1"}],
+      "ipv6_prefixes":[
+        {"ipv6_prefix":"2600:1f18::/33","region":"us-east-1","service":"EC2","network_border_group":"us-east-1"}]}"#;
+
+    fn lookup(ip: &str) -> Option<(String, String)> {
+        let ranges = AwsRanges::parse(SAMPLE.as_bytes()).unwrap();
+        ranges.lookup(ip.parse().unwrap()).map(|r| (r.service.clone(), r.region.clone()))
+    }
+
+    #[test]
+    fn the_most_specific_service_wins() {
+        assert_eq!(lookup("52.94.1.1"), Some(("EC2".into(), "us-east-1".into())));
+        assert_eq!(lookup("52.94.200.1"), Some(("AMAZON".into(), "GLOBAL".into())));
+        assert_eq!(lookup("3.5.12.9"), Some(("S3".into(), "us-east-1".into())));
+        assert_eq!(lookup("2600:1f18:1234::20"), Some(("EC2".into(), "us-east-1".into())));
+        assert_eq!(lookup("::ffff:52.94.1.1"), Some(("EC2".into(), "us-east-1".into())));
+        assert_eq!(lookup("8.8.8.8"), None);
+    }
+
+    #[test]
+    fn bad_files_are_refused() {
+        assert!(AwsRanges::parse(b"{}").unwrap_err().contains("no prefixes"));
+        assert!(AwsRanges::parse(b"[1]").is_err());
+        let bad = br#"{"prefixes":[{"ip_prefix":"52.94.0.0/33","region":"x","service":"EC2"}]}"#;
+        assert!(AwsRanges::parse(bad).unwrap_err().contains("52.94.0.0/33"));
+    }
+}

@@ -1,0 +1,188 @@
+//! What kind of client a `CloudTrail` `userAgent` is.
+//!
+//! `CloudTrail` user agents are not browser strings: they are AWS SDK and tool identifiers
+//! (`aws-cli/2.15.0 … botocore/2.0`, `Boto3/1.34 …`, `APN/1.0 HashiCorp/1.0 Terraform/1.6 …
+//! aws-sdk-go-v2/…`), service principals (`cloudformation.amazonaws.com`), `AWS Internal`, or a
+//! browser's string for console sign-ins. General user-agent parsers classify browsers, so the
+//! rules here are our own, checked in order: the most specific tool wins (the CLI and Terraform
+//! name the SDK they are built on after themselves).
+//!
+//! A user agent naming a penetration-testing distribution (Kali, Parrot, Pentoo: the operating
+//! system part of an SDK's agent, `Linux/6.5.0-kali3-amd64`) is flagged, as `GuardDuty` does
+//! with its `PenTest:IAMUser/*` findings.
+//!
+//! ```
+//! use seclog_enrich::user_agent::{classify, Category};
+//! let ua = classify("aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2023 botocore/2.0");
+//! assert_eq!((ua.category, ua.name, ua.pentest), (Category::Cli, "AWS CLI", true));
+//! assert_eq!(ua.os.map(|o| o.name), Some("Kali Linux"));
+//! ```
+
+use serde::Serialize;
+
+/// The kind of client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// The AWS Management Console (its own agents and its sign-in service).
+    Console,
+    /// A command-line tool: the AWS CLI, AWS Tools for `PowerShell`.
+    Cli,
+    /// An AWS SDK used by a program.
+    Sdk,
+    /// Infrastructure as code: Terraform, CDK, `CloudFormation`, Pulumi.
+    Iac,
+    /// AWS acting on its own or for a service (`AWS Internal`, `*.amazonaws.com`).
+    AwsInternal,
+    /// A web browser (console sign-in events carry the browser's string).
+    Browser,
+    /// Anything else.
+    Other,
+}
+
+/// ECS `user_agent.os`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Os {
+    /// `Kali Linux`, `Parrot OS`, `Pentoo`.
+    pub name: &'static str,
+}
+
+/// What a user agent says about its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UserAgent {
+    /// `AWS CLI`, `Boto3`, `AWS SDK for Java`, `Terraform`, …
+    pub name: &'static str,
+    /// The kind of client.
+    pub category: Category,
+    /// The SDK's language, for [`Category::Sdk`] (and tools built on one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<&'static str>,
+    /// A penetration-testing distribution, when the agent names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<Os>,
+    /// Whether the agent names a penetration-testing distribution.
+    pub pentest: bool,
+}
+
+/// `(marker, name, category, language)`: the first marker found (case-insensitive) decides.
+const RULES: &[(&str, &str, Category, Option<&str>)] = &[
+    ("aws-internal/", "AWS Internal", Category::AwsInternal, None),
+    ("terraform", "Terraform", Category::Iac, Some("go")),
+    ("pulumi", "Pulumi", Category::Iac, None),
+    ("aws-cdk/", "AWS CDK", Category::Iac, None),
+    ("cloudformation", "AWS CloudFormation", Category::Iac, None),
+    ("aws-cli/", "AWS CLI", Category::Cli, Some("python")),
+    ("awspowershell", "AWS Tools for PowerShell", Category::Cli, Some("dotnet")),
+    ("aws-sdk-powershell", "AWS Tools for PowerShell", Category::Cli, Some("dotnet")),
+    ("boto3/", "Boto3", Category::Sdk, Some("python")),
+    ("botocore/", "Botocore", Category::Sdk, Some("python")),
+    ("aws-sdk-java", "AWS SDK for Java", Category::Sdk, Some("java")),
+    ("aws-sdk-go", "AWS SDK for Go", Category::Sdk, Some("go")),
+    ("aws-sdk-js", "AWS SDK for JavaScript", Category::Sdk, Some("javascript")),
+    ("aws-sdk-nodejs", "AWS SDK for JavaScript", Category::Sdk, Some("javascript")),
+    ("aws-sdk-rust", "AWS SDK for Rust", Category::Sdk, Some("rust")),
+    ("aws-sdk-dotnet", "AWS SDK for .NET", Category::Sdk, Some("dotnet")),
+    ("aws-sdk-net", "AWS SDK for .NET", Category::Sdk, Some("dotnet")),
+    ("aws-sdk-php", "AWS SDK for PHP", Category::Sdk, Some("php")),
+    ("aws-sdk-ruby", "AWS SDK for Ruby", Category::Sdk, Some("ruby")),
+    ("aws-sdk-cpp", "AWS SDK for C++", Category::Sdk, Some("cpp")),
+    ("aws-sdk-kotlin", "AWS SDK for Kotlin", Category::Sdk, Some("kotlin")),
+    ("aws-sdk-swift", "AWS SDK for Swift", Category::Sdk, Some("swift")),
+    ("aws-sdk-iphone", "AWS Mobile SDK for iOS", Category::Sdk, Some("swift")),
+    ("aws-sdk-android", "AWS Mobile SDK for Android", Category::Sdk, Some("java")),
+    ("aws-amplify", "AWS Amplify", Category::Sdk, Some("javascript")),
+    ("mozilla/", "Browser", Category::Browser, None),
+];
+
+/// Service principals that are the console.
+const CONSOLE_HOSTS: &[&str] = &["console.amazonaws.com", "signin.amazonaws.com", "console.aws.amazon.com"];
+
+/// `(token, distribution)`.
+const PENTEST: &[(&str, &str)] = &[("kali", "Kali Linux"), ("parrot", "Parrot OS"), ("pentoo", "Pentoo")];
+
+/// Classifies a `CloudTrail` user agent.
+#[must_use]
+pub fn classify(agent: &str) -> UserAgent {
+    let lower = agent.trim().to_ascii_lowercase();
+    let os = PENTEST.iter().find(|(token, _)| names_token(&lower, token)).map(|&(_, name)| Os { name });
+    let (name, category, language) = kind(&lower);
+    UserAgent { name, category, language, os, pentest: os.is_some() }
+}
+
+fn kind(lower: &str) -> (&'static str, Category, Option<&'static str>) {
+    if lower == "aws internal" || lower.starts_with("aws internal/") {
+        return ("AWS Internal", Category::AwsInternal, None);
+    }
+    if CONSOLE_HOSTS.iter().any(|h| lower == *h || lower.starts_with(&format!("{h} "))) {
+        return ("AWS Management Console", Category::Console, None);
+    }
+    if let Some(&(_, name, category, language)) = RULES.iter().find(|(marker, ..)| lower.contains(marker)) {
+        return (name, category, language);
+    }
+    if lower.ends_with(".amazonaws.com") || lower.ends_with(".amazonaws.com.cn") {
+        return ("AWS service", Category::AwsInternal, None);
+    }
+    ("Other", Category::Other, None)
+}
+
+/// Whether `token` stands in `s` as a word of its own: not inside a longer word
+/// (`kali3`, `-kali`, `.kali.` count; `kalimba` does not).
+fn names_token(s: &str, token: &str) -> bool {
+    s.match_indices(token).any(|(at, _)| {
+        let before = s[..at].chars().next_back();
+        let after = s[at + token.len()..].chars().next();
+        !before.is_some_and(char::is_alphabetic) && !after.is_some_and(char::is_alphabetic)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        let table = [
+            ("AWS Internal", "AWS Internal", Category::AwsInternal, None),
+            ("aws-internal/3 aws-sdk-java/1.12.520 Linux/5.10 OpenJDK_64-Bit_Server_VM/25.372-b08 java/1.8.0_372", "AWS Internal", Category::AwsInternal, None),
+            ("signin.amazonaws.com", "AWS Management Console", Category::Console, None),
+            ("console.amazonaws.com", "AWS Management Console", Category::Console, None),
+            ("cloudformation.amazonaws.com", "AWS CloudFormation", Category::Iac, None),
+            ("lambda.amazonaws.com", "AWS service", Category::AwsInternal, None),
+            ("aws-cli/2.15.0 Python/3.11.6 Darwin/23.2.0 exe/x86_64 prompt/off command/s3.ls", "AWS CLI", Category::Cli, Some("python")),
+            ("aws-cli/1.18.147 Python/2.7.18 Linux/4.14 botocore/1.18.6", "AWS CLI", Category::Cli, Some("python")),
+            ("Boto3/1.34.14 md/Botocore#1.34.14 ua/2.0 os/linux#6.2.0 md/arch#x86_64 lang/python#3.11.6 cfg/retry-mode#legacy Botocore/1.34.14", "Boto3", Category::Sdk, Some("python")),
+            ("APN/1.0 HashiCorp/1.0 Terraform/1.6.6 (+https://www.terraform.io) terraform-provider-aws/5.31.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5", "Terraform", Category::Iac, Some("go")),
+            ("aws-sdk-js/2.1500.0 linux/v18.18.2 exec-env/AWS_ECS_FARGATE aws-cdk/2.115.0", "AWS CDK", Category::Iac, None),
+            ("aws-sdk-go/1.44.0 (go1.20.3; linux; amd64)", "AWS SDK for Go", Category::Sdk, Some("go")),
+            ("aws-sdk-java/2.20.160 Linux/5.10 OpenJDK_64-Bit_Server_VM/17.0.8+7-LTS Java/17.0.8 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/legacy", "AWS SDK for Java", Category::Sdk, Some("java")),
+            ("aws-sdk-rust/1.1.1 os/linux lang/rust/1.75.0", "AWS SDK for Rust", Category::Sdk, Some("rust")),
+            ("aws-sdk-dotnet-coreclr/3.7.300.2 aws-sdk-dotnet-core/3.7.300.2 .NET_Core/6.0.25", "AWS SDK for .NET", Category::Sdk, Some("dotnet")),
+            ("AWSPowerShell.NetCore/4.1.500.0 .NET_Core/6.0.25 OS/Linux", "AWS Tools for PowerShell", Category::Cli, Some("dotnet")),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Browser", Category::Browser, None),
+            ("curl/8.4.0", "Other", Category::Other, None),
+            ("", "Other", Category::Other, None),
+        ];
+        for (agent, name, category, language) in table {
+            let ua = classify(agent);
+            assert_eq!((ua.name, ua.category, ua.language), (name, category, language), "{agent}");
+            assert!(!ua.pentest, "{agent}");
+        }
+    }
+
+    #[test]
+    fn pentest_distributions_are_flagged() {
+        let table = [
+            ("Boto3/1.7.61 Python/3.6.6 Linux/4.15.0-kali3-amd64 Botocore/1.10.61", "Kali Linux"),
+            ("aws-cli/1.16.40 Python/3.7.1 Linux/4.18.0-kali2-amd64 botocore/1.12.30", "Kali Linux"),
+            ("aws-cli/2.13.0 Python/3.11.4 Linux/6.1.0-parrot1-amd64 exe/x86_64.parrot.5 prompt/off", "Parrot OS"),
+            ("Boto3/1.26.0 Python/3.10 Linux/5.15.88-pentoo botocore/1.29.0", "Pentoo"),
+        ];
+        for (agent, os) in table {
+            let ua = classify(agent);
+            assert!(ua.pentest, "{agent}");
+            assert_eq!(ua.os, Some(Os { name: os }), "{agent}");
+        }
+        assert!(!classify("Mozilla/5.0 Kalimba/1.0").pentest);
+        assert!(!classify("aws-sdk-java/1.0 vendor/parroting").pentest);
+    }
+}

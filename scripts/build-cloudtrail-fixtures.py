@@ -128,6 +128,15 @@ def synthetic():
              userIdentity={"type": "Root", "arn": "arn:aws:iam::111122223333:root"}, sourceIPAddress="198.51.100.7"),
         dict(base, eventID="9a1b0c3e-0005-4000-8000-000000000005", eventName="ListBuckets", eventSource="s3.amazonaws.com",
              event="a key that collides with the ECS block", userIdentity={"type": "IAMUser", "userName": "alice"}),
+        # A console sign-in from Korea, then an API call from a penetration-testing distribution.
+        dict(base, eventID="9a1b0c3e-0009-4000-8000-000000000009", eventName="ConsoleLogin", eventSource="signin.amazonaws.com",
+             eventType="AwsConsoleSignIn", sourceIPAddress="121.134.0.1",
+             userAgent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15",
+             userIdentity={"type": "IAMUser", "userName": "minji", "arn": "arn:aws:iam::111122223333:user/minji"},
+             responseElements={"ConsoleLogin": "Success"}, additionalEventData={"MFAUsed": "Yes"}),
+        dict(base, eventID="9a1b0c3e-0010-4000-8000-000000000010", eventName="ListUsers", eventSource="iam.amazonaws.com",
+             sourceIPAddress="121.134.0.1", userAgent="aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2023 prompt/off command/iam.list-users",
+             userIdentity={"type": "IAMUser", "userName": "minji", "arn": "arn:aws:iam::111122223333:user/minji"}),
     ]
     messages = [(millis(r), compact(r)) for r in recs]
     # The same record delivered twice (an organisation trail and an account trail): one document.

@@ -27,7 +27,7 @@ async fn corpus_indexes_with_zero_item_errors_and_replays_idempotently() {
     let signer = Signer::new(SharedCredentialsProvider::new(creds), SigningService::Es, "eu-west-1".into());
     let sink = OpenSearchSink::with_signer(fast_config(server.url()), Some(signer)).unwrap();
     let dl = sink.deadletters().clone();
-    let deps = Deps::new(sink, dl, FunctionConfig::default());
+    let deps = Deps::new(sink, dl, FunctionConfig::default()).with_enricher(seclog_testkit::enricher());
     let want = expected(&[]);
     let events = corpus();
 
@@ -88,6 +88,33 @@ async fn the_demo_questions_are_answered_from_the_index() {
     assert!(outside.iter().all(|s| !s.source.starts_with("92.55.146.")), "{outside:?}");
     assert!(everything.iter().any(|s| s.source.starts_with("92.55.146.")));
     assert!(outside.len() < everything.len());
+
+    // From which countries: GeoIP enrichment, aggregated by the server.
+    let mut countries: Vec<(String, u64, u64)> = want.countries.iter().map(|(c, (n, l))| (c.clone(), *n, *l)).collect();
+    countries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    assert_eq!(demo::call_countries(&client, 1000).await.unwrap(), countries);
+    assert!(countries.iter().any(|(c, _, logins)| c == "KR" && *logins == 1), "{countries:?}");
+
+    // `source.geo.location` is a geo_point: a bounding-box query and a map aggregation work.
+    let mapping = client.call("GET", "cloudtrail-*/_mapping/field/source.geo.location", None).await.unwrap();
+    assert!(mapping.to_string().contains("\"geo_point\""), "{mapping}");
+    let in_australia =
+        want.locations.iter().filter(|(lat, lon)| (-45.0..=-10.0).contains(lat) && (110.0..=160.0).contains(lon));
+    let boxed = client
+        .search(
+            "cloudtrail-*",
+            &json!({"size": 0, "query": {"geo_bounding_box": {"source.geo.location": {
+            "top_left": {"lat": -10.0, "lon": 110.0}, "bottom_right": {"lat": -45.0, "lon": 160.0}}}}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(boxed["hits"]["total"]["value"], in_australia.count() as u64);
+    let tiles = demo::call_map(&client, 1000).await.unwrap();
+    assert_eq!(tiles.iter().map(|t| t.1).sum::<u64>(), want.locations.len() as u64);
+
+    let pentest = demo::pentest_agents(&client, 10).await.unwrap();
+    assert_eq!(pentest.len(), 1);
+    assert_eq!(pentest[0][1..], ["minji", "121.134.0.1", "ListUsers", "Kali Linux"]);
 }
 
 #[tokio::test]

@@ -20,6 +20,11 @@ use serde_json::json;
 
 /// `(Ok documents, ProcessingFailed records)` the goldens of `source` promise. Every record the
 /// fixtures re-ingest is a valid log, so each adds one document when Firehose's part is played.
+/// Replay as the functions run: with the pinned enrichment data.
+fn options() -> replay::Options<'static> {
+    replay::Options { budget: Duration::from_secs(30), ..replay::Options::new(seclog_testkit::enricher()) }
+}
+
 fn promised(source: &str) -> (u64, u64) {
     let (mut docs, mut failed) = (0, 0);
     for input in inputs(source) {
@@ -74,11 +79,13 @@ async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {
     let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
     let dl = sink.deadletters().clone();
     let files: Vec<PathBuf> = replay::discover(&[fixtures("waf"), fixtures("vpcflow")]).unwrap();
-    replay::replay(&files, None, None, sink, dl, Duration::from_secs(30), |_, _, _| {}).await.unwrap();
+    replay::replay(&files, &options(), sink, dl, |_, _, _| {}).await.unwrap();
     client.refresh().await.unwrap();
     let ctx = RecordContext::default();
-    let waf = documents("waf", &|r| WafTransform.transform(r, &ctx).unwrap());
-    let vpc = documents("vpcflow", &|r| VpcFlowTransform::default().transform(r, &ctx).unwrap());
+    let waf = documents("waf", &|r| WafTransform::new(seclog_testkit::enricher()).transform(r, &ctx).unwrap());
+    let vpc = documents("vpcflow", &|r| {
+        VpcFlowTransform::default().with_enricher(seclog_testkit::enricher()).transform(r, &ctx).unwrap()
+    });
 
     let blocked = terms(waf.iter().filter(|d| d["action"] == "BLOCK").map(|d| &d["rule"]["id"]));
     assert_eq!(demo::top_blocked_rules(&client, 100).await.unwrap(), blocked);
@@ -123,8 +130,7 @@ async fn waf_and_vpc_fixtures_index_with_zero_item_errors_and_replay_idempotentl
     let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
     let dl = sink.deadletters().clone();
     let files: Vec<PathBuf> = replay::discover(&[fixtures("waf"), fixtures("vpcflow")]).unwrap();
-    let (report, sink) =
-        replay::replay(&files, None, None, sink, dl.clone(), Duration::from_secs(30), |_, _, _| {}).await.unwrap();
+    let (report, sink) = replay::replay(&files, &options(), sink, dl.clone(), |_, _, _| {}).await.unwrap();
     let (waf_docs, waf_failed) = promised("waf");
     let (vpc_docs, vpc_failed) = promised("vpcflow");
     let waf = &report.sources[&Source::Waf];
@@ -161,7 +167,7 @@ async fn waf_and_vpc_fixtures_index_with_zero_item_errors_and_replay_idempotentl
         .unwrap();
     assert_eq!(blocked["hits"]["total"]["value"], 4);
 
-    let (again, _) = replay::replay(&files, None, None, sink, dl, Duration::from_secs(30), |_, _, _| {}).await.unwrap();
+    let (again, _) = replay::replay(&files, &options(), sink, dl, |_, _, _| {}).await.unwrap();
     assert_eq!(again.sources.values().map(|t| t.indexed).sum::<usize>(), 0, "a replay writes nothing new");
     client.refresh().await.unwrap();
     assert_eq!(client.count("waf-*").await.unwrap(), waf_docs);

@@ -37,7 +37,7 @@ pub fn fast_config(url: &str) -> OpenSearchConfig {
 pub fn deps(config: OpenSearchConfig) -> Deps<OpenSearchSink> {
     let sink = OpenSearchSink::with_signer(config, None).unwrap();
     let dl = sink.deadletters().clone();
-    Deps::new(sink, dl, FunctionConfig::default())
+    Deps::new(sink, dl, FunctionConfig::default()).with_enricher(seclog_testkit::enricher())
 }
 
 /// One recorded event by fixture name.
@@ -63,6 +63,10 @@ pub struct Expected {
     pub dead_letters: HashSet<String>,
     /// Distinct `index/id` pairs of failed console sign-ins.
     pub failed_sign_ins: HashSet<String>,
+    /// Documents per `GeoIP` country: `(calls, console sign-ins)`.
+    pub countries: std::collections::BTreeMap<String, (u64, u64)>,
+    /// `source.geo.location` of every document that has one: `(lat, lon)`.
+    pub locations: Vec<(f64, f64)>,
 }
 
 /// Reads the golden files of the named fixtures (all of them when `names` is empty).
@@ -88,6 +92,17 @@ pub fn expected(names: &[&str]) -> Expected {
                 let first = !e.documents.contains(&key);
                 if first && doc["eventName"] == "ConsoleLogin" && doc["event"]["outcome"] == "failure" {
                     e.failed_sign_ins.insert(key.clone());
+                }
+                let geo = &doc["source"]["geo"];
+                if let (true, Some(country)) = (first, geo["country_iso_code"].as_str()) {
+                    let c = e.countries.entry(country.to_owned()).or_default();
+                    c.0 += 1;
+                    c.1 += u64::from(doc["eventName"] == "ConsoleLogin");
+                }
+                if let (true, Some(lat), Some(lon)) =
+                    (first, geo["location"]["lat"].as_f64(), geo["location"]["lon"].as_f64())
+                {
+                    e.locations.push((lat, lon));
                 }
                 e.documents.insert(key);
                 e.event_ids.insert(id);

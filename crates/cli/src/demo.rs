@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Timelike};
@@ -137,6 +136,73 @@ pub async fn top_client_countries(client: &Client, n: usize) -> Result<Vec<(Stri
         .collect())
 }
 
+/// Where `CloudTrail` calls come from, by the `GeoIP` country of `sourceIPAddress`:
+/// `(country, calls, console sign-ins)`. Calls from AWS services (`AWS Internal`,
+/// `*.amazonaws.com`) and private addresses have no country and are not counted.
+///
+/// # Errors
+/// When the search fails.
+pub async fn call_countries(client: &Client, n: usize) -> Result<Vec<(String, u64, u64)>> {
+    let body = json!({"size": 0, "aggs": {"countries": {"terms": {"field": "source.geo.country_iso_code", "size": n},
+        "aggs": {"logins": {"filter": {"term": {"event.action": "ConsoleLogin"}}}}}}});
+    let v = client.search(CLOUDTRAIL, &body).await?;
+    Ok(raw_buckets(&v["aggregations"]["countries"])
+        .iter()
+        .map(|b| (key(b), b["doc_count"].as_u64().unwrap_or(0), b["logins"]["doc_count"].as_u64().unwrap_or(0)))
+        .collect())
+}
+
+/// A map of `CloudTrail` callers: `geotile_grid` cells of `source.geo.location` (zoom 3) with
+/// the centroid of each: `(tile, calls, lat, lon)`, most calls first.
+///
+/// # Errors
+/// When the search fails.
+pub async fn call_map(client: &Client, n: usize) -> Result<Vec<(String, u64, f64, f64)>> {
+    let body = json!({"size": 0, "aggs": {"tiles": {"geotile_grid": {"field": "source.geo.location", "precision": 3, "size": n},
+        "aggs": {"centre": {"geo_centroid": {"field": "source.geo.location"}}}}}});
+    let v = client.search(CLOUDTRAIL, &body).await?;
+    Ok(raw_buckets(&v["aggregations"]["tiles"])
+        .iter()
+        .map(|b| {
+            let centre = &b["centre"]["location"];
+            (
+                key(b),
+                b["doc_count"].as_u64().unwrap_or(0),
+                centre["lat"].as_f64().unwrap_or(0.0),
+                centre["lon"].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect())
+}
+
+/// `CloudTrail` calls whose user agent names a penetration-testing distribution:
+/// `(time, user, source, event name, agent)`.
+///
+/// # Errors
+/// When the search fails.
+pub async fn pentest_agents(client: &Client, n: usize) -> Result<Vec<[String; 5]>> {
+    let body = json!({"size": n, "query": {"term": {"user_agent.pentest": true}}, "sort": [{"@timestamp": "asc"}],
+        "_source": ["@timestamp", "user.name", "source.address", "eventName", "user_agent.os.name"]});
+    let v = client.search(CLOUDTRAIL, &body).await?;
+    let text = |d: &Value| d.as_str().unwrap_or("-").to_owned();
+    Ok(v["hits"]["hits"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|h| {
+            let d = &h["_source"];
+            [
+                text(&d["@timestamp"]),
+                text(&d["user"]["name"]),
+                text(&d["source"]["address"]),
+                text(&d["eventName"]),
+                text(&d["user_agent"]["os"]["name"]),
+            ]
+        })
+        .collect())
+}
+
 /// The source addresses that sent the most bytes: `(address, bytes, flows)`.
 ///
 /// # Errors
@@ -199,7 +265,12 @@ fn buckets(agg: &Value) -> Vec<(String, u64)> {
 ///
 /// # Errors
 /// When the server cannot be started or a step fails.
-pub async fn run(fixtures: &Path, allowed: &[String], out: &mut impl Write) -> Result<()> {
+pub async fn run(
+    fixtures: &Path,
+    allowed: &[String],
+    enricher: std::sync::Arc<seclog_enrich::Enricher>,
+    out: &mut impl Write,
+) -> Result<()> {
     let server = Server::start()?;
     writeln!(out, "osmem-server listening on {}", server.url())?;
     let config = OpenSearchConfig::local(server.url())?;
@@ -210,8 +281,7 @@ pub async fn run(fixtures: &Path, allowed: &[String], out: &mut impl Write) -> R
     let files = replay::discover(&[fixtures.to_path_buf()])?;
     let sink = OpenSearchSink::with_signer(config, None)?;
     let deadletters = sink.deadletters().clone();
-    let (report, _) =
-        replay::replay(&files, None, None, sink, deadletters, Duration::from_secs(60), |_, _, _| {}).await?;
+    let (report, _) = replay::replay(&files, &replay::Options::new(enricher), sink, deadletters, |_, _, _| {}).await?;
     writeln!(out, "\nreplayed {} event files from {}:", files.len(), fixtures.display())?;
     report.print(out)?;
     client.refresh().await?;
@@ -260,6 +330,25 @@ pub async fn run(fixtures: &Path, allowed: &[String], out: &mut impl Write) -> R
     writeln!(out, "\n8. VPC: rejected flows ({rejected} in all; by source, with the ports tried)")?;
     for (ip, n, ports) in sources {
         writeln!(out, "   {ip:<40} {n:>6}  ports {}", ports.join(", "))?;
+    }
+    writeln!(
+        out,
+        "\n9. From which countries do we get API calls and console logins? (GeoIP: calls, console sign-ins)"
+    )?;
+    for (country, calls, logins) in call_countries(&client, 10).await? {
+        writeln!(out, "   {country:<4} {calls:>6} {logins:>6}")?;
+    }
+    writeln!(out, "\n10. A map of callers (geotile_grid zoom 3: tile, calls, centroid)")?;
+    for (tile, calls, lat, lon) in call_map(&client, 10).await? {
+        writeln!(out, "   {tile:<10} {calls:>6}  {lat:>8.3} {lon:>9.3}")?;
+    }
+    writeln!(out, "\n11. Calls from penetration-testing distributions (user agent)")?;
+    let pentest = pentest_agents(&client, 10).await?;
+    if pentest.is_empty() {
+        writeln!(out, "   (none)")?;
+    }
+    for [time, user, source, event, os] in pentest {
+        writeln!(out, "   {time}  {user:<20} from {source:<20} {event:<24} {os}")?;
     }
     drop(server);
     writeln!(out, "\nosmem-server stopped.")?;

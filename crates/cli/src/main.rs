@@ -47,6 +47,8 @@ enum Command {
         #[arg(long)]
         vpc_flow_format: Option<String>,
         #[command(flatten)]
+        enrich: EnrichArgs,
+        #[command(flatten)]
         auth: AuthArgs,
     },
     /// Index templates.
@@ -62,6 +64,8 @@ enum Command {
         /// Addresses or CIDR blocks console sign-ins are expected from.
         #[arg(long, value_delimiter = ',', default_value = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16")]
         allowed: Vec<String>,
+        #[command(flatten)]
+        enrich: EnrichArgs,
     },
 }
 
@@ -75,6 +79,31 @@ enum TemplatesAction {
         #[command(flatten)]
         auth: AuthArgs,
     },
+}
+
+/// Where the enrichment data is.
+#[derive(Args)]
+struct EnrichArgs {
+    /// Folder of GeoIP, ASN and AWS-range data under their standard names (what `scripts/setup`
+    /// writes), or `none` for no lookups.
+    #[arg(long, default_value = ".tools/geoip")]
+    enrich_data: String,
+}
+
+impl EnrichArgs {
+    /// Opens the data; what is missing is said once, and replay goes on without it.
+    fn open(&self) -> std::sync::Arc<seclog_enrich::Enricher> {
+        let config = if self.enrich_data == "none" {
+            seclog_enrich::EnrichmentConfig::default()
+        } else {
+            seclog_enrich::EnrichmentConfig::in_dir(std::path::Path::new(&self.enrich_data))
+        };
+        let enricher = seclog_enrich::Enricher::open(&config);
+        for problem in enricher.problems() {
+            eprintln!("warning: {problem}; documents are replayed without that enrichment");
+        }
+        std::sync::Arc::new(enricher)
+    }
 }
 
 #[derive(Args)]
@@ -110,11 +139,16 @@ impl AuthArgs {
 async fn main() -> Result<()> {
     tracing_init();
     match Cli::parse().command {
-        Command::Replay { paths, endpoint, output, source, budget_secs, vpc_flow_format, auth } => {
+        Command::Replay { paths, endpoint, output, source, budget_secs, vpc_flow_format, enrich, auth } => {
             let files = replay::discover(&paths)?;
             let vpc_format =
                 vpc_flow_format.map(|f| seclog_vpcflow::Format::parse(&f).map_err(anyhow::Error::msg)).transpose()?;
-            let budget = Duration::from_secs(budget_secs);
+            let options = replay::Options {
+                source,
+                vpc_format: vpc_format.as_ref(),
+                budget: Duration::from_secs(budget_secs),
+                ..replay::Options::new(enrich.open())
+            };
             let mut last = std::time::Instant::now();
             let progress = move |done: usize, total: usize, records: usize| {
                 if last.elapsed() >= Duration::from_secs(1) || done == total {
@@ -128,18 +162,10 @@ async fn main() -> Result<()> {
             let report = if let Some(endpoint) = endpoint {
                 let sink = OpenSearchSink::connect(auth.config(&endpoint)?).await?;
                 let deadletters = sink.deadletters().clone();
-                replay::replay(&files, source, vpc_format.as_ref(), sink, deadletters, budget, progress).await?.0
+                replay::replay(&files, &options, sink, deadletters, progress).await?.0
             } else {
-                let (report, sink) = replay::replay(
-                    &files,
-                    source,
-                    vpc_format.as_ref(),
-                    MemorySink::new(),
-                    DeadLetters::new("seclog").map_err(anyhow::Error::msg)?,
-                    budget,
-                    progress,
-                )
-                .await?;
+                let deadletters = DeadLetters::new("seclog").map_err(anyhow::Error::msg)?;
+                let (report, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, progress).await?;
                 let ndjson = sink.take();
                 match output.as_deref() {
                     Some(p) if p.as_os_str() == "-" => std::io::stdout().write_all(&ndjson)?,
@@ -159,8 +185,8 @@ async fn main() -> Result<()> {
                 println!("installed {name}");
             }
         }
-        Command::Demo { fixtures, allowed } => {
-            demo::run(&fixtures, &allowed, &mut std::io::stdout()).await?;
+        Command::Demo { fixtures, allowed, enrich } => {
+            demo::run(&fixtures, &allowed, enrich.open(), &mut std::io::stdout()).await?;
         }
     }
     Ok(())

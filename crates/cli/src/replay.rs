@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -21,6 +22,7 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
 use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_core::sink::BulkSink;
+use seclog_enrich::Enricher;
 use seclog_vpcflow::{Format, VpcFlowTransform};
 use seclog_waf::WafTransform;
 
@@ -206,20 +208,41 @@ fn vpc_format_for(path: &Path, given: Option<&Format>) -> Result<Format> {
     Ok(Format::default())
 }
 
+/// How to replay.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    /// Treat every file as this source instead of detecting it.
+    pub source: Option<Source>,
+    /// The VPC flow-log format (else a `.format` file beside the event, else the default).
+    pub vpc_format: Option<&'a Format>,
+    /// GeoIP, ASN and AWS-range lookups, as the functions make them.
+    pub enricher: Arc<Enricher>,
+    /// Time budget of each invocation.
+    pub budget: Duration,
+}
+
+impl Options<'_> {
+    /// Detected sources, default formats, `enricher`, 60 s per invocation.
+    #[must_use]
+    pub fn new(enricher: Arc<Enricher>) -> Self {
+        Self { source: None, vpc_format: None, enricher, budget: Duration::from_secs(60) }
+    }
+}
+
 /// Replays `files` through the handlers, delivering into `sink`.
 ///
 /// # Errors
 /// Only for I/O errors; bad files are skipped and reported, failed invocations counted.
 pub async fn replay<S: BulkSink>(
     files: &[PathBuf],
-    forced: Option<Source>,
-    vpc_format: Option<&Format>,
+    options: &Options<'_>,
     sink: S,
     deadletters: DeadLetters,
-    budget: Duration,
     mut progress: impl FnMut(usize, usize, usize),
 ) -> Result<(Report, S)> {
-    let deps = Deps::new(sink, deadletters, FunctionConfig::default());
+    let Options { source: forced, vpc_format, ref enricher, budget } = *options;
+    let deps = Deps::new(sink, deadletters, FunctionConfig::default()).with_enricher(enricher.clone());
+    let waf = WafTransform::new(enricher.clone());
     let mut report = Report::default();
     let mut records = 0;
     for (n, path) in files.iter().enumerate() {
@@ -275,9 +298,10 @@ pub async fn replay<S: BulkSink>(
                 let started = Instant::now();
                 let deadline = tokio::time::Instant::now() + budget;
                 let result = if source == Source::Waf {
-                    firehose::replay(&event, &WafTransform, "waf", &deps.sink, &deps.deadletters, deadline).await
+                    firehose::replay(&event, &waf, "waf", &deps.sink, &deps.deadletters, deadline).await
                 } else {
-                    let transform = VpcFlowTransform::new(vpc_format_for(path, vpc_format)?);
+                    let transform =
+                        VpcFlowTransform::new(vpc_format_for(path, vpc_format)?).with_enricher(enricher.clone());
                     firehose::replay(&event, &transform, "vpcflow", &deps.sink, &deps.deadletters, deadline).await
                 };
                 totals.duration += started.elapsed();

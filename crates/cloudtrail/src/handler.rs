@@ -45,9 +45,15 @@ impl Deps<OpenSearchSink> {
 }
 
 impl<S: BulkSink> Deps<S> {
-    /// Dependencies around any sink.
+    /// Dependencies around any sink, without enrichment lookups.
     pub fn new(sink: S, deadletters: DeadLetters, config: FunctionConfig) -> Self {
         Self { sink, transformer: Transformer::new(config.index.clone()), deadletters, config, clock: Utc::now }
+    }
+
+    /// The same dependencies, enriching source addresses with `enricher`.
+    #[must_use]
+    pub fn with_enricher(self, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> Self {
+        Self { transformer: self.transformer.with_enricher(enricher), ..self }
     }
 }
 

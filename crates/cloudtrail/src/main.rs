@@ -7,6 +7,7 @@ use seclog_core::config::Env;
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env(&Env::process())?;
-    let deps = &Deps::init(config).await?;
+    let enricher = seclog_enrich::Enricher::from_env();
+    let deps = &Deps::init(config).await?.with_enricher(enricher);
     lambda_runtime::run(service_fn(move |event| handler::handle(event, deps))).await
 }

@@ -19,12 +19,14 @@
 //!   512-byte id limit), in the index of `eventTime`'s day.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::index::IndexPattern;
 use seclog_core::json::{shorten, Key, RawObject as Record, ShapeGuard};
 use seclog_core::RecordError;
+use seclog_enrich::{Enricher, IpEnrichment};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -106,13 +108,20 @@ struct OnBehalfOf<'a> {
 #[derive(Debug, Clone)]
 pub struct Transformer {
     index: IndexPattern,
+    enricher: Arc<Enricher>,
 }
 
 impl Transformer {
-    /// A transformer writing to `index`.
+    /// A transformer writing to `index`, without GeoIP or AWS-range lookups.
     #[must_use]
     pub fn new(index: IndexPattern) -> Self {
-        Self { index }
+        Self { index, enricher: Arc::new(Enricher::disabled()) }
+    }
+
+    /// The same transformer, enriching `sourceIPAddress` with `enricher`.
+    #[must_use]
+    pub fn with_enricher(self, enricher: Arc<Enricher>) -> Self {
+        Self { enricher, ..self }
     }
 
     /// Transforms one record (a log event's message).
@@ -127,7 +136,7 @@ impl Transformer {
         let time = parse_time(&event_time).ok_or_else(|| {
             RecordError::new("bad_time", format!("eventTime `{}` is not a date", shorten(&event_time)))
         })?;
-        let ecs = Ecs::derive(&record, &event_id, time);
+        let ecs = Ecs::derive(&record, &event_id, time, &self.enricher);
         // The document is the record plus a few hundred bytes of ECS block: size it once.
         let mut body = Vec::with_capacity(message.len() + 1024);
         serde_json::to_writer(&mut body, &Output { ecs: &ecs, record: &record })
@@ -209,11 +218,15 @@ struct Source<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     ip: Option<String>,
     address_class: &'static str,
+    #[serde(flatten)]
+    enrichment: Option<Arc<IpEnrichment>>,
 }
 
 #[derive(Debug, Serialize)]
 struct UserAgent<'a> {
     original: Cow<'a, str>,
+    #[serde(flatten)]
+    kind: seclog_enrich::user_agent::UserAgent,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -231,7 +244,7 @@ impl Related<'_> {
 }
 
 impl<'a> Ecs<'a> {
-    fn derive(record: &Record<'a>, event_id: &str, time: DateTime<Utc>) -> Self {
+    fn derive(record: &Record<'a>, event_id: &str, time: DateTime<Utc>, enricher: &Enricher) -> Self {
         let identity = record.parse::<UserIdentity<'a>>("userIdentity").unwrap_or_default();
         let user_name = user_name(&identity);
         let mut related = Related::default();
@@ -242,11 +255,12 @@ impl<'a> Ecs<'a> {
         }
         let source = record.str("sourceIPAddress").filter(|s| !s.is_empty()).map(|address| {
             let (class, ip) = seclog_enrich::classify(&address);
+            let enrichment = ip.and_then(|ip| enricher.lookup(ip));
             let ip = ip.map(|ip| ip.to_string());
             if let Some(ip) = &ip {
                 related.ip.push(ip.clone());
             }
-            Source { address, ip, address_class: class.as_str() }
+            Source { address, ip, address_class: class.as_str(), enrichment }
         });
         let action = record.str("eventName");
         let outcome = outcome(record, action.as_deref());
@@ -267,7 +281,10 @@ impl<'a> Ecs<'a> {
             },
             user: user_name.map(|name| User { name }),
             source,
-            user_agent: record.str("userAgent").filter(|s| !s.is_empty()).map(|original| UserAgent { original }),
+            user_agent: record
+                .str("userAgent")
+                .filter(|s| !s.is_empty())
+                .map(|original| UserAgent { kind: seclog_enrich::user_agent::classify(&original), original }),
             related,
         }
     }

@@ -15,7 +15,8 @@ fn fixed_clock() -> DateTime<Utc> {
 }
 
 fn deps() -> Deps<MemorySink> {
-    let mut deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
+    let mut deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default())
+        .with_enricher(seclog_testkit::enricher());
     deps.clock = fixed_clock;
     deps
 }

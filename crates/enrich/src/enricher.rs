@@ -92,6 +92,13 @@ impl std::fmt::Debug for Enricher {
     }
 }
 
+impl Default for Enricher {
+    /// [`Enricher::disabled`].
+    fn default() -> Self {
+        Self::disabled()
+    }
+}
+
 /// Addresses remembered (about 100 bytes each): a batch's repeated callers hit it.
 const CACHE_ENTRIES: usize = 4096;
 
@@ -119,6 +126,17 @@ impl Enricher {
         Self { geo, aws, cache: quick_cache::sync::Cache::new(CACHE_ENTRIES), problems }
     }
 
+    /// Opens what the process environment names ([`EnrichmentConfig::from_vars`]) and logs, once,
+    /// what is on, what could not be opened, and how long opening took: what each function does
+    /// at cold start.
+    #[must_use]
+    pub fn from_env() -> Arc<Self> {
+        let started = std::time::Instant::now();
+        let enricher = Self::open(&EnrichmentConfig::from_vars(|name| std::env::var(name).ok()));
+        enricher.log_status(started.elapsed());
+        Arc::new(enricher)
+    }
+
     /// No lookups at all: documents carry classification only.
     #[must_use]
     pub fn disabled() -> Self {
@@ -138,13 +156,14 @@ impl Enricher {
     }
 
     /// Logs, once, what is on and what could not be opened (a warning, never an error).
-    pub fn log_status(&self) {
+    pub fn log_status(&self, took: std::time::Duration) {
         for problem in &self.problems {
             tracing::warn!(problem = %problem, "enrichment data unavailable; documents ship without it");
         }
         tracing::info!(
             geoip = ?self.geo,
             aws_ranges = self.aws.as_ref().map_or(0, |a| a.prefixes),
+            open_ms = took.as_millis(),
             "enrichment ready"
         );
     }

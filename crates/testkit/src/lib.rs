@@ -33,6 +33,27 @@ pub fn inputs(source: &str) -> Vec<PathBuf> {
     v
 }
 
+/// The pinned default enrichment data `scripts/setup` writes (`.tools/geoip`).
+#[must_use]
+pub fn enrichment_dir() -> PathBuf {
+    workspace_root().join(".tools/geoip")
+}
+
+/// The enricher every golden and end-to-end test uses: the pinned default data, all of it
+/// (a missing file fails the test; run `scripts/setup`).
+#[must_use]
+pub fn enricher() -> std::sync::Arc<seclog_enrich::Enricher> {
+    static ENRICHER: std::sync::OnceLock<std::sync::Arc<seclog_enrich::Enricher>> = std::sync::OnceLock::new();
+    ENRICHER
+        .get_or_init(|| {
+            let config = seclog_enrich::EnrichmentConfig::in_dir(&enrichment_dir());
+            let enricher = seclog_enrich::Enricher::open(&config);
+            assert!(enricher.problems().is_empty(), "run scripts/setup: {:?}", enricher.problems());
+            std::sync::Arc::new(enricher)
+        })
+        .clone()
+}
+
 /// `a/b/case.input.json` → `a/b/case.<ext>`.
 #[must_use]
 pub fn sibling(input: &Path, ext: &str) -> PathBuf {

@@ -1,13 +1,14 @@
 //! One flow-log line → one document. Pure: no I/O.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::config::{ConfigError, Env};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::shorten;
 use seclog_core::RecordError;
-use seclog_enrich::AddressClass;
+use seclog_enrich::{AddressClass, Enricher, IpEnrichment};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -20,13 +21,20 @@ pub const DATASET: &str = "aws.vpcflow";
 #[derive(Debug, Clone, Default)]
 pub struct VpcFlowTransform {
     format: Format,
+    enricher: Arc<Enricher>,
 }
 
 impl VpcFlowTransform {
     /// A transform for lines of `format` (when a record has no header line).
     #[must_use]
     pub fn new(format: Format) -> Self {
-        Self { format }
+        Self { format, enricher: Arc::default() }
+    }
+
+    /// The same transform, enriching public source and destination addresses with `enricher`.
+    #[must_use]
+    pub fn with_enricher(self, enricher: Arc<Enricher>) -> Self {
+        Self { enricher, ..self }
     }
 
     /// Reads `VPC_FLOW_LOG_FORMAT` (default: the version-2 default format).
@@ -60,7 +68,7 @@ impl RecordTransform for VpcFlowTransform {
         match rest.as_slice() {
             [] if header.is_some() => Ok(Transformed::Drop),
             [] => Err(RecordError::new("empty_record", "the record holds no flow-log line")),
-            [line] => transform_line(&format, line, context).map(Transformed::Document),
+            [line] => transform_line(&format, line, context, &self.enricher).map(Transformed::Document),
             lines => Ok(Transformed::Split(
                 lines
                     .iter()
@@ -101,7 +109,12 @@ fn iso(t: DateTime<Utc>) -> String {
 /// `field_count` when the line does not have the format's number of fields; `bad_number`,
 /// `bad_address` or `bad_time` for a value of the wrong kind; `missing_time` when neither `start`
 /// nor `end` nor the arrival time is known.
-pub(crate) fn transform_line(format: &Format, line: &str, context: &RecordContext) -> Result<Vec<u8>, RecordError> {
+pub(crate) fn transform_line(
+    format: &Format,
+    line: &str,
+    context: &RecordContext,
+    enricher: &Enricher,
+) -> Result<Vec<u8>, RecordError> {
     let tokens: Vec<&str> = line.split_ascii_whitespace().collect();
     if tokens.len() != format.fields().len() {
         return Err(RecordError::new(
@@ -139,7 +152,7 @@ pub(crate) fn transform_line(format: &Format, line: &str, context: &RecordContex
         RecordError::new("missing_time", "the line has no start or end time and the record no arrival time")
     })?;
     let mut body = Vec::with_capacity(line.len() * 4 + 512);
-    serde_json::to_writer(&mut body, &Output { flow: &flow, time })
+    serde_json::to_writer(&mut body, &Output { flow: &flow, time, enricher })
         .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
     Ok(body)
 }
@@ -182,6 +195,8 @@ struct Endpoint {
     #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u64>,
     address_class: &'static str,
+    #[serde(flatten)]
+    enrichment: Option<Arc<IpEnrichment>>,
 }
 
 #[derive(Serialize, Default, PartialEq)]
@@ -203,6 +218,7 @@ struct Network {
 struct Output<'o, 'a> {
     flow: &'o Flow<'a>,
     time: DateTime<Utc>,
+    enricher: &'o Enricher,
 }
 
 impl Serialize for Output<'_, '_> {
@@ -236,7 +252,11 @@ impl Serialize for Output<'_, '_> {
         let endpoint = |addr: &str, port: &str| {
             flow.address(addr).map(|ip| {
                 let class = seclog_enrich::classify_ip(ip);
-                (Endpoint { ip: ip.to_string(), port: flow.number(port), address_class: class.as_str() }, class)
+                let enrichment = self.enricher.lookup(ip);
+                (
+                    Endpoint { ip: ip.to_string(), port: flow.number(port), address_class: class.as_str(), enrichment },
+                    class,
+                )
             })
         };
         let source = endpoint("srcaddr", "srcport");
@@ -344,7 +364,7 @@ mod tests {
     fn doc(format: &str, line: &str) -> Json {
         let f = Format::parse(format).unwrap();
         let ctx = RecordContext { arrival: DateTime::from_timestamp(0, 0) };
-        serde_json::from_slice(&transform_line(&f, line, &ctx).unwrap()).unwrap()
+        serde_json::from_slice(&transform_line(&f, line, &ctx, &Enricher::disabled()).unwrap()).unwrap()
     }
 
     #[test]
@@ -396,7 +416,8 @@ mod tests {
     #[test]
     fn bad_lines_have_exact_outcomes() {
         let f = Format::default();
-        let kind = |line: &str| transform_line(&f, line, &RecordContext::default()).unwrap_err().kind;
+        let kind =
+            |line: &str| transform_line(&f, line, &RecordContext::default(), &Enricher::disabled()).unwrap_err().kind;
         assert_eq!(kind("2 1 eni-1"), "field_count");
         assert_eq!(kind("2 1 eni-1 10.0.0.1 10.0.0.2 x 22 6 1 1 1 1 ACCEPT OK"), "bad_number");
         assert_eq!(kind("2 1 eni-1 10.0.0.999 10.0.0.2 1 22 6 1 1 1 1 ACCEPT OK"), "bad_address");

@@ -11,7 +11,8 @@ async fn every_fixture_matches_its_golden_response() {
         let transform = match std::fs::read_to_string(sibling(&input, ".format")) {
             Ok(f) => VpcFlowTransform::new(Format::parse(&f).unwrap()),
             Err(_) => VpcFlowTransform::default(),
-        };
+        }
+        .with_enricher(seclog_testkit::enricher());
         let s = assert_outcome(&input, &transform).await;
         assert_eq!(s.ok + s.dropped + s.failed + s.split + s.overflowed, s.received, "{}", input.display());
     }

@@ -1,11 +1,13 @@
 //! One WAF log → one document. Pure: no I/O.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
 use seclog_core::RecordError;
+use seclog_enrich::{Enricher, IpEnrichment};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -39,8 +41,25 @@ const PROMOTED: [(&str, &str); 5] = [
 ];
 
 /// WAF log → document.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WafTransform;
+#[derive(Debug, Clone)]
+pub struct WafTransform {
+    enricher: Arc<Enricher>,
+}
+
+impl Default for WafTransform {
+    /// Without GeoIP or AWS-range lookups (WAF's own country code is kept).
+    fn default() -> Self {
+        Self::new(Arc::new(Enricher::disabled()))
+    }
+}
+
+impl WafTransform {
+    /// A transform enriching `httpRequest.clientIp` with `enricher`.
+    #[must_use]
+    pub fn new(enricher: Arc<Enricher>) -> Self {
+        Self { enricher }
+    }
+}
 
 impl RecordTransform for WafTransform {
     fn dataset(&self) -> &'static str {
@@ -60,7 +79,7 @@ impl RecordTransform for WafTransform {
             }
             return Ok(Transformed::Split(parts));
         }
-        transform_one(data).map(Transformed::Document)
+        transform_one(data, &self.enricher).map(Transformed::Document)
     }
 }
 
@@ -69,11 +88,11 @@ impl RecordTransform for WafTransform {
 /// # Errors
 /// `bad_json` when not a JSON object; `bad_timestamp` when `timestamp` is missing or neither epoch
 /// milliseconds nor an RFC 3339 date.
-pub(crate) fn transform_one(data: &[u8]) -> Result<Vec<u8>, RecordError> {
+pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<Vec<u8>, RecordError> {
     let log: RawObject<'_> =
         serde_json::from_slice(data).map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
     let (time, millis) = timestamp(&log)?;
-    let derived = Derived::of(&log, time);
+    let derived = Derived::of(&log, time, enricher);
     let mut body = Vec::with_capacity(data.len() + 512);
     serde_json::to_writer(&mut body, &Output { derived: &derived, log: &log, millis })
         .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
@@ -199,6 +218,8 @@ struct Source<'a> {
     address_class: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     geo: Option<Geo<'a>>,
+    #[serde(flatten)]
+    enrichment: Option<Arc<IpEnrichment>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -307,7 +328,7 @@ fn number(value: Option<&serde_json::Value>) -> Option<u64> {
 }
 
 impl<'a> Derived<'a> {
-    fn of(log: &RawObject<'a>, time: DateTime<Utc>) -> Self {
+    fn of(log: &RawObject<'a>, time: DateTime<Utc>, enricher: &Enricher) -> Self {
         let request: HttpRequest<'a> = log.parse("httpRequest").unwrap_or_default();
         let action = log.str("action");
         let terminating = terminating_rule(log, action.clone());
@@ -321,8 +342,13 @@ impl<'a> Derived<'a> {
             .collect();
         let source = request.client_ip.filter(|ip| !ip.is_empty()).map(|address| {
             let (class, ip) = seclog_enrich::classify(&address);
-            let geo = request.country.filter(|c| !c.is_empty() && c != "-").map(|c| Geo { country_iso_code: c });
-            Source { ip: ip.map(|ip| ip.to_string()), address, address_class: class.as_str(), geo }
+            let enrichment = ip.and_then(|ip| enricher.lookup(ip));
+            // WAF's own country code stands in when the GeoIP database has no answer.
+            let geo = request
+                .country
+                .filter(|c| !c.is_empty() && c != "-" && enrichment.as_ref().is_none_or(|e| e.geo.is_none()))
+                .map(|c| Geo { country_iso_code: c });
+            Source { ip: ip.map(|ip| ip.to_string()), address, address_class: class.as_str(), geo, enrichment }
         });
         let acl = log.str("webaclId");
         let (account, region) = acl.as_deref().map(arn_account_region).unwrap_or_default();
@@ -433,7 +459,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn run(log: &Value) -> Value {
-        serde_json::from_slice(&transform_one(log.to_string().as_bytes()).unwrap()).unwrap()
+        serde_json::from_slice(&transform_one(log.to_string().as_bytes(), &Enricher::disabled()).unwrap()).unwrap()
     }
 
     #[test]
@@ -511,7 +537,8 @@ mod tests {
 
     #[test]
     fn bad_records_have_exact_outcomes() {
-        let kind = |s: &str| WafTransform.transform(s.as_bytes(), &RecordContext::default()).unwrap_err().kind;
+        let kind =
+            |s: &str| WafTransform::default().transform(s.as_bytes(), &RecordContext::default()).unwrap_err().kind;
         assert_eq!(kind("not json"), "bad_json");
         assert_eq!(kind("[1]"), "bad_json");
         assert_eq!(kind(r#"{"timestamp":1"#), "bad_json");
@@ -523,10 +550,12 @@ mod tests {
 
     #[test]
     fn several_logs_in_one_record_are_split() {
-        let out = WafTransform.transform(b"{\"timestamp\":1}\n{\"timestamp\":2}\n", &RecordContext::default()).unwrap();
+        let out = WafTransform::default()
+            .transform(b"{\"timestamp\":1}\n{\"timestamp\":2}\n", &RecordContext::default())
+            .unwrap();
         assert_eq!(out, Transformed::Split(vec![b"{\"timestamp\":1}".to_vec(), b"{\"timestamp\":2}".to_vec()]));
         assert!(matches!(
-            WafTransform.transform(b"{\"timestamp\":1}\n", &RecordContext::default()).unwrap(),
+            WafTransform::default().transform(b"{\"timestamp\":1}\n", &RecordContext::default()).unwrap(),
             Transformed::Document(_)
         ));
     }

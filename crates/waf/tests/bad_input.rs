@@ -29,7 +29,8 @@ fn request(records: Vec<String>) -> FirehoseEvent {
 async fn run(event: &FirehoseEvent) -> (FirehoseResponse, TransformationSummary, Vec<Vec<u8>>) {
     let sink = MemoryRecordSink::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let (response, summary) = process(event, &WafTransform, &sink, &Settings::default(), deadline).await.unwrap();
+    let (response, summary) =
+        process(event, &WafTransform::default(), &sink, &Settings::default(), deadline).await.unwrap();
     assert_eq!(summary.response_bytes, serde_json::to_vec(&response).unwrap().len());
     (response, summary, sink.take().into_iter().map(|(_, r)| r).collect())
 }

@@ -7,7 +7,7 @@ use seclog_waf::WafTransform;
 #[tokio::test]
 async fn every_fixture_matches_its_golden_response() {
     for input in inputs("waf") {
-        let s = assert_outcome(&input, &WafTransform).await;
+        let s = assert_outcome(&input, &WafTransform::new(seclog_testkit::enricher())).await;
         assert_eq!(s.ok + s.dropped + s.failed + s.split + s.overflowed, s.received, "{}", input.display());
     }
 }

@@ -31,7 +31,7 @@ pub(crate) fn run(event: &FirehoseEvent) -> FirehoseResponse {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let sink = MemoryRecordSink::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    let transform = seclog_vpcflow::VpcFlowTransform::default();
+    let transform = seclog_vpcflow::VpcFlowTransform::default().with_enricher(seclog_testkit::enricher());
     let (response, _) = rt.block_on(process(event, &transform, &sink, &Settings::default(), deadline)).unwrap();
     response
 }

@@ -20,8 +20,15 @@ pub(crate) fn run(event: &FirehoseEvent) -> FirehoseResponse {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let sink = MemoryRecordSink::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    let (response, _) =
-        rt.block_on(process(event, &seclog_waf::WafTransform, &sink, &Settings::default(), deadline)).unwrap();
+    let (response, _) = rt
+        .block_on(process(
+            event,
+            &seclog_waf::WafTransform::new(seclog_testkit::enricher()),
+            &sink,
+            &Settings::default(),
+            deadline,
+        ))
+        .unwrap();
     response
 }
 

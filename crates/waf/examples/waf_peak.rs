@@ -1,5 +1,5 @@
 //! One transformation of a 6 MB request, for peak-memory measurement:
-//! `cargo build --release --example peak -p seclog-vpcflow && /usr/bin/time -v target/release/examples/peak [plain]`.
+//! `cargo build --release --example waf_peak -p seclog-waf && /usr/bin/time -v target/release/examples/waf_peak [plain]`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 #[path = "../benches/support/batch.rs"]

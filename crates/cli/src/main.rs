@@ -51,6 +51,11 @@ enum Command {
         #[command(flatten)]
         auth: AuthArgs,
     },
+    /// AWS's published address ranges (the `aws` enrichment).
+    AwsRanges {
+        #[command(subcommand)]
+        action: AwsRangesAction,
+    },
     /// Index templates.
     Templates {
         #[command(subcommand)]
@@ -66,6 +71,20 @@ enum Command {
         allowed: Vec<String>,
         #[command(flatten)]
         enrich: EnrichArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AwsRangesAction {
+    /// Fetch an `ip-ranges.json` from a URL or a file, check it, and write it where the functions
+    /// read it (the enrichment layer's folder).
+    Refresh {
+        /// `https://…` or a file path.
+        #[arg(long, default_value = "https://ip-ranges.amazonaws.com/ip-ranges.json")]
+        from: String,
+        /// Where to write it.
+        #[arg(long, default_value = ".tools/geoip/aws-ip-ranges.json")]
+        to: PathBuf,
     },
 }
 
@@ -178,6 +197,10 @@ async fn main() -> Result<()> {
             if report.failed() {
                 bail!("some invocations failed; Lambda would retry them");
             }
+        }
+        Command::AwsRanges { action: AwsRangesAction::Refresh { from, to } } => {
+            let ranges = seclog_cli::aws_ranges::refresh(&from, &to).await?;
+            println!("wrote {} prefixes (createDate {}) to {}", ranges.prefixes, ranges.created, to.display());
         }
         Command::Templates { action: TemplatesAction::Install { endpoint, auth } } => {
             let client = Client::new(auth.config(&endpoint)?).await?;

@@ -22,7 +22,8 @@ fn load(name: &str) -> CloudWatchLogsEvent {
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
+    let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default())
+        .with_enricher(seclog_testkit::enricher());
     for name in ["invictus-ir-01", "stratus-red-team"] {
         let event = load(name);
         let decoded = cloudwatch_logs::decode(&event, 64 << 20).unwrap();

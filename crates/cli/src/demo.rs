@@ -88,23 +88,25 @@ pub async fn console_logins_outside(client: &Client, allowed: &[String]) -> Resu
     sign_ins(client, query).await
 }
 
+/// The `_source` of each hit of a search response.
+fn sources(response: &Value) -> impl Iterator<Item = &Value> {
+    response["hits"]["hits"].as_array().map(Vec::as_slice).unwrap_or_default().iter().map(|h| &h["_source"])
+}
+
+/// A string field's text, `-` when missing.
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or("-").to_owned()
+}
+
 async fn sign_ins(client: &Client, query: Value) -> Result<Vec<SignIn>> {
     let body = json!({"size": 100, "query": query, "sort": [{"@timestamp": "desc"}]});
     let v = client.search(CLOUDTRAIL, &body).await?;
-    let text = |s: &Value| s.as_str().unwrap_or("-").to_owned();
-    Ok(v["hits"]["hits"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|h| {
-            let s = &h["_source"];
-            SignIn {
-                time: text(&s["@timestamp"]),
-                user: text(&s["user"]["name"]),
-                source: text(&s["sourceIPAddress"]),
-                outcome: text(&s["event"]["outcome"]),
-            }
+    Ok(sources(&v)
+        .map(|s| SignIn {
+            time: text(&s["@timestamp"]),
+            user: text(&s["user"]["name"]),
+            source: text(&s["sourceIPAddress"]),
+            outcome: text(&s["event"]["outcome"]),
         })
         .collect())
 }
@@ -184,14 +186,8 @@ pub async fn pentest_agents(client: &Client, n: usize) -> Result<Vec<[String; 5]
     let body = json!({"size": n, "query": {"term": {"user_agent.pentest": true}}, "sort": [{"@timestamp": "asc"}],
         "_source": ["@timestamp", "user.name", "source.address", "eventName", "user_agent.os.name"]});
     let v = client.search(CLOUDTRAIL, &body).await?;
-    let text = |d: &Value| d.as_str().unwrap_or("-").to_owned();
-    Ok(v["hits"]["hits"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|h| {
-            let d = &h["_source"];
+    Ok(sources(&v)
+        .map(|d| {
             [
                 text(&d["@timestamp"]),
                 text(&d["user"]["name"]),

@@ -21,10 +21,12 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::index::IndexPattern;
 use seclog_core::json::{shorten, Key, RawObject as Record, ShapeGuard};
+use seclog_core::subscription::{EventContext, EventTransform};
+use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_enrich::{Enricher, IpEnrichment};
 use serde::ser::SerializeMap;
@@ -150,19 +152,26 @@ impl Transformer {
     }
 }
 
+impl EventTransform for Transformer {
+    fn dataset(&self) -> &'static str {
+        DATASET
+    }
+
+    fn transform<'a>(
+        &self,
+        message: &'a str,
+        origin: Origin<'a>,
+        _: &EventContext<'_>,
+    ) -> Result<Document<'a>, RecordError> {
+        Transformer::transform(self, message, origin)
+    }
+}
+
 fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, str>, RecordError> {
     record
         .str(key)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| RecordError::new("missing_field", format!("{key} is missing or not a non-empty string")))
-}
-
-/// RFC 3339 (`CloudTrail`'s own form), or `YYYY-MM-DD HH:MM:SS[.fff]` taken as UTC.
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.to_utc())
-        .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc()))
 }
 
 /// The ECS-style block.

@@ -133,3 +133,21 @@ async fn unknown_envelope_keys_are_tolerated() {
     let (s, _) = run(gzip_base64(p.to_string().as_bytes())).await;
     assert_eq!((s.received, s.indexed), (1, 1));
 }
+
+#[tokio::test]
+async fn a_pretty_printed_record_is_indexed_as_one_line() {
+    let record = json!({"eventID": "e1", "eventTime": "2023-07-10T12:00:00Z", "eventName": "PutObject",
+        "requestParameters": {"bucketName": "b", "key": "a\nb"}});
+    let message = serde_json::to_string_pretty(&record).unwrap();
+    let deps = deps();
+    let event = CloudWatchLogsEvent {
+        awslogs: AwsLogs { data: payload(&json!([{"id": "1", "timestamp": 1, "message": message}])) },
+    };
+    let summary = process(&event, &deps, tokio::time::Instant::now() + Duration::from_secs(5)).await.unwrap();
+    assert_eq!(summary.indexed, 1);
+    let ndjson = String::from_utf8(deps.sink.take()).unwrap();
+    let lines: Vec<&str> = ndjson.lines().collect();
+    assert_eq!(lines.len(), 2, "an action line and a one-line body: {ndjson}");
+    let doc: Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(doc["requestParameters"]["key"], "a\nb");
+}

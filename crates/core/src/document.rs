@@ -53,9 +53,10 @@ pub struct Document<'a> {
 }
 
 impl<'a> Document<'a> {
-    /// A document for its own index.
+    /// A document for its own index; `body` is made [one line](crate::json::single_line).
     #[must_use]
-    pub fn new(index: String, id: String, op: WriteOp, body: Vec<u8>, origin: Origin<'a>) -> Self {
+    pub fn new(index: String, id: String, op: WriteOp, mut body: Vec<u8>, origin: Origin<'a>) -> Self {
+        crate::json::single_line(&mut body);
         Self { index, id, op, body, origin, dead_letter: false }
     }
 }

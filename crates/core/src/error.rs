@@ -110,6 +110,9 @@ pub enum DeliveryError {
     /// Credentials could not be obtained or the request could not be signed.
     #[error("could not sign the request: {0}")]
     Signing(String),
+    /// The function is not configured for this kind of event (no sink for it).
+    #[error("not configured for this event: {0}")]
+    NotConfigured(String),
 }
 
 impl DeliveryError {
@@ -122,6 +125,7 @@ impl DeliveryError {
             Self::DeadLetterFailed { .. } => "DeadLetterFailed",
             Self::PutRefused(_) => "PutRefused",
             Self::Signing(_) => "SigningFailed",
+            Self::NotConfigured(_) => "NotConfigured",
         }
     }
 }

@@ -68,6 +68,25 @@ pub trait RecordTransform: Sync {
     fn transform(&self, data: &[u8], context: &RecordContext) -> Result<Transformed, RecordError>;
 }
 
+/// The values of a record holding several JSON values (NDJSON, or concatenated), each as its own
+/// part for [`Transformed::Split`]; `None` when it holds at most one (or its first is not JSON,
+/// which the transform then refuses).
+///
+/// # Errors
+/// `bad_json` when a value after the first is not JSON.
+pub fn json_values(data: &[u8]) -> Result<Option<Vec<Vec<u8>>>, RecordError> {
+    let mut values = serde_json::Deserializer::from_slice(data).into_iter::<&serde_json::value::RawValue>();
+    let first = values.next();
+    let Some(Ok(second)) = values.next() else { return Ok(None) };
+    let mut parts = vec![first.and_then(Result::ok).map(|v| v.get().as_bytes().to_vec()).unwrap_or_default()];
+    parts.push(second.get().as_bytes().to_vec());
+    for value in values {
+        let value = value.map_err(|e| RecordError::new("bad_json", format!("not JSON: {e}")))?;
+        parts.push(value.get().as_bytes().to_vec());
+    }
+    Ok(Some(parts))
+}
+
 /// What Firehose says about a record besides its bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RecordContext {
@@ -339,7 +358,10 @@ fn step_of<T: RecordTransform>(bytes: &[u8], transform: &T, settings: &Settings,
 
 fn transformed(result: Result<Transformed, RecordError>) -> Step {
     match result {
-        Ok(Transformed::Document(doc)) => Step::Ok(doc),
+        Ok(Transformed::Document(mut doc)) => {
+            crate::json::single_line(&mut doc);
+            Step::Ok(doc)
+        }
         Ok(Transformed::Split(parts)) => Step::Split(parts),
         Ok(Transformed::Drop) => Step::Dropped,
         Err(e) => Step::Failed(e),

@@ -114,6 +114,16 @@ impl ShapeGuard {
     }
 }
 
+/// Makes serialised JSON one line: copied raw values keep the record's own whitespace, and a
+/// pretty-printed record would otherwise put line breaks into bulk NDJSON (and Firehose records).
+/// Removing every `\n` and `\r` byte is safe: valid JSON has them only as whitespace between
+/// tokens (inside strings they must be escaped).
+pub fn single_line(json: &mut Vec<u8>) {
+    if json.contains(&b'\n') || json.contains(&b'\r') {
+        json.retain(|&b| b != b'\n' && b != b'\r');
+    }
+}
+
 /// At most 64 bytes of `s`, cut at a character boundary (for error messages).
 #[must_use]
 pub fn shorten(s: &str) -> &str {
@@ -148,6 +158,17 @@ mod tests {
         for bad in ["1", "\"s\"", "[1]", r#"[{"a":1},2]"#, "true"] {
             assert!(!is_object_shaped(&raw(bad)), "{bad}");
         }
+    }
+
+    #[test]
+    fn single_line_removes_only_whitespace_breaks() {
+        let pretty = serde_json::to_vec_pretty(&serde_json::json!({"a": [1, {"b": "x\ny"}], "c": "\r"})).unwrap();
+        let mut one = pretty.clone();
+        single_line(&mut one);
+        assert!(!one.contains(&b'\n'));
+        let (before, after): (serde_json::Value, serde_json::Value) =
+            (serde_json::from_slice(&pretty).unwrap(), serde_json::from_slice(&one).unwrap());
+        assert_eq!(before, after);
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //!
 //! - [`decode`]: base64 and capped gzip/zlib decompression, so a decompression bomb is a typed
 //!   error and never an out-of-memory.
-//! - [`envelope`]: the trigger payloads (`CloudWatch` Logs subscription today).
+//! - [`envelope`]: the trigger payloads (`CloudWatch` Logs subscription, Firehose transformation).
 //! - [`document`] and [`index`]: what is written where, with deterministic ids.
+//! - [`subscription`] and [`firehose`]: the steps every `CloudWatch` Logs subscription function
+//!   and every Firehose transformation function share.
 //! - [`sink`]: the `OpenSearch` `_bulk` sink with `SigV4`, gzip, chunking, per-item retries and the
 //!   dead-letter index.
 //! - [`config`]: typed configuration read once from the environment.
@@ -33,7 +35,9 @@ pub mod index;
 pub mod json;
 pub mod lambda;
 pub mod sink;
+pub mod subscription;
 pub mod telemetry;
+pub mod time;
 
 pub use document::{Document, WriteOp};
 pub use error::{DecodeError, DeliveryError, RecordError};

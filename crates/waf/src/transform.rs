@@ -10,7 +10,6 @@ use seclog_core::RecordError;
 use seclog_enrich::{Enricher, IpEnrichment};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
 
 /// The dataset name of every WAF document.
 pub const DATASET: &str = "aws.waf";
@@ -67,16 +66,8 @@ impl RecordTransform for WafTransform {
     }
 
     fn transform(&self, data: &[u8], _: &RecordContext) -> Result<Transformed, RecordError> {
-        let mut values = serde_json::Deserializer::from_slice(data).into_iter::<&RawValue>();
-        let first = values.next();
-        if let Some(Ok(second)) = values.next() {
+        if let Some(parts) = seclog_core::firehose::json_values(data)? {
             // Several logs in one record: each becomes its own record.
-            let mut parts = vec![first.and_then(Result::ok).map(|v| v.get().as_bytes().to_vec()).unwrap_or_default()];
-            parts.push(second.get().as_bytes().to_vec());
-            for value in values {
-                let value = value.map_err(|e| RecordError::new("bad_json", format!("not JSON: {e}")))?;
-                parts.push(value.get().as_bytes().to_vec());
-            }
             return Ok(Transformed::Split(parts));
         }
         transform_one(data, &self.enricher).map(Transformed::Document)

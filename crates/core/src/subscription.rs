@@ -1,0 +1,160 @@
+//! The `CloudWatch` Logs subscription step, shared by every function a subscription invokes.
+//!
+//! A function supplies an [`EventTransform`] (one log event → one [`Document`]); [`process`]
+//! decodes the event, transforms every log event, dead-letters those the transform refuses (with
+//! the raw message and the reason) and delivers everything through a [`BulkSink`]:
+//!
+//! - a control message is acknowledged and produces nothing;
+//! - a payload that cannot be decoded (bad base64, bad gzip, over the decompression cap, not a
+//!   subscription payload) is dead-lettered whole, and the invocation succeeds: retrying cannot
+//!   fix it;
+//! - when documents cannot be delivered within the time left, the invocation fails and Lambda
+//!   retries it (document ids are deterministic, so that is safe).
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+
+use crate::deadletter::{DeadLetters, Failure};
+use crate::document::{digest_id, Document, Origin};
+use crate::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent, MessageType};
+use crate::sink::{BulkSink, DeliveryReport};
+use crate::telemetry::{self, InvocationSummary};
+use crate::{DecodeError, DeliveryError, RecordError};
+
+/// Where a log event came from, besides its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventContext<'p> {
+    /// The account that owns the log group.
+    pub owner: &'p str,
+    /// The log group.
+    pub log_group: &'p str,
+    /// The log stream.
+    pub log_stream: &'p str,
+    /// The event's `CloudWatch` Logs timestamp (epoch milliseconds).
+    pub timestamp: i64,
+}
+
+/// One log event's message → one document.
+pub trait EventTransform: Sync {
+    /// The dataset of the documents (and of dead letters of undecodable payloads).
+    fn dataset(&self) -> &'static str;
+
+    /// Transforms one message; `origin` goes into the document as it is.
+    ///
+    /// # Errors
+    /// Why the message cannot be indexed; it is dead-lettered with that reason.
+    fn transform<'a>(
+        &self,
+        message: &'a str,
+        origin: Origin<'a>,
+        context: &EventContext<'_>,
+    ) -> Result<Document<'a>, RecordError>;
+}
+
+/// What [`process`] works with.
+#[derive(Debug, Clone, Copy)]
+pub struct Pipeline<'d, S, T> {
+    /// Where documents go.
+    pub sink: &'d S,
+    /// Message → document.
+    pub transform: &'d T,
+    /// Dead-letter documents for messages that cannot be indexed.
+    pub deadletters: &'d DeadLetters,
+    /// Cap on the decompressed payload.
+    pub max_decoded_bytes: usize,
+    /// The time of failure written into dead-letter documents (fixed in golden tests).
+    pub clock: fn() -> DateTime<Utc>,
+}
+
+/// Processes one subscription event.
+///
+/// # Errors
+/// A [`DeliveryError`] when documents could not be delivered within the time left.
+pub async fn process<S: BulkSink, T: EventTransform>(
+    event: &CloudWatchLogsEvent,
+    pipeline: &Pipeline<'_, S, T>,
+    deadline: Instant,
+) -> Result<InvocationSummary, DeliveryError> {
+    let started = std::time::Instant::now();
+    let dataset = pipeline.transform.dataset();
+    let mut summary = InvocationSummary { dataset, ..InvocationSummary::default() };
+    let bytes = match cloudwatch_logs::decode(event, pipeline.max_decoded_bytes) {
+        Ok(bytes) => bytes,
+        Err(e) => return undecodable(event, pipeline, deadline, &e, summary, started).await,
+    };
+    let payload = match cloudwatch_logs::parse(&bytes) {
+        Ok(payload) => payload,
+        Err(e) => return undecodable(event, pipeline, deadline, &e, summary, started).await,
+    };
+    summary.received = payload.log_events.len();
+    if payload.message_type != MessageType::DataMessage {
+        summary.dropped = payload.log_events.len();
+        summary.emit(started.elapsed());
+        return Ok(summary);
+    }
+    let now = (pipeline.clock)();
+    let docs: Vec<Document<'_>> = payload
+        .log_events
+        .iter()
+        .map(|ev| {
+            let origin = Origin { dataset, record_id: Cow::Borrowed(&*ev.id), raw: Cow::Borrowed(&*ev.message) };
+            let context = EventContext {
+                owner: &payload.owner,
+                log_group: &payload.log_group,
+                log_stream: &payload.log_stream,
+                timestamp: ev.timestamp,
+            };
+            pipeline.transform.transform(&ev.message, origin.clone(), &context).unwrap_or_else(|e| {
+                let failure = Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
+                pipeline.deadletters.document(origin, &failure, now)
+            })
+        })
+        .collect();
+    if docs.is_empty() {
+        summary.emit(started.elapsed());
+        return Ok(summary);
+    }
+    finish(pipeline.sink.deliver(docs, deadline).await, summary, started)
+}
+
+/// Retrying cannot fix an undecodable payload: it is dead-lettered whole, with the reason, and
+/// the invocation succeeds.
+async fn undecodable<S: BulkSink, T: EventTransform>(
+    event: &CloudWatchLogsEvent,
+    pipeline: &Pipeline<'_, S, T>,
+    deadline: Instant,
+    error: &DecodeError,
+    mut summary: InvocationSummary,
+    started: std::time::Instant,
+) -> Result<InvocationSummary, DeliveryError> {
+    telemetry::payload_undecodable(error.kind(), error);
+    summary.received = 1;
+    let origin = Origin {
+        dataset: summary.dataset,
+        record_id: Cow::Owned(format!("payload-{}", digest_id(&event.awslogs.data))),
+        raw: Cow::Borrowed(&event.awslogs.data),
+    };
+    let reason = error.to_string();
+    let failure = Failure { error_type: error.kind(), reason: &reason, status: None, intended_index: None };
+    let doc = pipeline.deadletters.document(origin, &failure, (pipeline.clock)());
+    finish(pipeline.sink.deliver(vec![doc], deadline).await, summary, started)
+}
+
+fn finish(
+    result: Result<DeliveryReport, DeliveryError>,
+    mut summary: InvocationSummary,
+    started: std::time::Instant,
+) -> Result<InvocationSummary, DeliveryError> {
+    let report = result?;
+    summary.indexed = report.indexed;
+    summary.already_present = report.already_present;
+    summary.dead_lettered = report.dead_lettered;
+    summary.retried = report.retried;
+    summary.bulk_requests = report.bulk_requests;
+    summary.bytes_sent = report.bytes_sent;
+    summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    summary.emit(started.elapsed());
+    Ok(summary)
+}

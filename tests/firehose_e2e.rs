@@ -4,74 +4,18 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use std::collections::BTreeMap;
 
 use seclog_cli::demo;
 use seclog_cli::replay::{self, Source};
-use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
+use seclog_core::firehose::{RecordContext, RecordTransform};
 use seclog_core::sink::opensearch::OpenSearchSink;
-use seclog_e2e::{fast_config, server};
-use seclog_testkit::{fixtures, inputs, sibling};
+use seclog_e2e::{documents, fast_config, options, promised, server, terms};
+use seclog_testkit::fixtures;
 use seclog_vpcflow::VpcFlowTransform;
 use seclog_waf::WafTransform;
 use serde_json::json;
-
-/// `(Ok documents, ProcessingFailed records)` the goldens of `source` promise. Every record the
-/// fixtures re-ingest is a valid log, so each adds one document when Firehose's part is played.
-/// Replay as the functions run: with the pinned enrichment data.
-fn options() -> replay::Options<'static> {
-    replay::Options { budget: Duration::from_secs(30), ..replay::Options::new(seclog_testkit::enricher()) }
-}
-
-fn promised(source: &str) -> (u64, u64) {
-    let (mut docs, mut failed) = (0, 0);
-    for input in inputs(source) {
-        let response: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(sibling(&input, ".expected.json")).unwrap()).unwrap();
-        for r in response["records"].as_array().unwrap() {
-            match r["result"].as_str().unwrap() {
-                "Ok" => docs += 1,
-                "ProcessingFailed" => failed += 1,
-                _ => {}
-            }
-        }
-        if let Ok(text) = std::fs::read_to_string(sibling(&input, ".reingested.ndjson")) {
-            docs += text.lines().count() as u64;
-        }
-    }
-    (docs, failed)
-}
-
-/// Every document the fixtures of `source` produce: the goldens' documents, and the re-ingested
-/// records transformed by the same transform (as Firehose's next invocation would).
-fn documents(source: &str, transform: &dyn Fn(&[u8]) -> Transformed) -> Vec<serde_json::Value> {
-    let mut docs = Vec::new();
-    for input in inputs(source) {
-        let text = std::fs::read_to_string(sibling(&input, ".documents.ndjson")).unwrap();
-        docs.extend(text.lines().map(|l| serde_json::from_str(l).unwrap()));
-        if let Ok(text) = std::fs::read_to_string(sibling(&input, ".reingested.ndjson")) {
-            for line in text.lines() {
-                let record: String = serde_json::from_str(line).unwrap();
-                let Transformed::Document(doc) = transform(record.as_bytes()) else { panic!("{record}") };
-                docs.push(serde_json::from_slice(&doc).unwrap());
-            }
-        }
-    }
-    docs
-}
-
-/// `(key, count)` sorted as a terms aggregation sorts: count descending, then key.
-fn terms<'a>(keys: impl Iterator<Item = &'a serde_json::Value>) -> Vec<(String, u64)> {
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for k in keys.filter_map(serde_json::Value::as_str) {
-        *counts.entry(k.to_owned()).or_default() += 1;
-    }
-    let mut v: Vec<_> = counts.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v
-}
 
 #[tokio::test]
 async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {

@@ -135,3 +135,67 @@ pub async fn counts(client: &Client) -> (u64, u64) {
 pub fn total(summaries: &[InvocationSummary], f: impl Fn(&InvocationSummary) -> usize) -> usize {
     summaries.iter().map(f).sum()
 }
+
+/// Replay options as the functions run: the pinned enrichment data, 30 s per invocation.
+pub fn options() -> seclog_cli::replay::Options<'static> {
+    seclog_cli::replay::Options {
+        budget: Duration::from_secs(30),
+        ..seclog_cli::replay::Options::new(seclog_testkit::enricher())
+    }
+}
+
+/// `(Ok documents, ProcessingFailed records)` the Firehose goldens of `source` promise (inputs
+/// without a `.expected.json` response are not Firehose requests and are left out). Every record
+/// the fixtures re-ingest is a valid log, so each adds one document when Firehose's part is played.
+pub fn promised(source: &str) -> (u64, u64) {
+    let (mut docs, mut failed) = (0, 0);
+    for input in inputs(source) {
+        let Ok(bytes) = std::fs::read(sibling(&input, ".expected.json")) else { continue };
+        let response: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        for r in response["records"].as_array().unwrap() {
+            match r["result"].as_str().unwrap() {
+                "Ok" => docs += 1,
+                "ProcessingFailed" => failed += 1,
+                _ => {}
+            }
+        }
+        if let Ok(text) = std::fs::read_to_string(sibling(&input, ".reingested.ndjson")) {
+            docs += text.lines().count() as u64;
+        }
+    }
+    (docs, failed)
+}
+
+/// Every document the Firehose fixtures of `source` produce: the goldens' documents, and the
+/// re-ingested records transformed by the same transform (as Firehose's next invocation would).
+pub fn documents(
+    source: &str,
+    transform: &dyn Fn(&[u8]) -> seclog_core::firehose::Transformed,
+) -> Vec<serde_json::Value> {
+    let mut docs = Vec::new();
+    for input in inputs(source) {
+        let Ok(text) = std::fs::read_to_string(sibling(&input, ".documents.ndjson")) else { continue };
+        docs.extend(text.lines().map(|l| serde_json::from_str(l).unwrap()));
+        if let Ok(text) = std::fs::read_to_string(sibling(&input, ".reingested.ndjson")) {
+            for line in text.lines() {
+                let record: String = serde_json::from_str(line).unwrap();
+                let seclog_core::firehose::Transformed::Document(doc) = transform(record.as_bytes()) else {
+                    panic!("{record}")
+                };
+                docs.push(serde_json::from_slice(&doc).unwrap());
+            }
+        }
+    }
+    docs
+}
+
+/// `(key, count)` sorted as a terms aggregation sorts: count descending, then key.
+pub fn terms<'a>(keys: impl Iterator<Item = &'a serde_json::Value>) -> Vec<(String, u64)> {
+    let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for k in keys.filter_map(serde_json::Value::as_str) {
+        *counts.entry(k.to_owned()).or_default() += 1;
+    }
+    let mut v: Vec<_> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}

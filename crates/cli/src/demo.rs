@@ -20,6 +20,8 @@ const CLOUDTRAIL: &str = "cloudtrail-*";
 const WAF: &str = "waf-*";
 /// The VPC Flow Logs index pattern.
 const VPCFLOW: &str = "vpcflow-*";
+/// Both Route 53 families: Resolver and public query logs.
+const ROUTE53: &str = "route53-*";
 
 /// A console sign-in, as the answers list them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +237,58 @@ pub async fn rejected_flows(client: &Client, n: usize) -> Result<(u64, Vec<(Stri
     Ok((total, sources))
 }
 
+/// The most queried registered domains, over both kinds of query log: `(domain, queries)`.
+///
+/// # Errors
+/// When the search fails.
+pub async fn top_queried_domains(client: &Client, n: usize) -> Result<Vec<(String, u64)>> {
+    let body =
+        json!({"size": 0, "aggs": {"domains": {"terms": {"field": "dns.question.registered_domain", "size": n}}}});
+    let v = client.search(ROUTE53, &body).await?;
+    Ok(buckets(&v["aggregations"]["domains"]))
+}
+
+/// NXDOMAIN answers by source (the VPC client, or the public resolver): `(source, queries,
+/// NXDOMAIN)` for the `n` busiest sources, most NXDOMAIN first (then the higher rate, then the
+/// address). Many NXDOMAIN from one source is how generated-domain malware and scanning look.
+///
+/// # Errors
+/// When the search fails.
+pub async fn nxdomain_by_source(client: &Client, n: usize) -> Result<Vec<(String, u64, u64)>> {
+    let body = json!({"size": 0, "aggs": {"sources": {"terms": {"field": "source.ip", "size": n},
+        "aggs": {"nx": {"filter": {"term": {"dns.response_code": "NXDOMAIN"}}}}}}});
+    let v = client.search(ROUTE53, &body).await?;
+    let mut rows: Vec<(String, u64, u64)> = raw_buckets(&v["aggregations"]["sources"])
+        .iter()
+        .map(|b| (key(b), b["doc_count"].as_u64().unwrap_or(0), b["nx"]["doc_count"].as_u64().unwrap_or(0)))
+        .collect();
+    // nx/total > other_nx/other_total, compared without division.
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (b.2 * a.1).cmp(&(a.2 * b.1))).then_with(|| a.0.cmp(&b.0)));
+    Ok(rows)
+}
+
+/// The queried names whose left-most label has the highest Shannon entropy (DNS tunnels and
+/// generated domains): `(name, entropy, label length, source)`.
+///
+/// # Errors
+/// When the search fails.
+pub async fn highest_entropy_names(client: &Client, n: usize) -> Result<Vec<(String, f64, u64, String)>> {
+    let body = json!({"size": n, "sort": [{"dns.question.first_label.entropy": "desc"}, {"dns.question.name": "asc"}],
+        "_source": ["dns.question.name", "dns.question.first_label", "source.address"]});
+    let v = client.search(ROUTE53, &body).await?;
+    Ok(sources(&v)
+        .map(|d| {
+            let label = &d["dns"]["question"]["first_label"];
+            (
+                text(&d["dns"]["question"]["name"]),
+                label["entropy"].as_f64().unwrap_or(0.0),
+                label["length"].as_u64().unwrap_or(0),
+                text(&d["source"]["address"]),
+            )
+        })
+        .collect())
+}
+
 fn raw_buckets(agg: &Value) -> &[Value] {
     agg["buckets"].as_array().map(Vec::as_slice).unwrap_or_default()
 }
@@ -283,10 +337,11 @@ pub async fn run(
     client.refresh().await?;
     writeln!(
         out,
-        "\ndocuments: {} in {CLOUDTRAIL}, {} in {WAF}, {} in {VPCFLOW}, {} dead-lettered",
+        "\ndocuments: {} in {CLOUDTRAIL}, {} in {WAF}, {} in {VPCFLOW}, {} in {ROUTE53}, {} dead-lettered",
         client.count(CLOUDTRAIL).await?,
         client.count(WAF).await?,
         client.count(VPCFLOW).await?,
+        client.count(ROUTE53).await?,
         client.count("*-deadletter-*").await?
     )?;
 
@@ -345,6 +400,20 @@ pub async fn run(
     }
     for [time, user, source, event, os] in pentest {
         writeln!(out, "   {time}  {user:<20} from {source:<20} {event:<24} {os}")?;
+    }
+    writeln!(out, "\n12. Route 53: top queried domains (registered domain: queries)")?;
+    for (domain, n) in top_queried_domains(&client, 10).await? {
+        writeln!(out, "   {n:>6}  {domain}")?;
+    }
+    writeln!(out, "\n13. Route 53: NXDOMAIN rate by source (queries, NXDOMAIN, rate)")?;
+    for (source, n, nx) in nxdomain_by_source(&client, 10).await? {
+        #[allow(clippy::cast_precision_loss)]
+        let rate = if n == 0 { 0.0 } else { nx as f64 * 100.0 / n as f64 };
+        writeln!(out, "   {source:<40} {n:>6} {nx:>6} {rate:>5.0}%")?;
+    }
+    writeln!(out, "\n14. Route 53: highest-entropy names (left-most label: entropy bits/byte, length)")?;
+    for (name, entropy, length, source) in highest_entropy_names(&client, 10).await? {
+        writeln!(out, "   {entropy:>6.3} {length:>4}  {name}  (from {source})")?;
     }
     drop(server);
     writeln!(out, "\nosmem-server stopped.")?;

@@ -1,9 +1,10 @@
 //! `seclog replay`: recorded Lambda events through the real handlers, in process.
 //!
 //! The source of each file is detected from its shape unless given: `{"awslogs":{"data":…}}` is a
-//! `CloudWatch` Logs subscription event (`CloudTrail`); a Firehose transformation request is WAF
-//! when its stream is named `aws-waf-logs-*` or its first readable record is a JSON object, else
-//! VPC Flow Logs. Firehose requests are replayed as [`crate::firehose`] describes. The flow-log
+//! `CloudWatch` Logs subscription event: Route 53 when its log group is `/aws/route53*` or its first
+//! message is a query log, else `CloudTrail`. A Firehose transformation request is WAF when its
+//! stream is named `aws-waf-logs-*`, Route 53 when its first readable record is a query log, WAF
+//! when that record is another JSON object, else VPC Flow Logs. Firehose requests are replayed as [`crate::firehose`] describes. The flow-log
 //! format is `--vpc-flow-format`, else a `<name>.format` file beside a `<name>.input.json`, else
 //! the default format. Folders are walked for `*.json` files; the readable `*.payload.json` and
 //! the golden `*.expected.json` files beside the fixtures are skipped.
@@ -22,7 +23,9 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
 use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_core::sink::BulkSink;
+use seclog_core::subscription::{self, Pipeline};
 use seclog_enrich::Enricher;
+use seclog_route53::Route53Transform;
 use seclog_vpcflow::{Format, VpcFlowTransform};
 use seclog_waf::WafTransform;
 
@@ -39,6 +42,9 @@ pub enum Source {
     Waf,
     /// VPC Flow Logs through Firehose.
     Vpcflow,
+    /// Route 53 query logs: Resolver logs through Firehose, public (or Resolver) logs through a
+    /// `CloudWatch` Logs subscription.
+    Route53,
 }
 
 impl fmt::Display for Source {
@@ -47,6 +53,7 @@ impl fmt::Display for Source {
             Self::Cloudtrail => "cloudtrail",
             Self::Waf => "waf",
             Self::Vpcflow => "vpcflow",
+            Self::Route53 => "route53",
         })
     }
 }
@@ -70,6 +77,50 @@ pub struct Totals {
     pub failed_invocations: usize,
     /// Time spent in the handler.
     pub duration: Duration,
+}
+
+impl Totals {
+    fn of_summary(s: &seclog_core::telemetry::InvocationSummary) -> Self {
+        Self {
+            records: s.received,
+            indexed: s.indexed,
+            already_present: s.already_present,
+            dropped: s.dropped,
+            dead_lettered: s.dead_lettered,
+            ..Self::default()
+        }
+    }
+
+    fn of_outcome(o: &firehose::Outcome) -> Self {
+        Self {
+            records: o.received,
+            indexed: o.delivery.indexed,
+            already_present: o.delivery.already_present,
+            dropped: o.dropped,
+            dead_lettered: o.delivery.dead_lettered,
+            ..Self::default()
+        }
+    }
+
+    /// Adds one invocation's counts, or counts it failed (AWS would retry it). Returns the
+    /// records it received.
+    fn add(&mut self, invocation: Result<Self, seclog_core::DeliveryError>, path: &Path) -> usize {
+        match invocation {
+            Ok(t) => {
+                self.records += t.records;
+                self.indexed += t.indexed;
+                self.already_present += t.already_present;
+                self.dropped += t.dropped;
+                self.dead_lettered += t.dead_lettered;
+                t.records
+            }
+            Err(e) => {
+                self.failed_invocations += 1;
+                tracing::error!(file = %path.display(), error = %e, "Invocation failed; AWS would retry it.");
+                0
+            }
+        }
+    }
 }
 
 /// What a replay did, per source, plus the files it could not use.
@@ -173,8 +224,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// Detects the source of an event from its shape.
 #[must_use]
 pub fn detect(event: &serde_json::Value) -> Option<Source> {
-    if event.get("awslogs").and_then(|a| a.get("data")).is_some_and(serde_json::Value::is_string) {
-        return Some(Source::Cloudtrail);
+    if let Some(data) = event.get("awslogs").and_then(|a| a.get("data")).and_then(serde_json::Value::as_str) {
+        return Some(if logs_are_route53(data) { Source::Route53 } else { Source::Cloudtrail });
     }
     let records = event.get("records")?.as_array()?;
     if !records.iter().all(|r| r.get("recordId").is_some() && r.get("data").is_some()) {
@@ -189,9 +240,35 @@ pub fn detect(event: &serde_json::Value) -> Option<Source> {
         (!data.starts_with(&[0x1f, 0x8b]) && !data.is_empty()).then_some(data)
     });
     match first {
+        Some(d) if is_route53_record(&d) => Some(Source::Route53),
         Some(d) if d.trim_ascii_start().starts_with(b"{") => Some(Source::Waf),
         _ => Some(Source::Vpcflow),
     }
+}
+
+/// A Route 53 query log: a JSON object with `query_name`, or a line of the public format.
+fn is_route53_record(record: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow)]
+        query_name: Option<std::borrow::Cow<'a, str>>,
+    }
+    if record.trim_ascii_start().starts_with(b"{") {
+        return serde_json::from_slice::<Probe<'_>>(record).is_ok_and(|p| p.query_name.is_some());
+    }
+    let line = String::from_utf8_lossy(record);
+    let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+    fields.len() == seclog_route53::PUBLIC_FIELDS.len() && fields[0].starts_with("1.")
+}
+
+/// Whether a subscription event carries Route 53 query logs: its log group is Route 53's, or its
+/// first log event is a query log. An undecodable event is `CloudTrail`'s to dead-letter.
+fn logs_are_route53(data: &str) -> bool {
+    let event = CloudWatchLogsEvent { awslogs: seclog_core::envelope::cloudwatch_logs::AwsLogs { data: data.into() } };
+    let Ok(bytes) = seclog_core::envelope::cloudwatch_logs::decode(&event, 64 << 20) else { return false };
+    let Ok(payload) = seclog_core::envelope::cloudwatch_logs::parse(&bytes) else { return false };
+    payload.log_group.starts_with("/aws/route53")
+        || payload.log_events.first().is_some_and(|e| is_route53_record(e.message.as_bytes()))
 }
 
 /// The flow-log format for `path`: the one given, else `<name>.format` beside it, else the default.
@@ -243,6 +320,7 @@ pub async fn replay<S: BulkSink>(
     let Options { source: forced, vpc_format, ref enricher, budget } = *options;
     let deps = Deps::new(sink, deadletters, FunctionConfig::default()).with_enricher(enricher.clone());
     let waf = WafTransform::new(enricher.clone());
+    let route53 = Route53Transform::default().with_enricher(enricher.clone());
     let mut report = Report::default();
     let mut records = 0;
     for (n, path) in files.iter().enumerate() {
@@ -261,7 +339,7 @@ pub async fn replay<S: BulkSink>(
         let totals = report.sources.entry(source).or_default();
         totals.files += 1;
         match source {
-            Source::Cloudtrail => {
+            Source::Cloudtrail | Source::Route53 if value.get("awslogs").is_some() => {
                 let event: CloudWatchLogsEvent = match serde_json::from_value(value) {
                     Ok(e) => e,
                     Err(e) => {
@@ -270,24 +348,27 @@ pub async fn replay<S: BulkSink>(
                     }
                 };
                 let started = Instant::now();
-                let result = process(&event, &deps, tokio::time::Instant::now() + budget).await;
+                let deadline = tokio::time::Instant::now() + budget;
+                let result = if source == Source::Route53 {
+                    let pipeline = Pipeline {
+                        sink: &deps.sink,
+                        transform: &route53,
+                        deadletters: &deps.deadletters,
+                        max_decoded_bytes: deps.config.max_decoded_bytes,
+                        clock: deps.clock,
+                    };
+                    Box::pin(subscription::process(&event, &pipeline, deadline)).await
+                } else {
+                    Box::pin(process(&event, &deps, deadline)).await
+                };
                 totals.duration += started.elapsed();
-                match result {
-                    Ok(s) => {
-                        records += s.received;
-                        totals.records += s.received;
-                        totals.indexed += s.indexed;
-                        totals.already_present += s.already_present;
-                        totals.dropped += s.dropped;
-                        totals.dead_lettered += s.dead_lettered;
-                    }
-                    Err(e) => {
-                        totals.failed_invocations += 1;
-                        tracing::error!(file = %path.display(), error = %e, "Invocation failed; Lambda would retry it.");
-                    }
-                }
+                records += totals.add(result.map(|s| Totals::of_summary(&s)), path);
             }
-            Source::Waf | Source::Vpcflow => {
+            Source::Cloudtrail => {
+                report.skipped.push((path.clone(), "not a CloudWatch Logs event".into()));
+                continue;
+            }
+            Source::Waf | Source::Vpcflow | Source::Route53 => {
                 let event: FirehoseEvent = match serde_json::from_value(value) {
                     Ok(e) => e,
                     Err(e) => {
@@ -299,26 +380,16 @@ pub async fn replay<S: BulkSink>(
                 let deadline = tokio::time::Instant::now() + budget;
                 let result = if source == Source::Waf {
                     firehose::replay(&event, &waf, "waf", &deps.sink, &deps.deadletters, deadline).await
+                } else if source == Source::Route53 {
+                    firehose::replay(&event, &route53, "route53-resolver", &deps.sink, &deps.deadletters, deadline)
+                        .await
                 } else {
                     let transform =
                         VpcFlowTransform::new(vpc_format_for(path, vpc_format)?).with_enricher(enricher.clone());
                     firehose::replay(&event, &transform, "vpcflow", &deps.sink, &deps.deadletters, deadline).await
                 };
                 totals.duration += started.elapsed();
-                match result {
-                    Ok(o) => {
-                        records += o.received;
-                        totals.records += o.received;
-                        totals.indexed += o.delivery.indexed;
-                        totals.already_present += o.delivery.already_present;
-                        totals.dropped += o.dropped;
-                        totals.dead_lettered += o.delivery.dead_lettered;
-                    }
-                    Err(e) => {
-                        totals.failed_invocations += 1;
-                        tracing::error!(file = %path.display(), error = %e, "Invocation failed; Firehose would retry it.");
-                    }
-                }
+                records += totals.add(result.map(|o| Totals::of_outcome(&o)), path);
             }
         }
         progress(n + 1, files.len(), records);
@@ -344,6 +415,19 @@ mod tests {
             detect(&firehose(&format!("{arn}x"), b"2 123 eni-1 - - - - - - - 1 2 - NODATA")),
             Some(Source::Vpcflow)
         );
+        assert_eq!(
+            detect(&firehose(&format!("{arn}x"), br#"{"query_name":"example.com.","query_timestamp":"x"}"#)),
+            Some(Source::Route53)
+        );
+        let logs = |group: &str, message: &str| {
+            let payload = serde_json::json!({"messageType": "DATA_MESSAGE", "logGroup": group,
+                "logEvents": [{"id": "1", "timestamp": 1, "message": message}]});
+            serde_json::json!({"awslogs": {"data": seclog_core::decode::gzip_base64(payload.to_string().as_bytes())}})
+        };
+        assert_eq!(detect(&logs("/aws/route53/example.com", "x")), Some(Source::Route53));
+        let line = "1.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 192.0.2.1 -";
+        assert_eq!(detect(&logs("group", line)), Some(Source::Route53));
+        assert_eq!(detect(&logs("group", r#"{"eventID":"1"}"#)), Some(Source::Cloudtrail));
         assert_eq!(detect(&serde_json::json!({"records": [{"x": 1}]})), None);
         assert_eq!(detect(&serde_json::json!({"other": []})), None);
     }

@@ -1,0 +1,577 @@
+//! One query log record → one document. Pure: no I/O.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use seclog_core::document::{digest_id, Document, Origin, WriteOp};
+use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
+use seclog_core::index::{IndexPattern, Rotation};
+use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
+use seclog_core::subscription::{EventContext, EventTransform};
+use seclog_core::time::parse_time;
+use seclog_core::RecordError;
+use seclog_enrich::{Enricher, IpEnrichment};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::dns::{self, Dns, Question, RawAnswer};
+
+/// The dataset of Resolver query log documents.
+pub const RESOLVER_DATASET: &str = "aws.route53_resolver";
+/// The dataset of public hosted-zone query log documents.
+pub const PUBLIC_DATASET: &str = "aws.route53_public";
+/// The function's dataset in logs and dead letters (both kinds).
+pub const DATASET: &str = "aws.route53";
+
+/// The fields of a public query log line, in order.
+pub const PUBLIC_FIELDS: [&str; 10] = [
+    "version",
+    "query_timestamp",
+    "hosted_zone_id",
+    "query_name",
+    "query_type",
+    "response_code",
+    "protocol",
+    "edge_location",
+    "resolver_ip",
+    "edns_client_subnet",
+];
+
+/// Keys the template maps as objects.
+const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&["answers", "srcids"]);
+
+/// Top-level keys the derived block writes; a record key of the same name is kept as
+/// `route53_<key>`.
+const DERIVED_KEYS: [&str; 7] = ["@timestamp", "event", "cloud", "source", "client", "network", "dns"];
+
+/// Ids longer than this are replaced by their digest (`OpenSearch` refuses ids over 512 bytes).
+const MAX_ID_BYTES: usize = 512;
+
+/// Which kind of query log a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A Resolver (VPC DNS) query log: a JSON object.
+    Resolver,
+    /// A public hosted-zone query log: a text line.
+    Public,
+}
+
+impl Kind {
+    /// The kind of `record` by its shape: a JSON object is a Resolver log, anything else is read
+    /// as a public line.
+    #[must_use]
+    pub fn of(record: &[u8]) -> Self {
+        if record.trim_ascii_start().starts_with(b"{") {
+            Self::Resolver
+        } else {
+            Self::Public
+        }
+    }
+}
+
+/// Query log record → document, for both kinds and both triggers.
+#[derive(Debug, Clone)]
+pub struct Route53Transform {
+    enricher: Arc<Enricher>,
+    resolver_index: IndexPattern,
+    public_index: IndexPattern,
+}
+
+impl Default for Route53Transform {
+    /// Without lookups, writing to `route53-resolver-*` and `route53-public-*` daily.
+    fn default() -> Self {
+        let daily = |prefix| IndexPattern::new(prefix, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid"));
+        Self::new(daily("route53-resolver"), daily("route53-public"))
+    }
+}
+
+impl Route53Transform {
+    /// A transform writing (on the `CloudWatch` Logs path) to these index families.
+    #[must_use]
+    pub fn new(resolver_index: IndexPattern, public_index: IndexPattern) -> Self {
+        Self { enricher: Arc::new(Enricher::disabled()), resolver_index, public_index }
+    }
+
+    /// The same transform, enriching source and client addresses with `enricher`.
+    #[must_use]
+    pub fn with_enricher(self, enricher: Arc<Enricher>) -> Self {
+        Self { enricher, ..self }
+    }
+
+    /// Transforms one record of either kind. `account` is the account that owns the log group,
+    /// when known (public lines do not carry it).
+    ///
+    /// # Errors
+    /// See the crate docs.
+    pub fn transform_record(
+        &self,
+        record: &[u8],
+        account: Option<&str>,
+    ) -> Result<(Kind, DateTime<Utc>, Vec<u8>), RecordError> {
+        let kind = Kind::of(record);
+        let (time, body) = match kind {
+            Kind::Resolver => resolver(record, &self.enricher)?,
+            Kind::Public => public(record, account, &self.enricher)?,
+        };
+        Ok((kind, time, body))
+    }
+}
+
+impl RecordTransform for Route53Transform {
+    fn dataset(&self) -> &'static str {
+        DATASET
+    }
+
+    fn transform(&self, data: &[u8], _: &RecordContext) -> Result<Transformed, RecordError> {
+        if Kind::of(data) == Kind::Resolver {
+            if let Some(parts) = seclog_core::firehose::json_values(data)? {
+                return Ok(Transformed::Split(parts));
+            }
+        } else {
+            let mut lines = data.split(|&b| b == b'\n').filter(|l| !l.trim_ascii().is_empty());
+            if let (Some(first), Some(second)) = (lines.next(), lines.next()) {
+                let parts = [first, second].into_iter().chain(lines).map(|l| l.trim_ascii_end().to_vec());
+                return Ok(Transformed::Split(parts.collect()));
+            }
+        }
+        self.transform_record(data, None).map(|(_, _, body)| Transformed::Document(body))
+    }
+}
+
+impl EventTransform for Route53Transform {
+    fn dataset(&self) -> &'static str {
+        DATASET
+    }
+
+    fn transform<'a>(
+        &self,
+        message: &'a str,
+        origin: Origin<'a>,
+        context: &EventContext<'_>,
+    ) -> Result<Document<'a>, RecordError> {
+        let account = Some(context.owner).filter(|o| !o.is_empty());
+        let (kind, time, body) = self.transform_record(message.as_bytes(), account)?;
+        let index = match kind {
+            Kind::Resolver => self.resolver_index.name_for(time),
+            Kind::Public => self.public_index.name_for(time),
+        };
+        let id = if origin.record_id.len() > MAX_ID_BYTES {
+            digest_id(&origin.record_id)
+        } else {
+            origin.record_id.clone().into_owned()
+        };
+        let origin = Origin { dataset: dataset_of(kind), ..origin };
+        Ok(Document::new(index, id, WriteOp::Create, body, origin))
+    }
+}
+
+fn dataset_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Resolver => RESOLVER_DATASET,
+        Kind::Public => PUBLIC_DATASET,
+    }
+}
+
+fn bad_timestamp(raw: &str) -> RecordError {
+    RecordError::new("bad_timestamp", format!("query_timestamp `{}` is not a date", shorten(raw)))
+}
+
+/// A Resolver query log (JSON object) → `(time, body)`.
+fn resolver(record: &[u8], enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
+    let log: RawObject<'_> =
+        serde_json::from_slice(record).map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
+    if log.get("query_name").is_none() && log.get("query_timestamp").is_none() {
+        return Err(unknown());
+    }
+    let raw_time = log
+        .str("query_timestamp")
+        .ok_or_else(|| RecordError::new("bad_timestamp", "query_timestamp is missing or not a string"))?;
+    let time = parse_time(&raw_time).ok_or_else(|| bad_timestamp(&raw_time))?;
+    let name = log
+        .str("query_name")
+        .ok_or_else(|| RecordError::new("missing_field", "query_name is missing or not a string"))?;
+    let (answers, resolved_ip) = dns::answers(resolver_answers(log.get("answers")));
+    let ids: SrcIds<'_> = log.parse("srcids").unwrap_or_default();
+    let source = log.str("srcaddr").filter(|a| !a.is_empty()).map(|address| {
+        let port = log.get("srcport").and_then(|raw| number(raw.get()));
+        Endpoint::new(address, port, enricher)
+    });
+    let derived = Derived {
+        timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+        event: Event { dataset: RESOLVER_DATASET, action: log.str("firewall_rule_action") },
+        cloud: Cloud {
+            provider: "aws",
+            account: log.str("account_id").map(|id| Account { id }),
+            region: log.str("region"),
+            instance: ids.instance.map(|id| Instance { id }),
+        },
+        source,
+        client: None,
+        network: Network::of(log.str("transport").as_deref()),
+        dns: Dns {
+            kind: "query",
+            question: Question::new(name, log.str("query_type"), log.str("query_class")),
+            response_code: log.str("rcode"),
+            answers,
+            resolved_ip,
+        },
+    };
+    let mut body = Vec::with_capacity(record.len() + 768);
+    serde_json::to_writer(&mut body, &ResolverOutput { derived: &derived, log: &log })
+        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+    Ok((time, body))
+}
+
+/// `answers` is a list of answers; an edited sample has one answer as an object.
+fn resolver_answers(raw: Option<&RawValue>) -> Vec<RawAnswer<'_>> {
+    let Some(raw) = raw else { return Vec::new() };
+    serde_json::from_str::<Vec<RawAnswer<'_>>>(raw.get())
+        .or_else(|_| serde_json::from_str::<RawAnswer<'_>>(raw.get()).map(|a| vec![a]))
+        .unwrap_or_default()
+}
+
+/// A number, or a string holding one (`srcport` is a string).
+fn number(raw: &str) -> Option<u64> {
+    raw.trim_matches('"').trim().parse().ok()
+}
+
+fn unknown() -> RecordError {
+    RecordError::new(
+        "unknown_record",
+        "neither a Resolver query log (a JSON object with query_name and query_timestamp) nor a public \
+         query log line (`<version> <timestamp> <zone> <name> <type> <rcode> <protocol> <edge> <resolver-ip> <subnet>`)",
+    )
+}
+
+/// A public hosted-zone query log line → `(time, body)`.
+fn public(record: &[u8], account: Option<&str>, enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
+    let line = std::str::from_utf8(record)
+        .map_err(|e| RecordError::new("bad_line", format!("not UTF-8 text: {e}")))?
+        .trim_ascii();
+    let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+    let looks_like_version = fields.first().is_some_and(|v| {
+        v.bytes().all(|b| b.is_ascii_digit() || b == b'.') && v.starts_with(|c: char| c.is_ascii_digit())
+    });
+    if !looks_like_version {
+        return Err(unknown());
+    }
+    let Ok(fields): Result<[&str; 10], _> = fields.try_into() else {
+        let found = line.split_ascii_whitespace().count();
+        return Err(RecordError::new("bad_line", format!("a public query log line has 10 fields, this one {found}")));
+    };
+    let [_, raw_time, _, name, kind, rcode, protocol, _, resolver_ip, subnet] = fields;
+    let time = parse_time(raw_time).ok_or_else(|| bad_timestamp(raw_time))?;
+    let client = (subnet != "-").then(|| Client::new(subnet, enricher));
+    let derived = Derived {
+        timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+        event: Event { dataset: PUBLIC_DATASET, action: None },
+        cloud: Cloud {
+            provider: "aws",
+            account: account.map(|id| Account { id: Cow::Borrowed(id) }),
+            region: None,
+            instance: None,
+        },
+        source: Some(Endpoint::new(Cow::Borrowed(resolver_ip), None, enricher)),
+        client,
+        network: Network::of(Some(protocol)),
+        dns: Dns {
+            kind: "query",
+            question: Question::new(Cow::Borrowed(name), Some(Cow::Borrowed(kind)), None),
+            response_code: Some(Cow::Borrowed(rcode)),
+            answers: Vec::new(),
+            resolved_ip: Vec::new(),
+        },
+    };
+    let mut body = Vec::with_capacity(line.len() * 3 + 768);
+    serde_json::to_writer(&mut body, &PublicOutput { derived: &derived, fields })
+        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+    Ok((time, body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SrcIds<'a> {
+    #[serde(borrow, default)]
+    instance: Option<Cow<'a, str>>,
+}
+
+/// The derived block, for both kinds.
+#[derive(Debug)]
+struct Derived<'a> {
+    timestamp: String,
+    event: Event<'a>,
+    cloud: Cloud<'a>,
+    source: Option<Endpoint<'a>>,
+    client: Option<Client<'a>>,
+    network: Network,
+    dns: Dns<'a>,
+}
+
+impl Derived<'_> {
+    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("@timestamp", &self.timestamp)?;
+        map.serialize_entry("event", &self.event)?;
+        map.serialize_entry("cloud", &self.cloud)?;
+        if let Some(source) = &self.source {
+            map.serialize_entry("source", source)?;
+        }
+        if let Some(client) = &self.client {
+            map.serialize_entry("client", client)?;
+        }
+        if self.network != Network::default() {
+            map.serialize_entry("network", &self.network)?;
+        }
+        map.serialize_entry("dns", &self.dns)
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Event<'a> {
+    dataset: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Cloud<'a> {
+    provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<Account<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<Instance<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Account<'a> {
+    id: Cow<'a, str>,
+}
+
+#[derive(Debug, Serialize)]
+struct Instance<'a> {
+    id: Cow<'a, str>,
+}
+
+/// The address that asked: the VPC client (Resolver) or the resolver (public).
+#[derive(Debug, Serialize)]
+struct Endpoint<'a> {
+    address: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u64>,
+    address_class: &'static str,
+    #[serde(flatten)]
+    enrichment: Option<Arc<IpEnrichment>>,
+}
+
+impl<'a> Endpoint<'a> {
+    fn new(address: Cow<'a, str>, port: Option<u64>, enricher: &Enricher) -> Self {
+        let (class, ip) = seclog_enrich::classify(&address);
+        let enrichment = ip.and_then(|ip| enricher.lookup(ip));
+        Self { address, ip, port, address_class: class.as_str(), enrichment }
+    }
+}
+
+/// The EDNS client subnet of a public query: the network of the client the resolver asked for,
+/// looked up by its first address.
+#[derive(Debug, Serialize)]
+struct Client<'a> {
+    address: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<IpAddr>,
+    address_class: &'static str,
+    #[serde(flatten)]
+    enrichment: Option<Arc<IpEnrichment>>,
+}
+
+impl<'a> Client<'a> {
+    fn new(subnet: &'a str, enricher: &Enricher) -> Self {
+        let network = subnet.split_once('/').map_or(subnet, |(network, _)| network);
+        let (class, ip) = seclog_enrich::classify(network);
+        let enrichment = ip.and_then(|ip| enricher.lookup(ip));
+        Self { address: subnet, ip, address_class: class.as_str(), enrichment }
+    }
+}
+
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+struct Network {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transport: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iana_number: Option<&'static str>,
+    protocol: &'static str,
+}
+
+impl Network {
+    fn of(transport: Option<&str>) -> Self {
+        let (transport, iana_number) = match transport {
+            Some(t) if t.eq_ignore_ascii_case("udp") => (Some("udp"), Some("17")),
+            Some(t) if t.eq_ignore_ascii_case("tcp") => (Some("tcp"), Some("6")),
+            _ => (None, None),
+        };
+        Self { transport, iana_number, protocol: "dns" }
+    }
+}
+
+struct ResolverOutput<'o, 'a> {
+    derived: &'o Derived<'a>,
+    log: &'o RawObject<'a>,
+}
+
+impl Serialize for ResolverOutput<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.derived.write(&mut map)?;
+        for (Key(key), raw) in &self.log.0 {
+            let key: &str = key;
+            if DERIVED_KEYS.contains(&key) {
+                map.serialize_entry(&format!("route53_{key}"), raw)?;
+            } else {
+                OBJECT_MAPPED.write_entry(&mut map, key, raw)?;
+            }
+        }
+        map.end()
+    }
+}
+
+struct PublicOutput<'o, 'a> {
+    derived: &'o Derived<'a>,
+    fields: [&'a str; 10],
+}
+
+impl Serialize for PublicOutput<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.derived.write(&mut map)?;
+        for (name, value) in PUBLIC_FIELDS.iter().zip(self.fields) {
+            if value != "-" {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn run(record: &str) -> Value {
+        let (_, _, body) =
+            Route53Transform::default().transform_record(record.as_bytes(), Some("111122223333")).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    fn error(record: &str) -> RecordError {
+        Route53Transform::default().transform_record(record.as_bytes(), None).unwrap_err()
+    }
+
+    #[test]
+    fn public_line() {
+        let doc = run("1.0 2017-12-13T08:15:50.235Z Z123412341234 www.example.com. AAAA NOERROR TCP IAD12 192.0.2.7 198.51.100.0/24");
+        assert_eq!(
+            doc,
+            json!({"@timestamp": "2017-12-13T08:15:50.235Z", "event": {"dataset": "aws.route53_public"},
+                "cloud": {"provider": "aws", "account": {"id": "111122223333"}},
+                "source": {"address": "192.0.2.7", "ip": "192.0.2.7", "address_class": "documentation"},
+                "client": {"address": "198.51.100.0/24", "ip": "198.51.100.0", "address_class": "documentation"},
+                "network": {"transport": "tcp", "iana_number": "6", "protocol": "dns"},
+                "dns": {"type": "query", "question": {"name": "www.example.com", "type": "AAAA",
+                    "registered_domain": "example.com", "top_level_domain": "com", "subdomain": "www",
+                    "label_count": 3, "first_label": {"length": 3, "entropy": 0.0}}, "response_code": "NOERROR"},
+                "version": "1.0", "query_timestamp": "2017-12-13T08:15:50.235Z", "hosted_zone_id": "Z123412341234",
+                "query_name": "www.example.com.", "query_type": "AAAA", "response_code": "NOERROR", "protocol": "TCP",
+                "edge_location": "IAD12", "resolver_ip": "192.0.2.7", "edns_client_subnet": "198.51.100.0/24"})
+        );
+        let no_subnet = run("1.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP Region 192.0.2.1 -");
+        assert_eq!(no_subnet.get("client"), None);
+        assert_eq!(no_subnet.get("edns_client_subnet"), None);
+        assert_eq!(no_subnet["edge_location"], "Region");
+    }
+
+    #[test]
+    fn resolver_record() {
+        let doc = run(r#"{"version":"1.100000","account_id":"111122223333","region":"us-east-1","vpc_id":"vpc-1",
+            "query_timestamp":"2021-02-04T17:51:55Z","query_name":"d1.example.com.","query_type":"A","query_class":"IN",
+            "rcode":"NOERROR","answers":[{"Rdata":"cdn.example.net.","Type":"CNAME","Class":"IN"},
+            {"Rdata":"192.0.2.44","Type":"A","Class":"IN"}],"srcaddr":"10.0.0.5","srcport":"56067","transport":"UDP",
+            "srcids":{"instance":"i-0abc"},"firewall_rule_action":"ALERT","dns":"mine"}"#);
+        assert_eq!(doc["@timestamp"], "2021-02-04T17:51:55.000Z");
+        assert_eq!(doc["event"], json!({"dataset": "aws.route53_resolver", "action": "ALERT"}));
+        assert_eq!(
+            doc["cloud"],
+            json!({"provider": "aws", "account": {"id": "111122223333"}, "region": "us-east-1", "instance": {"id": "i-0abc"}})
+        );
+        assert_eq!(
+            doc["source"],
+            json!({"address": "10.0.0.5", "ip": "10.0.0.5", "port": 56067, "address_class": "private"})
+        );
+        assert_eq!(doc["dns"]["resolved_ip"], json!(["192.0.2.44"]));
+        assert_eq!(doc["dns"]["answers"][0], json!({"data": "cdn.example.net", "type": "CNAME", "class": "IN"}));
+        assert_eq!(doc["dns"]["question"]["class"], "IN");
+        assert_eq!(doc["route53_dns"], "mine");
+        assert_eq!(doc["srcport"], "56067");
+    }
+
+    #[test]
+    fn resolver_odd_shapes() {
+        let doc = run(
+            r#"{"query_timestamp":"2022-06-25 00:27:53","query_name":"x.example.com","answers":{"Rdata":"1.2.3.4","Type":"A"},"srcids":"i-1"}"#,
+        );
+        assert_eq!(doc["@timestamp"], "2022-06-25T00:27:53.000Z");
+        assert_eq!(doc["dns"]["resolved_ip"], json!(["1.2.3.4"]));
+        assert_eq!(doc["srcids"], json!({"_value": "\"i-1\""}));
+        let empty = run(r#"{"query_timestamp":"2022-06-25T00:27:53Z","query_name":"x.example.com","answers":[]}"#);
+        assert_eq!(empty["dns"].get("answers"), None);
+        assert_eq!(empty["dns"].get("resolved_ip"), None);
+        assert_eq!(empty["answers"], json!([]));
+    }
+
+    #[test]
+    fn bad_records_have_exact_outcomes() {
+        let cases = [
+            ("1.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP", "bad_line"),
+            ("1.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 1.2.3.4 - extra", "bad_line"),
+            ("1.0 13/Dec/2017 Z1 example.com A NOERROR UDP FRA6 1.2.3.4 -", "bad_timestamp"),
+            (r#"{"query_name":"x.","query_timestamp":"yesterday"}"#, "bad_timestamp"),
+            (r#"{"query_name":"x."}"#, "bad_timestamp"),
+            (r#"{"query_timestamp":"2021-02-04T17:51:55Z"}"#, "missing_field"),
+            (r#"{"query_name":"x.","query_timestamp":1}"#, "bad_timestamp"),
+            (r#"{"eventID":"e1","eventTime":"2021-02-04T17:51:55Z"}"#, "unknown_record"),
+            ("hello world", "unknown_record"),
+            ("", "unknown_record"),
+            (r#"{"query_name":"x.""#, "bad_json"),
+            ("[1]", "unknown_record"),
+        ];
+        for (record, kind) in cases {
+            assert_eq!(error(record).kind, kind, "{record}");
+        }
+        assert_eq!(
+            error("1.0 2017-12-13T08:16:02.130Z Z1").reason,
+            "a public query log line has 10 fields, this one 3"
+        );
+        let bytes = Route53Transform::default().transform_record(b"1.0 \xff", None).unwrap_err();
+        assert_eq!(bytes.kind, "bad_line");
+    }
+
+    #[test]
+    fn firehose_records_with_several_logs_are_split() {
+        let t = Route53Transform::default();
+        let split = RecordTransform::transform(&t, b"{\"a\":1}\n{\"b\":2}\n", &RecordContext::default()).unwrap();
+        assert_eq!(split, Transformed::Split(vec![b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()]));
+        let lines = "1.0 a\r\n\n1.0 b\n";
+        let split = RecordTransform::transform(&t, lines.as_bytes(), &RecordContext::default()).unwrap();
+        assert_eq!(split, Transformed::Split(vec![b"1.0 a".to_vec(), b"1.0 b".to_vec()]));
+        // A pretty-printed object is one record.
+        let pretty = "{\n \"query_name\": \"x.\",\n \"query_timestamp\": \"2021-02-04T17:51:55Z\"\n}\n";
+        assert!(matches!(
+            RecordTransform::transform(&t, pretty.as_bytes(), &RecordContext::default()).unwrap(),
+            Transformed::Document(_)
+        ));
+    }
+}

@@ -1,0 +1,67 @@
+//! Recorded events → golden outputs, compared exactly: Firehose requests (the response and its
+//! documents) and `CloudWatch` Logs subscription events (the exact bulk NDJSON sent).
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use seclog_core::envelope::cloudwatch_logs;
+use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::MemorySink;
+use seclog_route53::handler::{process, Config, Deps, Route53Event, Route53Response};
+use seclog_route53::Route53Transform;
+use seclog_testkit::{firehose::assert_outcome, golden::assert_golden, inputs, sibling};
+
+fn fixed_clock() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().to_utc()
+}
+
+fn deps() -> Deps<MemorySink, MemoryRecordSink> {
+    let mut deps = Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
+        .with_enricher(seclog_testkit::enricher());
+    deps.clock = fixed_clock;
+    deps
+}
+
+fn load(path: &std::path::Path) -> Route53Event {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn every_fixture_matches_its_golden_output() {
+    let deps = deps();
+    let transform = Route53Transform::default().with_enricher(seclog_testkit::enricher());
+    for input in inputs("route53") {
+        match load(&input) {
+            Route53Event::Firehose(_) => {
+                let s = assert_outcome(&input, &transform).await;
+                assert_eq!(s.ok + s.dropped + s.failed + s.split + s.overflowed, s.received, "{}", input.display());
+            }
+            event @ Route53Event::Logs(_) => {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+                let Route53Response::Logs(summary) = process(&event, &deps, deadline).await.unwrap() else {
+                    panic!("{}: a subscription event has a summary", input.display())
+                };
+                assert_eq!(
+                    summary.indexed + summary.dead_lettered + summary.dropped,
+                    summary.received,
+                    "{}: every log event is accounted for",
+                    input.display()
+                );
+                assert_golden(&sibling(&input, ".expected.ndjson"), &deps.sink.as_ref().unwrap().take());
+            }
+        }
+    }
+}
+
+#[test]
+fn readable_payloads_match_the_encoded_events() {
+    for input in inputs("route53") {
+        let Route53Event::Logs(event) = load(&input) else { continue };
+        let bytes = cloudwatch_logs::decode(&event, 64 << 20).unwrap();
+        let decoded: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let readable: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sibling(&input, ".payload.json")).unwrap()).unwrap();
+        assert_eq!(decoded, readable, "{}", input.display());
+    }
+}

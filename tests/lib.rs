@@ -199,3 +199,55 @@ pub fn terms<'a>(keys: impl Iterator<Item = &'a serde_json::Value>) -> Vec<(Stri
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v
 }
+
+/// A Firehose client on `url` (moto, or a proxy in front of it), with `stream` delivering to the
+/// moto S3 `bucket` (created here).
+pub async fn firehose_to_s3(
+    url: &str,
+    moto: &seclog_testkit::moto::Moto,
+    stream: &str,
+    bucket: &str,
+) -> aws_sdk_firehose::Client {
+    use aws_config::{BehaviorVersion, Region};
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_credential_types::Credentials;
+    use aws_sdk_firehose::types::ExtendedS3DestinationConfiguration;
+    reqwest::Client::new().put(format!("{}/{bucket}", moto.url())).send().await.unwrap().error_for_status().unwrap();
+    let creds = Credentials::new("AKIDTEST", "secret", None, None, "test");
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .load()
+        .await;
+    let client = aws_sdk_firehose::Client::new(&sdk);
+    let s3 = ExtendedS3DestinationConfiguration::builder()
+        .role_arn("arn:aws:iam::123456789012:role/firehose-delivery")
+        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+        .build()
+        .unwrap();
+    let create =
+        client.create_delivery_stream().delivery_stream_name(stream).extended_s3_destination_configuration(s3).send();
+    Box::pin(create).await.unwrap();
+    client
+}
+
+/// moto's S3 routes an object read by the credential scope of its (unverified) signature.
+const S3_AUTH: &str =
+    "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
+
+/// Everything moto's S3 holds in `bucket`: the objects' contents, in key order (keys of the same
+/// second are ordered by a random suffix, so callers compare contents, not order).
+pub async fn s3_objects(moto: &seclog_testkit::moto::Moto, bucket: &str) -> String {
+    let http = reqwest::Client::new();
+    let listing = http.get(format!("{}/{bucket}?list-type=2&max-keys=1000", moto.url())).send().await.unwrap();
+    let listing = listing.text().await.unwrap();
+    let mut keys: Vec<&str> = listing.split("<Key>").skip(1).map(|k| k.split("</Key>").next().unwrap()).collect();
+    keys.sort_unstable();
+    let mut out = String::new();
+    for key in keys {
+        let object = http.get(format!("{}/{bucket}/{key}", moto.url())).header("authorization", S3_AUTH).send().await;
+        out.push_str(&object.unwrap().error_for_status().unwrap().text().await.unwrap());
+    }
+    out
+}

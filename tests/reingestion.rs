@@ -15,6 +15,7 @@ use seclog_core::firehose::{process, Settings};
 use seclog_core::sink::backoff::Backoff;
 use seclog_core::sink::firehose::{FirehoseSink, RecordSink, MAX_BATCH_RECORDS};
 use seclog_core::DeliveryError;
+use seclog_e2e::{firehose_to_s3, s3_objects};
 use seclog_testkit::moto::Moto;
 use seclog_testkit::proxy::{Fault, FaultProxy};
 use seclog_vpcflow::VpcFlowTransform;
@@ -27,50 +28,8 @@ fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-/// A Firehose client on `url`, with a stream delivering to a moto S3 bucket.
-async fn client(url: &str, moto: &Moto) -> aws_sdk_firehose::Client {
-    reqwest::Client::new().put(format!("{}/{BUCKET}", moto.url())).send().await.unwrap().error_for_status().unwrap();
-    let creds = Credentials::new("AKIDTEST", "secret", None, None, "test");
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(SharedCredentialsProvider::new(creds))
-        .load()
-        .await;
-    let client = aws_sdk_firehose::Client::new(&sdk);
-    let s3 = ExtendedS3DestinationConfiguration::builder()
-        .role_arn("arn:aws:iam::123456789012:role/firehose-delivery")
-        .bucket_arn(format!("arn:aws:s3:::{BUCKET}"))
-        .build()
-        .unwrap();
-    let create =
-        client.create_delivery_stream().delivery_stream_name(STREAM).extended_s3_destination_configuration(s3).send();
-    Box::pin(create).await.unwrap();
-    client
-}
-
 fn fast() -> Backoff {
     Backoff { base: Duration::from_millis(5), max: Duration::from_millis(50), max_attempts: 5 }
-}
-
-/// moto's S3 routes an object read by the credential scope of its (unverified) signature.
-const S3_AUTH: &str =
-    "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
-
-/// Everything moto's S3 holds in the bucket: the objects' contents, in key order (keys of the
-/// same second are ordered by a random suffix, so callers compare contents, not order).
-async fn delivered(moto: &Moto) -> String {
-    let http = reqwest::Client::new();
-    let listing = http.get(format!("{}/{BUCKET}?list-type=2&max-keys=1000", moto.url())).send().await.unwrap();
-    let listing = listing.text().await.unwrap();
-    let mut keys: Vec<&str> = listing.split("<Key>").skip(1).map(|k| k.split("</Key>").next().unwrap()).collect();
-    keys.sort_unstable();
-    let mut out = String::new();
-    for key in keys {
-        let object = http.get(format!("{}/{BUCKET}/{key}", moto.url())).header("authorization", S3_AUTH).send().await;
-        out.push_str(&object.unwrap().error_for_status().unwrap().text().await.unwrap());
-    }
-    out
 }
 
 /// A flow-log line per record, each distinct (its source port), ending with a newline.
@@ -107,7 +66,7 @@ fn request(lines: &[String]) -> FirehoseEvent {
 #[tokio::test]
 async fn overflow_at_the_6_mb_limit_is_reingested_into_the_stream_and_nothing_is_lost() {
     let moto = Moto::start();
-    let sink = FirehoseSink::new(client(moto.url(), &moto).await, fast());
+    let sink = FirehoseSink::new(firehose_to_s3(moto.url(), &moto, STREAM, BUCKET).await, fast());
     // A request at Lambda's 6 MB limit whose documents are ten times their lines.
     let mut lines = flow_lines(24_000);
     while serde_json::to_vec(&request(&lines)).unwrap().len() > 6_291_456 {
@@ -139,7 +98,7 @@ async fn overflow_at_the_6_mb_limit_is_reingested_into_the_stream_and_nothing_is
     assert_eq!(summary.put_calls, dropped.len().div_ceil(MAX_BATCH_RECORDS), "500 records per call");
 
     // What the stream received is exactly the records answered Dropped, once each.
-    let received = delivered(&moto).await;
+    let received = s3_objects(&moto, BUCKET).await;
     let mut received: Vec<&str> = received.split_inclusive('\n').collect();
     received.sort_unstable();
     let mut expected: Vec<&str> = dropped.iter().map(|l| l.as_str()).collect();
@@ -152,7 +111,7 @@ async fn overflow_at_the_6_mb_limit_is_reingested_into_the_stream_and_nothing_is
 async fn records_a_put_reports_failed_are_retried_alone() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(moto.url(), []).await;
-    let sink = FirehoseSink::new(client(&proxy.url(), &moto).await, fast());
+    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
     let before = proxy.stats().bodies.len();
     let entries = |failed: &[usize], n: usize| {
         let e: Vec<_> = (0..n)
@@ -190,14 +149,14 @@ async fn records_a_put_reports_failed_are_retried_alone() {
     assert_eq!(sent(&bodies[0]).len(), 5);
     assert_eq!(sent(&bodies[1]), ["record-1;", "record-3;"]);
     assert_eq!(sent(&bodies[2]), ["record-1;", "record-3;"]);
-    assert_eq!(delivered(&moto).await, "record-1;record-3;", "only the retried records reached the stream");
+    assert_eq!(s3_objects(&moto, BUCKET).await, "record-1;record-3;", "only the retried records reached the stream");
 }
 
 #[tokio::test]
 async fn refusals_fail_at_once_and_persistent_failures_exhaust_the_retries() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(moto.url(), []).await;
-    let sink = FirehoseSink::new(client(&proxy.url(), &moto).await, fast());
+    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
     let deadline = || Instant::now() + Duration::from_secs(30);
     let before = proxy.stats().bodies.len();
     proxy.push([Fault::Respond {
@@ -218,7 +177,7 @@ async fn refusals_fail_at_once_and_persistent_failures_exhaust_the_retries() {
 async fn calls_respect_the_record_and_byte_limits() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(moto.url(), []).await;
-    let sink = FirehoseSink::new(client(&proxy.url(), &moto).await, fast());
+    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
     let before = proxy.stats().bodies.len();
     // 1,100 small records (count-bound) then 9 records of 1,000 KiB (byte-bound: 4 per call).
     let mut records: Vec<Vec<u8>> = (0..1_100).map(|i| format!("{i:05}\n").into_bytes()).collect();

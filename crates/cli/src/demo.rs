@@ -22,6 +22,8 @@ const WAF: &str = "waf-*";
 const VPCFLOW: &str = "vpcflow-*";
 /// Both Route 53 families: Resolver and public query logs.
 const ROUTE53: &str = "route53-*";
+/// Every Security Hub product family.
+const SECURITYHUB: &str = "securityhub-*";
 
 /// A console sign-in, as the answers list them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,6 +291,40 @@ pub async fn highest_entropy_names(client: &Client, n: usize) -> Result<Vec<(Str
         .collect())
 }
 
+/// Findings per product and severity: `(product, findings, [(severity, findings)])`, most findings
+/// first. One document per finding, so updates are not counted twice.
+///
+/// # Errors
+/// When the search fails.
+pub async fn findings_by_product(client: &Client, n: usize) -> Result<Vec<(String, u64, Vec<(String, u64)>)>> {
+    let body = json!({"size": 0, "aggs": {"products": {"terms": {"field": "finding.product", "size": n},
+        "aggs": {"severity": {"terms": {"field": "finding.severity.label", "size": 5}}}}}});
+    let v = client.search(SECURITYHUB, &body).await?;
+    Ok(raw_buckets(&v["aggregations"]["products"])
+        .iter()
+        .map(|b| (key(b), b["doc_count"].as_u64().unwrap_or(0), buckets(&b["severity"])))
+        .collect())
+}
+
+/// The controls with the most failed compliance checks: `(control, failed findings, title)`.
+///
+/// # Errors
+/// When the search fails.
+pub async fn top_failing_controls(client: &Client, n: usize) -> Result<Vec<(String, u64, String)>> {
+    let body = json!({"size": 0, "query": {"bool": {"filter": [
+            {"term": {"finding.compliance_status": "FAILED"}}, {"term": {"finding.record_state": "ACTIVE"}}]}},
+        "aggs": {"controls": {"terms": {"field": "finding.control_id", "size": n},
+            "aggs": {"title": {"terms": {"field": "finding.title.keyword", "size": 1}}}}}});
+    let v = client.search(SECURITYHUB, &body).await?;
+    Ok(raw_buckets(&v["aggregations"]["controls"])
+        .iter()
+        .map(|b| {
+            let title = raw_buckets(&b["title"]).first().map(key).unwrap_or_default();
+            (key(b), b["doc_count"].as_u64().unwrap_or(0), title)
+        })
+        .collect())
+}
+
 fn raw_buckets(agg: &Value) -> &[Value] {
     agg["buckets"].as_array().map(Vec::as_slice).unwrap_or_default()
 }
@@ -337,11 +373,12 @@ pub async fn run(
     client.refresh().await?;
     writeln!(
         out,
-        "\ndocuments: {} in {CLOUDTRAIL}, {} in {WAF}, {} in {VPCFLOW}, {} in {ROUTE53}, {} dead-lettered",
+        "\ndocuments: {} in {CLOUDTRAIL}, {} in {WAF}, {} in {VPCFLOW}, {} in {ROUTE53}, {} in {SECURITYHUB}, {} dead-lettered",
         client.count(CLOUDTRAIL).await?,
         client.count(WAF).await?,
         client.count(VPCFLOW).await?,
         client.count(ROUTE53).await?,
+        client.count(SECURITYHUB).await?,
         client.count("*-deadletter-*").await?
     )?;
 
@@ -414,6 +451,15 @@ pub async fn run(
     writeln!(out, "\n14. Route 53: highest-entropy names (left-most label: entropy bits/byte, length)")?;
     for (name, entropy, length, source) in highest_entropy_names(&client, 10).await? {
         writeln!(out, "   {entropy:>6.3} {length:>4}  {name}  (from {source})")?;
+    }
+    writeln!(out, "\n15. Security Hub: findings by product and severity")?;
+    for (product, n, severities) in findings_by_product(&client, 10).await? {
+        let detail: Vec<String> = severities.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        writeln!(out, "   {product:<28} {n:>5}  {}", detail.join(", "))?;
+    }
+    writeln!(out, "\n16. Security Hub: the controls that fail most (active findings)")?;
+    for (control, n, title) in top_failing_controls(&client, 10).await? {
+        writeln!(out, "   {n:>5}  {control:<12} {title}")?;
     }
     drop(server);
     writeln!(out, "\nosmem-server stopped.")?;

@@ -4,7 +4,8 @@
 //! `CloudWatch` Logs subscription event: Route 53 when its log group is `/aws/route53*` or its first
 //! message is a query log, else `CloudTrail`. A Firehose transformation request is WAF when its
 //! stream is named `aws-waf-logs-*`, Route 53 when its first readable record is a query log, WAF
-//! when that record is another JSON object, else VPC Flow Logs. Firehose requests are replayed as [`crate::firehose`] describes. The flow-log
+//! when that record is another JSON object, else VPC Flow Logs. An `EventBridge` event (`detail-type`
+//! and `detail`) is Security Hub's. Firehose requests are replayed as [`crate::firehose`] describes. The flow-log
 //! format is `--vpc-flow-format`, else a `<name>.format` file beside a `<name>.input.json`, else
 //! the default format. Folders are walked for `*.json` files; the readable `*.payload.json` and
 //! the golden `*.expected.json` files beside the fixtures are skipped.
@@ -22,6 +23,7 @@ use seclog_cloudtrail::handler::{process, Deps};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
 use seclog_core::envelope::firehose::FirehoseEvent;
+use seclog_core::sink::firehose::MemoryRecordSink;
 use seclog_core::sink::BulkSink;
 use seclog_core::subscription::{self, Pipeline};
 use seclog_enrich::Enricher;
@@ -45,6 +47,8 @@ pub enum Source {
     /// Route 53 query logs: Resolver logs through Firehose, public (or Resolver) logs through a
     /// `CloudWatch` Logs subscription.
     Route53,
+    /// Security Hub and GuardDuty findings through an `EventBridge` rule.
+    Securityhub,
 }
 
 impl fmt::Display for Source {
@@ -54,6 +58,7 @@ impl fmt::Display for Source {
             Self::Waf => "waf",
             Self::Vpcflow => "vpcflow",
             Self::Route53 => "route53",
+            Self::Securityhub => "securityhub",
         })
     }
 }
@@ -227,6 +232,9 @@ pub fn detect(event: &serde_json::Value) -> Option<Source> {
     if let Some(data) = event.get("awslogs").and_then(|a| a.get("data")).and_then(serde_json::Value::as_str) {
         return Some(if logs_are_route53(data) { Source::Route53 } else { Source::Cloudtrail });
     }
+    if event.get("detail-type").is_some() && event.get("detail").is_some() {
+        return Some(Source::Securityhub);
+    }
     let records = event.get("records")?.as_array()?;
     if !records.iter().all(|r| r.get("recordId").is_some() && r.get("data").is_some()) {
         return None;
@@ -321,6 +329,12 @@ pub async fn replay<S: BulkSink>(
     let deps = Deps::new(sink, deadletters, FunctionConfig::default()).with_enricher(enricher.clone());
     let waf = WafTransform::new(enricher.clone());
     let route53 = Route53Transform::default().with_enricher(enricher.clone());
+    let mut findings = seclog_securityhub::handler::Deps::<&S, MemoryRecordSink>::new(
+        seclog_securityhub::handler::Delivery::Bulk(&deps.sink),
+        seclog_securityhub::handler::Config::default(),
+    )
+    .with_enricher(enricher.clone());
+    findings.deadletters = deps.deadletters.clone();
     let mut report = Report::default();
     let mut records = 0;
     for (n, path) in files.iter().enumerate() {
@@ -367,6 +381,18 @@ pub async fn replay<S: BulkSink>(
             Source::Cloudtrail => {
                 report.skipped.push((path.clone(), "not a CloudWatch Logs event".into()));
                 continue;
+            }
+            Source::Securityhub => {
+                let event = serde_json::value::to_raw_value(&value)?;
+                let started = Instant::now();
+                let result = Box::pin(seclog_securityhub::handler::process(
+                    &event,
+                    &findings,
+                    tokio::time::Instant::now() + budget,
+                ))
+                .await;
+                totals.duration += started.elapsed();
+                records += totals.add(result.map(|s| Totals::of_summary(&s)), path);
             }
             Source::Waf | Source::Vpcflow | Source::Route53 => {
                 let event: FirehoseEvent = match serde_json::from_value(value) {
@@ -428,6 +454,10 @@ mod tests {
         let line = "1.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 192.0.2.1 -";
         assert_eq!(detect(&logs("group", line)), Some(Source::Route53));
         assert_eq!(detect(&logs("group", r#"{"eventID":"1"}"#)), Some(Source::Cloudtrail));
+        assert_eq!(
+            detect(&serde_json::json!({"detail-type": "GuardDuty Finding", "detail": {}})),
+            Some(Source::Securityhub)
+        );
         assert_eq!(detect(&serde_json::json!({"records": [{"x": 1}]})), None);
         assert_eq!(detect(&serde_json::json!({"other": []})), None);
     }

@@ -6,12 +6,13 @@ use serde_json::Value;
 use crate::client::Client;
 
 /// `(family, template JSON)` for every family.
-pub const TEMPLATES: [(&str, &str); 6] = [
+pub const TEMPLATES: [(&str, &str); 7] = [
     ("cloudtrail", include_str!("../../../templates/cloudtrail.json")),
     ("waf", include_str!("../../../templates/waf.json")),
     ("vpcflow", include_str!("../../../templates/vpcflow.json")),
     ("route53-resolver", include_str!("../../../templates/route53-resolver.json")),
     ("route53-public", include_str!("../../../templates/route53-public.json")),
+    ("securityhub", include_str!("../../../templates/securityhub.json")),
     ("deadletter", include_str!("../../../templates/deadletter.json")),
 ];
 

@@ -22,8 +22,8 @@ fn load(name: &str) -> CloudWatchLogsEvent {
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default())
-        .with_enricher(seclog_testkit::enricher());
+    let bare = || Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
+    let (deps, no_lookups) = (bare().with_enricher(seclog_testkit::enricher()), bare());
     for name in ["invictus-ir-01", "stratus-red-team"] {
         let event = load(name);
         let decoded = cloudwatch_logs::decode(&event, 64 << 20).unwrap();
@@ -31,14 +31,16 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("cloudtrail/{name}"));
         group.throughput(Throughput::Bytes(decoded.len() as u64));
         group.sample_size(20).measurement_time(Duration::from_secs(5));
-        group.bench_function("seclog handler", |b| {
-            b.iter(|| {
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-                let summary = rt.block_on(process(&event, &deps, deadline)).unwrap();
-                assert_eq!(summary.received, records);
-                deps.sink.take()
+        for (label, deps) in [("seclog handler", &deps), ("seclog handler, no lookups", &no_lookups)] {
+            group.bench_function(label, |b| {
+                b.iter(|| {
+                    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+                    let summary = rt.block_on(process(&event, deps, deadline)).unwrap();
+                    assert_eq!(summary.received, records);
+                    deps.sink.take()
+                });
             });
-        });
+        }
         group.bench_function("plain gunzip+parse+serialise", |b| b.iter(|| plain(&event)));
         group.finish();
     }

@@ -73,7 +73,6 @@ fn public_event() -> (CloudWatchLogsEvent, usize) {
 
 fn deps() -> Deps<MemorySink, MemoryRecordSink> {
     Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
-        .with_enricher(seclog_testkit::enricher())
 }
 
 fn run(event: &Route53Event, deps: &Deps<MemorySink, MemoryRecordSink>) -> usize {
@@ -116,13 +115,14 @@ fn plain_public(event: &CloudWatchLogsEvent) -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
-    let deps = deps();
+    let (deps, no_lookups) = (deps().with_enricher(seclog_testkit::enricher()), deps());
     let request = resolver_request();
     let mut group = c.benchmark_group("route53/resolver-firehose-6MB");
     group.throughput(Throughput::Elements(request.records.len() as u64));
     group.sample_size(10).measurement_time(Duration::from_secs(10));
     let event = Route53Event::Firehose(request.clone());
     group.bench_function("seclog transformation", |b| b.iter(|| run(&event, &deps)));
+    group.bench_function("seclog transformation, no lookups", |b| b.iter(|| run(&event, &no_lookups)));
     group.bench_function("plain decode+parse+serialise", |b| b.iter(|| plain_resolver(&request)));
     group.finish();
 
@@ -132,6 +132,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     let event = Route53Event::Logs(logs.clone());
     group.bench_function("seclog handler", |b| b.iter(|| run(&event, &deps)));
+    group.bench_function("seclog handler, no lookups", |b| b.iter(|| run(&event, &no_lookups)));
     group.bench_function("plain gunzip+parse+serialise", |b| b.iter(|| plain_public(&logs)));
     group.finish();
 }

@@ -27,7 +27,8 @@ impl Moto {
             .spawn()
             .unwrap();
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // An open port is not enough: the server resets connections until it is ready to serve.
+        while !answers(port) {
             assert!(started.elapsed() < Duration::from_secs(60), "moto did not start within 60 s");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -39,6 +40,17 @@ impl Moto {
     pub fn url(&self) -> &str {
         &self.url
     }
+}
+
+/// Whether an HTTP request to the port gets a status line back.
+fn answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = [0u8; 12];
+    stream.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_ok()
+        && stream.read_exact(&mut head).is_ok()
+        && head.starts_with(b"HTTP/")
 }
 
 impl Drop for Moto {

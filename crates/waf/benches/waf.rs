@@ -14,7 +14,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("waf/6MB");
     group.throughput(Throughput::Elements(event.records.len() as u64));
     group.sample_size(10).measurement_time(std::time::Duration::from_secs(10));
-    group.bench_function("seclog transformation", |b| b.iter(|| run(&event)));
+    group.bench_function("seclog transformation", |b| b.iter(|| run(&event, seclog_testkit::enricher())));
+    let none = std::sync::Arc::new(seclog_enrich::Enricher::disabled());
+    group.bench_function("seclog transformation, no lookups", |b| b.iter(|| run(&event, none.clone())));
     group.bench_function("plain decode+parse+serialise", |b| b.iter(|| plain(&event)));
     group.finish();
 }

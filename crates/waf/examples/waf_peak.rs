@@ -12,7 +12,7 @@ fn main() {
     if std::env::args().nth(1).as_deref() == Some("plain") {
         println!("{} records, response {} bytes", event.records.len(), support::plain(&event).len());
     } else {
-        let response = support::run(&event);
+        let response = support::run(&event, seclog_testkit::enricher());
         let kept = response.records.iter().filter(|r| r.result == RecordResult::Ok).count();
         let bytes = serde_json::to_vec(&response).unwrap().len();
         println!("{} records, {kept} answered Ok, the rest put back; response {bytes} bytes", event.records.len());

@@ -1,4 +1,5 @@
 //! Trigger envelopes: what AWS hands a function, decoded into records.
 
 pub mod cloudwatch_logs;
+pub mod eventbridge;
 pub mod firehose;

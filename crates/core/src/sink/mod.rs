@@ -43,6 +43,17 @@ pub trait BulkSink: Sync {
     ) -> impl Future<Output = Result<DeliveryReport, DeliveryError>> + Send;
 }
 
+/// A borrowed sink delivers as its owner does (`seclog replay` shares one sink between functions).
+impl<T: BulkSink> BulkSink for &T {
+    fn deliver(
+        &self,
+        docs: Vec<Document<'_>>,
+        deadline: Instant,
+    ) -> impl Future<Output = Result<DeliveryReport, DeliveryError>> + Send {
+        (**self).deliver(docs, deadline)
+    }
+}
+
 /// A sink that keeps the bulk NDJSON it would send, and reports every document as indexed.
 #[derive(Debug, Default)]
 pub struct MemorySink {

@@ -26,12 +26,12 @@ pub(crate) fn batch() -> FirehoseEvent {
     })
 }
 
-/// The seclog step, re-ingestion into memory included.
-pub(crate) fn run(event: &FirehoseEvent) -> FirehoseResponse {
+/// The seclog step with `enricher`'s lookups, re-ingestion into memory included.
+pub(crate) fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> FirehoseResponse {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let sink = MemoryRecordSink::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    let transform = seclog_vpcflow::VpcFlowTransform::default().with_enricher(seclog_testkit::enricher());
+    let transform = seclog_vpcflow::VpcFlowTransform::default().with_enricher(enricher);
     let (response, _) = rt.block_on(process(event, &transform, &sink, &Settings::default(), deadline)).unwrap();
     response
 }

@@ -15,15 +15,15 @@ pub(crate) fn batch() -> FirehoseEvent {
     seclog_testkit::firehose::request_at_limit("aws-waf-logs-bench", |i| logs[i % logs.len()].clone())
 }
 
-/// The seclog step, re-ingestion into memory included.
-pub(crate) fn run(event: &FirehoseEvent) -> FirehoseResponse {
+/// The seclog step with `enricher`'s lookups, re-ingestion into memory included.
+pub(crate) fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> FirehoseResponse {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let sink = MemoryRecordSink::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let (response, _) = rt
         .block_on(process(
             event,
-            &seclog_waf::WafTransform::new(seclog_testkit::enricher()),
+            &seclog_waf::WafTransform::new(enricher),
             &sink,
             &Settings::default(),
             deadline,

@@ -1,0 +1,375 @@
+//! The invocation: which event it is, one document per finding, the filters, delivery.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use chrono::Utc;
+use lambda_runtime::LambdaEvent;
+use seclog_core::config::{ConfigError, Env};
+use seclog_core::deadletter::{DeadLetters, Failure};
+use seclog_core::document::{digest_id, Document, Origin};
+use seclog_core::envelope::eventbridge::EventBridgeEvent;
+use seclog_core::sink::firehose::{FirehoseSink, RecordSink};
+use seclog_core::sink::opensearch::config::OpenSearchConfig;
+use seclog_core::sink::opensearch::OpenSearchSink;
+use seclog_core::sink::{BulkSink, DeliveryReport};
+use seclog_core::telemetry::InvocationSummary;
+use seclog_core::{DeliveryError, RecordError};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::time::Instant;
+
+use crate::finding::{prepare, slug, Facts, Format, Severity, DATASET};
+
+/// Which findings are written; the others are dropped on purpose (counted as `dropped`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Findings below this severity are dropped.
+    pub min_severity: Option<Severity>,
+    /// Only these products (slugs, as in the index names); all when empty.
+    pub products: Vec<String>,
+    /// Drop findings whose `RecordState` is not `ACTIVE`.
+    pub active_only: bool,
+}
+
+impl Filters {
+    /// Whether a finding with these facts is written.
+    #[must_use]
+    pub fn keep(&self, facts: &Facts) -> bool {
+        self.min_severity.is_none_or(|min| facts.severity >= min)
+            && (self.products.is_empty() || self.products.contains(&facts.product))
+            && (!self.active_only || facts.active)
+    }
+}
+
+/// The function's configuration, read once at cold start.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `INDEX_PREFIX` | `securityhub` | findings go to `<prefix>-<product>-YYYY.MM` |
+/// | `MIN_SEVERITY` | unset (all) | `INFORMATIONAL`, `LOW`, `MEDIUM`, `HIGH` or `CRITICAL` |
+/// | `PRODUCTS` | unset (all) | comma-separated products (names or slugs: `GuardDuty`, `security-hub`, …) |
+/// | `ACTIVE_ONLY` | `false` | drop findings whose `RecordState` is `ARCHIVED` |
+/// | `DELIVERY_STREAM_NAME` | unset | deliver through this Firehose stream (`PutRecordBatch`) instead of `_bulk` |
+/// | `DEADLINE_MARGIN_MS` | `2000` | time kept free before the Lambda deadline |
+///
+/// plus, without a delivery stream, the `OpenSearch` variables of
+/// [`seclog_core::sink::opensearch::config`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where findings go through `_bulk`; `None` with a delivery stream.
+    pub opensearch: Option<OpenSearchConfig>,
+    /// The Firehose stream to deliver through instead.
+    pub delivery_stream: Option<String>,
+    /// The index family prefix.
+    pub index_prefix: String,
+    /// What is written.
+    pub filters: Filters,
+    /// Time kept free before the Lambda deadline.
+    pub deadline_margin: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            opensearch: None,
+            delivery_stream: None,
+            index_prefix: "securityhub".into(),
+            filters: Filters::default(),
+            deadline_margin: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first bad variable.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| "securityhub".into()).trim().to_owned();
+        seclog_core::index::IndexPattern::new(&prefix, seclog_core::index::Rotation::Monthly)
+            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?;
+        let min_severity = match env.get("MIN_SEVERITY") {
+            Some(s) => Some(s.parse().map_err(|reason| ConfigError::Invalid { var: "MIN_SEVERITY", reason })?),
+            None => None,
+        };
+        let products = env
+            .get("PRODUCTS")
+            .map(|p| p.split(',').map(str::trim).filter(|p| !p.is_empty()).map(slug).collect())
+            .unwrap_or_default();
+        let delivery_stream = env.get("DELIVERY_STREAM_NAME").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let opensearch = match delivery_stream {
+            Some(_) => None,
+            None => Some(OpenSearchConfig::from_env(env)?),
+        };
+        Ok(Self {
+            opensearch,
+            delivery_stream,
+            index_prefix: prefix,
+            filters: Filters { min_severity, products, active_only: env.bool_or("ACTIVE_ONLY", false)? },
+            deadline_margin: Duration::from_millis(env.parse_or("DEADLINE_MARGIN_MS", 2000)?),
+        })
+    }
+}
+
+/// Where documents go.
+#[derive(Debug)]
+pub enum Delivery<S, R> {
+    /// `_bulk`, with external versioning.
+    Bulk(S),
+    /// `PutRecordBatch` into a Firehose stream (which assigns its own document ids).
+    Firehose {
+        /// The stream.
+        stream: String,
+        /// The client.
+        sink: R,
+    },
+}
+
+/// What an invocation needs, built once per container.
+#[derive(Debug)]
+pub struct Deps<S, R> {
+    /// Where documents go.
+    pub delivery: Delivery<S, R>,
+    /// Dead-letter documents for events and findings that cannot be indexed.
+    pub deadletters: DeadLetters,
+    /// GeoIP, ASN and AWS-range lookups of source addresses.
+    pub enricher: std::sync::Arc<seclog_enrich::Enricher>,
+    /// Settings.
+    pub config: Config,
+    /// The time of failure written into dead-letter documents (fixed in golden tests).
+    pub clock: fn() -> chrono::DateTime<Utc>,
+}
+
+impl Deps<OpenSearchSink, FirehoseSink> {
+    /// Builds the real dependencies.
+    ///
+    /// # Errors
+    /// When the sink cannot be built.
+    pub async fn init(config: Config) -> Result<Self, DeliveryError> {
+        let delivery = match (&config.delivery_stream, &config.opensearch) {
+            (Some(stream), _) => Delivery::Firehose { stream: stream.clone(), sink: FirehoseSink::from_environment().await },
+            (None, Some(c)) => Delivery::Bulk(OpenSearchSink::connect(c.clone()).await?),
+            (None, None) => return Err(DeliveryError::NotConfigured("OPENSEARCH_ENDPOINT or DELIVERY_STREAM_NAME".into())),
+        };
+        Ok(Self::new(delivery, config))
+    }
+}
+
+impl<S: BulkSink, R: RecordSink> Deps<S, R> {
+    /// Dependencies around a delivery, without enrichment lookups.
+    pub fn new(delivery: Delivery<S, R>, config: Config) -> Self {
+        let prefix = config.opensearch.as_ref().map_or("seclog", |c| c.deadletter_prefix.as_str());
+        let deadletters =
+            DeadLetters::new(prefix).unwrap_or_else(|_| unreachable!("the prefix was validated with the configuration"));
+        Self {
+            delivery,
+            deadletters,
+            enricher: std::sync::Arc::new(seclog_enrich::Enricher::disabled()),
+            config,
+            clock: Utc::now,
+        }
+    }
+
+    /// The same dependencies, enriching source addresses with `enricher`.
+    #[must_use]
+    pub fn with_enricher(self, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> Self {
+        Self { enricher, ..self }
+    }
+}
+
+/// The Lambda entry point.
+///
+/// # Errors
+/// See [`process`].
+#[tracing::instrument(skip_all, fields(request_id = %event.context.request_id))]
+pub async fn handle<S: BulkSink, R: RecordSink>(
+    event: LambdaEvent<Box<RawValue>>,
+    deps: &Deps<S, R>,
+) -> Result<InvocationSummary, DeliveryError> {
+    let deadline = seclog_core::lambda::deadline_of(event.context.deadline, deps.config.deadline_margin);
+    process(&event.payload, deps, deadline).await
+}
+
+/// What an event holds.
+enum Findings<'a> {
+    /// Findings to write, in their format.
+    Some(Format, Vec<&'a RawValue>),
+    /// An event of a kind that carries no findings (`Security Hub Insight Results`): skipped.
+    Skipped,
+}
+
+#[derive(Deserialize)]
+struct Detail<'a> {
+    #[serde(borrow)]
+    findings: Option<Vec<&'a RawValue>>,
+}
+
+/// Which findings `event` carries.
+fn findings<'a>(event: &EventBridgeEvent<'a>) -> Result<Findings<'a>, RecordError> {
+    let (source, kind) = (&*event.source, &*event.detail_type);
+    let detail = || event.detail.ok_or_else(|| RecordError::new("missing_field", "the event has no detail"));
+    match source {
+        "aws.securityhub" if kind.starts_with("Security Hub Findings") => {
+            let detail: Detail<'a> = serde_json::from_str(detail()?.get())
+                .map_err(|e| RecordError::new("bad_event", format!("detail is not an object of findings: {e}")))?;
+            let findings = detail
+                .findings
+                .ok_or_else(|| RecordError::new("missing_field", "detail.findings is missing or null"))?;
+            Ok(Findings::Some(Format::Asff, findings))
+        }
+        "aws.securityhub" => Ok(Findings::Skipped),
+        "aws.guardduty" if kind == "GuardDuty Finding" => Ok(Findings::Some(Format::GuardDuty, vec![detail()?])),
+        _ => Err(RecordError::new(
+            "unsupported_event",
+            format!(
+                "source `{}` with detail-type `{}` is neither Security Hub findings nor a GuardDuty finding",
+                seclog_core::json::shorten(source),
+                seclog_core::json::shorten(kind)
+            ),
+        )),
+    }
+}
+
+/// Processes one event: one document per finding kept by the filters, the others dropped, and
+/// anything that cannot be indexed dead-lettered with its raw JSON and the reason.
+///
+/// # Errors
+/// A [`DeliveryError`] when documents could not be delivered within the time left: `EventBridge`
+/// retries the event (and finally sends it to the target's dead-letter queue). Redelivery is
+/// safe: ids are digests of finding ids and versions their `UpdatedAt`.
+pub async fn process<S: BulkSink, R: RecordSink>(
+    event: &RawValue,
+    deps: &Deps<S, R>,
+    deadline: Instant,
+) -> Result<InvocationSummary, DeliveryError> {
+    let started = std::time::Instant::now();
+    let mut summary = InvocationSummary { dataset: DATASET, ..InvocationSummary::default() };
+    let now = (deps.clock)();
+    let whole = |e: &RecordError, id: &str| {
+        let origin = Origin {
+            dataset: DATASET,
+            record_id: Cow::Owned(if id.is_empty() { format!("event-{}", digest_id(event.get())) } else { id.to_owned() }),
+            raw: Cow::Borrowed(event.get()),
+        };
+        deps.deadletters.document(origin, &Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None }, now)
+    };
+    let parsed: Result<EventBridgeEvent<'_>, _> = serde_json::from_str(event.get());
+    let docs = match parsed {
+        Err(e) => {
+            summary.received = 1;
+            vec![whole(&RecordError::new("bad_event", format!("not an EventBridge event: {e}")), "")]
+        }
+        Ok(ev) => match findings(&ev) {
+            Err(e) => {
+                summary.received = 1;
+                tracing::warn!(error_type = e.kind, reason = %e.reason, "Event dead-lettered.");
+                vec![whole(&e, &ev.id)]
+            }
+            Ok(Findings::Skipped) => {
+                summary.received = 1;
+                summary.dropped = 1;
+                Vec::new()
+            }
+            Ok(Findings::Some(format, findings)) => {
+                summary.received = findings.len();
+                let mut docs = Vec::with_capacity(findings.len());
+                for (i, raw) in findings.into_iter().enumerate() {
+                    let origin = Origin { dataset: DATASET, record_id: Cow::Owned(format!("{}/{i}", ev.id)), raw: Cow::Borrowed(raw.get()) };
+                    match prepare(raw, format, &deps.config.index_prefix, origin.clone(), &deps.enricher) {
+                        Ok(p) if deps.config.filters.keep(&p.facts) => docs.push(p.document),
+                        Ok(_) => summary.dropped += 1,
+                        Err(e) => {
+                            let failure = Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
+                            docs.push(deps.deadletters.document(origin, &failure, now));
+                        }
+                    }
+                }
+                docs
+            }
+        },
+    };
+    if !docs.is_empty() {
+        let report = deliver(&deps.delivery, docs, deadline).await?;
+        summary.indexed = report.indexed;
+        summary.already_present = report.already_present;
+        summary.dead_lettered = report.dead_lettered;
+        summary.retried = report.retried;
+        summary.bulk_requests = report.bulk_requests;
+        summary.bytes_sent = report.bytes_sent;
+    }
+    summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    summary.emit(started.elapsed());
+    Ok(summary)
+}
+
+/// Delivers through `_bulk`, or puts the bodies (dead letters too: the stream is the only way
+/// out) into the Firehose stream.
+async fn deliver<S: BulkSink, R: RecordSink>(
+    delivery: &Delivery<S, R>,
+    docs: Vec<Document<'_>>,
+    deadline: Instant,
+) -> Result<DeliveryReport, DeliveryError> {
+    match delivery {
+        Delivery::Bulk(sink) => sink.deliver(docs, deadline).await,
+        Delivery::Firehose { stream, sink } => {
+            let dead_lettered = docs.iter().filter(|d| d.dead_letter).count();
+            let indexed = docs.len() - dead_lettered;
+            let bytes_sent = docs.iter().map(|d| d.body.len()).sum();
+            let report = sink.put(stream, docs.into_iter().map(|d| d.body).collect(), deadline).await?;
+            Ok(DeliveryReport {
+                indexed,
+                dead_lettered,
+                retried: report.retried,
+                bulk_requests: report.calls,
+                bytes_sent,
+                ..DeliveryReport::default()
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn configuration() {
+        let mut map: HashMap<String, String> = HashMap::new();
+        map.insert("DELIVERY_STREAM_NAME".into(), "findings".into());
+        let c = Config::from_env(&Env::from_map(&map)).unwrap();
+        assert_eq!((c.delivery_stream.as_deref(), c.opensearch.is_none()), (Some("findings"), true));
+        assert_eq!(c.filters, Filters::default());
+        map.insert("MIN_SEVERITY".into(), "medium".into());
+        map.insert("PRODUCTS".into(), "GuardDuty, Security Hub,,".into());
+        map.insert("ACTIVE_ONLY".into(), "true".into());
+        let c = Config::from_env(&Env::from_map(&map)).unwrap();
+        assert_eq!(
+            c.filters,
+            Filters {
+                min_severity: Some(Severity::Medium),
+                products: vec!["guardduty".into(), "security-hub".into()],
+                active_only: true
+            }
+        );
+        map.insert("MIN_SEVERITY".into(), "severe".into());
+        assert!(Config::from_env(&Env::from_map(&map)).unwrap_err().to_string().starts_with("MIN_SEVERITY is invalid"));
+        map.remove("MIN_SEVERITY");
+        map.remove("DELIVERY_STREAM_NAME");
+        let e = Config::from_env(&Env::from_map(&map)).unwrap_err().to_string();
+        assert!(e.contains("OPENSEARCH_ENDPOINT"), "{e}");
+    }
+
+    #[test]
+    fn filters() {
+        let facts = |product: &str, severity, active| Facts { product: product.into(), severity, active };
+        let f = Filters { min_severity: Some(Severity::High), products: vec!["guardduty".into()], active_only: true };
+        assert!(f.keep(&facts("guardduty", Severity::Critical, true)));
+        assert!(!f.keep(&facts("guardduty", Severity::Medium, true)));
+        assert!(!f.keep(&facts("config", Severity::Critical, true)));
+        assert!(!f.keep(&facts("guardduty", Severity::High, false)));
+        assert!(Filters::default().keep(&facts("x", Severity::Informational, false)));
+    }
+}

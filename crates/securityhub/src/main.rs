@@ -1,0 +1,12 @@
+use lambda_runtime::service_fn;
+use seclog_core::config::Env;
+use seclog_securityhub::handler::{self, Config, Deps};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env(&Env::process())?;
+    let enricher = seclog_enrich::Enricher::from_env();
+    let deps = &Deps::init(config).await?.with_enricher(enricher);
+    lambda_runtime::run(service_fn(move |event| Box::pin(handler::handle(event, deps)))).await
+}

@@ -1,0 +1,30 @@
+//! Recorded events → the exact bulk NDJSON sent, for every fixture, in name order.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::MemorySink;
+use seclog_securityhub::handler::{process, Config, Delivery, Deps};
+use seclog_testkit::{golden::assert_golden, inputs, sibling};
+use serde_json::value::RawValue;
+
+fn fixed_clock() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().to_utc()
+}
+
+#[tokio::test]
+async fn every_fixture_matches_its_golden_output() {
+    let mut deps = Deps::<MemorySink, MemoryRecordSink>::new(Delivery::Bulk(MemorySink::new()), Config::default())
+        .with_enricher(seclog_testkit::enricher());
+    deps.clock = fixed_clock;
+    let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
+    for input in inputs("securityhub") {
+        let event: Box<RawValue> = serde_json::from_slice(&std::fs::read(&input).unwrap()).unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let s = process(&event, &deps, deadline).await.unwrap();
+        assert_eq!(s.indexed + s.dead_lettered + s.dropped, s.received, "{}: every finding is accounted for", input.display());
+        assert_golden(&sibling(&input, ".expected.ndjson"), &sink.take());
+    }
+}

@@ -5,10 +5,6 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
-use aws_sdk_firehose::types::ExtendedS3DestinationConfiguration;
 use base64::Engine as _;
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResult};
 use seclog_core::firehose::{process, Settings};

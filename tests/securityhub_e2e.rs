@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 /// The state the goldens leave for each `index/id` when written in order, the dead letters' ids,
 /// how many writes are refused as stale or repeated, and how many win (new, or newer). External versions keep the highest
 /// `UpdatedAt` (the version in the action line); an equal or lower one is a conflict.
-fn expected() -> (BTreeMap<String, (u64, Value)>, HashSet<String>, usize, usize) {
+fn expected() -> Expected {
     let (mut docs, mut dead): (BTreeMap<String, (u64, Value)>, HashSet<String>) = (BTreeMap::new(), HashSet::new());
     let (mut conflicts, mut wins) = (0, 0);
     for input in inputs("securityhub") {
@@ -43,7 +43,15 @@ fn expected() -> (BTreeMap<String, (u64, Value)>, HashSet<String>, usize, usize)
             }
         }
     }
-    (docs, dead, conflicts, wins)
+    Expected { docs, dead, conflicts, wins }
+}
+
+struct Expected {
+    /// `index/id` → `(version, document)`.
+    docs: BTreeMap<String, (u64, Value)>,
+    dead: HashSet<String>,
+    conflicts: usize,
+    wins: usize,
 }
 
 #[tokio::test]
@@ -56,7 +64,7 @@ async fn findings_index_once_each_with_the_newest_state_and_the_demo_answers() {
     let (report, sink) = replay::replay(&files, &forced, sink, dl.clone(), |_, _, _| {}).await.unwrap();
     assert!(!report.failed() && report.skipped.is_empty(), "{:?} {:?}", report.sources, report.skipped);
 
-    let (docs, dead, conflicts, wins) = expected();
+    let Expected { docs, dead, conflicts, wins } = expected();
     client.refresh().await.unwrap();
     assert_eq!(client.count("securityhub-*").await.unwrap(), docs.len() as u64);
     assert_eq!(client.count("*-deadletter-*").await.unwrap(), dead.len() as u64);
@@ -87,17 +95,24 @@ async fn findings_index_once_each_with_the_newest_state_and_the_demo_answers() {
         .search("securityhub-*", &json!({"size": 0, "query": {"term": {"ProductFields.aws/config/ConfigRuleName": "s3-bucket-public-read-prohibited"}}}))
         .await
         .unwrap();
-    let config_rules = docs.values().filter(|(_, d)| d["ProductFields"]["aws/config/ConfigRuleName"] == "s3-bucket-public-read-prohibited").count();
+    let config_rules = docs
+        .values()
+        .filter(|(_, d)| d["ProductFields"]["aws/config/ConfigRuleName"] == "s3-bucket-public-read-prohibited")
+        .count();
     assert_eq!(by_key["hits"]["total"]["value"], config_rules as u64);
     let mapping = client.call("GET", "securityhub-config-*/_mapping", None).await.unwrap();
     let props = &mapping.as_object().unwrap().values().next().unwrap()["mappings"]["properties"];
     assert_eq!(props["ProductFields"]["type"], "flat_object");
     assert!(props["Resources"]["properties"]["Details"]["properties"].is_null(), "Details is one flat_object field");
     let recent = client
-        .search("securityhub-*", &json!({"size": 0, "query": {"range": {"finding.updated_at": {"gte": "2024-01-01T00:00:00Z"}}}}))
+        .search(
+            "securityhub-*",
+            &json!({"size": 0, "query": {"range": {"finding.updated_at": {"gte": "2024-01-01T00:00:00Z"}}}}),
+        )
         .await
         .unwrap();
-    let since_2024 = docs.values().filter(|(_, d)| d["finding"]["updated_at"].as_str().unwrap() >= "2024-01-01").count();
+    let since_2024 =
+        docs.values().filter(|(_, d)| d["finding"]["updated_at"].as_str().unwrap() >= "2024-01-01").count();
     assert_eq!(recent["hits"]["total"]["value"], since_2024 as u64);
 
     // 15. Findings by product and severity.

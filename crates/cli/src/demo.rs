@@ -438,31 +438,37 @@ pub async fn run(
     for [time, user, source, event, os] in pentest {
         writeln!(out, "   {time}  {user:<20} from {source:<20} {event:<24} {os}")?;
     }
+    dns_and_findings(&client, out).await?;
+    drop(server);
+    writeln!(out, "\nosmem-server stopped.")?;
+    Ok(())
+}
+
+/// Questions 12 to 16: Route 53 and Security Hub.
+async fn dns_and_findings(client: &Client, out: &mut impl Write) -> Result<()> {
     writeln!(out, "\n12. Route 53: top queried domains (registered domain: queries)")?;
-    for (domain, n) in top_queried_domains(&client, 10).await? {
+    for (domain, n) in top_queried_domains(client, 10).await? {
         writeln!(out, "   {n:>6}  {domain}")?;
     }
     writeln!(out, "\n13. Route 53: NXDOMAIN rate by source (queries, NXDOMAIN, rate)")?;
-    for (source, n, nx) in nxdomain_by_source(&client, 10).await? {
+    for (source, n, nx) in nxdomain_by_source(client, 10).await? {
         #[allow(clippy::cast_precision_loss)]
         let rate = if n == 0 { 0.0 } else { nx as f64 * 100.0 / n as f64 };
         writeln!(out, "   {source:<40} {n:>6} {nx:>6} {rate:>5.0}%")?;
     }
     writeln!(out, "\n14. Route 53: highest-entropy names (left-most label: entropy bits/byte, length)")?;
-    for (name, entropy, length, source) in highest_entropy_names(&client, 10).await? {
+    for (name, entropy, length, source) in highest_entropy_names(client, 10).await? {
         writeln!(out, "   {entropy:>6.3} {length:>4}  {name}  (from {source})")?;
     }
     writeln!(out, "\n15. Security Hub: findings by product and severity")?;
-    for (product, n, severities) in findings_by_product(&client, 10).await? {
+    for (product, n, severities) in findings_by_product(client, 10).await? {
         let detail: Vec<String> = severities.iter().map(|(s, n)| format!("{s} {n}")).collect();
         writeln!(out, "   {product:<28} {n:>5}  {}", detail.join(", "))?;
     }
     writeln!(out, "\n16. Security Hub: the controls that fail most (active findings)")?;
-    for (control, n, title) in top_failing_controls(&client, 10).await? {
+    for (control, n, title) in top_failing_controls(client, 10).await? {
         writeln!(out, "   {n:>5}  {control:<12} {title}")?;
     }
-    drop(server);
-    writeln!(out, "\nosmem-server stopped.")?;
     Ok(())
 }
 

@@ -63,7 +63,8 @@ fn public_event() -> (CloudWatchLogsEvent, usize) {
         if size > 1_000_000 {
             break;
         }
-        events.push(json!({"id": format!("{:056}", i), "timestamp": 1_700_000_000_000_i64 + i as i64, "message": line}));
+        events
+            .push(json!({"id": format!("{:056}", i), "timestamp": 1_700_000_000_000_u64 + i as u64, "message": line}));
     }
     let n = events.len();
     let payload = json!({"messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "/aws/route53/example.com",

@@ -1,1 +1,77 @@
-fn main() {}
+//! The `securityhub` handler on a 256 KB `EventBridge` event (its maximum) of real ASFF findings,
+//! delivered to a memory sink, against a plain parse of the event + one `serde_json::Value` per
+//! finding + serialise as bulk NDJSON.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::MemorySink;
+use seclog_securityhub::handler::{process, Config, Delivery, Deps};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+/// The fixture corpus's bare findings, repeated with distinct ids to 256 KB.
+fn event() -> (Box<RawValue>, usize) {
+    let dir = format!("{}/../../fixtures/securityhub", env!("CARGO_MANIFEST_DIR"));
+    let batch: Value =
+        serde_json::from_slice(&std::fs::read(format!("{dir}/asr-simdata-batch-0.input.json")).unwrap()).unwrap();
+    let sample = batch["detail"]["findings"].as_array().unwrap().clone();
+    let mut findings = Vec::new();
+    let mut event = batch.clone();
+    for i in 0.. {
+        let mut f = sample[i % sample.len()].clone();
+        f["Id"] = json!(format!("{}-{i}", f["Id"].as_str().unwrap()));
+        findings.push(f);
+        event["detail"]["findings"] = json!(findings);
+        if event.to_string().len() > 256 * 1024 {
+            findings.pop();
+            break;
+        }
+    }
+    event["detail"]["findings"] = json!(findings);
+    (serde_json::value::to_raw_value(&event).unwrap(), findings.len())
+}
+
+fn plain(event: &RawValue) -> Vec<u8> {
+    let v: Value = serde_json::from_str(event.get()).unwrap();
+    let mut out = Vec::new();
+    for f in v["detail"]["findings"].as_array().unwrap() {
+        serde_json::to_writer(&mut out, &json!({"index": {"_index": "securityhub", "_id": f["Id"]}})).unwrap();
+        out.push(b'\n');
+        serde_json::to_writer(&mut out, f).unwrap();
+        out.push(b'\n');
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let (event, n) = event();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let deps = |enricher| {
+        Deps::<MemorySink, MemoryRecordSink>::new(Delivery::Bulk(MemorySink::new()), Config::default())
+            .with_enricher(enricher)
+    };
+    let with = deps(seclog_testkit::enricher());
+    let without = deps(std::sync::Arc::new(seclog_enrich::Enricher::disabled()));
+    let mut group = c.benchmark_group("securityhub/256KB");
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(30);
+    for (label, deps) in [("seclog handler", &with), ("seclog handler, no lookups", &without)] {
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+                let s = rt.block_on(process(&event, deps, deadline)).unwrap();
+                assert_eq!(s.indexed, n);
+                let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
+                sink.take()
+            });
+        });
+    }
+    group.bench_function("plain parse+serialise", |b| b.iter(|| plain(&event)));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -190,8 +190,7 @@ pub fn prepare<'a>(
     let mut body = Vec::with_capacity(raw.get().len() + 768);
     serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding })
         .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
-    let document =
-        Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
+    let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
 }
 
@@ -409,14 +408,14 @@ struct GuardDutyResource<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct GuardDutyAction<'a> {
-    #[serde(borrow, default)]
-    aws_api_call_action: Option<Remote<'a>>,
-    #[serde(borrow, default)]
-    network_connection_action: Option<Remote<'a>>,
-    #[serde(borrow, default)]
-    kubernetes_api_call_action: Option<Remote<'a>>,
-    #[serde(borrow, default)]
-    rds_login_attempt_action: Option<Remote<'a>>,
+    #[serde(rename = "awsApiCallAction", borrow, default)]
+    aws_api_call: Option<Remote<'a>>,
+    #[serde(rename = "networkConnectionAction", borrow, default)]
+    network_connection: Option<Remote<'a>>,
+    #[serde(rename = "kubernetesApiCallAction", borrow, default)]
+    kubernetes_api_call: Option<Remote<'a>>,
+    #[serde(rename = "rdsLoginAttemptAction", borrow, default)]
+    rds_login_attempt: Option<Remote<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -437,7 +436,7 @@ struct RemoteIp<'a> {
 
 impl<'a> GuardDutyAction<'a> {
     fn remote_ip(self) -> Option<Cow<'a, str>> {
-        [self.aws_api_call_action, self.network_connection_action, self.kubernetes_api_call_action, self.rds_login_attempt_action]
+        [self.aws_api_call, self.network_connection, self.kubernetes_api_call, self.rds_login_attempt]
             .into_iter()
             .flatten()
             .find_map(|r| r.remote_ip_details.and_then(|d| d.v4.or(d.v6)))
@@ -579,8 +578,7 @@ mod tests {
     }
 
     fn run(finding: &Value, format: Format) -> Result<(Prepared<'static>, Value), RecordError> {
-        let raw: &'static RawValue =
-            Box::leak(serde_json::value::to_raw_value(finding).unwrap());
+        let raw: &'static RawValue = Box::leak(serde_json::value::to_raw_value(finding).unwrap());
         let p = prepare(raw, format, "securityhub", origin(), &Enricher::disabled())?;
         let doc = serde_json::from_slice(&p.document.body).unwrap();
         Ok((p, doc))
@@ -628,7 +626,10 @@ mod tests {
         assert_eq!(doc["cloud"], json!({"provider": "aws", "account": {"id": "111111111111"}, "region": "eu-west-1"}));
         assert_eq!(doc["finding"]["control_id"], "RDS.6");
         assert_eq!(doc["finding"]["compliance_status"], "FAILED");
-        assert_eq!(doc["finding"]["resource"], json!({"types": ["AwsRdsDbInstance"], "ids": ["arn:aws:rds:eu-west-1:111111111111:db:db-1"]}));
+        assert_eq!(
+            doc["finding"]["resource"],
+            json!({"types": ["AwsRdsDbInstance"], "ids": ["arn:aws:rds:eu-west-1:111111111111:db:db-1"]})
+        );
         assert_eq!(doc["source"], json!({"address": "10.0.0.1", "ip": "10.0.0.1", "address_class": "private"}));
         assert_eq!(doc["securityhub_event"], "collides");
         assert_eq!(doc["Resources"][0]["Details"]["AwsRdsDbInstance"]["x"], 1);

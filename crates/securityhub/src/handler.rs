@@ -149,9 +149,13 @@ impl Deps<OpenSearchSink, FirehoseSink> {
     /// When the sink cannot be built.
     pub async fn init(config: Config) -> Result<Self, DeliveryError> {
         let delivery = match (&config.delivery_stream, &config.opensearch) {
-            (Some(stream), _) => Delivery::Firehose { stream: stream.clone(), sink: FirehoseSink::from_environment().await },
+            (Some(stream), _) => {
+                Delivery::Firehose { stream: stream.clone(), sink: FirehoseSink::from_environment().await }
+            }
             (None, Some(c)) => Delivery::Bulk(OpenSearchSink::connect(c.clone()).await?),
-            (None, None) => return Err(DeliveryError::NotConfigured("OPENSEARCH_ENDPOINT or DELIVERY_STREAM_NAME".into())),
+            (None, None) => {
+                return Err(DeliveryError::NotConfigured("OPENSEARCH_ENDPOINT or DELIVERY_STREAM_NAME".into()))
+            }
         };
         Ok(Self::new(delivery, config))
     }
@@ -161,8 +165,8 @@ impl<S: BulkSink, R: RecordSink> Deps<S, R> {
     /// Dependencies around a delivery, without enrichment lookups.
     pub fn new(delivery: Delivery<S, R>, config: Config) -> Self {
         let prefix = config.opensearch.as_ref().map_or("seclog", |c| c.deadletter_prefix.as_str());
-        let deadletters =
-            DeadLetters::new(prefix).unwrap_or_else(|_| unreachable!("the prefix was validated with the configuration"));
+        let deadletters = DeadLetters::new(prefix)
+            .unwrap_or_else(|_| unreachable!("the prefix was validated with the configuration"));
         Self {
             delivery,
             deadletters,
@@ -250,10 +254,18 @@ pub async fn process<S: BulkSink, R: RecordSink>(
     let whole = |e: &RecordError, id: &str| {
         let origin = Origin {
             dataset: DATASET,
-            record_id: Cow::Owned(if id.is_empty() { format!("event-{}", digest_id(event.get())) } else { id.to_owned() }),
+            record_id: Cow::Owned(if id.is_empty() {
+                format!("event-{}", digest_id(event.get()))
+            } else {
+                id.to_owned()
+            }),
             raw: Cow::Borrowed(event.get()),
         };
-        deps.deadletters.document(origin, &Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None }, now)
+        deps.deadletters.document(
+            origin,
+            &Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None },
+            now,
+        )
     };
     let parsed: Result<EventBridgeEvent<'_>, _> = serde_json::from_str(event.get());
     let docs = match parsed {
@@ -276,12 +288,17 @@ pub async fn process<S: BulkSink, R: RecordSink>(
                 summary.received = findings.len();
                 let mut docs = Vec::with_capacity(findings.len());
                 for (i, raw) in findings.into_iter().enumerate() {
-                    let origin = Origin { dataset: DATASET, record_id: Cow::Owned(format!("{}/{i}", ev.id)), raw: Cow::Borrowed(raw.get()) };
+                    let origin = Origin {
+                        dataset: DATASET,
+                        record_id: Cow::Owned(format!("{}/{i}", ev.id)),
+                        raw: Cow::Borrowed(raw.get()),
+                    };
                     match prepare(raw, format, &deps.config.index_prefix, origin.clone(), &deps.enricher) {
                         Ok(p) if deps.config.filters.keep(&p.facts) => docs.push(p.document),
                         Ok(_) => summary.dropped += 1,
                         Err(e) => {
-                            let failure = Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
+                            let failure =
+                                Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
                             docs.push(deps.deadletters.document(origin, &failure, now));
                         }
                     }

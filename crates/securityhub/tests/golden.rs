@@ -24,7 +24,12 @@ async fn every_fixture_matches_its_golden_output() {
         let event: Box<RawValue> = serde_json::from_slice(&std::fs::read(&input).unwrap()).unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let s = process(&event, &deps, deadline).await.unwrap();
-        assert_eq!(s.indexed + s.dead_lettered + s.dropped, s.received, "{}: every finding is accounted for", input.display());
+        assert_eq!(
+            s.indexed + s.dead_lettered + s.dropped,
+            s.received,
+            "{}: every finding is accounted for",
+            input.display()
+        );
         assert_golden(&sibling(&input, ".expected.ndjson"), &sink.take());
     }
 }

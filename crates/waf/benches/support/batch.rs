@@ -21,13 +21,7 @@ pub(crate) fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich:
     let sink = MemoryRecordSink::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let (response, _) = rt
-        .block_on(process(
-            event,
-            &seclog_waf::WafTransform::new(enricher),
-            &sink,
-            &Settings::default(),
-            deadline,
-        ))
+        .block_on(process(event, &seclog_waf::WafTransform::new(enricher), &sink, &Settings::default(), deadline))
         .unwrap();
     response
 }

@@ -217,9 +217,10 @@ async fn main() -> Result<()> {
 
 fn tracing_init() {
     use tracing_subscriber::EnvFilter;
-    // A record the Firehose step fails is logged by it at WARN (in Lambda that is where its reason
-    // goes); here the replay dead-letters it with its reason, so the line would only repeat that.
-    let filter =
-        EnvFilter::try_from_env("SECLOG_LOG").unwrap_or_else(|_| EnvFilter::new("warn,seclog_core::firehose=error"));
+    // A record the Firehose step fails, or an event the securityhub function dead-letters, is logged
+    // at WARN (in Lambda that is where its reason goes); here the replay dead-letters it with its
+    // reason, so the line would only repeat that.
+    let filter = EnvFilter::try_from_env("SECLOG_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("warn,seclog_core::firehose=error,seclog_securityhub::handler=error"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }

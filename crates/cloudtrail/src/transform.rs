@@ -28,7 +28,7 @@ use seclog_core::json::{shorten, Key, RawObject as Record, ShapeGuard};
 use seclog_core::subscription::{EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
-use seclog_enrich::{Enricher, IpEnrichment};
+use seclog_enrich::{Endpoint, Enricher};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -184,7 +184,7 @@ struct Ecs<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<User<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<Source<'a>>,
+    source: Option<Endpoint<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user_agent: Option<UserAgent<'a>>,
     #[serde(skip_serializing_if = "Related::is_empty")]
@@ -222,16 +222,6 @@ struct User<'a> {
 }
 
 #[derive(Debug, Serialize)]
-struct Source<'a> {
-    address: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<String>,
-    address_class: &'static str,
-    #[serde(flatten)]
-    enrichment: Option<Arc<IpEnrichment>>,
-}
-
-#[derive(Debug, Serialize)]
 struct UserAgent<'a> {
     original: Cow<'a, str>,
     #[serde(flatten)]
@@ -263,13 +253,9 @@ impl<'a> Ecs<'a> {
             }
         }
         let source = record.str("sourceIPAddress").filter(|s| !s.is_empty()).map(|address| {
-            let (class, ip) = seclog_enrich::classify(&address);
-            let enrichment = ip.and_then(|ip| enricher.lookup(ip));
-            let ip = ip.map(|ip| ip.to_string());
-            if let Some(ip) = &ip {
-                related.ip.push(ip.clone());
-            }
-            Source { address, ip, address_class: class.as_str(), enrichment }
+            let source = enricher.endpoint(address, None);
+            related.ip.extend(source.ip.map(|ip| ip.to_string()));
+            source
         });
         let action = record.str("eventName");
         let outcome = outcome(record, action.as_deref());

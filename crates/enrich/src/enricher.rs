@@ -75,6 +75,26 @@ pub struct IpEnrichment {
     pub aws: Option<AwsRange>,
 }
 
+/// An address as documents carry it (`source.*`, `client.*`): the text as logged, the IP when it is
+/// one, the port when known, the [address class](AddressClass) and, for a public address, what is
+/// known about it (flattened: `geo`, `as`, `aws`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Endpoint<'a> {
+    /// As logged (an IP, or a service name such as `ec2.amazonaws.com`).
+    pub address: std::borrow::Cow<'a, str>,
+    /// The parsed address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+    /// The port, when the log has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u64>,
+    /// What kind of address it is.
+    pub address_class: &'static str,
+    /// Geo, AS and AWS range of a public address.
+    #[serde(flatten)]
+    pub enrichment: Option<Arc<IpEnrichment>>,
+}
+
 /// The lookups, opened once; cheap to share (`Arc`).
 pub struct Enricher {
     geo: GeoIp,
@@ -180,6 +200,14 @@ impl Enricher {
         let found = self.lookup_uncached(ip).map(Arc::new);
         self.cache.insert(ip, found.clone());
         found
+    }
+
+    /// `address` classified and, when public, looked up.
+    #[must_use]
+    pub fn endpoint<'a>(&self, address: std::borrow::Cow<'a, str>, port: Option<u64>) -> Endpoint<'a> {
+        let (class, ip) = crate::classify(&address);
+        let enrichment = ip.and_then(|ip| self.lookup(ip));
+        Endpoint { address, ip, port, address_class: class.as_str(), enrichment }
     }
 
     /// [`lookup`](Self::lookup) without the cache (for measuring it).

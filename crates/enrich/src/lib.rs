@@ -30,7 +30,7 @@ mod ip;
 pub mod user_agent;
 
 pub use aws::{AwsRange, AwsRanges};
-pub use enricher::{Enricher, EnrichmentConfig, IpEnrichment, LAMBDA_DATA_DIR};
+pub use enricher::{Endpoint, Enricher, EnrichmentConfig, IpEnrichment, LAMBDA_DATA_DIR};
 pub use geo::{Asn, Geo, GeoIp, Location};
 pub use ip::{classify, classify_ip, AddressClass};
 

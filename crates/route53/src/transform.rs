@@ -1,7 +1,6 @@
 //! One query log record → one document. Pure: no I/O.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -12,7 +11,7 @@ use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
 use seclog_core::subscription::{EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
-use seclog_enrich::{Enricher, IpEnrichment};
+use seclog_enrich::{Endpoint, Enricher};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -197,7 +196,7 @@ fn resolver(record: &[u8], enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8
     let ids: SrcIds<'_> = log.parse("srcids").unwrap_or_default();
     let source = log.str("srcaddr").filter(|a| !a.is_empty()).map(|address| {
         let port = log.get("srcport").and_then(|raw| number(raw.get()));
-        Endpoint::new(address, port, enricher)
+        enricher.endpoint(address, port)
     });
     let derived = Derived {
         timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -264,7 +263,10 @@ fn public(record: &[u8], account: Option<&str>, enricher: &Enricher) -> Result<(
     };
     let [_, raw_time, _, name, kind, rcode, protocol, _, resolver_ip, subnet] = fields;
     let time = parse_time(raw_time).ok_or_else(|| bad_timestamp(raw_time))?;
-    let client = (subnet != "-").then(|| Client::new(subnet, enricher));
+    let client = (subnet != "-").then(|| {
+        let network = subnet.split_once('/').map_or(subnet, |(network, _)| network);
+        Endpoint { address: Cow::Borrowed(subnet), ..enricher.endpoint(Cow::Borrowed(network), None) }
+    });
     let derived = Derived {
         timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
         event: Event { dataset: PUBLIC_DATASET, action: None },
@@ -274,7 +276,7 @@ fn public(record: &[u8], account: Option<&str>, enricher: &Enricher) -> Result<(
             region: None,
             instance: None,
         },
-        source: Some(Endpoint::new(Cow::Borrowed(resolver_ip), None, enricher)),
+        source: Some(enricher.endpoint(Cow::Borrowed(resolver_ip), None)),
         client,
         network: Network::of(Some(protocol)),
         dns: Dns {
@@ -303,8 +305,11 @@ struct Derived<'a> {
     timestamp: String,
     event: Event<'a>,
     cloud: Cloud<'a>,
+    /// The address that asked: the VPC client (Resolver) or the resolver (public).
     source: Option<Endpoint<'a>>,
-    client: Option<Client<'a>>,
+    /// The EDNS client subnet of a public query: the network of the client the resolver asked
+    /// for, looked up by its first address.
+    client: Option<Endpoint<'a>>,
     network: Network,
     dns: Dns<'a>,
 }
@@ -353,48 +358,6 @@ struct Account<'a> {
 #[derive(Debug, Serialize)]
 struct Instance<'a> {
     id: Cow<'a, str>,
-}
-
-/// The address that asked: the VPC client (Resolver) or the resolver (public).
-#[derive(Debug, Serialize)]
-struct Endpoint<'a> {
-    address: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<IpAddr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    port: Option<u64>,
-    address_class: &'static str,
-    #[serde(flatten)]
-    enrichment: Option<Arc<IpEnrichment>>,
-}
-
-impl<'a> Endpoint<'a> {
-    fn new(address: Cow<'a, str>, port: Option<u64>, enricher: &Enricher) -> Self {
-        let (class, ip) = seclog_enrich::classify(&address);
-        let enrichment = ip.and_then(|ip| enricher.lookup(ip));
-        Self { address, ip, port, address_class: class.as_str(), enrichment }
-    }
-}
-
-/// The EDNS client subnet of a public query: the network of the client the resolver asked for,
-/// looked up by its first address.
-#[derive(Debug, Serialize)]
-struct Client<'a> {
-    address: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<IpAddr>,
-    address_class: &'static str,
-    #[serde(flatten)]
-    enrichment: Option<Arc<IpEnrichment>>,
-}
-
-impl<'a> Client<'a> {
-    fn new(subnet: &'a str, enricher: &Enricher) -> Self {
-        let network = subnet.split_once('/').map_or(subnet, |(network, _)| network);
-        let (class, ip) = seclog_enrich::classify(network);
-        let enrichment = ip.and_then(|ip| enricher.lookup(ip));
-        Self { address: subnet, ip, address_class: class.as_str(), enrichment }
-    }
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]

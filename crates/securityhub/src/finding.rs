@@ -3,14 +3,13 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
 use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
-use seclog_enrich::{Enricher, IpEnrichment};
+use seclog_enrich::{Endpoint, Enricher};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -246,26 +245,7 @@ struct Derived<'a> {
     workflow_status: Option<Cow<'a, str>>,
     record_state: Cow<'a, str>,
     resources: Vec<AsffResource<'a>>,
-    source: Option<Source<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct Source<'a> {
-    address: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<std::net::IpAddr>,
-    address_class: &'static str,
-    #[serde(flatten)]
-    enrichment: Option<Arc<IpEnrichment>>,
-}
-
-impl<'a> Source<'a> {
-    fn of(address: Option<Cow<'a, str>>, enricher: &Enricher) -> Option<Self> {
-        let address = address.filter(|a| !a.is_empty())?;
-        let (class, ip) = seclog_enrich::classify(&address);
-        let enrichment = ip.and_then(|ip| enricher.lookup(ip));
-        Some(Self { address, ip, address_class: class.as_str(), enrichment })
-    }
+    source: Option<Endpoint<'a>>,
 }
 
 fn time_of(finding: &RawObject<'_>, key: &str) -> Result<Option<DateTime<Utc>>, RecordError> {
@@ -339,7 +319,7 @@ impl<'a> Derived<'a> {
             workflow_status: workflow.status.or_else(|| f.str("WorkflowState")),
             record_state,
             resources: f.parse("Resources").unwrap_or_default(),
-            source: Source::of(network.v4.or(network.v6), enricher),
+            source: network.v4.or(network.v6).filter(|a| !a.is_empty()).map(|a| enricher.endpoint(a, None)),
         })
     }
 
@@ -377,7 +357,11 @@ impl<'a> Derived<'a> {
                 .map(|kind| AsffResource { kind: Some(kind), id: None })
                 .into_iter()
                 .collect(),
-            source: Source::of(service.action.and_then(GuardDutyAction::remote_ip), enricher),
+            source: service
+                .action
+                .and_then(GuardDutyAction::remote_ip)
+                .filter(|a| !a.is_empty())
+                .map(|a| enricher.endpoint(a, None)),
         })
     }
 }

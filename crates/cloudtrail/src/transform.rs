@@ -24,7 +24,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::index::IndexPattern;
-use seclog_core::json::{shorten, Key, RawObject as Record, ShapeGuard};
+use seclog_core::json::{shorten, RawObject as Record, ShapeGuard};
 use seclog_core::subscription::{EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
@@ -365,14 +365,7 @@ impl Serialize for Output<'_, '_> {
         if !ecs.related.is_empty() {
             map.serialize_entry("related", &ecs.related)?;
         }
-        for (Key(key), raw) in &self.record.0 {
-            let key: &str = key;
-            if ECS_KEYS.contains(&key) {
-                map.serialize_entry(&format!("cloudtrail_{key}"), raw)?;
-            } else {
-                OBJECT_MAPPED.write_entry(&mut map, key, raw)?;
-            }
-        }
+        OBJECT_MAPPED.write_fields(&mut map, self.record, &ECS_KEYS, "cloudtrail")?;
         map.end()
     }
 }

@@ -124,6 +124,32 @@ pub fn single_line(json: &mut Vec<u8>) {
     }
 }
 
+impl ShapeGuard {
+    /// Writes every field of `object` in its own order: a key the derived block already wrote
+    /// (one of `reserved`) as `<prefix>_<key>`, so nothing is lost or duplicated, the others
+    /// through [`write_entry`](Self::write_entry).
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn write_fields<M: serde::ser::SerializeMap>(
+        self,
+        map: &mut M,
+        object: &RawObject<'_>,
+        reserved: &[&str],
+        prefix: &str,
+    ) -> Result<(), M::Error> {
+        for (Key(key), raw) in &object.0 {
+            let key: &str = key;
+            if reserved.contains(&key) {
+                map.serialize_entry(&format!("{prefix}_{key}"), raw)?;
+            } else {
+                self.write_entry(map, key, raw)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// At most 64 bytes of `s`, cut at a character boundary (for error messages).
 #[must_use]
 pub fn shorten(s: &str) -> &str {

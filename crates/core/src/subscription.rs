@@ -147,13 +147,7 @@ fn finish(
     mut summary: InvocationSummary,
     started: std::time::Instant,
 ) -> Result<InvocationSummary, DeliveryError> {
-    let report = result?;
-    summary.indexed = report.indexed;
-    summary.already_present = report.already_present;
-    summary.dead_lettered = report.dead_lettered;
-    summary.retried = report.retried;
-    summary.bulk_requests = report.bulk_requests;
-    summary.bytes_sent = report.bytes_sent;
+    summary.add_delivery(&result?);
     summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     summary.emit(started.elapsed());
     Ok(summary)

@@ -31,6 +31,16 @@ pub struct InvocationSummary {
 }
 
 impl InvocationSummary {
+    /// Takes what a delivery did.
+    pub fn add_delivery(&mut self, report: &crate::sink::DeliveryReport) {
+        self.indexed += report.indexed;
+        self.already_present += report.already_present;
+        self.dead_lettered += report.dead_lettered;
+        self.retried += report.retried;
+        self.bulk_requests += report.bulk_requests;
+        self.bytes_sent += report.bytes_sent;
+    }
+
     /// Logs the summary as one structured line.
     pub fn emit(&self, elapsed: Duration) {
         let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);

@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::index::{IndexPattern, Rotation};
-use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
+use seclog_core::json::{shorten, RawObject, ShapeGuard};
 use seclog_core::subscription::{EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
@@ -389,14 +389,7 @@ impl Serialize for ResolverOutput<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         self.derived.write(&mut map)?;
-        for (Key(key), raw) in &self.log.0 {
-            let key: &str = key;
-            if DERIVED_KEYS.contains(&key) {
-                map.serialize_entry(&format!("route53_{key}"), raw)?;
-            } else {
-                OBJECT_MAPPED.write_entry(&mut map, key, raw)?;
-            }
-        }
+        OBJECT_MAPPED.write_fields(&mut map, self.log, &DERIVED_KEYS, "route53")?;
         map.end()
     }
 }

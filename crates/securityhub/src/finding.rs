@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
-use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
+use seclog_core::json::{shorten, RawObject, ShapeGuard};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_enrich::{Endpoint, Enricher};
@@ -540,14 +540,7 @@ impl Serialize for Output<'_, '_> {
             map.serialize_entry("source", source)?;
         }
         map.serialize_entry("finding", d)?;
-        for (Key(key), raw) in &self.finding.0 {
-            let key: &str = key;
-            if DERIVED_KEYS.contains(&key) {
-                map.serialize_entry(&format!("securityhub_{key}"), raw)?;
-            } else {
-                OBJECT_MAPPED.write_entry(&mut map, key, raw)?;
-            }
-        }
+        OBJECT_MAPPED.write_fields(&mut map, self.finding, &DERIVED_KEYS, "securityhub")?;
         map.end()
     }
 }

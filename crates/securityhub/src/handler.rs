@@ -308,13 +308,7 @@ pub async fn process<S: BulkSink, R: RecordSink>(
         },
     };
     if !docs.is_empty() {
-        let report = deliver(&deps.delivery, docs, deadline).await?;
-        summary.indexed = report.indexed;
-        summary.already_present = report.already_present;
-        summary.dead_lettered = report.dead_lettered;
-        summary.retried = report.retried;
-        summary.bulk_requests = report.bulk_requests;
-        summary.bytes_sent = report.bytes_sent;
+        summary.add_delivery(&deliver(&deps.delivery, docs, deadline).await?);
     }
     summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     summary.emit(started.elapsed());

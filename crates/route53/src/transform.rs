@@ -218,7 +218,7 @@ fn resolver(record: &[u8], enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8
             resolved_ip,
         },
     };
-    let mut body = Vec::with_capacity(record.len() + 768);
+    let mut body = Vec::with_capacity(record.len() + 1024);
     serde_json::to_writer(&mut body, &ResolverOutput { derived: &derived, log: &log })
         .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
     Ok((time, body))
@@ -287,7 +287,7 @@ fn public(record: &[u8], account: Option<&str>, enricher: &Enricher) -> Result<(
             resolved_ip: Vec::new(),
         },
     };
-    let mut body = Vec::with_capacity(line.len() * 3 + 768);
+    let mut body = Vec::with_capacity(line.len() * 3 + 1024);
     serde_json::to_writer(&mut body, &PublicOutput { derived: &derived, fields })
         .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
     Ok((time, body))

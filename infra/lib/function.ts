@@ -1,0 +1,74 @@
+import * as path from "node:path";
+import * as fs from "node:fs";
+import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+
+/** The functions `scripts/package` builds (`target/lambda/<name>/bootstrap.zip`). */
+export type FunctionName = "cloudtrail" | "waf" | "vpcflow" | "route53" | "securityhub";
+
+export interface SeclogFunctionProps {
+  readonly name: FunctionName;
+  /** Where the packaged zips are; default `../target/lambda`. */
+  readonly packageDir?: string;
+  readonly memorySize?: number;
+  readonly timeout: Duration;
+  readonly reservedConcurrency?: number;
+  readonly environment?: Record<string, string>;
+  readonly logRetention?: logs.RetentionDays;
+  /** Encrypts the log group and the environment. */
+  readonly key: kms.IKey;
+  /** Where failed asynchronous invocations go (after Lambda's two retries). */
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
+/** One seclog function: provided.al2023, arm64, JSON logs, its own log group. */
+export class SeclogFunction extends Construct {
+  readonly fn: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: SeclogFunctionProps) {
+    super(scope, id);
+    const dir = props.packageDir ?? path.join(__dirname, "..", "..", "target", "lambda");
+    const zip = path.join(dir, props.name, "bootstrap.zip");
+    if (!fs.existsSync(zip)) {
+      throw new Error(`${zip} is missing: run scripts/package first (cargo lambda build --release --arm64)`);
+    }
+    const logGroup = new logs.LogGroup(this, "Logs", {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: props.key,
+    });
+    const region = Stack.of(this).region;
+    props.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources: ["*"],
+        conditions: {
+          ArnLike: { "kms:EncryptionContext:aws:logs:arn": Stack.of(this).formatArn({ service: "logs", resource: "log-group", resourceName: "*", arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
+    this.fn = new lambda.Function(this, "Function", {
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "bootstrap",
+      code: lambda.Code.fromAsset(zip),
+      memorySize: props.memorySize ?? 128,
+      timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      environment: props.environment,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      environmentEncryption: props.key,
+      deadLetterQueue: props.deadLetterQueue,
+    });
+    // Reaches OpenSearch over HTTPS with SigV4; a VPC is the domain's choice, not the function's.
+    (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata("checkov", {
+      skip: [{ id: "CKV_AWS_117", comment: "Calls OpenSearch and Firehose endpoints over HTTPS with SigV4; put it in a VPC only when the domain is in one." }],
+    });
+  }
+}

@@ -1,10 +1,14 @@
 import { App } from "aws-cdk-lib";
+import { CloudTrailStack } from "../lib/cloudtrail-stack";
+import { FLAGS } from "../lib/common";
 import { SecurityHubStack } from "../lib/securityhub-stack";
 
 // Environment-agnostic: `cdk synth` runs offline, without credentials or lookups.
-const app = new App();
-new SecurityHubStack(app, "SeclogSecurityHub", {
+const app = new App({ context: FLAGS });
+const common = {
   memorySize: Number(app.node.tryGetContext("memorySize") ?? 128),
   packageDir: app.node.tryGetContext("packageDir"),
-});
+};
+new CloudTrailStack(app, "SeclogCloudTrail", { ...common, s3DataEvents: app.node.tryGetContext("s3DataEvents") === "true" });
+new SecurityHubStack(app, "SeclogSecurityHub", common);
 app.synth();

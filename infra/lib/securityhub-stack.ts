@@ -1,13 +1,11 @@
-import { CfnParameter, Duration, Stack, StackProps } from "aws-cdk-lib";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import { Duration, Stack, StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
-import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { domainParameters, functionAlarms, grantBulk } from "./common";
 import { SeclogFunction } from "./function";
 
 export interface SecurityHubStackProps extends StackProps {
@@ -24,14 +22,7 @@ export interface SecurityHubStackProps extends StackProps {
 export class SecurityHubStack extends Stack {
   constructor(scope: Construct, id: string, props: SecurityHubStackProps = {}) {
     super(scope, id, props);
-    const endpoint = new CfnParameter(this, "OpenSearchEndpoint", {
-      description: "https URL of the OpenSearch domain",
-      allowedPattern: "^https://.+",
-    });
-    const domainArn = new CfnParameter(this, "OpenSearchDomainArn", {
-      description: "ARN of the OpenSearch domain (arn:aws:es:region:account:domain/name)",
-      allowedPattern: "^arn:aws[a-z-]*:es:[a-z0-9-]+:[0-9]{12}:domain/[a-z0-9-]+$",
-    });
+    const domain = domainParameters(this);
 
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog securityhub queues and topic" });
     const dlq = new sqs.Queue(this, "DeadLetters", {
@@ -49,22 +40,13 @@ export class SecurityHubStack extends Stack {
       key,
       deadLetterQueue: dlq,
       environment: {
-        OPENSEARCH_ENDPOINT: endpoint.valueAsString,
+        OPENSEARCH_ENDPOINT: domain.endpoint,
         OPENSEARCH_SERVICE: "es",
         INDEX_PREFIX: "securityhub",
       },
     }).fn;
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ["es:ESHttpPost", "es:ESHttpPut"],
-        resources: [
-          `${domainArn.valueAsString}/_bulk`,
-          `${domainArn.valueAsString}/securityhub-*`,
-          `${domainArn.valueAsString}/seclog-deadletter-*`,
-        ],
-      }),
-    );
+    grantBulk(fn, domain, ["securityhub-*"]);
 
     new events.Rule(this, "Findings", {
       description: "Security Hub imported findings and GuardDuty findings to seclog",
@@ -82,16 +64,6 @@ export class SecurityHubStack extends Stack {
     });
 
     const topic = new sns.Topic(this, "Alarms", { masterKey: key });
-    const alarm = (id: string, metric: cloudwatch.IMetric) =>
-      new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new actions.SnsAction(topic));
-    alarm("Errors", fn.metricErrors({ period: Duration.minutes(5) }));
-    alarm("Throttles", fn.metricThrottles({ period: Duration.minutes(5) }));
-    alarm("DeadLetterDepth", dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }));
+    functionAlarms(this, "Securityhub", fn, dlq, topic);
   }
 }

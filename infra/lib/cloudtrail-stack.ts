@@ -1,0 +1,144 @@
+import { Duration, RemovalPolicy, Stack, StackProps } from "aws-cdk-lib";
+import * as cloudtrail from "aws-cdk-lib/aws-cloudtrail";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { domainParameters, functionAlarms, grantBulk } from "./common";
+import { SeclogFunction } from "./function";
+
+export interface CloudTrailStackProps extends StackProps {
+  readonly packageDir?: string;
+  readonly memorySize?: number;
+  /** Retention of the trail's log group; default one year. */
+  readonly logRetention?: logs.RetentionDays;
+  /** Also log S3 object-level (data) events of every bucket, as the lab does. */
+  readonly s3DataEvents?: boolean;
+}
+
+/**
+ * The CloudTrail pipeline: a multi-region trail (management events, read and write; optionally S3
+ * data events) encrypted with its own key, its TLS-only, versioned, encrypted bucket, the encrypted
+ * log group it also writes to, the subscription filter to the `cloudtrail` function, and the seed's
+ * alarms (console sign-in failures, root usage, security-group changes).
+ */
+export class CloudTrailStack extends Stack {
+  constructor(scope: Construct, id: string, props: CloudTrailStackProps = {}) {
+    super(scope, id, props);
+    const domain = domainParameters(this);
+    const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog CloudTrail: trail, bucket, logs, queues" });
+    // CloudTrail encrypts log files with the key for this account's trails only (seed 004's key policy).
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+        actions: ["kms:GenerateDataKey*", "kms:DescribeKey"],
+        resources: ["*"],
+        conditions: {
+          StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:${this.partition}:cloudtrail:*:${this.account}:trail/*` },
+          StringEquals: { "aws:SourceAccount": this.account },
+        },
+      }),
+    );
+
+    const accessLogs = new s3.Bucket(this, "AccessLogs", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (accessLogs.node.defaultChild as s3.CfnBucket).addMetadata("checkov", {
+      skip: [{ id: "CKV_AWS_18", comment: "The access-log bucket itself: logging its own access would loop." }],
+    });
+    const bucket = new s3.Bucket(this, "TrailBucket", {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsBucket: accessLogs,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const logGroup = new logs.LogGroup(this, "TrailLogs", {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const trail = new cloudtrail.Trail(this, "Trail", {
+      bucket,
+      encryptionKey: key,
+      sendToCloudWatchLogs: true,
+      cloudWatchLogGroup: logGroup,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+      enableFileValidation: true,
+      managementEvents: cloudtrail.ReadWriteType.ALL,
+    });
+    if (props.s3DataEvents) {
+      // `arn:<partition>:s3` selects the objects of every bucket in the account.
+      trail.addEventSelector(cloudtrail.DataResourceType.S3_OBJECT, [`arn:${this.partition}:s3`], {
+        readWriteType: cloudtrail.ReadWriteType.ALL,
+        includeManagementEvents: false,
+      });
+    }
+
+    const dlq = new sqs.Queue(this, "DeadLetters", {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const fn = new SeclogFunction(this, "Cloudtrail", {
+      name: "cloudtrail",
+      packageDir: props.packageDir,
+      memorySize: props.memorySize,
+      timeout: Duration.seconds(60),
+      reservedConcurrency: 20,
+      key,
+      deadLetterQueue: dlq,
+      environment: { OPENSEARCH_ENDPOINT: domain.endpoint, OPENSEARCH_SERVICE: "es", INDEX_PREFIX: "cloudtrail" },
+    }).fn;
+    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    grantBulk(fn, domain, ["cloudtrail-*"]);
+    logGroup.addSubscriptionFilter("ToSeclog", {
+      destination: new logsDestinations.LambdaDestination(fn),
+      filterPattern: logs.FilterPattern.allEvents(),
+    });
+
+    const topic = new sns.Topic(this, "Alarms", { masterKey: key });
+    functionAlarms(this, "Cloudtrail", fn, dlq, topic);
+    // Seed 004: metric filters on the trail's log group, each with an alarm to the topic.
+    const watch = (name: string, pattern: logs.IFilterPattern) => {
+      const filter = new logs.MetricFilter(this, `${name}Filter`, {
+        logGroup,
+        filterPattern: pattern,
+        metricNamespace: "seclog/CloudTrail",
+        metricName: name,
+        metricValue: "1",
+      });
+      new cloudwatch.Alarm(this, `${name}Alarm`, {
+        metric: filter.metric({ statistic: "Sum", period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new actions.SnsAction(topic));
+    };
+    watch("ConsoleSignInFailures", logs.FilterPattern.literal('{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'));
+    watch("RootUsage", logs.FilterPattern.literal('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'));
+    watch(
+      "SecurityGroupChanges",
+      logs.FilterPattern.literal(
+        "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
+      ),
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { CfnParameter, Duration, Stack } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+
+/** The OpenSearch domain every stack writes to, as stack parameters. */
+export interface Domain {
+  readonly endpoint: string;
+  readonly arn: string;
+}
+
+export function domainParameters(stack: Stack): Domain {
+  const endpoint = new CfnParameter(stack, "OpenSearchEndpoint", {
+    description: "https URL of the OpenSearch domain",
+    allowedPattern: "^https://.+",
+  });
+  const arn = new CfnParameter(stack, "OpenSearchDomainArn", {
+    description: "ARN of the OpenSearch domain (arn:aws:es:region:account:domain/name)",
+    allowedPattern: "^arn:aws[a-z-]*:es:[a-z0-9-]+:[0-9]{12}:domain/[a-z0-9-]+$",
+  });
+  return { endpoint: endpoint.valueAsString, arn: arn.valueAsString };
+}
+
+/** Lets `fn` write documents and dead letters, and nothing else, through `_bulk`. */
+export function grantBulk(fn: lambda.IFunction, domain: Domain, indexPatterns: string[]): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["es:ESHttpPost", "es:ESHttpPut"],
+      resources: [`${domain.arn}/_bulk`, ...[...indexPatterns, "seclog-deadletter-*"].map((p) => `${domain.arn}/${p}`)],
+    }),
+  );
+}
+
+/** Alarms on a function's errors and throttles, and on its dead-letter queue's depth. */
+export function functionAlarms(stack: Stack, id: string, fn: lambda.Function, dlq: sqs.IQueue | undefined, topic: sns.ITopic): void {
+  const alarm = (name: string, metric: cloudwatch.IMetric) =>
+    new cloudwatch.Alarm(stack, `${id}${name}`, {
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new actions.SnsAction(topic));
+  alarm("Errors", fn.metricErrors({ period: Duration.minutes(5) }));
+  alarm("Throttles", fn.metricThrottles({ period: Duration.minutes(5) }));
+  if (dlq) {
+    alarm("DeadLetterDepth", dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }));
+  }
+}
+
+/** Feature flags the app relies on (also for the tests' apps). */
+export const FLAGS = {
+  // Server access logs are granted by bucket policy, not the legacy LogDeliveryWrite ACL.
+  "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true,
+};

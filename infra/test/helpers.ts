@@ -1,0 +1,53 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { FLAGS } from "../lib/common";
+
+/** A package folder with an (empty) zip per function: these tests check templates, not the build. */
+export function packages(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seclog-pkg-"));
+  for (const f of ["cloudtrail", "waf", "vpcflow", "route53", "securityhub"]) {
+    fs.mkdirSync(path.join(dir, f));
+    fs.writeFileSync(path.join(dir, f, "bootstrap.zip"), "");
+  }
+  return dir;
+}
+
+export function app(): App {
+  return new App({ context: FLAGS });
+}
+
+/** Every policy statement in the template (IAM, bucket, queue, topic, key policies). */
+export function statements(template: Template): any[] {
+  const found: any[] = [];
+  const walk = (v: any) => {
+    if (v && typeof v === "object") {
+      if (Array.isArray(v.Statement)) found.push(...v.Statement);
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(template.toJSON().Resources);
+  return found;
+}
+
+/**
+ * Least privilege: no `*` action anywhere, OpenSearch only `es:ESHttpPost`/`ESHttpPut`, and a `*`
+ * principal only in Deny statements (the TLS-only guards of `enforceSSL`).
+ */
+export function assertLeastPrivilege(template: Template): void {
+  const all = statements(template);
+  assert.ok(all.length > 0);
+  for (const s of all) {
+    const actions: string[] = [s.Action ?? []].flat();
+    assert.ok(!actions.includes("*") && !actions.includes("es:*"), `a * action: ${JSON.stringify(s)}`);
+    const es = actions.filter((a) => a.startsWith("es:"));
+    assert.ok(es.every((a) => a === "es:ESHttpPost" || a === "es:ESHttpPut"), `OpenSearch actions: ${es}`);
+    if (s.Effect === "Allow") {
+      const p = s.Principal;
+      assert.ok(p !== "*" && p?.AWS !== "*", `an Allow with a * principal: ${JSON.stringify(s)}`);
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import { App } from "aws-cdk-lib";
 import { CloudTrailStack } from "../lib/cloudtrail-stack";
 import { FLAGS } from "../lib/common";
+import { FirehoseStack } from "../lib/firehose-stack";
 import { SecurityHubStack } from "../lib/securityhub-stack";
 
 // Environment-agnostic: `cdk synth` runs offline, without credentials or lookups.
@@ -10,5 +11,10 @@ const common = {
   packageDir: app.node.tryGetContext("packageDir"),
 };
 new CloudTrailStack(app, "SeclogCloudTrail", { ...common, s3DataEvents: app.node.tryGetContext("s3DataEvents") === "true" });
+new FirehoseStack(app, "SeclogFirehose", {
+  ...common,
+  webAclArn: app.node.tryGetContext("webAclArn"),
+  vpcId: app.node.tryGetContext("vpcId"),
+});
 new SecurityHubStack(app, "SeclogSecurityHub", common);
 app.synth();

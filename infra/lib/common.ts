@@ -12,16 +12,19 @@ export interface Domain {
   readonly arn: string;
 }
 
-export function domainParameters(stack: Stack): Domain {
-  const endpoint = new CfnParameter(stack, "OpenSearchEndpoint", {
-    description: "https URL of the OpenSearch domain",
-    allowedPattern: "^https://.+",
-  });
+/** The domain's parameters; `withEndpoint: false` when nothing in the stack calls the endpoint itself. */
+export function domainParameters(stack: Stack, withEndpoint = true): Domain {
+  const endpoint = withEndpoint
+    ? new CfnParameter(stack, "OpenSearchEndpoint", {
+        description: "https URL of the OpenSearch domain",
+        allowedPattern: "^https://.+",
+      }).valueAsString
+    : "";
   const arn = new CfnParameter(stack, "OpenSearchDomainArn", {
     description: "ARN of the OpenSearch domain (arn:aws:es:region:account:domain/name)",
     allowedPattern: "^arn:aws[a-z-]*:es:[a-z0-9-]+:[0-9]{12}:domain/[a-z0-9-]+$",
   });
-  return { endpoint: endpoint.valueAsString, arn: arn.valueAsString };
+  return { endpoint, arn: arn.valueAsString };
 }
 
 /** Lets `fn` write documents and dead letters, and nothing else, through `_bulk`. */

@@ -24,6 +24,8 @@ export interface SeclogFunctionProps {
   readonly key: kms.IKey;
   /** Where failed asynchronous invocations go (after Lambda's two retries). */
   readonly deadLetterQueue?: sqs.IQueue;
+  /** Invoked synchronously (a Firehose processor): the caller handles failures, no DLQ applies. */
+  readonly synchronous?: boolean;
 }
 
 /** One seclog function: provided.al2023, arm64, JSON logs, its own log group. */
@@ -67,8 +69,12 @@ export class SeclogFunction extends Construct {
       deadLetterQueue: props.deadLetterQueue,
     });
     // Reaches OpenSearch over HTTPS with SigV4; a VPC is the domain's choice, not the function's.
-    (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata("checkov", {
-      skip: [{ id: "CKV_AWS_117", comment: "Calls OpenSearch and Firehose endpoints over HTTPS with SigV4; put it in a VPC only when the domain is in one." }],
-    });
+    const skip = [{ id: "CKV_AWS_117", comment: "Calls OpenSearch and Firehose endpoints over HTTPS with SigV4; put it in a VPC only when the domain is in one." }];
+    if (props.synchronous) {
+      skip.push({ id: "CKV_AWS_116", comment: "Firehose invokes its processor synchronously and handles failures itself (retries, then its S3 error output); a DLQ only applies to asynchronous invocations." });
+    } else if (!props.deadLetterQueue) {
+      throw new Error(`${props.name}: an asynchronously invoked function needs a dead-letter queue`);
+    }
+    (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata("checkov", { skip });
   }
 }

@@ -1,0 +1,201 @@
+import { Duration, RemovalPolicy, Stack, StackProps } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as firehose from "aws-cdk-lib/aws-kinesisfirehose";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as route53resolver from "aws-cdk-lib/aws-route53resolver";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as wafv2 from "aws-cdk-lib/aws-wafv2";
+import { Construct } from "constructs";
+import { Domain, domainParameters, functionAlarms } from "./common";
+import { FunctionName, SeclogFunction } from "./function";
+
+/** Buffering of one stream: the processor's input per invocation, and the destination's. */
+export interface Buffering {
+  /** Lambda processor input, 0.2–3 MB (vpcflow answers are ~11× their lines: keep it ≤ 0.5). */
+  readonly processorMb: number;
+  readonly processorSeconds: number;
+  /** Delivery to OpenSearch. */
+  readonly destinationMb: number;
+  readonly destinationSeconds: number;
+}
+
+export interface FirehoseStackProps extends StackProps {
+  readonly packageDir?: string;
+  readonly memorySize?: number;
+  /** The web ACL to log (WAF logging configuration); none when absent. */
+  readonly webAclArn?: string;
+  /** The VPC whose flow logs and Resolver query logs to ship; none when absent. */
+  readonly vpcId?: string;
+  readonly buffering?: Partial<Record<"waf" | "vpcflow" | "route53", Partial<Buffering>>>;
+}
+
+const DEFAULTS: Record<"waf" | "vpcflow" | "route53", Buffering> = {
+  waf: { processorMb: 1, processorSeconds: 60, destinationMb: 5, destinationSeconds: 60 },
+  vpcflow: { processorMb: 0.5, processorSeconds: 60, destinationMb: 5, destinationSeconds: 60 },
+  route53: { processorMb: 1, processorSeconds: 60, destinationMb: 5, destinationSeconds: 60 },
+};
+
+/**
+ * WAF logs, VPC Flow Logs and Route 53 Resolver query logs: one Firehose stream each, delivering to
+ * the OpenSearch domain with the matching function as its data-transformation processor, failed
+ * documents backed up to an encrypted, TLS-only bucket; and the sources pointed at the streams.
+ */
+export class FirehoseStack extends Stack {
+  /** The streams by function. */
+  readonly streams: Record<string, firehose.CfnDeliveryStream> = {};
+
+  constructor(scope: Construct, id: string, props: FirehoseStackProps = {}) {
+    super(scope, id, props);
+    const domain = domainParameters(this, false);
+    const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog Firehose streams, backups, logs" });
+    key.grantEncryptDecrypt(new iam.ServicePrincipal("delivery.logs.amazonaws.com"));
+    const accessLogs = new s3.Bucket(this, "AccessLogs", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (accessLogs.node.defaultChild as s3.CfnBucket).addMetadata("checkov", {
+      skip: [{ id: "CKV_AWS_18", comment: "The access-log bucket itself: logging its own access would loop." }],
+    });
+    const backup = new s3.Bucket(this, "FailedDocuments", {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsBucket: accessLogs,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const deliveryLogs = new logs.LogGroup(this, "DeliveryLogs", { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: key });
+    const topic = new sns.Topic(this, "Alarms", { masterKey: key });
+
+    const stream = (fnName: "waf" | "vpcflow" | "route53", streamName: string, index: string) => {
+      const buffering = { ...DEFAULTS[fnName], ...props.buffering?.[fnName] };
+      const streamArn = this.formatArn({ service: "firehose", resource: "deliverystream", resourceName: streamName });
+      const fn = new SeclogFunction(this, `${capital(fnName)}`, {
+        name: fnName as FunctionName,
+        packageDir: props.packageDir,
+        memorySize: props.memorySize,
+        timeout: Duration.minutes(1),
+        reservedConcurrency: 10,
+        synchronous: true,
+        key,
+        environment: { RECORD_DELIMITER: "none" },
+      }).fn;
+      // Records that do not fit the 6 MB answer are put back into the stream they came from.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["firehose:PutRecordBatch"], resources: [streamArn] }));
+      functionAlarms(this, capital(fnName), fn, undefined, topic);
+      const role = deliveryRole(this, `${capital(fnName)}Delivery`, domain, index, fn, backup, key, deliveryLogs);
+      const s = new firehose.CfnDeliveryStream(this, `${capital(fnName)}Stream`, {
+        deliveryStreamName: streamName,
+        deliveryStreamType: "DirectPut",
+        deliveryStreamEncryptionConfigurationInput: { keyType: "CUSTOMER_MANAGED_CMK", keyArn: key.keyArn },
+        amazonopensearchserviceDestinationConfiguration: {
+          domainArn: domain.arn,
+          indexName: index,
+          indexRotationPeriod: "OneDay",
+          roleArn: role.roleArn,
+          bufferingHints: { sizeInMBs: buffering.destinationMb, intervalInSeconds: buffering.destinationSeconds },
+          retryOptions: { durationInSeconds: 300 },
+          s3BackupMode: "FailedDocumentsOnly",
+          s3Configuration: {
+            bucketArn: backup.bucketArn,
+            roleArn: role.roleArn,
+            prefix: `${index}/`,
+            errorOutputPrefix: `${index}-errors/!{firehose:error-output-type}/`,
+            compressionFormat: "GZIP",
+            encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: key.keyArn } },
+          },
+          processingConfiguration: {
+            enabled: true,
+            processors: [
+              {
+                type: "Lambda",
+                parameters: [
+                  { parameterName: "LambdaArn", parameterValue: fn.functionArn },
+                  { parameterName: "BufferSizeInMBs", parameterValue: String(buffering.processorMb) },
+                  { parameterName: "BufferIntervalInSeconds", parameterValue: String(buffering.processorSeconds) },
+                ],
+              },
+            ],
+          },
+          cloudWatchLoggingOptions: { enabled: true, logGroupName: deliveryLogs.logGroupName, logStreamName: streamName },
+        },
+      });
+      s.node.addDependency(role);
+      this.streams[fnName] = s;
+      return streamArn;
+    };
+
+    // WAF requires its log destinations to be named aws-waf-logs-*.
+    const wafStream = stream("waf", "aws-waf-logs-seclog", "waf");
+    const vpcStream = stream("vpcflow", "seclog-vpcflow", "vpcflow");
+    const resolverStream = stream("route53", "seclog-route53-resolver", "route53-resolver");
+
+    if (props.webAclArn) {
+      new wafv2.CfnLoggingConfiguration(this, "WafLogging", { resourceArn: props.webAclArn, logDestinationConfigs: [wafStream] });
+    }
+    if (props.vpcId) {
+      new ec2.CfnFlowLog(this, "FlowLog", {
+        resourceId: props.vpcId,
+        resourceType: "VPC",
+        trafficType: "ALL",
+        logDestinationType: "kinesis-data-firehose",
+        logDestination: vpcStream,
+        maxAggregationInterval: 60,
+      });
+      const config = new route53resolver.CfnResolverQueryLoggingConfig(this, "ResolverQueryLogs", {
+        name: "seclog",
+        destinationArn: resolverStream,
+      });
+      new route53resolver.CfnResolverQueryLoggingConfigAssociation(this, "ResolverQueryLogsVpc", {
+        resolverQueryLogConfigId: config.attrId,
+        resourceId: props.vpcId,
+      });
+    }
+  }
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Firehose's role: the processor, the backup bucket and key, its log group, and the domain. */
+function deliveryRole(
+  scope: Construct,
+  id: string,
+  domain: Domain,
+  index: string,
+  fn: lambda.IFunction,
+  backup: s3.IBucket,
+  key: kms.IKey,
+  deliveryLogs: logs.ILogGroup,
+): iam.Role {
+  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal("firehose.amazonaws.com") });
+  role.addToPolicy(new iam.PolicyStatement({ actions: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"], resources: [fn.functionArn] }));
+  backup.grantReadWrite(role);
+  key.grantEncryptDecrypt(role);
+  deliveryLogs.grantWrite(role);
+  role.addToPolicy(
+    new iam.PolicyStatement({ actions: ["es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig"], resources: [domain.arn, `${domain.arn}/*`] }),
+  );
+  role.addToPolicy(new iam.PolicyStatement({ actions: ["es:ESHttpPost", "es:ESHttpPut"], resources: [`${domain.arn}/_bulk`, `${domain.arn}/${index}-*`] }));
+  // What Firehose reads to check the domain before delivering (AWS's documented list).
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["es:ESHttpGet"],
+      resources: ["_all/_settings", "_cluster/stats", `${index}*/_mapping/*`, "_nodes", "_nodes/stats", "_nodes/*/stats", "_stats", `${index}*/_stats`, "_all/_mapping"].map(
+        (p) => `${domain.arn}/${p}`,
+      ),
+    }),
+  );
+  return role;
+}

@@ -2,6 +2,7 @@ import { App } from "aws-cdk-lib";
 import { CloudTrailStack } from "../lib/cloudtrail-stack";
 import { FLAGS } from "../lib/common";
 import { FirehoseStack } from "../lib/firehose-stack";
+import { Route53PublicStack } from "../lib/route53-public-stack";
 import { SecurityHubStack } from "../lib/securityhub-stack";
 
 // Environment-agnostic: `cdk synth` runs offline, without credentials or lookups.
@@ -16,5 +17,6 @@ new FirehoseStack(app, "SeclogFirehose", {
   webAclArn: app.node.tryGetContext("webAclArn"),
   vpcId: app.node.tryGetContext("vpcId"),
 });
+new Route53PublicStack(app, "SeclogRoute53Public", common);
 new SecurityHubStack(app, "SeclogSecurityHub", common);
 app.synth();

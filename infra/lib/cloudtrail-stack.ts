@@ -10,7 +10,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { domainParameters, functionAlarms, grantBulk } from "./common";
+import { bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
 import { SeclogFunction } from "./function";
 
 export interface CloudTrailStackProps extends StackProps {
@@ -104,7 +104,7 @@ export class CloudTrailStack extends Stack {
       reservedConcurrency: 20,
       key,
       deadLetterQueue: dlq,
-      environment: { OPENSEARCH_ENDPOINT: domain.endpoint, OPENSEARCH_SERVICE: "es", INDEX_PREFIX: "cloudtrail" },
+      environment: bulkEnvironment(domain, { INDEX_PREFIX: "cloudtrail" }),
     }).fn;
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
     grantBulk(fn, domain, ["cloudtrail-*"]);

@@ -1,4 +1,4 @@
-import { CfnParameter, Duration, Stack } from "aws-cdk-lib";
+import { CfnParameter, Duration, Fn, Stack } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -10,6 +10,8 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 export interface Domain {
   readonly endpoint: string;
   readonly arn: string;
+  /** The domain's region (from its ARN): functions sign for it even when deployed elsewhere. */
+  readonly region: string;
 }
 
 /** The domain's parameters; `withEndpoint: false` when nothing in the stack calls the endpoint itself. */
@@ -24,7 +26,12 @@ export function domainParameters(stack: Stack, withEndpoint = true): Domain {
     description: "ARN of the OpenSearch domain (arn:aws:es:region:account:domain/name)",
     allowedPattern: "^arn:aws[a-z-]*:es:[a-z0-9-]+:[0-9]{12}:domain/[a-z0-9-]+$",
   });
-  return { endpoint, arn: arn.valueAsString };
+  return { endpoint, arn: arn.valueAsString, region: Fn.select(3, Fn.split(":", arn.valueAsString)) };
+}
+
+/** The environment of a function that writes through `_bulk` with SigV4. */
+export function bulkEnvironment(domain: Domain, extra: Record<string, string>): Record<string, string> {
+  return { OPENSEARCH_ENDPOINT: domain.endpoint, OPENSEARCH_SERVICE: "es", OPENSEARCH_REGION: domain.region, ...extra };
 }
 
 /** Lets `fn` write documents and dead letters, and nothing else, through `_bulk`. */

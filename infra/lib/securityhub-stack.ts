@@ -5,7 +5,7 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { domainParameters, functionAlarms, grantBulk } from "./common";
+import { bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
 import { SeclogFunction } from "./function";
 
 export interface SecurityHubStackProps extends StackProps {
@@ -39,11 +39,7 @@ export class SecurityHubStack extends Stack {
       reservedConcurrency: 10,
       key,
       deadLetterQueue: dlq,
-      environment: {
-        OPENSEARCH_ENDPOINT: domain.endpoint,
-        OPENSEARCH_SERVICE: "es",
-        INDEX_PREFIX: "securityhub",
-      },
+      environment: bulkEnvironment(domain, { INDEX_PREFIX: "securityhub" }),
     }).fn;
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
     grantBulk(fn, domain, ["securityhub-*"]);

@@ -1,4 +1,5 @@
 import { App } from "aws-cdk-lib";
+import { CentralWriterStack } from "../lib/central-writer-stack";
 import { CloudTrailStack } from "../lib/cloudtrail-stack";
 import { FLAGS } from "../lib/common";
 import { FirehoseStack } from "../lib/firehose-stack";
@@ -19,4 +20,16 @@ new FirehoseStack(app, "SeclogFirehose", {
 });
 new Route53PublicStack(app, "SeclogRoute53Public", common);
 new SecurityHubStack(app, "SeclogSecurityHub", common);
+
+// Multi-account: `-c sourceAccounts=111111111111,222222222222` adds the central writer role;
+// `-c centralRoleArn=arn:aws:iam::<central>:role/seclog-central-writer` synthesises a source
+// account's CloudTrail stack that writes through it.
+const sources = String(app.node.tryGetContext("sourceAccounts") ?? "").split(",").filter((a) => a.trim());
+if (sources.length > 0) {
+  new CentralWriterStack(app, "SeclogCentralWriter", { sourceAccounts: sources });
+}
+const centralRoleArn = app.node.tryGetContext("centralRoleArn");
+if (centralRoleArn) {
+  new CloudTrailStack(app, "SeclogSourceCloudTrail", { ...common, centralRoleArn });
+}
 app.synth();

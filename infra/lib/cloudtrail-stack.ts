@@ -20,7 +20,16 @@ export interface CloudTrailStackProps extends StackProps {
   readonly logRetention?: logs.RetentionDays;
   /** Also log S3 object-level (data) events of every bucket, as the lab does. */
   readonly s3DataEvents?: boolean;
+  /**
+   * A source account of a multi-account organisation: the function writes to the central account's
+   * domain by assuming this role (see `CentralWriterStack`), under the fixed role name
+   * `seclog-cloudtrail-source` that the central trust policy names.
+   */
+  readonly centralRoleArn?: string;
 }
+
+/** The role name a source account's `cloudtrail` function runs as. */
+export const SOURCE_ROLE_NAME = "seclog-cloudtrail-source";
 
 /**
  * The CloudTrail pipeline: a multi-region trail (management events, read and write; optionally S3
@@ -104,10 +113,18 @@ export class CloudTrailStack extends Stack {
       reservedConcurrency: 20,
       key,
       deadLetterQueue: dlq,
-      environment: bulkEnvironment(domain, { INDEX_PREFIX: "cloudtrail" }),
+      roleName: props.centralRoleArn ? SOURCE_ROLE_NAME : undefined,
+      environment: bulkEnvironment(domain, {
+        INDEX_PREFIX: "cloudtrail",
+        ...(props.centralRoleArn ? { OPENSEARCH_ROLE_ARN: props.centralRoleArn } : {}),
+      }),
     }).fn;
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
-    grantBulk(fn, domain, ["cloudtrail-*"]);
+    if (props.centralRoleArn) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["sts:AssumeRole"], resources: [props.centralRoleArn] }));
+    } else {
+      grantBulk(fn, domain, ["cloudtrail-*"]);
+    }
     logGroup.addSubscriptionFilter("ToSeclog", {
       destination: new logsDestinations.LambdaDestination(fn),
       filterPattern: logs.FilterPattern.allEvents(),

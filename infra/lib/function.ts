@@ -26,6 +26,8 @@ export interface SeclogFunctionProps {
   readonly deadLetterQueue?: sqs.IQueue;
   /** Invoked synchronously (a Firehose processor): the caller handles failures, no DLQ applies. */
   readonly synchronous?: boolean;
+  /** A fixed name for the function's role (one another account's trust policy can name). */
+  readonly roleName?: string;
 }
 
 /** One seclog function: provided.al2023, arm64, JSON logs, its own log group. */
@@ -54,7 +56,15 @@ export class SeclogFunction extends Construct {
         },
       }),
     );
+    const role = props.roleName
+      ? new iam.Role(this, "Role", {
+          roleName: props.roleName,
+          assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+          managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaBasicExecutionRole")],
+        })
+      : undefined;
     this.fn = new lambda.Function(this, "Function", {
+      role,
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture: lambda.Architecture.ARM_64,
       handler: "bootstrap",

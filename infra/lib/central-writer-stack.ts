@@ -1,0 +1,47 @@
+import { Stack, StackProps } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { Construct } from "constructs";
+import { SOURCE_ROLE_NAME } from "./cloudtrail-stack";
+import { domainParameters } from "./common";
+
+export interface CentralWriterStackProps extends StackProps {
+  /** The accounts whose `cloudtrail` functions write here. */
+  readonly sourceAccounts: string[];
+}
+
+/**
+ * The central account's side of multi-account delivery (seed 000): a role that each source
+ * account's `cloudtrail` function (role `seclog-cloudtrail-source`) assumes to write `cloudtrail-*`
+ * documents and dead letters into the central domain. With fine-grained access control, map this
+ * role as a backend role of an OpenSearch role allowed `indices:data/write/bulk*`, `create_index`
+ * and `indices:admin/mapping/put` on `cloudtrail-*` and `seclog-deadletter-*`.
+ */
+export class CentralWriterStack extends Stack {
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CentralWriterStackProps) {
+    super(scope, id, props);
+    const domain = domainParameters(this, false);
+    if (props.sourceAccounts.length === 0) {
+      throw new Error("CentralWriterStack needs at least one source account");
+    }
+    // Trust the accounts, narrowed to the one role name: naming the role itself would fail while
+    // the source stack is not yet deployed.
+    const trusted = props.sourceAccounts.map((account) =>
+      new iam.AccountPrincipal(account).withConditions({
+        ArnEquals: { "aws:PrincipalArn": `arn:${this.partition}:iam::${account}:role/${SOURCE_ROLE_NAME}` },
+      }),
+    );
+    this.role = new iam.Role(this, "Writer", {
+      roleName: "seclog-central-writer",
+      assumedBy: new iam.CompositePrincipal(...trusted),
+      description: "Assumed by source accounts' seclog cloudtrail functions to write into the central domain",
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["es:ESHttpPost", "es:ESHttpPut"],
+        resources: [`${domain.arn}/_bulk`, `${domain.arn}/cloudtrail-*`, `${domain.arn}/seclog-deadletter-*`],
+      }),
+    );
+  }
+}

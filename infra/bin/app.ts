@@ -2,6 +2,7 @@ import { App } from "aws-cdk-lib";
 import { CentralWriterStack } from "../lib/central-writer-stack";
 import { CloudTrailStack } from "../lib/cloudtrail-stack";
 import { FLAGS } from "../lib/common";
+import { DomainStack } from "../lib/domain-stack";
 import { FirehoseStack } from "../lib/firehose-stack";
 import { Route53PublicStack } from "../lib/route53-public-stack";
 import { SecurityHubStack } from "../lib/securityhub-stack";
@@ -12,6 +13,10 @@ const common = {
   memorySize: Number(app.node.tryGetContext("memorySize") ?? 128),
   packageDir: app.node.tryGetContext("packageDir"),
 };
+if (app.node.tryGetContext("newDomain") === "true") {
+  const cidrs = String(app.node.tryGetContext("allowedCidrs") ?? "").split(",").filter((c) => c.trim());
+  new DomainStack(app, "SeclogDomain", { allowedCidrs: cidrs });
+}
 new CloudTrailStack(app, "SeclogCloudTrail", { ...common, s3DataEvents: app.node.tryGetContext("s3DataEvents") === "true" });
 new FirehoseStack(app, "SeclogFirehose", {
   ...common,

@@ -34,7 +34,7 @@ export function statements(template: Template): any[] {
 }
 
 /** Writing documents; Firehose also describes the domain and reads a few documented paths. */
-const ALLOWED_ES = ["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet", "es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig"];
+const ALLOWED_ES = ["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet", "es:ESHttpHead", "es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig"];
 
 /**
  * Least privilege: no `*` action anywhere, OpenSearch only writes (and Firehose's checks), and a `*`

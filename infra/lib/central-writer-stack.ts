@@ -2,7 +2,7 @@ import { Stack, StackProps } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
 import { SOURCE_ROLE_NAME } from "./cloudtrail-stack";
-import { domainParameters } from "./common";
+import { domainParameters, writerRoleOutput } from "./common";
 
 export interface CentralWriterStackProps extends StackProps {
   /** The accounts whose `cloudtrail` functions write here. */
@@ -43,5 +43,6 @@ export class CentralWriterStack extends Stack {
         resources: [`${domain.arn}/_bulk`, `${domain.arn}/cloudtrail-*`, `${domain.arn}/seclog-deadletter-*`],
       }),
     );
+    writerRoleOutput(this, "Central", this.role.roleArn, ["cloudtrail-*", "seclog-deadletter-*"]);
   }
 }

@@ -123,7 +123,7 @@ export class CloudTrailStack extends Stack {
     if (props.centralRoleArn) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["sts:AssumeRole"], resources: [props.centralRoleArn] }));
     } else {
-      grantBulk(fn, domain, ["cloudtrail-*"]);
+      grantBulk("Cloudtrail", fn, domain, ["cloudtrail-*"]);
     }
     logGroup.addSubscriptionFilter("ToSeclog", {
       destination: new logsDestinations.LambdaDestination(fn),

@@ -1,4 +1,4 @@
-import { CfnParameter, Duration, Fn, Stack } from "aws-cdk-lib";
+import { CfnOutput, CfnParameter, Duration, Fn, Stack } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -34,14 +34,31 @@ export function bulkEnvironment(domain: Domain, extra: Record<string, string>): 
   return { OPENSEARCH_ENDPOINT: domain.endpoint, OPENSEARCH_SERVICE: "es", OPENSEARCH_REGION: domain.region, ...extra };
 }
 
-/** Lets `fn` write documents and dead letters, and nothing else, through `_bulk`. */
-export function grantBulk(fn: lambda.IFunction, domain: Domain, indexPatterns: string[]): void {
+/**
+ * Lets `fn` write documents and dead letters, and nothing else, through `_bulk`; outputs its role
+ * as `<id>WriterRoleArn` for the fine-grained access control mapping.
+ */
+export function grantBulk(id: string, fn: lambda.IFunction, domain: Domain, indexPatterns: string[]): void {
+  const patterns = [...indexPatterns, "seclog-deadletter-*"];
   fn.addToRolePolicy(
     new iam.PolicyStatement({
       actions: ["es:ESHttpPost", "es:ESHttpPut"],
-      resources: [`${domain.arn}/_bulk`, ...[...indexPatterns, "seclog-deadletter-*"].map((p) => `${domain.arn}/${p}`)],
+      resources: [`${domain.arn}/_bulk`, ...patterns.map((p) => `${domain.arn}/${p}`)],
     }),
   );
+  writerRoleOutput(Stack.of(fn), id, fn.role!.roleArn, patterns);
+}
+
+/**
+ * Outputs a role that writes into the domain: with fine-grained access control it must be mapped
+ * as a backend role of the `seclog_writer` OpenSearch role (`seclog_firehose` for Firehose delivery
+ * roles; README, "Fine-grained access control").
+ */
+export function writerRoleOutput(stack: Stack, id: string, roleArn: string, indexPatterns: string[], opensearchRole = "seclog_writer"): void {
+  new CfnOutput(stack, `${id}WriterRoleArn`, {
+    value: roleArn,
+    description: `Writes ${indexPatterns.join(", ")}: map it as a backend role of the ${opensearchRole} OpenSearch role`,
+  });
 }
 
 /** Alarms on a function's errors and throttles, and on its dead-letter queue's depth. */

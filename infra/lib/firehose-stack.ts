@@ -10,7 +10,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
-import { Domain, domainParameters, functionAlarms } from "./common";
+import { Domain, domainParameters, functionAlarms, writerRoleOutput } from "./common";
 import { FunctionName, SeclogFunction } from "./function";
 
 /** Buffering of one stream: the processor's input per invocation, and the destination's. */
@@ -197,5 +197,6 @@ function deliveryRole(
       ),
     }),
   );
+  writerRoleOutput(Stack.of(scope), id, role.roleArn, [`${index}-*`], "seclog_firehose");
   return role;
 }

@@ -30,6 +30,28 @@ export interface SeclogFunctionProps {
   readonly roleName?: string;
 }
 
+/**
+ * The enrichment data (GeoIP city and ASN databases, AWS ranges, their licences) as one layer per
+ * stack: `scripts/package` writes `<packageDir>/enrich-layer/seclog-enrich/`, which Lambda mounts at
+ * `/opt/seclog-enrich`, where the functions look by default.
+ */
+function enrichmentLayer(stack: Stack, packageDir: string): lambda.ILayerVersion {
+  const existing = stack.node.tryFindChild("EnrichmentData") as lambda.ILayerVersion | undefined;
+  if (existing) {
+    return existing;
+  }
+  const dir = path.join(packageDir, "enrich-layer");
+  if (!fs.existsSync(path.join(dir, "seclog-enrich"))) {
+    throw new Error(`${dir}/seclog-enrich is missing: run scripts/package first`);
+  }
+  return new lambda.LayerVersion(stack, "EnrichmentData", {
+    code: lambda.Code.fromAsset(dir),
+    compatibleArchitectures: [lambda.Architecture.ARM_64],
+    compatibleRuntimes: [lambda.Runtime.PROVIDED_AL2023],
+    description: "seclog enrichment data: DB-IP City Lite and ASN (CC BY 4.0, db-ip.com), RouteViews/NRO ASNs, AWS ip-ranges",
+  });
+}
+
 /** One seclog function: provided.al2023, arm64, JSON logs, its own log group. */
 export class SeclogFunction extends Construct {
   readonly fn: lambda.Function;
@@ -77,6 +99,7 @@ export class SeclogFunction extends Construct {
       logGroup,
       environmentEncryption: props.key,
       deadLetterQueue: props.deadLetterQueue,
+      layers: [enrichmentLayer(Stack.of(this), dir)],
     });
     // Reaches OpenSearch over HTTPS with SigV4; a VPC is the domain's choice, not the function's.
     const skip = [{ id: "CKV_AWS_117", comment: "Calls OpenSearch and Firehose endpoints over HTTPS with SigV4; put it in a VPC only when the domain is in one." }];

@@ -1,4 +1,4 @@
-import { Duration, Stack, StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Stack, StackProps } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -32,6 +32,10 @@ export class Route53PublicStack extends Stack {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       encryptionKey: key,
     });
+    new CfnOutput(this, "QueryLogGroupArn", {
+      value: logGroup.logGroupArn,
+      description: "aws route53 create-query-logging-config --hosted-zone-id Z… --cloud-watch-logs-log-group-arn <this>",
+    });
     new logs.ResourcePolicy(this, "Route53CanWrite", {
       resourcePolicyName: "seclog-route53-query-logs",
       policyStatements: [
@@ -60,7 +64,7 @@ export class Route53PublicStack extends Stack {
       environment: bulkEnvironment(domain, { PUBLIC_INDEX_PREFIX: "route53-public" }),
     }).fn;
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
-    grantBulk(fn, domain, ["route53-public-*", "route53-resolver-*"]);
+    grantBulk("Route53", fn, domain, ["route53-public-*", "route53-resolver-*"]);
     logGroup.addSubscriptionFilter("ToSeclog", {
       destination: new logsDestinations.LambdaDestination(fn),
       filterPattern: logs.FilterPattern.allEvents(),

@@ -42,7 +42,7 @@ export class SecurityHubStack extends Stack {
       environment: bulkEnvironment(domain, { INDEX_PREFIX: "securityhub" }),
     }).fn;
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
-    grantBulk(fn, domain, ["securityhub-*"]);
+    grantBulk("Securityhub", fn, domain, ["securityhub-*"]);
 
     new events.Rule(this, "Findings", {
       description: "Security Hub imported findings and GuardDuty findings to seclog",

@@ -13,11 +13,13 @@ export function packages(): string {
     fs.mkdirSync(path.join(dir, f));
     fs.writeFileSync(path.join(dir, f, "bootstrap.zip"), "");
   }
+  fs.mkdirSync(path.join(dir, "enrich-layer", "seclog-enrich"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "enrich-layer", "seclog-enrich", "asn.mmdb"), "");
   return dir;
 }
 
-export function app(): App {
-  return new App({ context: FLAGS });
+export function app(context: Record<string, string> = {}): App {
+  return new App({ context: { ...FLAGS, ...context } });
 }
 
 /** Every policy statement in the template (IAM, bucket, queue, topic, key policies). */

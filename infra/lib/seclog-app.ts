@@ -1,0 +1,63 @@
+import { App, Stack } from "aws-cdk-lib";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { CentralWriterStack } from "./central-writer-stack";
+import { CloudTrailStack } from "./cloudtrail-stack";
+import { DomainStack } from "./domain-stack";
+import { FirehoseStack } from "./firehose-stack";
+import { Route53PublicStack } from "./route53-public-stack";
+import { SecurityHubStack } from "./securityhub-stack";
+
+/** A comma-separated context value as a list. */
+function list(app: App, key: string): string[] {
+  return String(app.node.tryGetContext(key) ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v);
+}
+
+/**
+ * Every stack of the app, chosen by context (`-c key=value`; see the README's deploy section):
+ * `packageDir`, `memorySize`, `logRetentionDays`, `s3DataEvents`, `webAclArn`, `vpcId`, `buffering`,
+ * `newDomain`, `allowedCidrs`, `sourceAccounts`, `centralRoleArn`. Environment-agnostic: `cdk synth` runs offline, without
+ * credentials or lookups.
+ */
+export function addStacks(app: App): Stack[] {
+  const flag = (key: string) => String(app.node.tryGetContext(key)) === "true";
+  const common = {
+    memorySize: Number(app.node.tryGetContext("memorySize") ?? 128),
+    packageDir: app.node.tryGetContext("packageDir"),
+  };
+  const retention = app.node.tryGetContext("logRetentionDays");
+  if (retention !== undefined && !Object.values(logs.RetentionDays).includes(Number(retention))) {
+    throw new Error(`logRetentionDays=${retention} is not a retention CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, … 3653)`);
+  }
+  const logRetention = retention === undefined ? undefined : (Number(retention) as logs.RetentionDays);
+  const buffering = app.node.tryGetContext("buffering");
+  const stacks: Stack[] = [];
+  if (flag("newDomain")) {
+    stacks.push(new DomainStack(app, "SeclogDomain", { allowedCidrs: list(app, "allowedCidrs") }));
+  }
+  stacks.push(
+    new CloudTrailStack(app, "SeclogCloudTrail", { ...common, logRetention, s3DataEvents: flag("s3DataEvents") }),
+    new FirehoseStack(app, "SeclogFirehose", {
+      ...common,
+      webAclArn: app.node.tryGetContext("webAclArn"),
+      vpcId: app.node.tryGetContext("vpcId"),
+      // e.g. -c buffering='{"waf":{"processorMb":2,"destinationSeconds":300}}'
+      buffering: typeof buffering === "string" ? JSON.parse(buffering) : buffering,
+    }),
+    new Route53PublicStack(app, "SeclogRoute53Public", common),
+    new SecurityHubStack(app, "SeclogSecurityHub", common),
+  );
+  // Multi-account: `sourceAccounts` (in the central account) adds the writer role those accounts
+  // assume; `centralRoleArn` (in a source account) adds a CloudTrail stack that writes through it.
+  const sources = list(app, "sourceAccounts");
+  if (sources.length > 0) {
+    stacks.push(new CentralWriterStack(app, "SeclogCentralWriter", { sourceAccounts: sources }));
+  }
+  const centralRoleArn = app.node.tryGetContext("centralRoleArn");
+  if (centralRoleArn) {
+    stacks.push(new CloudTrailStack(app, "SeclogSourceCloudTrail", { ...common, logRetention, centralRoleArn }));
+  }
+  return stacks;
+}

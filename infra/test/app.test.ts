@@ -1,0 +1,114 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { addStacks } from "../lib/seclog-app";
+import { app, assertLeastPrivilege, packages } from "./helpers";
+
+// The whole app with every optional stack, as `scripts/infra-check` synthesises it.
+const stacks = addStacks(
+  app({
+    packageDir: packages(),
+    newDomain: "true",
+    allowedCidrs: "203.0.113.0/24",
+    s3DataEvents: "true",
+    webAclArn: "arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/app/0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f",
+    vpcId: "vpc-0123456789abcdef0",
+    sourceAccounts: "222222222222,333333333333",
+    centralRoleArn: "arn:aws:iam::111111111111:role/seclog-central-writer",
+  }),
+);
+const templates = stacks.map((s) => [s.stackName, Template.fromStack(s)] as const);
+
+test("every stack of the app is synthesised", () => {
+  assert.deepEqual(
+    stacks.map((s) => s.stackName),
+    ["SeclogDomain", "SeclogCloudTrail", "SeclogFirehose", "SeclogRoute53Public", "SeclogSecurityHub", "SeclogCentralWriter", "SeclogSourceCloudTrail"],
+  );
+});
+
+test("every function: arm64 provided.al2023, 128 MB, JSON logs, encrypted environment, the enrichment layer, reserved concurrency", () => {
+  let seen = 0;
+  for (const [, template] of templates) {
+    for (const fn of Object.values(template.findResources("AWS::Lambda::Function")) as any[]) {
+      const p = fn.Properties;
+      assert.equal(p.Runtime, "provided.al2023");
+      assert.deepEqual(p.Architectures, ["arm64"]);
+      assert.equal(p.MemorySize, 128);
+      assert.equal(p.LoggingConfig.LogFormat, "JSON");
+      assert.ok(p.KmsKeyArn);
+      assert.equal(p.Layers.length, 1);
+      assert.ok(p.ReservedConcurrentExecutions > 0);
+      seen += 1;
+    }
+  }
+  assert.equal(seen, 7); // cloudtrail ×2, waf, vpcflow, route53 Resolver, route53 public, securityhub
+});
+
+test("every asynchronously invoked function has a dead-letter queue; Firehose processors are synchronous", () => {
+  for (const [name, template] of templates) {
+    for (const fn of Object.values(template.findResources("AWS::Lambda::Function")) as any[]) {
+      const env = fn.Properties.Environment?.Variables ?? {};
+      const firehoseProcessor = name === "SeclogFirehose";
+      assert.equal(firehoseProcessor, env.RECORD_DELIMITER === "none", name);
+      if (!firehoseProcessor) {
+        assert.ok(fn.Properties.DeadLetterConfig?.TargetArn, `${name}: a function without a DLQ`);
+      }
+    }
+  }
+});
+
+test("least privilege in every stack", () => {
+  for (const [, template] of templates) {
+    assertLeastPrivilege(template);
+  }
+});
+
+test("every role that writes into the domain is an output, for the fine-grained access control mapping", () => {
+  const outputs = Object.fromEntries(templates.map(([name, t]) => [name, Object.keys(t.findOutputs("*")).sort()]));
+  assert.deepEqual(outputs, {
+    SeclogDomain: ["OpenSearchDomainArn", "OpenSearchEndpoint"],
+    SeclogCloudTrail: ["CloudtrailWriterRoleArn"],
+    SeclogFirehose: ["Route53DeliveryWriterRoleArn", "VpcflowDeliveryWriterRoleArn", "WafDeliveryWriterRoleArn"],
+    SeclogRoute53Public: ["QueryLogGroupArn", "Route53WriterRoleArn"],
+    SeclogSecurityHub: ["SecurityhubWriterRoleArn"],
+    SeclogCentralWriter: ["CentralWriterRoleArn"],
+    SeclogSourceCloudTrail: [],
+  });
+});
+
+test("context sets the trail's log retention and a stream's buffering; a retention Logs does not offer is refused", () => {
+  const stacks = addStacks(app({ packageDir: packages(), logRetentionDays: "90", buffering: '{"waf":{"processorMb":2,"destinationSeconds":300}}' }));
+  const byName = Object.fromEntries(stacks.map((s) => [s.stackName, Template.fromStack(s)]));
+  byName.SeclogCloudTrail.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 90 });
+  byName.SeclogFirehose.hasResourceProperties("AWS::KinesisFirehose::DeliveryStream", {
+    DeliveryStreamName: "aws-waf-logs-seclog",
+    AmazonopensearchserviceDestinationConfiguration: Match.objectLike({
+      BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 300 },
+      ProcessingConfiguration: Match.objectLike({
+        Processors: [Match.objectLike({ Parameters: Match.arrayWith([{ ParameterName: "BufferSizeInMBs", ParameterValue: "2" }]) })],
+      }),
+    }),
+  });
+  assert.throws(() => addStacks(app({ packageDir: packages(), logRetentionDays: "42" })), /logRetentionDays=42/);
+});
+
+test("the OpenSearch roles of infra/opensearch cover every pattern a mapped IAM role may write", () => {
+  const roles: Record<string, string[]> = {};
+  for (const name of ["seclog_writer", "seclog_firehose"]) {
+    const role = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "opensearch", `${name}.json`), "utf8"));
+    roles[name] = role.index_permissions.flatMap((p: any) => p.index_patterns);
+  }
+  let checked = 0;
+  for (const [, template] of templates) {
+    for (const output of Object.values(template.findOutputs("*WriterRoleArn")) as any[]) {
+      const [, patterns, role] = /^Writes (.+): map it as a backend role of the (\w+) OpenSearch role$/.exec(output.Description)!;
+      for (const pattern of patterns.split(", ")) {
+        assert.ok(roles[role].includes(pattern), `${role} lacks ${pattern}`);
+      }
+      checked += 1;
+    }
+  }
+  assert.equal(checked, 7);
+});

@@ -6,12 +6,9 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
-import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
-import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
-import { SeclogFunction } from "./function";
+import { accessLogBucket, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk, privateBucket } from "./common";
 
 export interface CloudTrailStackProps extends StackProps {
   readonly packageDir?: string;
@@ -55,27 +52,7 @@ export class CloudTrailStack extends Stack {
       }),
     );
 
-    const accessLogs = new s3.Bucket(this, "AccessLogs", {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    (accessLogs.node.defaultChild as s3.CfnBucket).addMetadata("checkov", {
-      skip: [{ id: "CKV_AWS_18", comment: "The access-log bucket itself: logging its own access would loop." }],
-    });
-    const bucket = new s3.Bucket(this, "TrailBucket", {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: key,
-      bucketKeyEnabled: true,
-      enforceSSL: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      serverAccessLogsBucket: accessLogs,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const bucket = privateBucket(this, "TrailBucket", key, accessLogBucket(this));
     const logGroup = new logs.LogGroup(this, "TrailLogs", {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       encryptionKey: key,
@@ -99,27 +76,18 @@ export class CloudTrailStack extends Stack {
       });
     }
 
-    const dlq = new sqs.Queue(this, "DeadLetters", {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const fn = new SeclogFunction(this, "Cloudtrail", {
+    const { fn, dlq } = asyncFunction(this, "Cloudtrail", {
       name: "cloudtrail",
       packageDir: props.packageDir,
       memorySize: props.memorySize,
-      timeout: Duration.seconds(60),
       reservedConcurrency: 20,
       key,
-      deadLetterQueue: dlq,
       roleName: props.centralRoleArn ? SOURCE_ROLE_NAME : undefined,
       environment: bulkEnvironment(domain, {
         INDEX_PREFIX: "cloudtrail",
         ...(props.centralRoleArn ? { OPENSEARCH_ROLE_ARN: props.centralRoleArn } : {}),
       }),
-    }).fn;
-    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    });
     if (props.centralRoleArn) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["sts:AssumeRole"], resources: [props.centralRoleArn] }));
     } else {

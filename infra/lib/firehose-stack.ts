@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, StackProps } from "aws-cdk-lib";
+import { Duration, Stack, StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as firehose from "aws-cdk-lib/aws-kinesisfirehose";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -10,7 +10,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
-import { Domain, domainParameters, functionAlarms, writerRoleOutput } from "./common";
+import { accessLogBucket, Domain, domainParameters, functionAlarms, privateBucket, writerRoleOutput } from "./common";
 import { FunctionName, SeclogFunction } from "./function";
 
 /** Buffering of one stream: the processor's input per invocation, and the destination's. */
@@ -53,27 +53,7 @@ export class FirehoseStack extends Stack {
     const domain = domainParameters(this, false);
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog Firehose streams, backups, logs" });
     key.grantEncryptDecrypt(new iam.ServicePrincipal("delivery.logs.amazonaws.com"));
-    const accessLogs = new s3.Bucket(this, "AccessLogs", {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    (accessLogs.node.defaultChild as s3.CfnBucket).addMetadata("checkov", {
-      skip: [{ id: "CKV_AWS_18", comment: "The access-log bucket itself: logging its own access would loop." }],
-    });
-    const backup = new s3.Bucket(this, "FailedDocuments", {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: key,
-      bucketKeyEnabled: true,
-      enforceSSL: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      serverAccessLogsBucket: accessLogs,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const backup = privateBucket(this, "FailedDocuments", key, accessLogBucket(this));
     const deliveryLogs = new logs.LogGroup(this, "DeliveryLogs", { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: key });
     const topic = new sns.Topic(this, "Alarms", { masterKey: key });
 

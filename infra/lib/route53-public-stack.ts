@@ -1,13 +1,11 @@
-import { CfnOutput, Duration, Stack, StackProps } from "aws-cdk-lib";
+import { CfnOutput, Stack, StackProps } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
 import * as sns from "aws-cdk-lib/aws-sns";
-import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
-import { SeclogFunction } from "./function";
+import { asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
 
 export interface Route53PublicStackProps extends StackProps {
   readonly packageDir?: string;
@@ -47,23 +45,14 @@ export class Route53PublicStack extends Stack {
         }),
       ],
     });
-    const dlq = new sqs.Queue(this, "DeadLetters", {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const fn = new SeclogFunction(this, "Route53", {
+    const { fn, dlq } = asyncFunction(this, "Route53", {
       name: "route53",
       packageDir: props.packageDir,
       memorySize: props.memorySize,
-      timeout: Duration.seconds(60),
       reservedConcurrency: 10,
       key,
-      deadLetterQueue: dlq,
       environment: bulkEnvironment(domain, { PUBLIC_INDEX_PREFIX: "route53-public" }),
-    }).fn;
-    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    });
     grantBulk("Route53", fn, domain, ["route53-public-*", "route53-resolver-*"]);
     logGroup.addSubscriptionFilter("ToSeclog", {
       destination: new logsDestinations.LambdaDestination(fn),

@@ -3,10 +3,8 @@ import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
-import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
-import { SeclogFunction } from "./function";
+import { asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
 
 export interface SecurityHubStackProps extends StackProps {
   /** Where the packaged zips are; default `../target/lambda`. */
@@ -25,23 +23,14 @@ export class SecurityHubStack extends Stack {
     const domain = domainParameters(this);
 
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog securityhub queues and topic" });
-    const dlq = new sqs.Queue(this, "DeadLetters", {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const fn = new SeclogFunction(this, "Securityhub", {
+    const { fn, dlq } = asyncFunction(this, "Securityhub", {
       name: "securityhub",
       packageDir: props.packageDir,
       memorySize: props.memorySize,
-      timeout: Duration.seconds(60),
       reservedConcurrency: 10,
       key,
-      deadLetterQueue: dlq,
       environment: bulkEnvironment(domain, { INDEX_PREFIX: "securityhub" }),
-    }).fn;
-    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    });
     grantBulk("Securityhub", fn, domain, ["securityhub-*"]);
 
     new events.Rule(this, "Findings", {

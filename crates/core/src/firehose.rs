@@ -52,8 +52,8 @@ pub enum Transformed {
     Document(Vec<u8>),
     /// Several records, each to be re-ingested and transformed on its own.
     Split(Vec<Vec<u8>>),
-    /// Dropped on purpose by a documented filter.
-    Drop,
+    /// Dropped on purpose by a documented filter (its rule: `header_line`, …).
+    Drop(&'static str),
 }
 
 /// Bytes of one record → a document.
@@ -194,33 +194,21 @@ pub struct TransformationSummary {
     pub response_bytes: usize,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
+    /// Records answered `Dropped` on purpose, by rule.
+    pub dropped_by: crate::telemetry::DroppedBy,
 }
 
 impl TransformationSummary {
-    /// Logs the summary as one structured line.
+    /// Prints the summary line (JSON, EMF; see [`crate::telemetry`]).
     pub fn emit(&self) {
-        tracing::info!(
-            dataset = self.dataset,
-            received = self.received,
-            ok = self.ok,
-            dropped = self.dropped,
-            failed = self.failed,
-            split = self.split,
-            overflowed = self.overflowed,
-            reingested = self.reingested,
-            put_retried = self.put_retried,
-            put_calls = self.put_calls,
-            response_bytes = self.response_bytes,
-            duration_ms = self.duration_ms,
-            "Invocation summary."
-        );
+        crate::telemetry::emit_transformation(self);
     }
 }
 
 /// A record's outcome before the response is fitted.
 enum Step {
     Ok(Vec<u8>),
-    Dropped,
+    Dropped(&'static str),
     Failed(RecordError),
     Split(Vec<Vec<u8>>),
 }
@@ -280,8 +268,9 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
                 to_put.extend(parts);
                 (RecordResult::Dropped, Vec::new())
             }
-            (Step::Dropped, _) => {
+            (Step::Dropped(rule), _) => {
                 summary.dropped += 1;
+                *summary.dropped_by.entry(rule).or_default() += 1;
                 (RecordResult::Dropped, Vec::new())
             }
             (Step::Failed(e), _) => {
@@ -363,7 +352,7 @@ fn transformed(result: Result<Transformed, RecordError>) -> Step {
             Step::Ok(doc)
         }
         Ok(Transformed::Split(parts)) => Step::Split(parts),
-        Ok(Transformed::Drop) => Step::Dropped,
+        Ok(Transformed::Drop(rule)) => Step::Dropped(rule),
         Err(e) => Step::Failed(e),
     }
 }
@@ -384,10 +373,10 @@ fn envelope_step<T: RecordTransform>(
         Err(e) => return Step::Failed(RecordError::new(e.kind(), e.to_string())),
     };
     if payload.message_type != MessageType::DataMessage {
-        return Step::Dropped;
+        return Step::Dropped("control_message");
     }
     match payload.log_events.as_slice() {
-        [] => Step::Dropped,
+        [] => Step::Dropped("empty_payload"),
         [one] => {
             // The log event's own time is better than the record's arrival.
             let context = RecordContext { arrival: DateTime::from_timestamp_millis(one.timestamp).or(context.arrival) };
@@ -419,7 +408,7 @@ fn fit(event: &FirehoseEvent, steps: &[Step], settings: &Settings) -> Vec<Fit> {
             .map(|(id, step)| match step {
                 // An `Ok` that can never fit is answered `ProcessingFailed`, the longest result.
                 Step::Failed(_) | Step::Ok(_) => small(id, RecordResult::ProcessingFailed),
-                Step::Dropped | Step::Split(_) => small(id, RecordResult::Dropped),
+                Step::Dropped(_) | Step::Split(_) => small(id, RecordResult::Dropped),
             })
             .sum::<usize>();
     ids.zip(steps)
@@ -458,7 +447,7 @@ mod tests {
         fn transform(&self, data: &[u8], _: &RecordContext) -> Result<Transformed, RecordError> {
             let text = std::str::from_utf8(data).map_err(|e| RecordError::new("bad_utf8", e.to_string()))?;
             match text {
-                "drop" => Ok(Transformed::Drop),
+                "drop" => Ok(Transformed::Drop("test_rule")),
                 "bad" => Err(RecordError::new("bad_record", "bad")),
                 t if t.starts_with("split:") => {
                     Ok(Transformed::Split(t[6..].split(',').map(|p| p.as_bytes().to_vec()).collect()))

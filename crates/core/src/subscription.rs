@@ -90,7 +90,7 @@ pub async fn process<S: BulkSink, T: EventTransform>(
     };
     summary.received = payload.log_events.len();
     if payload.message_type != MessageType::DataMessage {
-        summary.dropped = payload.log_events.len();
+        summary.drop("control_message", payload.log_events.len());
         summary.emit(started.elapsed());
         return Ok(summary);
     }
@@ -148,7 +148,6 @@ fn finish(
     started: std::time::Instant,
 ) -> Result<InvocationSummary, DeliveryError> {
     summary.add_delivery(&result?);
-    summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     summary.emit(started.elapsed());
     Ok(summary)
 }

@@ -1,9 +1,118 @@
 //! Named telemetry events. Nothing per record at INFO; one summary per invocation; ERROR only
 //! for data loss; never a payload.
+//!
+//! The summary is one JSON line per invocation that is also a CloudWatch Embedded Metric Format
+//! (EMF) document: in Lambda it goes to stdout, where CloudWatch Logs keeps the line and extracts
+//! the counters as metrics of namespace `seclog` with dimension `dataset` (no `PutMetricData`
+//! call, no extra permission). Elsewhere (the CLI, tests) it goes to `tracing` at DEBUG, or to an
+//! output a test installs with [`capture`].
 
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+/// The metric namespace.
+pub const NAMESPACE: &str = "seclog";
+
+/// A CloudWatch unit.
+#[derive(Debug, Clone, Copy)]
+pub enum Unit {
+    /// A number of things.
+    Count,
+    /// Bytes.
+    Bytes,
+    /// Milliseconds.
+    Milliseconds,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Count => "Count",
+            Self::Bytes => "Bytes",
+            Self::Milliseconds => "Milliseconds",
+        }
+    }
+}
+
+/// One metric of a summary line: its name, unit, and its value (a number, or an array of samples).
+pub type Metric = (String, Unit, Value);
+
+/// Builds an invocation's line: `fields` (the summary, `message`, the function's name) with the
+/// EMF `_aws` block declaring `metrics`, whose values are top-level members as EMF requires.
+#[must_use]
+pub fn summary_line(dataset: &str, mut fields: Map<String, Value>, metrics: Vec<Metric>, timestamp_ms: i64) -> String {
+    let declared: Vec<Value> =
+        metrics.iter().map(|(name, unit, _)| json!({ "Name": name, "Unit": unit.as_str() })).collect();
+    for (name, _, value) in metrics {
+        fields.insert(name, value);
+    }
+    fields.insert("dataset".into(), Value::from(dataset));
+    fields.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{ "Namespace": NAMESPACE, "Dimensions": [["dataset"]], "Metrics": declared }],
+        }),
+    );
+    Value::Object(fields).to_string()
+}
+
+type Output = Arc<Mutex<Vec<u8>>>;
+static CAPTURE: Mutex<Option<Output>> = Mutex::new(None);
+
+/// Sends the summary lines of this process into a buffer from now on (tests); returns it.
+pub fn capture() -> Arc<Mutex<Vec<u8>>> {
+    let buffer = Output::default();
+    *CAPTURE.lock().unwrap_or_else(PoisonError::into_inner) = Some(buffer.clone());
+    buffer
+}
+
+/// Writes one summary line: to the captured buffer, to stdout in Lambda, else to `tracing`.
+fn print(line: &str) {
+    if let Some(buffer) = CAPTURE.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        let mut buffer = buffer.lock().unwrap_or_else(PoisonError::into_inner);
+        buffer.extend_from_slice(line.as_bytes());
+        buffer.push(b'\n');
+    } else if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // One write of the whole line, so concurrent output cannot split it.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(format!("{line}\n").as_bytes()).and_then(|()| out.flush());
+    } else {
+        tracing::debug!(target: "seclog::summary", "{line}");
+    }
+}
+
+/// Counts and dimensions of records dropped on purpose, by rule (`control_message`,
+/// `header_line`, `filter`, …).
+pub type DroppedBy = BTreeMap<&'static str, usize>;
+
+/// The `Dropped` metric and one `Dropped.<rule>` metric per rule that dropped something.
+fn dropped_metrics(total: usize, by: &DroppedBy) -> impl Iterator<Item = Metric> + '_ {
+    std::iter::once(("Dropped".to_owned(), Unit::Count, Value::from(total)))
+        .chain(by.iter().map(|(rule, n)| (format!("Dropped.{rule}"), Unit::Count, Value::from(*n))))
+}
+
+/// The summary's own fields, `message`, and the function's name when in Lambda.
+fn fields_of(summary: &impl Serialize) -> Map<String, Value> {
+    let mut fields = match serde_json::to_value(summary) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    fields.insert("message".into(), Value::from("Invocation summary."));
+    if let Ok(name) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
+        fields.insert("function".into(), Value::from(name));
+    }
+    fields
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 
 /// What one invocation did, logged once at its end.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -28,9 +137,21 @@ pub struct InvocationSummary {
     pub bytes_sent: usize,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
+    /// Records dropped on purpose, by rule.
+    pub dropped_by: DroppedBy,
+    /// How long each bulk request took, in milliseconds.
+    pub bulk_latency_ms: Vec<u64>,
 }
 
 impl InvocationSummary {
+    /// Counts `n` records dropped on purpose by `rule`.
+    pub fn drop(&mut self, rule: &'static str, n: usize) {
+        if n > 0 {
+            self.dropped += n;
+            *self.dropped_by.entry(rule).or_default() += n;
+        }
+    }
+
     /// Takes what a delivery did.
     pub fn add_delivery(&mut self, report: &crate::sink::DeliveryReport) {
         self.indexed += report.indexed;
@@ -39,25 +160,57 @@ impl InvocationSummary {
         self.retried += report.retried;
         self.bulk_requests += report.bulk_requests;
         self.bytes_sent += report.bytes_sent;
+        self.bulk_latency_ms.extend_from_slice(&report.bulk_latency_ms);
     }
 
-    /// Logs the summary as one structured line.
-    pub fn emit(&self, elapsed: Duration) {
-        let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        tracing::info!(
-            dataset = self.dataset,
-            received = self.received,
-            indexed = self.indexed,
-            already_present = self.already_present,
-            dropped = self.dropped,
-            dead_lettered = self.dead_lettered,
-            retried = self.retried,
-            bulk_requests = self.bulk_requests,
-            bytes_sent = self.bytes_sent,
-            duration_ms,
-            "Invocation summary."
-        );
+    /// The invocation's summary line (JSON, EMF).
+    #[must_use]
+    pub fn line(&self, timestamp_ms: i64) -> String {
+        let count = |name: &str, n: usize| (name.to_owned(), Unit::Count, Value::from(n));
+        let mut metrics = vec![
+            count("RecordsIn", self.received),
+            count("Indexed", self.indexed),
+            count("AlreadyPresent", self.already_present),
+            count("DeadLettered", self.dead_lettered),
+            count("Retried", self.retried),
+            count("BulkRequests", self.bulk_requests),
+            ("BytesSent".to_owned(), Unit::Bytes, Value::from(self.bytes_sent)),
+            ("Duration".to_owned(), Unit::Milliseconds, Value::from(self.duration_ms)),
+        ];
+        metrics.extend(dropped_metrics(self.dropped, &self.dropped_by));
+        if !self.bulk_latency_ms.is_empty() {
+            metrics.push(("BulkLatency".to_owned(), Unit::Milliseconds, Value::from(self.bulk_latency_ms.clone())));
+        }
+        summary_line(self.dataset, fields_of(self), metrics, timestamp_ms)
     }
+
+    /// Prints the summary line, with the wall time.
+    pub fn emit(&mut self, elapsed: Duration) {
+        self.duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        print(&self.line(now_ms()));
+    }
+}
+
+/// What one Firehose transformation did, as its summary line (JSON, EMF).
+#[must_use]
+pub fn transformation_line(summary: &crate::firehose::TransformationSummary, timestamp_ms: i64) -> String {
+    let count = |name: &str, n: usize| (name.to_owned(), Unit::Count, Value::from(n));
+    let mut metrics = vec![
+        count("RecordsIn", summary.received),
+        count("Ok", summary.ok),
+        count("ProcessingFailed", summary.failed),
+        count("Reingested", summary.reingested),
+        count("Retried", summary.put_retried),
+        ("ResponseBytes".to_owned(), Unit::Bytes, Value::from(summary.response_bytes)),
+        ("Duration".to_owned(), Unit::Milliseconds, Value::from(summary.duration_ms)),
+    ];
+    metrics.extend(dropped_metrics(summary.dropped, &summary.dropped_by));
+    summary_line(summary.dataset, fields_of(summary), metrics, timestamp_ms)
+}
+
+/// Prints a Firehose transformation's summary line.
+pub fn emit_transformation(summary: &crate::firehose::TransformationSummary) {
+    print(&transformation_line(summary, now_ms()));
 }
 
 /// Logged once when a whole payload could not be decoded and was dead-lettered.

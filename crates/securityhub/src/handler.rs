@@ -281,7 +281,7 @@ pub async fn process<S: BulkSink, R: RecordSink>(
             }
             Ok(Findings::Skipped) => {
                 summary.received = 1;
-                summary.dropped = 1;
+                summary.drop("detail_type", 1);
                 Vec::new()
             }
             Ok(Findings::Some(format, findings)) => {
@@ -295,7 +295,7 @@ pub async fn process<S: BulkSink, R: RecordSink>(
                     };
                     match prepare(raw, format, &deps.config.index_prefix, origin.clone(), &deps.enricher) {
                         Ok(p) if deps.config.filters.keep(&p.facts) => docs.push(p.document),
-                        Ok(_) => summary.dropped += 1,
+                        Ok(_) => summary.drop("filter", 1),
                         Err(e) => {
                             let failure =
                                 Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
@@ -310,7 +310,6 @@ pub async fn process<S: BulkSink, R: RecordSink>(
     if !docs.is_empty() {
         summary.add_delivery(&deliver(&deps.delivery, docs, deadline).await?);
     }
-    summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     summary.emit(started.elapsed());
     Ok(summary)
 }

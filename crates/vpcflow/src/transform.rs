@@ -66,7 +66,7 @@ impl RecordTransform for VpcFlowTransform {
             None => self.format.clone(),
         };
         match rest.as_slice() {
-            [] if header.is_some() => Ok(Transformed::Drop),
+            [] if header.is_some() => Ok(Transformed::Drop("header_line")),
             [] => Err(RecordError::new("empty_record", "the record holds no flow-log line")),
             [line] => transform_line(&format, line, context, &self.enricher).map(Transformed::Document),
             lines => Ok(Transformed::Split(
@@ -439,7 +439,7 @@ mod tests {
         let d: Json = serde_json::from_slice(&d).unwrap();
         assert_eq!(d["@timestamp"], "2023-11-14T22:13:20Z");
         assert_eq!(d["interface-id"], "eni-1");
-        assert_eq!(run(header).unwrap(), Transformed::Drop);
+        assert_eq!(run(header).unwrap(), Transformed::Drop("header_line"));
         assert_eq!(
             run(&format!("{header}\na b 10.0.0.1 10.0.0.2\nc d 10.0.0.3 10.0.0.4")).unwrap(),
             Transformed::Split(vec![

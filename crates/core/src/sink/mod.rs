@@ -30,6 +30,8 @@ pub struct DeliveryReport {
     pub bulk_requests: usize,
     /// Uncompressed bulk bytes sent.
     pub bytes_sent: usize,
+    /// How long each bulk request took, sending to reading the answer, in milliseconds.
+    pub bulk_latency_ms: Vec<u64>,
 }
 
 /// Somewhere documents can be delivered.

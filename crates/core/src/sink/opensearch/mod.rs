@@ -62,6 +62,7 @@ struct Stats {
     retried: usize,
     bulk_requests: usize,
     bytes_sent: usize,
+    bulk_latency_ms: Vec<u64>,
 }
 
 impl OpenSearchSink {
@@ -208,6 +209,7 @@ impl OpenSearchSink {
         }
         let req = self.build_request(body).await?;
         let timeout = self.config.request_timeout.min(remaining);
+        let sent = Instant::now();
         let response = match tokio::time::timeout(timeout, self.http.execute(req)).await {
             Err(_) => return Ok(Reply::RetryAll(format!("no response within {} ms", timeout.as_millis()))),
             Ok(Err(e)) => return Ok(Reply::RetryAll(format!("transport error: {}", error_chain(&e)))),
@@ -220,6 +222,7 @@ impl OpenSearchSink {
                 Ok(Err(e)) => return Ok(Reply::RetryAll(format!("reading response: {}", error_chain(&e)))),
                 Err(_) => return Ok(Reply::RetryAll("response body not read within the budget".into())),
             };
+        stats.bulk_latency_ms.push(u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX));
         match classify_response(code) {
             ResponseClass::RetryAll => Ok(Reply::RetryAll(format!("status {code}"))),
             ResponseClass::TooLarge => Ok(Reply::TooLarge),
@@ -303,6 +306,7 @@ impl BulkSink for OpenSearchSink {
         report.retried = stats.retried;
         report.bulk_requests = stats.bulk_requests;
         report.bytes_sent = stats.bytes_sent;
+        report.bulk_latency_ms = stats.bulk_latency_ms;
         match exhausted {
             Some(e) => Err(e),
             None => Ok(report),

@@ -4,6 +4,7 @@
 
 pub mod firehose;
 pub mod golden;
+pub mod invariants;
 pub mod moto;
 
 use std::path::{Path, PathBuf};

@@ -4,33 +4,11 @@
 //! changed. The fuzz targets in `fuzz/` check the same contracts for longer.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::LazyLock;
-
 use proptest::prelude::*;
-use seclog_cloudtrail::transform::Transformer;
-use seclog_core::index::{IndexPattern, Rotation};
 use seclog_e2e::eventbridge_invariants;
-use seclog_route53::Route53Transform;
+use seclog_e2e::fuzzing::{CLOUDTRAIL, ROUTE53, VPC, VPC_CUSTOM, WAF};
 use seclog_testkit::invariants::{firehose, fixture_records, logs_payload, subscription, subscription_payload};
-use seclog_vpcflow::{Format, VpcFlowTransform};
-use seclog_waf::WafTransform;
 use serde_json::Value;
-
-static CLOUDTRAIL: LazyLock<Transformer> = LazyLock::new(|| {
-    Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap())
-        .with_enricher(seclog_testkit::enricher())
-});
-static WAF: LazyLock<WafTransform> = LazyLock::new(|| WafTransform::new(seclog_testkit::enricher()));
-static VPC: LazyLock<VpcFlowTransform> =
-    LazyLock::new(|| VpcFlowTransform::default().with_enricher(seclog_testkit::enricher()));
-/// A custom format: fields of versions 2 to 5 reordered, as a user configures it.
-static VPC_CUSTOM: LazyLock<VpcFlowTransform> = LazyLock::new(|| {
-    let format = "${flow-direction} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${bytes} ${packets} \
-                  ${start} ${end} ${action} ${log-status} ${tcp-flags} ${pkt-srcaddr} ${account-id} ${vpc-id}";
-    VpcFlowTransform::new(Format::parse(format).unwrap()).with_enricher(seclog_testkit::enricher())
-});
-static ROUTE53: LazyLock<Route53Transform> =
-    LazyLock::new(|| Route53Transform::default().with_enricher(seclog_testkit::enricher()));
 
 /// Arbitrary JSON, a few levels deep.
 fn json() -> impl Strategy<Value = Value> {

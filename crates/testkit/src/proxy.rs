@@ -66,6 +66,8 @@ pub struct Stats {
 struct State {
     plan: VecDeque<Fault>,
     stats: Stats,
+    /// Not keeping request bodies (long soaks).
+    forget_bodies: bool,
 }
 
 /// A running proxy; it stops when dropped.
@@ -81,7 +83,11 @@ impl FaultProxy {
     pub async fn start(upstream: &str, plan: impl IntoIterator<Item = Fault>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = Arc::new(Mutex::new(State { plan: plan.into_iter().collect(), stats: Stats::default() }));
+        let state = Arc::new(Mutex::new(State {
+            plan: plan.into_iter().collect(),
+            stats: Stats::default(),
+            forget_bodies: false,
+        }));
         let upstream = upstream.trim_end_matches('/').to_owned();
         let client = reqwest::Client::new();
         let st = state.clone();
@@ -108,6 +114,18 @@ impl FaultProxy {
     #[must_use]
     pub fn stats(&self) -> Stats {
         self.state.lock().unwrap().stats.clone()
+    }
+
+    /// Stops keeping request bodies in [`Stats::bodies`] (for long runs).
+    pub fn forget_bodies(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.forget_bodies = true;
+        s.stats.bodies.clear();
+    }
+
+    /// Drops the faults of the plan still to come.
+    pub fn clear_plan(&self) {
+        self.state.lock().unwrap().plan.clear();
     }
 
     /// Appends faults to the plan.
@@ -152,7 +170,12 @@ async fn handle(
     };
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Reset)?.to_bytes();
-    state.lock().unwrap().stats.bodies.push(body.clone());
+    {
+        let mut s = state.lock().unwrap();
+        if !s.forget_bodies {
+            s.stats.bodies.push(body.clone());
+        }
+    }
     match fault {
         None => Ok(forward(&client, &upstream, &parts, body).await),
         Some(Fault::Status(status)) => {

@@ -76,10 +76,12 @@ pub trait RecordTransform: Sync {
 /// `bad_json` when a value after the first is not JSON.
 pub fn json_values(data: &[u8]) -> Result<Option<Vec<Vec<u8>>>, RecordError> {
     let mut values = serde_json::Deserializer::from_slice(data).into_iter::<&serde_json::value::RawValue>();
-    let first = values.next();
+    // Split only when the record starts with two whole values: a record that is not such a sequence
+    // stays whole, so that it fails as one and keeps all its bytes (fuzzing found a record whose
+    // unparsable start was dropped while a number after it was put back on its own).
+    let Some(Ok(first)) = values.next() else { return Ok(None) };
     let Some(Ok(second)) = values.next() else { return Ok(None) };
-    let mut parts = vec![first.and_then(Result::ok).map(|v| v.get().as_bytes().to_vec()).unwrap_or_default()];
-    parts.push(second.get().as_bytes().to_vec());
+    let mut parts = vec![first.get().as_bytes().to_vec(), second.get().as_bytes().to_vec()];
     for value in values {
         let value = value.map_err(|e| RecordError::new("bad_json", format!("not JSON: {e}")))?;
         parts.push(value.get().as_bytes().to_vec());
@@ -437,6 +439,18 @@ mod tests {
     use crate::sink::firehose::MemoryRecordSink;
     use proptest::prelude::*;
     use RecordResult::{Dropped, Ok as Kept, ProcessingFailed as Failed};
+
+    #[test]
+    fn a_record_split_only_when_it_starts_with_two_whole_values() {
+        assert_eq!(
+            json_values(b"{\"a\":1} {\"b\":2}").unwrap(),
+            Some(vec![b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()])
+        );
+        // An unparsable start keeps the record whole (it fails as one, all its bytes kept).
+        for whole in [&b"x -20"[..], b"\xba -20", b"{\"a\": -20", b"{\"a\":1} x {\"b\":2}", b"{\"a\":1}"] {
+            assert_eq!(json_values(whole).unwrap(), None, "{}", String::from_utf8_lossy(whole));
+        }
+    }
 
     /// `drop`, `split:a,b`, `bad`, or anything else → `{"n":"<text>"}`.
     struct Echo;

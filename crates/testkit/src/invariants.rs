@@ -87,7 +87,8 @@ pub fn firehose_event<T: RecordTransform>(event: &FirehoseEvent, transform: &T) 
     assert_eq!(s.ok + s.dropped + s.failed + s.split + s.overflowed, s.received, "{s:?}");
     assert_eq!(s.dropped, s.dropped_by.values().sum::<usize>(), "every drop has its rule");
     assert!(serde_json::to_vec(&response).unwrap().len() <= settings.max_response_bytes);
-    assert!(sink.take().iter().all(|(_, data)| !data.is_empty()), "an empty record put back");
+    let put_back = sink.take();
+    assert!(put_back.iter().all(|(_, data)| !data.is_empty()), "an empty record put back: {s:?}, {put_back:?}");
     summary
 }
 

@@ -2,6 +2,7 @@
 //! recorded `CloudTrail` corpus, and the counts its golden files promise.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod emulator;
 pub mod fuzzing;
 
 use std::collections::HashSet;

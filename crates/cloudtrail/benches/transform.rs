@@ -14,6 +14,7 @@ use seclog_cloudtrail::handler::{process, Deps};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent};
 use seclog_core::sink::MemorySink;
+use seclog_testkit::batches::{describe, Batch};
 
 fn load(name: &str) -> CloudWatchLogsEvent {
     let path = format!("{}/../../fixtures/cloudtrail/{name}.input.json", env!("CARGO_MANIFEST_DIR"));
@@ -28,7 +29,10 @@ fn bench(c: &mut Criterion) {
         let event = load(name);
         let decoded = cloudwatch_logs::decode(&event, 64 << 20).unwrap();
         let records = cloudwatch_logs::parse(&decoded).unwrap().log_events.len();
-        let mut group = c.benchmark_group(format!("cloudtrail/{name}"));
+        let group_name = format!("cloudtrail/{name}");
+        let batch = Batch { event: (), records, bytes: decoded.len() };
+        describe(&group_name, &batch, &format!("the recorded subscription event `{name}`"));
+        let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Bytes(decoded.len() as u64));
         group.sample_size(20).measurement_time(Duration::from_secs(5));
         for (label, deps) in [("seclog handler", &deps), ("seclog handler, no lookups", &no_lookups)] {

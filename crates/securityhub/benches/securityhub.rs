@@ -12,28 +12,6 @@ use seclog_securityhub::handler::{process, Config, Delivery, Deps};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-/// The fixture corpus's bare findings, repeated with distinct ids to 256 KB.
-fn event() -> (Box<RawValue>, usize) {
-    let dir = format!("{}/../../fixtures/securityhub", env!("CARGO_MANIFEST_DIR"));
-    let batch: Value =
-        serde_json::from_slice(&std::fs::read(format!("{dir}/asr-simdata-batch-0.input.json")).unwrap()).unwrap();
-    let sample = batch["detail"]["findings"].as_array().unwrap().clone();
-    let mut findings = Vec::new();
-    let mut event = batch.clone();
-    for i in 0.. {
-        let mut f = sample[i % sample.len()].clone();
-        f["Id"] = json!(format!("{}-{i}", f["Id"].as_str().unwrap()));
-        findings.push(f);
-        event["detail"]["findings"] = json!(findings);
-        if event.to_string().len() > 256 * 1024 {
-            findings.pop();
-            break;
-        }
-    }
-    event["detail"]["findings"] = json!(findings);
-    (serde_json::value::to_raw_value(&event).unwrap(), findings.len())
-}
-
 fn plain(event: &RawValue) -> Vec<u8> {
     let v: Value = serde_json::from_str(event.get()).unwrap();
     let mut out = Vec::new();
@@ -47,7 +25,13 @@ fn plain(event: &RawValue) -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
-    let (event, n) = event();
+    let batch = seclog_testkit::batches::securityhub();
+    seclog_testkit::batches::describe(
+        "securityhub/256KB",
+        &batch,
+        "the recorded ASFF findings repeated to one 256 KB EventBridge event",
+    );
+    let (event, n) = (serde_json::value::to_raw_value(&batch.event).unwrap(), batch.records);
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let deps = |enricher| {
         Deps::<MemorySink, MemoryRecordSink>::new(Delivery::Bulk(MemorySink::new()), Config::default())

@@ -2,6 +2,7 @@
 //! a fault-injecting HTTP proxy. A dev-dependency only.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod batches;
 pub mod firehose;
 pub mod golden;
 pub mod invariants;

@@ -1,0 +1,149 @@
+//! The five function binaries themselves, run as Lambda runs them (cargo-lambda's runtime
+//! emulator, see `seclog_e2e::emulator`): each starts from its environment alone, survives an
+//! event of the wrong shape (the invocation fails, the process keeps serving), then answers a
+//! recorded event exactly as its golden files say — the Firehose response byte for byte, the
+//! `_bulk` functions' documents and dead letters in a real `osmem-server` — and prints its summary
+//! line.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use seclog_e2e::emulator::{binary, Emulator, Instance};
+use seclog_e2e::server;
+use seclog_testkit::{fixtures, sibling};
+use serde_json::Value;
+
+/// The environment every function gets here: local endpoints, test credentials, the pinned
+/// enrichment data; nothing else reaches AWS (the Firehose endpoint is a closed port: none of
+/// these fixtures puts records back).
+fn environment(opensearch: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "AKIDTEST".into()),
+        ("AWS_SECRET_ACCESS_KEY", "secret".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_ENDPOINT_URL_FIREHOSE", "http://127.0.0.1:9".into()),
+        ("OPENSEARCH_ENDPOINT", opensearch.into()),
+        ("ENRICH_DATA_DIR", seclog_testkit::enrichment_dir().to_string_lossy().into_owned()),
+    ]
+}
+
+/// The distinct `index/id` pairs of a bulk golden, split into documents and dead letters.
+fn golden_bulk(path: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut docs, mut dead) = (BTreeSet::new(), BTreeSet::new());
+    let text = std::fs::read_to_string(path).unwrap();
+    for action in text.lines().step_by(2) {
+        let action: Value = serde_json::from_str(action).unwrap();
+        let meta = action.as_object().unwrap().values().next().unwrap();
+        let (index, id) = (meta["_index"].as_str().unwrap(), meta["_id"].as_str().unwrap());
+        let set = if index.contains("-deadletter-") { &mut dead } else { &mut docs };
+        set.insert(format!("{index}/{id}"));
+    }
+    (docs, dead)
+}
+
+/// The `index/id` pairs `osmem` holds in `indices`.
+async fn held(client: &seclog_cli::client::Client, indices: &str) -> BTreeSet<String> {
+    let body = serde_json::json!({"size": 10_000, "_source": false, "query": {"match_all": {}}});
+    let hits = client.search(indices, &body).await.unwrap();
+    hits["hits"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| format!("{}/{}", h["_index"].as_str().unwrap(), h["_id"].as_str().unwrap()))
+        .collect()
+}
+
+/// The ids of `index/id` pairs.
+fn ids(pairs: &BTreeSet<String>) -> BTreeSet<&str> {
+    pairs.iter().map(|p| p.rsplit('/').next().unwrap()).collect()
+}
+
+/// What an invocation must have done.
+enum Expect {
+    /// The Firehose response equals `<case>.expected.json`.
+    Response,
+    /// The server holds exactly the documents and dead letters of `<case>.expected.ndjson`.
+    Indexed,
+}
+
+/// The function `name` on fixture `source/case`, after an event of the wrong shape.
+async fn serves(
+    emulator: &Emulator,
+    client: &seclog_cli::client::Client,
+    env: &[(&str, String)],
+    (name, source, case, expect): (&str, &str, &str, Expect),
+) {
+    let mut instance = Instance::start(emulator, &binary("debug", name).unwrap(), env).await.unwrap();
+    assert!(instance.init.as_secs() < 10, "{name} took {:?} to start", instance.init);
+
+    // `securityhub` takes any JSON (EventBridge sends many shapes): an event without findings is
+    // one dead letter. The others' runtime refuses to call the handler: the invocation fails.
+    let (status, body) = emulator.invoke(br#"{"records": 5, "awslogs": 5, "detail": 5}"#).await.unwrap();
+    let handled = if name == "securityhub" {
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        client.refresh().await.unwrap();
+        assert_eq!(held(client, "*-deadletter-*").await.len(), 1, "{name}: the wrong shape is one dead letter");
+        client.call("DELETE", "/*-deadletter-*", None).await.unwrap();
+        2
+    } else {
+        assert_ne!(status, 200, "{name} accepted an event of the wrong shape: {}", String::from_utf8_lossy(&body));
+        1
+    };
+    assert!(instance.is_running(), "{name} exited on an event of the wrong shape");
+
+    let input = fixtures(source).join(format!("{case}.input.json"));
+    let event = std::fs::read(&input).unwrap();
+    let (status, body) = emulator.invoke(&event).await.unwrap();
+    assert_eq!(status, 200, "{name} on {case}: {}", String::from_utf8_lossy(&body));
+    let received = match expect {
+        Expect::Response => {
+            let golden: Value =
+                serde_json::from_slice(&std::fs::read(sibling(&input, ".expected.json")).unwrap()).unwrap();
+            let response: Value = serde_json::from_slice(&body).unwrap();
+            assert!(response == golden, "{name} on {case}: the response differs from its golden file");
+            golden["records"].as_array().unwrap().len()
+        }
+        Expect::Indexed => {
+            let (docs, dead) = golden_bulk(&sibling(&input, ".expected.ndjson"));
+            client.refresh().await.unwrap();
+            let indices: BTreeSet<&str> = docs.iter().map(|p| p.split('/').next().unwrap()).collect();
+            let indices = indices.into_iter().collect::<Vec<_>>().join(",");
+            assert_eq!(held(client, &indices).await, docs, "{name} on {case}: documents");
+            // Dead letters go to the index of the month they are written in.
+            let written = held(client, "*-deadletter-*").await;
+            assert_eq!(ids(&written), ids(&dead), "{name} on {case}: dead letters");
+            client.call("DELETE", "/*-deadletter-*", None).await.unwrap();
+            docs.len() + dead.len()
+        }
+    };
+
+    let (stdout, stderr) = instance.stop();
+    let summaries: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    assert_eq!(summaries.len(), handled, "{name}: one summary line per event it handled: {stdout}");
+    let records_in = summaries[handled - 1]["RecordsIn"].as_u64().unwrap();
+    assert!(records_in >= received as u64, "{name} on {case}: RecordsIn {records_in} < {received}");
+    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_function_binary_serves_its_trigger_under_the_lambda_emulator() {
+    let (server, client) = server().await;
+    let emulator = Emulator::start().unwrap();
+    let env = environment(server.url());
+    for case in [
+        ("cloudtrail", "cloudtrail", "invictus-ir-01", Expect::Indexed),
+        ("waf", "waf", "opensearch-catalog", Expect::Response),
+        ("vpcflow", "vpcflow", "opensearch-catalog", Expect::Response),
+        ("route53", "route53", "panther", Expect::Response),
+        ("route53", "route53", "synthetic-public", Expect::Indexed),
+        ("securityhub", "securityhub", "asr-simdata-batch-0", Expect::Indexed),
+    ] {
+        serves(&emulator, &client, &env, case).await;
+    }
+}

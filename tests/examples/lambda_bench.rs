@@ -1,0 +1,130 @@
+//! Cold start and peak memory of the real function binaries under cargo-lambda's runtime emulator
+//! (`seclog_e2e::emulator`), as `scripts/bench` publishes them:
+//!
+//! `cargo run --release -p seclog-e2e --example lambda-bench -- <binary dir> <runs> <out.json>`
+//!
+//! Each function is started `runs` times from nothing (process start to its first poll of the
+//! runtime API: init), against a real `osmem-server` and a real `moto` Firehose; the last start
+//! is then invoked once with its pipeline's full batch (`seclog_testkit::batches`: 6 MB where the
+//! trigger allows it), and the process's peak resident memory (`VmHWM`) is read after it answered.
+#![allow(clippy::unwrap_used, clippy::cast_precision_loss, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use seclog_e2e::emulator::{Emulator, Instance};
+use seclog_testkit::batches;
+use seclog_testkit::moto::Moto;
+use serde_json::{json, Value};
+
+/// One function's batch: (function, batch name, event, records, log bytes).
+fn inputs() -> Vec<(&'static str, &'static str, Vec<u8>, usize, usize)> {
+    let cloudtrail = batches::cloudtrail(batches::REQUEST_LIMIT);
+    let (waf, vpcflow, resolver, securityhub) =
+        (batches::waf(), batches::vpcflow(), batches::route53_resolver(), batches::securityhub());
+    let json = |v: Value| serde_json::to_vec(&v).unwrap();
+    vec![
+        (
+            "cloudtrail",
+            "6 MB of recorded CloudTrail records (decompressed), one subscription event",
+            json(json!(cloudtrail.event)),
+            cloudtrail.records,
+            cloudtrail.bytes,
+        ),
+        ("waf", "6 MB Firehose request of WAF logs", json(json!(waf.event)), waf.records, waf.bytes),
+        (
+            "vpcflow",
+            "6 MB Firehose request of flow-log lines",
+            json(json!(vpcflow.event)),
+            vpcflow.records,
+            vpcflow.bytes,
+        ),
+        (
+            "route53",
+            "6 MB Firehose request of Resolver query logs",
+            json(json!(resolver.event)),
+            resolver.records,
+            resolver.bytes,
+        ),
+        (
+            "securityhub",
+            "256 KB EventBridge event of ASFF findings (EventBridge's limit)",
+            json(json!(securityhub.event)),
+            securityhub.records,
+            securityhub.bytes,
+        ),
+    ]
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (dir, runs, out) = (PathBuf::from(&args[1]), args[2].parse::<usize>().unwrap().max(1), &args[3]);
+    let (server, _client) = seclog_e2e::server().await;
+    let moto = Moto::start();
+    for (i, stream) in ["aws-waf-logs-bench", "vpc-flow-logs-bench", "route53-resolver-bench"].iter().enumerate() {
+        seclog_e2e::firehose_to_s3(moto.url(), &moto, stream, &format!("reingested-{i}")).await;
+    }
+    let emulator = Emulator::start().unwrap();
+    let env = vec![
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "AKIDTEST".into()),
+        ("AWS_SECRET_ACCESS_KEY", "secret".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_ENDPOINT_URL_FIREHOSE", moto.url().into()),
+        ("OPENSEARCH_ENDPOINT", server.url().into()),
+        ("ENRICH_DATA_DIR", seclog_testkit::enrichment_dir().to_string_lossy().into_owned()),
+    ];
+    let mut results = Vec::new();
+    for (name, batch, event, records, bytes) in inputs() {
+        let binary: &Path = &dir.join(name);
+        let mut inits = Vec::new();
+        let mut instance = None;
+        for run in 0..runs {
+            let started = Instance::start(&emulator, binary, &env).await.unwrap();
+            inits.push(started.init.as_secs_f64() * 1000.0);
+            if run + 1 == runs {
+                instance = Some(started);
+            } else {
+                started.stop();
+            }
+        }
+        let instance = instance.unwrap();
+        let idle_kib = instance.peak_rss_kib().unwrap();
+        let invoked = Instant::now();
+        let (status, body) = emulator.invoke(&event).await.unwrap();
+        let took = invoked.elapsed();
+        assert_eq!(status, 200, "{name}: {}", String::from_utf8_lossy(&body[..body.len().min(2000)]));
+        if let Ok(response) = serde_json::from_slice::<Value>(&body) {
+            if let Some(answered) = response["records"].as_array() {
+                assert_eq!(answered.len(), records, "{name}: every recordId answered");
+            }
+        }
+        let peak_kib = instance.peak_rss_kib().unwrap();
+        let (stdout, _) = instance.stop();
+        let summary: Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap_or_default();
+        let first = inits[0];
+        let init_median = median(&mut inits);
+        eprintln!(
+            "{name}: init median {init_median:.1} ms over {runs} starts (first {first:.1} ms); \
+             {batch}: {records} records, answered in {:.0} ms, peak RSS {:.1} MiB (idle {:.1} MiB)",
+            took.as_secs_f64() * 1000.0,
+            peak_kib as f64 / 1024.0,
+            idle_kib as f64 / 1024.0
+        );
+        results.push(json!({
+            "function": name, "binary": binary, "runs": runs,
+            "init_ms": {"median": init_median, "min": inits[0], "max": inits[inits.len() - 1], "first": first},
+            "batch": batch, "records": records, "bytes": bytes, "event_bytes": event.len(),
+            "invocation_ms": took.as_secs_f64() * 1000.0, "idle_rss_kib": idle_kib, "peak_rss_kib": peak_kib,
+            "summary": summary,
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::write(out, serde_json::to_vec_pretty(&json!({ "functions": results })).unwrap()).unwrap();
+}

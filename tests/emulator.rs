@@ -83,6 +83,21 @@ impl Drop for Emulator {
     }
 }
 
+/// What every function gets here beside Lambda's own variables: the local `OpenSearch` and
+/// Firehose endpoints, test credentials (signed, never verified), the pinned enrichment data; no
+/// request reaches AWS.
+pub fn environment(opensearch: &str, firehose: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "AKIDTEST".into()),
+        ("AWS_SECRET_ACCESS_KEY", "secret".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_ENDPOINT_URL_FIREHOSE", firehose.into()),
+        ("OPENSEARCH_ENDPOINT", opensearch.into()),
+        ("ENRICH_DATA_DIR", seclog_testkit::enrichment_dir().to_string_lossy().into_owned()),
+    ]
+}
+
 /// A function binary of the workspace: `<target>/<profile>/<name>`.
 pub fn binary(profile: &str, name: &str) -> anyhow::Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")

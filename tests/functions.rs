@@ -9,25 +9,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use seclog_e2e::emulator::{binary, Emulator, Instance};
+use seclog_e2e::emulator::{binary, environment, Emulator, Instance};
 use seclog_e2e::server;
 use seclog_testkit::{fixtures, sibling};
 use serde_json::Value;
-
-/// The environment every function gets here: local endpoints, test credentials, the pinned
-/// enrichment data; nothing else reaches AWS (the Firehose endpoint is a closed port: none of
-/// these fixtures puts records back).
-fn environment(opensearch: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID", "AKIDTEST".into()),
-        ("AWS_SECRET_ACCESS_KEY", "secret".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_ENDPOINT_URL_FIREHOSE", "http://127.0.0.1:9".into()),
-        ("OPENSEARCH_ENDPOINT", opensearch.into()),
-        ("ENRICH_DATA_DIR", seclog_testkit::enrichment_dir().to_string_lossy().into_owned()),
-    ]
-}
 
 /// The distinct `index/id` pairs of a bulk golden, split into documents and dead letters.
 fn golden_bulk(path: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
@@ -135,7 +120,8 @@ async fn serves(
 async fn every_function_binary_serves_its_trigger_under_the_lambda_emulator() {
     let (server, client) = server().await;
     let emulator = Emulator::start().unwrap();
-    let env = environment(server.url());
+    // A closed port: none of these fixtures puts records back into Firehose.
+    let env = environment(server.url(), "http://127.0.0.1:9");
     for case in [
         ("cloudtrail", "cloudtrail", "invictus-ir-01", Expect::Indexed),
         ("waf", "waf", "opensearch-catalog", Expect::Response),

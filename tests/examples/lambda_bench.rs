@@ -71,15 +71,7 @@ async fn main() {
         seclog_e2e::firehose_to_s3(moto.url(), &moto, stream, &format!("reingested-{i}")).await;
     }
     let emulator = Emulator::start().unwrap();
-    let env = vec![
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "AKIDTEST".into()),
-        ("AWS_SECRET_ACCESS_KEY", "secret".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_ENDPOINT_URL_FIREHOSE", moto.url().into()),
-        ("OPENSEARCH_ENDPOINT", server.url().into()),
-        ("ENRICH_DATA_DIR", seclog_testkit::enrichment_dir().to_string_lossy().into_owned()),
-    ];
+    let env = seclog_e2e::emulator::environment(server.url(), moto.url());
     let mut results = Vec::new();
     for (name, batch, event, records, bytes) in inputs() {
         let binary: &Path = &dir.join(name);

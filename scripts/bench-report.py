@@ -86,6 +86,17 @@ def throughput_table(groups, described):
     return rows, floor
 
 
+def size(path, elf=False):
+    if not os.path.exists(path):
+        return "not built"
+    text = f"{os.path.getsize(path) / MIB:.1f} MiB"
+    if elf:
+        kind = subprocess.run(["file", "-b", path], capture_output=True, text=True, check=True).stdout
+        if "aarch64" not in kind or "not stripped" in kind:
+            text += f" ({kind.split(',')[1].strip()}, not a stripped arm64 binary)"
+    return text
+
+
 def functions_table(lambda_run):
     rows = [
         "| function | init: median (min–max) | batch | peak RSS after it | arm64 binary, stripped | zipped |",
@@ -96,10 +107,9 @@ def functions_table(lambda_run):
         name, init, runs = f["function"], f["init_ms"], f["runs"]
         binary = os.path.join(TARGET, "aarch64-unknown-linux-gnu", "release", name)
         zipped = os.path.join(TARGET, "lambda", name, "bootstrap.zip")
-        size = lambda p: f"{os.path.getsize(p) / MIB:.1f} MiB" if os.path.exists(p) else "not built"
         rows.append(
             f"| `{name}` | {init['median']:.1f} ms ({init['min']:.1f}–{init['max']:.1f}) | {f['batch']}: "
-            f"{f['records']:,} records | {f['peak_rss_kib'] / 1024:.1f} MiB | {size(binary)} | {size(zipped)} |"
+            f"{f['records']:,} records | {f['peak_rss_kib'] / 1024:.1f} MiB | {size(binary, elf=True)} | {size(zipped)} |"
         )
     return rows, runs
 

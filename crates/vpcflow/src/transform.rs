@@ -1,5 +1,6 @@
 //! One flow-log line → one document. Pure: no I/O.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -115,15 +116,15 @@ pub(crate) fn transform_line(
     context: &RecordContext,
     enricher: &Enricher,
 ) -> Result<Vec<u8>, RecordError> {
-    let tokens: Vec<&str> = line.split_ascii_whitespace().collect();
-    if tokens.len() != format.fields().len() {
+    let count = line.split_ascii_whitespace().count();
+    if count != format.fields().len() {
         return Err(RecordError::new(
             "field_count",
-            format!("the line has {} fields, the format {}", tokens.len(), format.fields().len()),
+            format!("the line has {count} fields, the format {}", format.fields().len()),
         ));
     }
-    let mut values: Vec<(&str, Value<'_>)> = Vec::with_capacity(tokens.len());
-    for (field, token) in format.fields().iter().zip(tokens) {
+    let mut values: Vec<(&str, Value<'_>)> = Vec::with_capacity(count);
+    for (field, token) in format.fields().iter().zip(line.split_ascii_whitespace()) {
         if token == "-" {
             continue;
         }
@@ -217,6 +218,39 @@ struct Network {
     kind: Option<&'static str>,
 }
 
+#[derive(Serialize)]
+struct Event<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<Cow<'a, str>>,
+    dataset: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Cloud<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<Account<'a>>,
+    provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Account<'a> {
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct Related<'a> {
+    ip: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct VpcFlow {
+    tcp_flags: Vec<&'static str>,
+}
+
 struct Output<'o, 'a> {
     flow: &'o Flow<'a>,
     time: DateTime<Utc>,
@@ -225,7 +259,6 @@ struct Output<'o, 'a> {
 
 impl Serialize for Output<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde_json::json;
         let flow = self.flow;
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("@timestamp", &iso(self.time))?;
@@ -235,21 +268,22 @@ impl Serialize for Output<'_, '_> {
             "REJECT" => Some("failure"),
             _ => None,
         });
-        let mut event = json!({"dataset": DATASET});
-        if let Some(a) = action {
-            event["action"] = json!(a.to_ascii_lowercase());
-        }
-        if let Some(o) = outcome {
-            event["outcome"] = json!(o);
-        }
+        // Keys in the order `serde_json::Map` (sorted) gave them, so the documents stay byte for byte.
+        let event = Event {
+            action: action.map(|a| match a {
+                "ACCEPT" => Cow::Borrowed("accept"),
+                "REJECT" => Cow::Borrowed("reject"),
+                other => Cow::Owned(other.to_ascii_lowercase()),
+            }),
+            dataset: DATASET,
+            outcome,
+        };
         map.serialize_entry("event", &event)?;
-        let mut cloud = json!({"provider": "aws"});
-        if let Some(account) = flow.text("account-id").filter(|a| *a != "unknown") {
-            cloud["account"] = json!({"id": account});
-        }
-        if let Some(region) = flow.text("region") {
-            cloud["region"] = json!(region);
-        }
+        let cloud = Cloud {
+            account: flow.text("account-id").filter(|a| *a != "unknown").map(|id| Account { id }),
+            provider: "aws",
+            region: flow.text("region"),
+        };
         map.serialize_entry("cloud", &cloud)?;
         let endpoint = |addr: &str, port: &str| {
             flow.address(addr).map(|ip| {
@@ -288,12 +322,12 @@ impl Serialize for Output<'_, '_> {
         if network != Network::default() {
             map.serialize_entry("network", &network)?;
         }
-        let ips: Vec<String> = [&source, &destination].into_iter().flatten().map(|(e, _)| e.ip.clone()).collect();
-        if !ips.is_empty() {
-            map.serialize_entry("related", &json!({ "ip": ips }))?;
+        let ip: Vec<&str> = [&source, &destination].into_iter().flatten().map(|(e, _)| e.ip.as_str()).collect();
+        if !ip.is_empty() {
+            map.serialize_entry("related", &Related { ip })?;
         }
         if let Some(flags) = flow.number("tcp-flags") {
-            map.serialize_entry("vpcflow", &json!({ "tcp_flags": tcp_flag_names(flags) }))?;
+            map.serialize_entry("vpcflow", &VpcFlow { tcp_flags: tcp_flag_names(flags) })?;
         }
         for (name, value) in &flow.0 {
             map.serialize_entry(name, value)?;

@@ -100,9 +100,7 @@ pub fn environment(opensearch: &str, firehose: &str) -> Vec<(&'static str, Strin
 
 /// A function binary of the workspace: `<target>/<profile>/<name>`.
 pub fn binary(profile: &str, name: &str) -> anyhow::Result<PathBuf> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| seclog_testkit::workspace_root().join("target"), PathBuf::from);
-    let path = target.join(profile).join(name);
+    let path = seclog_testkit::target_dir().join(profile).join(name);
     if !path.exists() {
         bail!(
             "{} is missing: build it first (cargo build --bins, or cargo test --workspace --all-targets)",
@@ -230,10 +228,10 @@ async fn forward(
     Ok(response.body(Full::new(answer.bytes().await?)).unwrap_or_default())
 }
 
-/// Where an instance's output goes: `target/emulator/<binary>-<n>.{stdout,stderr}`.
+/// Where an instance's output goes: `<target>/emulator/<binary>-<pid>-<n>.{stdout,stderr}`.
 fn log_files(binary: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let dir = seclog_testkit::workspace_root().join("target/emulator");
+    let dir = seclog_testkit::target_dir().join("emulator");
     std::fs::create_dir_all(&dir)?;
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = binary.file_name().context("binary name")?.to_string_lossy();

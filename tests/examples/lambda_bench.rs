@@ -22,43 +22,37 @@ fn inputs() -> Vec<(&'static str, &'static str, Vec<u8>, usize, usize)> {
     let cloudtrail = batches::cloudtrail(batches::REQUEST_LIMIT);
     let (waf, vpcflow, resolver, securityhub) =
         (batches::waf(), batches::vpcflow(), batches::route53_resolver(), batches::securityhub());
-    let json = |v: Value| serde_json::to_vec(&v).unwrap();
     vec![
         (
             "cloudtrail",
             "6 MB of recorded CloudTrail records (decompressed), one subscription event",
-            json(json!(cloudtrail.event)),
+            serde_json::to_vec(&cloudtrail.event).unwrap(),
             cloudtrail.records,
             cloudtrail.bytes,
         ),
-        ("waf", "6 MB Firehose request of WAF logs", json(json!(waf.event)), waf.records, waf.bytes),
+        ("waf", "6 MB Firehose request of WAF logs", serde_json::to_vec(&waf.event).unwrap(), waf.records, waf.bytes),
         (
             "vpcflow",
             "6 MB Firehose request of flow-log lines",
-            json(json!(vpcflow.event)),
+            serde_json::to_vec(&vpcflow.event).unwrap(),
             vpcflow.records,
             vpcflow.bytes,
         ),
         (
             "route53",
             "6 MB Firehose request of Resolver query logs",
-            json(json!(resolver.event)),
+            serde_json::to_vec(&resolver.event).unwrap(),
             resolver.records,
             resolver.bytes,
         ),
         (
             "securityhub",
             "256 KB EventBridge event of ASFF findings (EventBridge's limit)",
-            json(json!(securityhub.event)),
+            serde_json::to_vec(&securityhub.event).unwrap(),
             securityhub.records,
             securityhub.bytes,
         ),
     ]
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 #[tokio::main]
@@ -101,7 +95,8 @@ async fn main() {
         let (stdout, _) = instance.stop();
         let summary: Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap_or_default();
         let first = inits[0];
-        let init_median = median(&mut inits);
+        inits.sort_by(f64::total_cmp);
+        let init_median = inits[inits.len() / 2];
         eprintln!(
             "{name}: init median {init_median:.1} ms over {runs} starts (first {first:.1} ms); \
              {batch}: {records} records, answered in {:.0} ms, peak RSS {:.1} MiB (idle {:.1} MiB)",

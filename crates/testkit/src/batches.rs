@@ -185,9 +185,7 @@ pub fn securityhub() -> Batch<Value> {
 /// Writes what a criterion group measured on (`target/bench/inputs/<group>.json`), so that
 /// `scripts/bench` can turn criterion's times into records/s and MB/s.
 pub fn describe<T>(group: &str, batch: &Batch<T>, what: &str) {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| crate::workspace_root().join("target"), std::path::PathBuf::from)
-        .join("bench/inputs");
+    let dir = crate::target_dir().join("bench/inputs");
     std::fs::create_dir_all(&dir).unwrap();
     let body = json!({"group": group, "records": batch.records, "bytes": batch.bytes, "input": what});
     std::fs::write(dir.join(format!("{}.json", group.replace('/', "_"))), body.to_string()).unwrap();

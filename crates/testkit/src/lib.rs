@@ -16,6 +16,12 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR`, else `<workspace>/target`.
+#[must_use]
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
 /// The `fixtures/<source>` folder.
 #[must_use]
 pub fn fixtures(source: &str) -> PathBuf {

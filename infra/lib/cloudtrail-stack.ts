@@ -1,14 +1,11 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from "aws-cdk-lib";
 import * as cloudtrail from "aws-cdk-lib/aws-cloudtrail";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
-import * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { accessLogBucket, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk, privateBucket } from "./common";
+import { accessLogBucket, alarmOnAny, alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk, privateBucket } from "./common";
 
 export interface CloudTrailStackProps extends StackProps {
   readonly packageDir?: string;
@@ -98,7 +95,7 @@ export class CloudTrailStack extends Stack {
       filterPattern: logs.FilterPattern.allEvents(),
     });
 
-    const topic = new sns.Topic(this, "Alarms", { masterKey: key });
+    const topic = alarmTopic(this, key);
     functionAlarms(this, "Cloudtrail", fn, dlq, topic);
     // Seed 004: metric filters on the trail's log group, each with an alarm to the topic.
     const watch = (name: string, pattern: logs.IFilterPattern) => {
@@ -109,13 +106,7 @@ export class CloudTrailStack extends Stack {
         metricName: name,
         metricValue: "1",
       });
-      new cloudwatch.Alarm(this, `${name}Alarm`, {
-        metric: filter.metric({ statistic: "Sum", period: Duration.minutes(5) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new actions.SnsAction(topic));
+      alarmOnAny(this, `${name}Alarm`, filter.metric({ statistic: "Sum", period: Duration.minutes(5) }), topic);
     };
     watch("ConsoleSignInFailures", logs.FilterPattern.literal('{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'));
     watch("RootUsage", logs.FilterPattern.literal('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'));

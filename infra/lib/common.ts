@@ -64,20 +64,49 @@ export function writerRoleOutput(stack: Stack, id: string, roleArn: string, inde
   });
 }
 
-/** Alarms on a function's errors and throttles, and on its dead-letter queue's depth. */
+/**
+ * The stack's alarm topic, encrypted with `key`. CloudWatch publishes to an encrypted topic only if
+ * the key policy lets `cloudwatch.amazonaws.com` use the key (SNS developer guide, "Enable
+ * compatibility between event sources from AWS services and encrypted topics"); the grant is limited
+ * to this account's alarms in this region.
+ */
+export function alarmTopic(stack: Stack, key: kms.IKey): sns.Topic {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+      actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      resources: ["*"],
+      conditions: {
+        StringEquals: { "aws:SourceAccount": stack.account },
+        ArnLike: { "aws:SourceArn": `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
+      },
+    }),
+  );
+  return new sns.Topic(stack, "Alarms", { masterKey: key });
+}
+
+/** An alarm that fires on one occurrence in five minutes and notifies `topic`. */
+export function alarmOnAny(stack: Stack, id: string, metric: cloudwatch.IMetric, topic: sns.ITopic): void {
+  new cloudwatch.Alarm(stack, id, {
+    metric,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  }).addAlarmAction(new actions.SnsAction(topic));
+}
+
+/**
+ * Alarms on a function's errors and throttles; with a dead-letter queue, on its depth and on
+ * `DeadLetterErrors` (Lambda could not write a failed event to the queue: that event is lost).
+ */
 export function functionAlarms(stack: Stack, id: string, fn: lambda.Function, dlq: sqs.IQueue | undefined, topic: sns.ITopic): void {
-  const alarm = (name: string, metric: cloudwatch.IMetric) =>
-    new cloudwatch.Alarm(stack, `${id}${name}`, {
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new actions.SnsAction(topic));
-  alarm("Errors", fn.metricErrors({ period: Duration.minutes(5) }));
-  alarm("Throttles", fn.metricThrottles({ period: Duration.minutes(5) }));
+  const period = Duration.minutes(5);
+  alarmOnAny(stack, `${id}Errors`, fn.metricErrors({ period }), topic);
+  alarmOnAny(stack, `${id}Throttles`, fn.metricThrottles({ period }), topic);
   if (dlq) {
-    alarm("DeadLetterDepth", dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }));
+    alarmOnAny(stack, `${id}DeadLetterDepth`, dlq.metricApproximateNumberOfMessagesVisible({ period }), topic);
+    alarmOnAny(stack, `${id}DeadLetterErrors`, fn.metric("DeadLetterErrors", { period, statistic: "Sum" }), topic);
   }
 }
 
@@ -119,7 +148,9 @@ export function privateBucket(stack: Stack, id: string, key: kms.IKey, accessLog
 
 /**
  * A function invoked asynchronously (a subscription filter, an EventBridge rule): its KMS-encrypted,
- * TLS-only dead-letter queue (`DeadLetters`, 14 days), two Lambda retries within six hours.
+ * TLS-only dead-letter queue (`DeadLetters`, 14 days), two Lambda retries within six hours. Lambda
+ * sends to the queue with the function's role, and SQS asks every producer of an encrypted queue for
+ * `kms:GenerateDataKey` and `kms:Decrypt`: the role gets exactly those on the queue's key.
  */
 export function asyncFunction(
   stack: Stack,
@@ -133,6 +164,7 @@ export function asyncFunction(
     retentionPeriod: Duration.days(14),
   });
   const fn = new SeclogFunction(stack, id, { ...props, timeout: Duration.seconds(60), deadLetterQueue: dlq }).fn;
+  props.key.grant(fn, "kms:GenerateDataKey", "kms:Decrypt");
   fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
   return { fn, dlq };
 }

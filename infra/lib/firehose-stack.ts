@@ -7,10 +7,9 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as route53resolver from "aws-cdk-lib/aws-route53resolver";
 import * as s3 from "aws-cdk-lib/aws-s3";
-import * as sns from "aws-cdk-lib/aws-sns";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
-import { accessLogBucket, Domain, domainParameters, functionAlarms, privateBucket, writerRoleOutput } from "./common";
+import { Domain, accessLogBucket, alarmTopic, domainParameters, functionAlarms, privateBucket, writerRoleOutput } from "./common";
 import { FunctionName, SeclogFunction } from "./function";
 
 /** Buffering of one stream: the processor's input per invocation, and the destination's. */
@@ -55,7 +54,7 @@ export class FirehoseStack extends Stack {
     key.grantEncryptDecrypt(new iam.ServicePrincipal("delivery.logs.amazonaws.com"));
     const backup = privateBucket(this, "FailedDocuments", key, accessLogBucket(this));
     const deliveryLogs = new logs.LogGroup(this, "DeliveryLogs", { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: key });
-    const topic = new sns.Topic(this, "Alarms", { masterKey: key });
+    const topic = alarmTopic(this, key);
 
     const stream = (fnName: "waf" | "vpcflow" | "route53", streamName: string, index: string) => {
       const buffering = { ...DEFAULTS[fnName], ...props.buffering?.[fnName] };

@@ -3,9 +3,8 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
-import * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
+import { alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
 
 export interface Route53PublicStackProps extends StackProps {
   readonly packageDir?: string;
@@ -58,6 +57,6 @@ export class Route53PublicStack extends Stack {
       destination: new logsDestinations.LambdaDestination(fn),
       filterPattern: logs.FilterPattern.allEvents(),
     });
-    functionAlarms(this, "Route53", fn, dlq, new sns.Topic(this, "Alarms", { masterKey: key }));
+    functionAlarms(this, "Route53", fn, dlq, alarmTopic(this, key));
   }
 }

@@ -1,10 +1,11 @@
 import { Duration, Stack, StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
-import * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
+import { alarmOnAny, alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
 
 export interface SecurityHubStackProps extends StackProps {
   /** Where the packaged zips are; default `../target/lambda`. */
@@ -33,7 +34,11 @@ export class SecurityHubStack extends Stack {
     });
     grantBulk("Securityhub", fn, domain, ["securityhub-*"]);
 
+    // A fixed name: the key policy below names the rule's ARN, and a reference to the rule would
+    // make a cycle (key → rule → function → its role's policy → queue → key).
+    const ruleName = "seclog-findings";
     new events.Rule(this, "Findings", {
+      ruleName,
       description: "Security Hub imported findings and GuardDuty findings to seclog",
       eventPattern: {
         source: ["aws.securityhub", "aws.guardduty"],
@@ -48,7 +53,23 @@ export class SecurityHubStack extends Stack {
       ],
     });
 
-    const topic = new sns.Topic(this, "Alarms", { masterKey: key });
+    // EventBridge writes to the target DLQ itself; the queue is encrypted, so the key must admit it,
+    // for this rule only (EventBridge user guide, "Using dead-letter queues to process undelivered events").
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal("events.amazonaws.com")],
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: ["*"],
+        conditions: { ArnEquals: { "aws:SourceArn": this.formatArn({ service: "events", resource: "rule", resourceName: ruleName }) } },
+      }),
+    );
+
+    const topic = alarmTopic(this, key);
     functionAlarms(this, "Securityhub", fn, dlq, topic);
+    // A finding EventBridge could neither deliver nor dead-letter is lost: say so.
+    const ruleMetric = (metricName: string) =>
+      new cloudwatch.Metric({ namespace: "AWS/Events", metricName, dimensionsMap: { RuleName: ruleName }, statistic: "Sum", period: Duration.minutes(5) });
+    alarmOnAny(this, "FindingsNotDeadLettered", ruleMetric("InvocationsFailedToBeSentToDlq"), topic);
+    alarmOnAny(this, "FindingsDeadLettered", ruleMetric("InvocationsSentToDlq"), topic);
   }
 }

@@ -36,11 +36,12 @@ test("the encrypted log group is subscribed to the cloudtrail function, which ha
   template.hasResourceProperties("AWS::Lambda::Function", { DeadLetterConfig: { TargetArn: Match.anyValue() }, Architectures: ["arm64"] });
 });
 
-test("the seed's alarms: console sign-in failures, root usage, security-group changes, and the function's", () => {
+test("alarms on console sign-in failures, root usage and security-group changes, and the function's (dead letters it could not write among them)", () => {
   for (const name of ["ConsoleSignInFailures", "RootUsage", "SecurityGroupChanges"]) {
     template.hasResourceProperties("AWS::Logs::MetricFilter", { MetricTransformations: [Match.objectLike({ MetricName: name })] });
   }
-  template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+  template.resourceCountIs("AWS::CloudWatch::Alarm", 7);
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: "AWS/Lambda", MetricName: "DeadLetterErrors" });
 });
 
 test("least privilege", () => assertLeastPrivilege(template));

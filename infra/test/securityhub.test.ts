@@ -36,6 +36,14 @@ test("queues, the topic, the log group and the environment are encrypted with a 
   template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
 });
 
-test("alarms on errors, throttles and dead-letter depth", () => {
-  template.resourceCountIs("AWS::CloudWatch::Alarm", 3);
+test("alarms on errors, throttles, dead-letter depth, dead letters Lambda could not write, and the rule's dead letters", () => {
+  template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+  template.hasResourceProperties("AWS::CloudWatch::Alarm", { Namespace: "AWS/Lambda", MetricName: "DeadLetterErrors" });
+  for (const metric of ["InvocationsFailedToBeSentToDlq", "InvocationsSentToDlq"]) {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/Events",
+      MetricName: metric,
+      Dimensions: [{ Name: "RuleName", Value: "seclog-findings" }],
+    });
+  }
 });

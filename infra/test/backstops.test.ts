@@ -1,0 +1,70 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { Token } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { addStacks } from "../lib/seclog-app";
+import { app, packages } from "./helpers";
+import { backstopProblems, senders } from "./policy";
+
+// The whole app with every optional stack, as `scripts/infra-check` synthesises it.
+const templates = addStacks(
+  app({
+    packageDir: packages(),
+    newDomain: "true",
+    allowedCidrs: "203.0.113.0/24",
+    s3DataEvents: "true",
+    webAclArn: "arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/app/0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f",
+    vpcId: "vpc-0123456789abcdef0",
+    sourceAccounts: "222222222222,333333333333",
+    centralRoleArn: "arn:aws:iam::111111111111:role/seclog-central-writer",
+  }),
+).map((s) => [s.stackName, Template.fromStack(s).toJSON(), Token.isUnresolved(s.region) ? undefined : s.region] as const);
+
+test("every encrypted queue and topic can be written by each principal that sends to it", () => {
+  for (const [name, template, region] of templates) {
+    assert.deepEqual(backstopProblems(template, region), [], name);
+  }
+});
+
+test("the senders found: every function DLQ, the EventBridge target DLQ, every alarm's topic", () => {
+  const kinds = (name: string) => {
+    const [, t] = templates.find(([n]) => n === name)!;
+    const found = senders(t.Resources).map((s) => `${s.kind}:${"role" in s.principal ? "role" : s.principal.service}`);
+    return [...new Set(found)].sort();
+  };
+  assert.deepEqual(kinds("SeclogSecurityHub"), ["queue:events.amazonaws.com", "queue:role", "topic:cloudwatch.amazonaws.com"]);
+  assert.deepEqual(kinds("SeclogCloudTrail"), ["queue:role", "topic:cloudwatch.amazonaws.com"]);
+  assert.deepEqual(kinds("SeclogRoute53Public"), ["queue:role", "topic:cloudwatch.amazonaws.com"]);
+  assert.deepEqual(kinds("SeclogFirehose"), ["topic:cloudwatch.amazonaws.com"]);
+  assert.deepEqual(kinds("SeclogSourceCloudTrail"), ["queue:role", "topic:cloudwatch.amazonaws.com"]);
+});
+
+/** Removes, from every policy of the template, the statements `drop` selects. */
+function without(template: any, drop: (s: any) => boolean): any {
+  const copy = JSON.parse(JSON.stringify(template));
+  const walk = (v: any) => {
+    if (v && typeof v === "object") {
+      if (Array.isArray(v.Statement)) v.Statement = v.Statement.filter((s: any) => !drop(s));
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(copy.Resources);
+  return copy;
+}
+
+const names = (s: any) => JSON.stringify(s.Principal ?? "") + JSON.stringify(s.Action);
+
+test("the check fails when any one grant is removed", () => {
+  const [, hub] = templates.find(([n]) => n === "SeclogSecurityHub")!;
+  const cases: [string, (s: any) => boolean, RegExp][] = [
+    ["EventBridge's use of the key", (s) => names(s).includes("events.amazonaws.com") && names(s).includes("kms:"), /target dead-letter queue \(events.amazonaws.com\) cannot kms:GenerateDataKey/],
+    ["EventBridge's SendMessage", (s) => names(s).includes("events.amazonaws.com") && names(s).includes("sqs:SendMessage"), /events.amazonaws.com\) cannot sqs:SendMessage/],
+    ["CloudWatch's use of the key", (s) => names(s).includes("cloudwatch.amazonaws.com"), /alarm action \(cloudwatch.amazonaws.com\) cannot kms:Decrypt/],
+    ["the function role's use of the key", (s) => !s.Principal && names(s).includes("kms:Decrypt"), /dead-letter queue \(role \w+\) cannot kms:Decrypt/],
+    ["the function role's SendMessage", (s) => !s.Principal && names(s).includes("sqs:SendMessage"), /dead-letter queue \(role \w+\) cannot sqs:SendMessage/],
+  ];
+  for (const [what, drop, expected] of cases) {
+    const problems = backstopProblems(without(hub, drop));
+    assert.ok(problems.some((p) => expected.test(p)), `removing ${what}: ${JSON.stringify(problems)}`);
+  }
+});

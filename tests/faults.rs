@@ -161,3 +161,66 @@ async fn a_413_splits_the_request() {
     assert_eq!(s[0].bulk_requests, 1 + 2 + 2, "one refused, its halves (one refused), that half's halves");
     assert_all_indexed_once(&client).await;
 }
+
+/// What Amazon OpenSearch Service and OpenSearch answer while a write cannot succeed *yet*: the
+/// low-storage block, a read-only index, a closed index, an index that is not there while auto-create
+/// is off, and a security refusal while a role mapping propagates.
+fn write_blocks() -> Vec<(u16, &'static str)> {
+    vec![
+        (403, "cluster_block_exception"),
+        (429, "cluster_block_exception"),
+        (400, "index_closed_exception"),
+        (404, "index_not_found_exception"),
+        (403, "security_exception"),
+    ]
+}
+
+fn block_body(status: u16, error_type: &str) -> String {
+    json!({"error": {"root_cause": [{"type": error_type, "reason": "blocked by: [FORBIDDEN/8/index write (api)];"}],
+        "type": error_type, "reason": "blocked by: [FORBIDDEN/8/index write (api)];"}, "status": status})
+    .to_string()
+}
+
+#[tokio::test]
+async fn write_blocks_on_items_are_retried_never_dead_lettered() {
+    for (status, error_type) in write_blocks() {
+        let item = Fault::ItemError { every: 1, status, error_type: error_type.into() };
+        let (_s, client, proxy) = through(vec![item.clone(), item]).await;
+        let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
+        let docs = expected(&[CASE]).documents.len();
+        assert_eq!(s[0].dead_lettered, 0, "{error_type}");
+        assert!(s[0].retried >= 2 * docs, "{error_type}: every item was retried twice ({s:?})");
+        assert_all_indexed_once(&client).await;
+    }
+}
+
+#[tokio::test]
+async fn a_write_block_that_outlasts_the_budget_fails_the_invocation_and_dead_letters_nothing() {
+    for (status, error_type) in write_blocks() {
+        let item = Fault::ItemError { every: 1, status, error_type: error_type.into() };
+        let (server, client, proxy) = through(vec![item; 1000]).await;
+        let err = run(&deps(fast_config(&proxy.url())), &[event(CASE)], Duration::from_secs(1)).await.unwrap_err();
+        assert!(matches!(err, DeliveryError::RetriesExhausted { .. }), "{error_type}: {err}");
+        assert_eq!(counts(&client).await, (0, 0), "{error_type}: nothing indexed, nothing dead-lettered");
+        // Lambda retries the invocation once the block is lifted: everything arrives, once.
+        run(&deps(fast_config(server.url())), &[event(CASE)], BUDGET).await.unwrap();
+        assert_all_indexed_once(&client).await;
+    }
+}
+
+#[tokio::test]
+async fn write_blocks_on_the_whole_request_are_retried() {
+    for (status, error_type) in write_blocks() {
+        let block = Fault::Respond { status, body: block_body(status, error_type) };
+        let (_s, client, proxy) = through(vec![block.clone(), block]).await;
+        let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
+        assert_eq!((s[0].dead_lettered, proxy.stats().faults), (0, 2), "{error_type}");
+        assert_all_indexed_once(&client).await;
+
+        let (_s, client, proxy) =
+            through(vec![Fault::Respond { status, body: block_body(status, error_type) }; 1000]).await;
+        let err = run(&deps(fast_config(&proxy.url())), &[event(CASE)], Duration::from_secs(1)).await.unwrap_err();
+        assert!(matches!(err, DeliveryError::RetriesExhausted { .. }), "{error_type}: {err}");
+        assert_eq!(counts(&client).await, (0, 0), "{error_type}");
+    }
+}

@@ -37,6 +37,16 @@ pub enum Fault {
         /// The item status to inject.
         status: u16,
     },
+    /// Like [`Fault::PartialBulk`], with the item error's `type` chosen (a write block,
+    /// `index_closed_exception`, `security_exception`, …).
+    ItemError {
+        /// Fail one item in this many.
+        every: usize,
+        /// The item status to inject.
+        status: u16,
+        /// The item error's `type`.
+        error_type: String,
+    },
     /// Answer this status and JSON body without forwarding (canned AWS API answers, such as a
     /// `PutRecordBatch` that reports some records failed).
     Respond {
@@ -190,7 +200,14 @@ async fn handle(
         Some(Fault::Reset) => Err(Reset),
         Some(Fault::Respond { status, body }) => Ok(response(status, body.into_bytes())),
         Some(Fault::PartialBulk { every, status }) => {
-            let (resp, failed) = partial_bulk(&client, &upstream, &parts, &body, every.max(1), status).await;
+            let injected = ItemFault { every: every.max(1), status, error_type: "es_rejected_execution_exception" };
+            let (resp, failed) = partial_bulk(&client, &upstream, &parts, &body, &injected).await;
+            state.lock().unwrap().stats.items_failed += failed;
+            Ok(resp)
+        }
+        Some(Fault::ItemError { every, status, error_type }) => {
+            let injected = ItemFault { every: every.max(1), status, error_type: &error_type };
+            let (resp, failed) = partial_bulk(&client, &upstream, &parts, &body, &injected).await;
             state.lock().unwrap().stats.items_failed += failed;
             Ok(resp)
         }
@@ -235,15 +252,22 @@ async fn forward(
     }
 }
 
+/// The item failures one partial bulk fault injects.
+struct ItemFault<'a> {
+    every: usize,
+    status: u16,
+    error_type: &'a str,
+}
+
 /// Forwards the items that survive and merges the server's answer with injected failures.
 async fn partial_bulk(
     client: &reqwest::Client,
     upstream: &str,
     parts: &http::request::Parts,
     body: &Bytes,
-    every: usize,
-    status: u16,
+    injected: &ItemFault<'_>,
 ) -> (Response<Full<Bytes>>, usize) {
+    let (every, status) = (injected.every, injected.status);
     let gzipped = parts.headers.get("content-encoding").is_some_and(|v| v == "gzip");
     let text = if gzipped {
         let mut s = String::new();
@@ -282,7 +306,7 @@ async fn partial_bulk(
             let a: Value = serde_json::from_str(action).unwrap();
             let (op, meta) = a.as_object().unwrap().iter().next().unwrap();
             merged.push(json!({op: {"_index": meta["_index"], "_id": meta["_id"], "status": status,
-                "error": {"type": "es_rejected_execution_exception", "reason": "injected item failure"}}}));
+                "error": {"type": injected.error_type, "reason": "injected item failure"}}}));
         } else {
             merged.push(upstream_items.pop_front().unwrap());
         }

@@ -122,7 +122,7 @@ impl OpenSearchSink {
                 match self.send(docs, &chunk, deadline, stats).await? {
                     Reply::Items(results) => {
                         for (&i, (status, error_type, reason)) in chunk.iter().zip(results) {
-                            match classify_item(docs[i].op, status) {
+                            match classify_item(docs[i].op, status, &error_type) {
                                 ItemClass::Written => outcomes[i] = Outcome::Written,
                                 ItemClass::AlreadyPresent => outcomes[i] = Outcome::AlreadyPresent,
                                 ItemClass::Retry => {
@@ -223,8 +223,10 @@ impl OpenSearchSink {
                 Err(_) => return Ok(Reply::RetryAll("response body not read within the budget".into())),
             };
         stats.bulk_latency_ms.push(u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX));
-        match classify_response(code) {
-            ResponseClass::RetryAll => Ok(Reply::RetryAll(format!("status {code}"))),
+        let error_type = if (200..300).contains(&code) { String::new() } else { response::error_type(&bytes) };
+        match classify_response(code, &error_type) {
+            ResponseClass::RetryAll if error_type.is_empty() => Ok(Reply::RetryAll(format!("status {code}"))),
+            ResponseClass::RetryAll => Ok(Reply::RetryAll(format!("status {code} {error_type}"))),
             ResponseClass::TooLarge => Ok(Reply::TooLarge),
             ResponseClass::Refused => {
                 Err(DeliveryError::Refused { status: code, reason: shorten(&String::from_utf8_lossy(&bytes)) })

@@ -35,6 +35,28 @@ pub struct ItemError {
     pub reason: Option<String>,
 }
 
+/// The `error.type` of an `OpenSearch` error body (`{"error": {"type": …}, "status": …}`), or `""`.
+#[must_use]
+pub fn error_type(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Body {
+        error: Error,
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Error {
+        Typed {
+            #[serde(rename = "type")]
+            kind: String,
+        },
+        Other(serde::de::IgnoredAny),
+    }
+    match serde_json::from_slice::<Body>(body) {
+        Ok(Body { error: Error::Typed { kind } }) => kind,
+        _ => String::new(),
+    }
+}
+
 impl BulkResponse {
     /// Parses a response body.
     ///
@@ -47,5 +69,19 @@ impl BulkResponse {
     /// The item results in order (each map holds exactly one action).
     pub fn results(self) -> impl Iterator<Item = Option<ItemResult>> {
         self.items.into_iter().map(|m| m.into_values().next())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_types_of_error_bodies() {
+        let block = br#"{"error":{"root_cause":[],"type":"cluster_block_exception","reason":"x"},"status":403}"#;
+        assert_eq!(error_type(block), "cluster_block_exception");
+        assert_eq!(error_type(br#"{"error":"plain text","status":500}"#), "");
+        assert_eq!(error_type(br#"{"Message":"User: anonymous is not authorized"}"#), "");
+        assert_eq!(error_type(b"<html>"), "");
     }
 }

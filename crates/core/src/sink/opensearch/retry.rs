@@ -16,13 +16,33 @@ pub enum ResponseClass {
     Refused,
 }
 
-/// Classifies a `_bulk` response status.
+/// Errors that say "not now" rather than "never": the write may succeed once an operator or the
+/// cluster acts, so the item is retried within the budget and then fails the invocation — it is never
+/// dead-lettered.
+///
+/// - `cluster_block_exception`: a write block, at any status — Amazon `OpenSearch` Service's
+///   low-storage block (`FORBIDDEN/8/index write (api)`), a read-only index
+///   (`FORBIDDEN/5/index read-only (api)`, `FORBIDDEN/12/index read-only / allow delete (api)`);
+/// - `index_closed_exception`: the index is closed;
+/// - `index_not_found_exception`: the index is not there and auto-create is off;
+/// - `security_exception` (401/403): a role mapping not yet in place, or being changed.
 #[must_use]
-pub fn classify_response(status: u16) -> ResponseClass {
+pub fn is_transient_error(status: u16, error_type: &str) -> bool {
+    match error_type {
+        "cluster_block_exception" | "index_closed_exception" | "index_not_found_exception" => true,
+        "security_exception" => matches!(status, 401 | 403),
+        _ => false,
+    }
+}
+
+/// Classifies a `_bulk` response by its status and, for a failure, the `error.type` of its body.
+#[must_use]
+pub fn classify_response(status: u16, error_type: &str) -> ResponseClass {
     match status {
         200..=299 => ResponseClass::Items,
         413 => ResponseClass::TooLarge,
         408 | 429 | 500 | 502 | 503 | 504 => ResponseClass::RetryAll,
+        _ if is_transient_error(status, error_type) => ResponseClass::RetryAll,
         _ => ResponseClass::Refused,
     }
 }
@@ -41,13 +61,14 @@ pub enum ItemClass {
     Permanent,
 }
 
-/// Classifies an item status.
+/// Classifies an item by its status and its `error.type`.
 #[must_use]
-pub fn classify_item(op: WriteOp, status: u16) -> ItemClass {
+pub fn classify_item(op: WriteOp, status: u16, error_type: &str) -> ItemClass {
     match (op, status) {
         (_, 200..=299) => ItemClass::Written,
         (WriteOp::Create | WriteOp::IndexExternal { .. }, 409) => ItemClass::AlreadyPresent,
         (_, 429 | 500 | 502 | 503 | 504) => ItemClass::Retry,
+        _ if is_transient_error(status, error_type) => ItemClass::Retry,
         _ => ItemClass::Permanent,
     }
 }
@@ -73,7 +94,25 @@ mod tests {
             (400, ResponseClass::Refused),
         ];
         for (status, class) in table {
-            assert_eq!(classify_response(status), class, "{status}");
+            assert_eq!(classify_response(status, "some_exception"), class, "{status}");
+        }
+    }
+
+    #[test]
+    fn write_blocks_and_not_yet_permitted_requests_are_retried() {
+        let table = [
+            (403, "cluster_block_exception", ResponseClass::RetryAll),
+            (400, "cluster_block_exception", ResponseClass::RetryAll),
+            (400, "index_closed_exception", ResponseClass::RetryAll),
+            (404, "index_not_found_exception", ResponseClass::RetryAll),
+            (403, "security_exception", ResponseClass::RetryAll),
+            (401, "security_exception", ResponseClass::RetryAll),
+            (400, "security_exception", ResponseClass::Refused),
+            (403, "", ResponseClass::Refused), // IAM's own refusal has no `type`: fail fast
+            (400, "illegal_argument_exception", ResponseClass::Refused),
+        ];
+        for (status, error_type, class) in table {
+            assert_eq!(classify_response(status, error_type), class, "{status} {error_type}");
         }
     }
 
@@ -92,7 +131,20 @@ mod tests {
             (WriteOp::Create, 501, ItemClass::Permanent),
         ];
         for (op, status, class) in table {
-            assert_eq!(classify_item(op, status), class, "{op:?} {status}");
+            assert_eq!(classify_item(op, status, "mapper_parsing_exception"), class, "{op:?} {status}");
+        }
+        let blocks = [
+            (403, "cluster_block_exception", ItemClass::Retry),
+            (429, "cluster_block_exception", ItemClass::Retry),
+            (400, "index_closed_exception", ItemClass::Retry),
+            (404, "index_not_found_exception", ItemClass::Retry),
+            (403, "security_exception", ItemClass::Retry),
+            (400, "mapper_parsing_exception", ItemClass::Permanent),
+            (400, "illegal_argument_exception", ItemClass::Permanent),
+            (400, "version_conflict_engine_exception", ItemClass::Permanent),
+        ];
+        for (status, error_type, class) in blocks {
+            assert_eq!(classify_item(WriteOp::Create, status, error_type), class, "{status} {error_type}");
         }
     }
 

@@ -138,12 +138,13 @@ async fn a_refusal_of_the_whole_request_fails_the_invocation() {
 #[tokio::test]
 async fn requests_are_chunked_by_count_and_by_bytes() {
     let (_s, client, proxy) = through(vec![]).await;
-    let docs = expected(&[CASE]).documents.len() + 1; // one eventID is delivered twice
+    // One index per request, then at most 50 documents per request.
+    let requests: usize = expected(&[CASE]).items_per_index.iter().map(|(_, n)| n.div_ceil(50)).sum();
     let mut config = fast_config(&proxy.url());
     config.max_bulk_docs = std::num::NonZeroUsize::new(50).unwrap();
     let s = run(&deps(config), &[event(CASE)], BUDGET).await.unwrap();
-    assert_eq!(s[0].bulk_requests, docs.div_ceil(50));
-    assert_eq!(proxy.stats().requests, docs.div_ceil(50));
+    assert_eq!(s[0].bulk_requests, requests);
+    assert_eq!(proxy.stats().requests, requests);
     assert_all_indexed_once(&client).await;
 
     let mut config = fast_config(&proxy.url());
@@ -158,7 +159,13 @@ async fn a_413_splits_the_request() {
     let (_s, client, proxy) = through(vec![Fault::Status(413), Fault::Status(413)]).await;
     let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
     assert_eq!(s[0].retried, 0, "a split is not a retry");
-    assert_eq!(s[0].bulk_requests, 1 + 2 + 2, "one refused, its halves (one refused), that half's halves");
+    let indices = expected(&[CASE]).items_per_index;
+    assert!(indices[0].1 >= 4, "the first index's request can be halved twice");
+    assert_eq!(
+        s[0].bulk_requests,
+        1 + 2 + 2 + (indices.len() - 1),
+        "the first index: one refused, its halves (one refused), that half's halves; then one per other index"
+    );
     assert_all_indexed_once(&client).await;
 }
 
@@ -187,9 +194,10 @@ async fn write_blocks_on_items_are_retried_never_dead_lettered() {
         let item = Fault::ItemError { every: 1, status, error_type: error_type.into() };
         let (_s, client, proxy) = through(vec![item.clone(), item]).await;
         let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
-        let docs = expected(&[CASE]).documents.len();
+        let failed = proxy.stats().items_failed;
         assert_eq!(s[0].dead_lettered, 0, "{error_type}");
-        assert!(s[0].retried >= 2 * docs, "{error_type}: every item was retried twice ({s:?})");
+        assert!(failed > 0, "{error_type}");
+        assert_eq!(s[0].retried, failed, "{error_type}: every blocked item was retried ({s:?})");
         assert_all_indexed_once(&client).await;
     }
 }
@@ -223,4 +231,40 @@ async fn write_blocks_on_the_whole_request_are_retried() {
         assert!(matches!(err, DeliveryError::RetriesExhausted { .. }), "{error_type}: {err}");
         assert_eq!(counts(&client).await, (0, 0), "{error_type}");
     }
+}
+
+#[tokio::test]
+async fn each_request_writes_one_index_through_its_own_path_and_names_no_index_in_the_body() {
+    let (_server, client, proxy) = through(vec![]).await;
+    let record = |id: &str, time: &str| json!({"eventID": id, "eventTime": time, "eventName": "A"}).to_string();
+    let payload = json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "g", "logStream": "s",
+        "subscriptionFilters": [], "logEvents": [
+            {"id": "1", "timestamp": 0, "message": record("a", "2024-01-01T00:00:00Z")},
+            {"id": "2", "timestamp": 0, "message": record("b", "2024-01-02T00:00:00Z")},
+            {"id": "3", "timestamp": 0, "message": record("c", "2024-01-01T01:00:00Z")},
+            {"id": "4", "timestamp": 0, "message": "not json"}]});
+    let ev = seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent {
+        awslogs: seclog_core::envelope::cloudwatch_logs::AwsLogs {
+            data: seclog_core::decode::gzip_base64(payload.to_string().as_bytes()),
+        },
+    };
+    let config = seclog_core::sink::opensearch::config::OpenSearchConfig { gzip: false, ..fast_config(&proxy.url()) };
+    let s = run(&deps(config), &[ev], BUDGET).await.unwrap();
+    assert_eq!((s[0].indexed, s[0].dead_lettered), (3, 1));
+    assert_eq!(counts(&client).await, (3, 1));
+    let stats = proxy.stats();
+    let month = chrono::Utc::now().format("%Y.%m");
+    assert_eq!(
+        stats.requests_seen,
+        [
+            "POST /cloudtrail-2024.01.01/_bulk".to_owned(),
+            "POST /cloudtrail-2024.01.02/_bulk".to_owned(),
+            format!("POST /seclog-deadletter-{month}/_bulk"),
+        ]
+    );
+    for body in &stats.bodies {
+        let text = std::str::from_utf8(body).unwrap();
+        assert!(!text.contains("\"_index\""), "{text}");
+    }
+    assert_eq!(std::str::from_utf8(&stats.bodies[0]).unwrap().matches("\"create\"").count(), 2, "a and c, one request");
 }

@@ -70,6 +70,9 @@ pub struct Expected {
     pub countries: std::collections::BTreeMap<String, (u64, u64)>,
     /// `source.geo.location` of every document that has one: `(lat, lon)`.
     pub locations: Vec<(f64, f64)>,
+    /// Items sent per index (redeliveries included), indices in the order they first appear: the
+    /// sink sends one index per request.
+    pub items_per_index: Vec<(String, usize)>,
 }
 
 /// Reads the golden files of the named fixtures (all of them when `names` is empty).
@@ -87,6 +90,11 @@ pub fn expected(names: &[&str]) -> Expected {
             let doc: serde_json::Value = serde_json::from_str(pair[1]).unwrap();
             let meta = &action["create"];
             let id = meta["_id"].as_str().unwrap().to_owned();
+            let index = meta["_index"].as_str().unwrap();
+            match e.items_per_index.iter_mut().find(|(i, _)| i == index) {
+                Some((_, n)) => *n += 1,
+                None => e.items_per_index.push((index.to_owned(), 1)),
+            }
             if meta["_index"].as_str().unwrap().contains("-deadletter-") {
                 e.dead_letters.insert(id);
             } else {

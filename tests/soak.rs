@@ -165,7 +165,9 @@ fn faults(kind: usize, rng: &mut fastrand::Rng, first_delivery: bool) -> Vec<Fau
         3 => vec![Fault::Delay(Duration::from_millis(1_500))],
         4 => vec![Fault::Reset; rng.usize(1..3)],
         5 => vec![Fault::PartialBulk { every: rng.usize(2..10), status: 429 }; rng.usize(1..3)],
-        6 if first_delivery => vec![Fault::Status(503); 40],
+        // Outlasts every retry however many daily indices (one request each) the batch spans; the
+        // plan is cleared before the next invocation.
+        6 if first_delivery => vec![Fault::Status(503); 5_000],
         _ => Vec::new(),
     }
 }

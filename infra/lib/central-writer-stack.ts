@@ -2,7 +2,7 @@ import { Stack, StackProps } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
 import { SOURCE_ROLE_NAME } from "./cloudtrail-stack";
-import { domainParameters, writerRoleOutput } from "./common";
+import { bulkResources, domainParameters, writerRoleOutput } from "./common";
 
 export interface CentralWriterStackProps extends StackProps {
   /** The accounts whose `cloudtrail` functions write here. */
@@ -13,8 +13,7 @@ export interface CentralWriterStackProps extends StackProps {
  * The central account's side of multi-account delivery (seed 000): a role that each source
  * account's `cloudtrail` function (role `seclog-cloudtrail-source`) assumes to write `cloudtrail-*`
  * documents and dead letters into the central domain. With fine-grained access control, map this
- * role as a backend role of an OpenSearch role allowed `indices:data/write/bulk*`, `create_index`
- * and `indices:admin/mapping/put` on `cloudtrail-*` and `seclog-deadletter-*`.
+ * role as a backend role of `seclog_cloudtrail` (`infra/opensearch/seclog_cloudtrail.json`).
  */
 export class CentralWriterStack extends Stack {
   readonly role: iam.Role;
@@ -37,12 +36,8 @@ export class CentralWriterStack extends Stack {
       assumedBy: new iam.CompositePrincipal(...trusted),
       description: "Assumed by source accounts' seclog cloudtrail functions to write into the central domain",
     });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ["es:ESHttpPost", "es:ESHttpPut"],
-        resources: [`${domain.arn}/_bulk`, `${domain.arn}/cloudtrail-*`, `${domain.arn}/seclog-deadletter-*`],
-      }),
-    );
-    writerRoleOutput(this, "Central", this.role.roleArn, ["cloudtrail-*", "seclog-deadletter-*"]);
+    const patterns = ["cloudtrail-*", "seclog-deadletter-*"];
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ["es:ESHttpPost"], resources: bulkResources(domain, patterns) }));
+    writerRoleOutput(this, "Central", this.role.roleArn, patterns, "seclog_cloudtrail");
   }
 }

@@ -88,7 +88,7 @@ export class CloudTrailStack extends Stack {
     if (props.centralRoleArn) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["sts:AssumeRole"], resources: [props.centralRoleArn] }));
     } else {
-      grantBulk("Cloudtrail", fn, domain, ["cloudtrail-*"]);
+      grantBulk("Cloudtrail", fn, domain, ["cloudtrail-*"], "seclog_cloudtrail");
     }
     logGroup.addSubscriptionFilter("ToSeclog", {
       destination: new logsDestinations.LambdaDestination(fn),

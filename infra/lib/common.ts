@@ -38,26 +38,31 @@ export function bulkEnvironment(domain: Domain, extra: Record<string, string>): 
 }
 
 /**
- * Lets `fn` write documents and dead letters, and nothing else, through `_bulk`; outputs its role
- * as `<id>WriterRoleArn` for the fine-grained access control mapping.
+ * The `_bulk` paths of `patterns`: `POST /<index>/_bulk` only. The root `_bulk` is never granted:
+ * there the index is named in the body, out of reach of IAM's resource patterns.
  */
-export function grantBulk(id: string, fn: lambda.IFunction, domain: Domain, indexPatterns: string[]): void {
+export function bulkResources(domain: Domain, patterns: string[]): string[] {
+  return patterns.map((p) => `${domain.arn}/${p}/_bulk`);
+}
+
+/**
+ * Lets `fn` write documents and dead letters, and nothing else, through `POST /<index>/_bulk`;
+ * outputs its role as `<id>WriterRoleArn` for the fine-grained access control mapping to
+ * `opensearchRole` (one of `infra/opensearch/*.json`).
+ */
+export function grantBulk(id: string, fn: lambda.IFunction, domain: Domain, indexPatterns: string[], opensearchRole: string): void {
   const patterns = [...indexPatterns, "seclog-deadletter-*"];
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ["es:ESHttpPost", "es:ESHttpPut"],
-      resources: [`${domain.arn}/_bulk`, ...patterns.map((p) => `${domain.arn}/${p}`)],
-    }),
-  );
-  writerRoleOutput(Stack.of(fn), id, fn.role!.roleArn, patterns);
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["es:ESHttpPost"], resources: bulkResources(domain, patterns) }));
+  writerRoleOutput(Stack.of(fn), id, fn.role!.roleArn, patterns, opensearchRole);
 }
 
 /**
  * Outputs a role that writes into the domain: with fine-grained access control it must be mapped
- * as a backend role of the `seclog_writer` OpenSearch role (`seclog_firehose` for Firehose delivery
- * roles; README, "Fine-grained access control").
+ * as a backend role of `opensearchRole`, whose definition is `infra/opensearch/<opensearchRole>.json`
+ * (README, "Fine-grained access control"): create and index on its own patterns, never update,
+ * delete or manage.
  */
-export function writerRoleOutput(stack: Stack, id: string, roleArn: string, indexPatterns: string[], opensearchRole = "seclog_writer"): void {
+export function writerRoleOutput(stack: Stack, id: string, roleArn: string, indexPatterns: string[], opensearchRole: string): void {
   new CfnOutput(stack, `${id}WriterRoleArn`, {
     value: roleArn,
     description: `Writes ${indexPatterns.join(", ")}: map it as a backend role of the ${opensearchRole} OpenSearch role`,

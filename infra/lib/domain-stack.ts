@@ -31,7 +31,15 @@ export class DomainStack extends Stack {
     const domainName = "seclog";
     const domainArn = this.formatArn({ service: "es", resource: "domain", resourceName: domainName });
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog OpenSearch domain" });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`));
+    // CloudWatch Logs encrypts the domain's log groups: for this account's log groups only.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources: ["*"],
+        conditions: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` } },
+      }),
+    );
     const groups = ["AUDIT_LOGS", "ES_APPLICATION_LOGS", "SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS"].map(
       (kind) =>
         [

@@ -51,7 +51,18 @@ export class FirehoseStack extends Stack {
     super(scope, id, props);
     const domain = domainParameters(this, false);
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog Firehose streams, backups, logs" });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal("delivery.logs.amazonaws.com"));
+    // VPC Flow Logs deliver to the stream through `delivery.logs`: for this account's log deliveries only.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+        actions: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: {
+          StringEquals: { "aws:SourceAccount": this.account },
+          ArnLike: { "aws:SourceArn": `arn:${this.partition}:logs:${this.region}:${this.account}:*` },
+        },
+      }),
+    );
     const backup = privateBucket(this, "FailedDocuments", key, accessLogBucket(this));
     const deliveryLogs = new logs.LogGroup(this, "DeliveryLogs", { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: key });
     const topic = alarmTopic(this, key);
@@ -72,7 +83,7 @@ export class FirehoseStack extends Stack {
       // Records that do not fit the 6 MB answer are put back into the stream they came from.
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["firehose:PutRecordBatch"], resources: [streamArn] }));
       functionAlarms(this, capital(fnName), fn, undefined, topic);
-      const role = deliveryRole(this, `${capital(fnName)}Delivery`, domain, index, fn, backup, key, deliveryLogs);
+      const role = deliveryRole(this, `${capital(fnName)}Delivery`, { domain, index, fn, backup, key, deliveryLogs, opensearchRole: `seclog_firehose_${fnName === "route53" ? "route53_resolver" : fnName}` });
       const s = new firehose.CfnDeliveryStream(this, `${capital(fnName)}Stream`, {
         deliveryStreamName: streamName,
         deliveryStreamType: "DirectPut",
@@ -147,25 +158,39 @@ function capital(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** Firehose's role: the processor, the backup bucket and key, its log group, and the domain. */
-function deliveryRole(
-  scope: Construct,
-  id: string,
-  domain: Domain,
-  index: string,
-  fn: lambda.IFunction,
-  backup: s3.IBucket,
-  key: kms.IKey,
-  deliveryLogs: logs.ILogGroup,
-): iam.Role {
+interface DeliveryRoleProps {
+  readonly domain: Domain;
+  readonly index: string;
+  readonly fn: lambda.IFunction;
+  readonly backup: s3.IBucket;
+  readonly key: kms.IKey;
+  readonly deliveryLogs: logs.ILogGroup;
+  readonly opensearchRole: string;
+}
+
+/**
+ * Firehose's role: invoke its processor, put failed documents under its own prefixes of the backup
+ * bucket (put only: it never reads, lists or deletes there), use the key, write its log group, and
+ * the domain: describe it, read what Firehose checks before delivering, post `_bulk`.
+ */
+function deliveryRole(scope: Construct, id: string, props: DeliveryRoleProps): iam.Role {
+  const { domain, index, fn, backup, key, deliveryLogs } = props;
   const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal("firehose.amazonaws.com") });
   role.addToPolicy(new iam.PolicyStatement({ actions: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"], resources: [fn.functionArn] }));
-  backup.grantReadWrite(role);
-  key.grantEncryptDecrypt(role);
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+      resources: [backup.arnForObjects(`${index}/*`), backup.arnForObjects(`${index}-errors/*`)],
+    }),
+  );
+  role.addToPolicy(new iam.PolicyStatement({ actions: ["s3:GetBucketLocation"], resources: [backup.bucketArn] }));
+  key.grant(role, "kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt");
   deliveryLogs.grantWrite(role);
   role.addToPolicy(
     new iam.PolicyStatement({ actions: ["es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig"], resources: [domain.arn, `${domain.arn}/*`] }),
   );
+  // Firehose posts to the root `_bulk` (AWS's documented delivery-role policy); fine-grained access
+  // control (`seclog_firehose_*`: its own pattern, create only) is what keeps it to its index.
   role.addToPolicy(new iam.PolicyStatement({ actions: ["es:ESHttpPost", "es:ESHttpPut"], resources: [`${domain.arn}/_bulk`, `${domain.arn}/${index}-*`] }));
   // What Firehose reads to check the domain before delivering (AWS's documented list).
   role.addToPolicy(
@@ -176,6 +201,6 @@ function deliveryRole(
       ),
     }),
   );
-  writerRoleOutput(Stack.of(scope), id, role.roleArn, [`${index}-*`], "seclog_firehose");
+  writerRoleOutput(Stack.of(scope), id, role.roleArn, [`${index}-*`], props.opensearchRole);
   return role;
 }

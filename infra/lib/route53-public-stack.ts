@@ -52,7 +52,7 @@ export class Route53PublicStack extends Stack {
       key,
       environment: bulkEnvironment(domain, { PUBLIC_INDEX_PREFIX: "route53-public" }),
     });
-    grantBulk("Route53", fn, domain, ["route53-public-*", "route53-resolver-*"]);
+    grantBulk("Route53", fn, domain, ["route53-public-*", "route53-resolver-*"], "seclog_route53");
     logGroup.addSubscriptionFilter("ToSeclog", {
       destination: new logsDestinations.LambdaDestination(fn),
       filterPattern: logs.FilterPattern.allEvents(),

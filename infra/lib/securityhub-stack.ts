@@ -32,7 +32,7 @@ export class SecurityHubStack extends Stack {
       key,
       environment: bulkEnvironment(domain, { INDEX_PREFIX: "securityhub" }),
     });
-    grantBulk("Securityhub", fn, domain, ["securityhub-*"]);
+    grantBulk("Securityhub", fn, domain, ["securityhub-*"], "seclog_securityhub");
 
     // A fixed name: the key policy below names the rule's ARN, and a reference to the rule would
     // make a cycle (key → rule → function → its role's policy → queue → key).

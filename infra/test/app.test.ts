@@ -94,22 +94,69 @@ test("context sets the trail's log retention and a stream's buffering; a retenti
   assert.throws(() => addStacks(app({ packageDir: packages(), logRetentionDays: "42" })), /logRetentionDays=42/);
 });
 
-test("the OpenSearch roles of infra/opensearch cover every pattern a mapped IAM role may write", () => {
-  const roles: Record<string, string[]> = {};
-  for (const name of ["seclog_writer", "seclog_firehose"]) {
-    const role = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "opensearch", `${name}.json`), "utf8"));
-    roles[name] = role.index_permissions.flatMap((p: any) => p.index_patterns);
+const OPENSEARCH_ROLES = path.join(__dirname, "..", "opensearch");
+
+/** Index actions a writer may hold: create documents and indices, extend mappings, and (Firehose) read its own metadata. */
+const WRITER_INDEX_ACTIONS = [
+  "indices:data/write/index",
+  "indices:data/write/bulk*",
+  "indices:admin/create",
+  "indices:admin/mapping/put",
+  "indices:admin/get",
+  "indices:admin/mappings/get",
+  "indices:monitor/settings/get",
+  "indices:monitor/stats",
+];
+
+test("each writer's OpenSearch role maps only to what it writes: no update, delete, manage or action groups", () => {
+  const files = fs.readdirSync(OPENSEARCH_ROLES).filter((f) => f.endsWith(".json"));
+  assert.ok(files.length >= 6);
+  for (const file of files) {
+    const role = JSON.parse(fs.readFileSync(path.join(OPENSEARCH_ROLES, file), "utf8"));
+    assert.ok(
+      role.cluster_permissions.every((p: string) => ["indices:data/write/bulk", "cluster_monitor"].includes(p)),
+      `${file}: ${role.cluster_permissions}`,
+    );
+    for (const perm of role.index_permissions) {
+      for (const action of perm.allowed_actions) {
+        assert.ok(WRITER_INDEX_ACTIONS.includes(action), `${file}: ${action}`);
+      }
+    }
   }
+});
+
+test("every role that writes into the domain names an OpenSearch role of infra/opensearch that covers exactly its patterns", () => {
   let checked = 0;
   for (const [, template] of templates) {
     const outputs = Object.entries(template.findOutputs("*")).filter(([id]) => id.endsWith("WriterRoleArn"));
-    for (const [, output] of outputs as [string, any][]) {
-      const [, patterns, role] = /^Writes (.+): map it as a backend role of the (\w+) OpenSearch role$/.exec(output.Description)!;
-      for (const pattern of patterns.split(", ")) {
-        assert.ok(roles[role].includes(pattern), `${role} lacks ${pattern}`);
-      }
+    for (const [id, output] of outputs as [string, any][]) {
+      const [, patterns, name] = /^Writes (.+): map it as a backend role of the (\w+) OpenSearch role$/.exec(output.Description)!;
+      const role = JSON.parse(fs.readFileSync(path.join(OPENSEARCH_ROLES, `${name}.json`), "utf8"));
+      const granted = role.index_permissions.flatMap((p: any) => p.index_patterns).sort();
+      assert.deepEqual(granted, patterns.split(", ").sort(), `${id} → ${name}`);
       checked += 1;
     }
   }
   assert.equal(checked, 7);
+});
+
+test("functions post `_bulk` to their own index patterns only: never the root `_bulk`, never PUT", () => {
+  let checked = 0;
+  for (const [name, template] of templates) {
+    for (const policy of Object.values(template.findResources("AWS::IAM::Policy")) as any[]) {
+      const firehoseDelivery = policy.Properties.PolicyName.includes("Delivery");
+      for (const s of policy.Properties.PolicyDocument.Statement) {
+        const actions: string[] = [s.Action].flat();
+        if (!actions.some((a) => a.startsWith("es:ESHttp")) || firehoseDelivery) continue;
+        assert.deepEqual(actions, ["es:ESHttpPost"], name);
+        for (const r of [s.Resource].flat()) {
+          const text = JSON.stringify(r);
+          assert.match(text, /\/[a-z0-9-]+-\*\/_bulk"\]\]\}$/, `${name}: ${text}`);
+        }
+        checked += 1;
+      }
+    }
+  }
+  // cloudtrail, route53, securityhub and the central writer (a source account's cloudtrail assumes that one).
+  assert.equal(checked, 4);
 });

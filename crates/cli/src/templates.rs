@@ -61,8 +61,8 @@ pub fn conflicts<'a>(templates: &[(&'a str, &str)]) -> Vec<(&'a str, &'a str)> {
 
 /// Whether some string matches both simple-match patterns (`*` matches any run of characters,
 /// everything else itself), as the intersection of their automata is non-empty.
-fn globs_intersect(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+fn globs_intersect(left: &str, right: &str) -> bool {
+    let (a, b) = (left.as_bytes(), right.as_bytes());
     // reach[i][j]: some string takes `a[..i]` and `b[..j]` to the same point.
     let mut reach = vec![vec![false; b.len() + 1]; a.len() + 1];
     reach[0][0] = true;
@@ -71,18 +71,18 @@ fn globs_intersect(a: &str, b: &str) -> bool {
             if !reach[i][j] {
                 continue;
             }
-            let (x, y) = (a.get(i), b.get(j));
-            if x == Some(&b'*') {
+            let (here, there) = (a.get(i), b.get(j));
+            if here == Some(&b'*') {
                 reach[i + 1][j] = true; // the star matches nothing more
             }
-            if y == Some(&b'*') {
+            if there == Some(&b'*') {
                 reach[i][j + 1] = true;
             }
-            match (x, y) {
+            match (here, there) {
                 (Some(&b'*'), Some(&b'*')) => {}
                 (Some(&b'*'), Some(_)) => reach[i][j + 1] = true, // a's star eats b's character
                 (Some(_), Some(&b'*')) => reach[i + 1][j] = true,
-                (Some(p), Some(q)) if p == q => reach[i + 1][j + 1] = true,
+                (Some(ours), Some(theirs)) if ours == theirs => reach[i + 1][j + 1] = true,
                 _ => {}
             }
         }

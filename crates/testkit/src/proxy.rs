@@ -70,6 +70,8 @@ pub struct Stats {
     pub last_authorization: Option<String>,
     /// Every request body, in order.
     pub bodies: Vec<Bytes>,
+    /// Every request's method and path, in order (`POST /cloudtrail-2024.01.01/_bulk`).
+    pub requests_seen: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -172,6 +174,9 @@ async fn handle(
         s.stats.requests += 1;
         s.stats.last_authorization =
             req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        if !s.forget_bodies {
+            s.stats.requests_seen.push(format!("{} {}", req.method(), req.uri().path()));
+        }
         let f = s.plan.pop_front();
         if f.is_some() {
             s.stats.faults += 1;

@@ -82,7 +82,7 @@ impl BulkSink for MemorySink {
         // Sized up front, as the real sink sizes each bulk body.
         buf.reserve(docs.iter().map(opensearch::encoder::item_len).sum());
         for doc in &docs {
-            opensearch::encoder::encode_item(&mut buf, doc);
+            opensearch::encoder::encode_item(&mut buf, doc, opensearch::encoder::IndexIn::ActionLine);
             if doc.dead_letter {
                 report.dead_lettered += 1;
             } else {

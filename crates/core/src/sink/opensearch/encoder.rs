@@ -1,13 +1,26 @@
 //! Bulk NDJSON encoding: an action line, the document, a newline, straight into the buffer.
+//!
+//! The action line names no `_index`: each request goes to `POST /<index>/_bulk` with documents of
+//! that index only, so IAM policies on index patterns hold (an explicit `_index` in the body would
+//! escape them) and domains with `rest.action.multi.allow_explicit_index: false` accept it.
 
 use serde::Serialize;
 
 use crate::document::{Document, WriteOp};
 
+/// Where the action line says the document goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexIn {
+    /// In the request's URL (`POST /<index>/_bulk`): what is sent to a cluster.
+    Url,
+    /// In the action line's `_index`: a record of where each document goes ([`crate::sink::MemorySink`]).
+    ActionLine,
+}
+
 #[derive(Serialize)]
 struct Meta<'a> {
-    #[serde(rename = "_index")]
-    index: &'a str,
+    #[serde(rename = "_index", skip_serializing_if = "Option::is_none")]
+    index: Option<&'a str>,
     #[serde(rename = "_id")]
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -17,7 +30,7 @@ struct Meta<'a> {
 }
 
 /// Appends one item (action line and body) to `buf`.
-pub fn encode_item(buf: &mut Vec<u8>, doc: &Document<'_>) {
+pub fn encode_item(buf: &mut Vec<u8>, doc: &Document<'_>, index_in: IndexIn) {
     let (version, version_type) = match doc.op {
         WriteOp::Create => (None, None),
         WriteOp::IndexExternal { version } => (Some(version), Some("external")),
@@ -26,13 +39,21 @@ pub fn encode_item(buf: &mut Vec<u8>, doc: &Document<'_>) {
     buf.extend_from_slice(doc.op.as_str().as_bytes());
     buf.extend_from_slice(b"\":");
     // Writing plain strings and numbers into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, &Meta { index: &doc.index, id: &doc.id, version, version_type });
+    let _ = serde_json::to_writer(
+        &mut *buf,
+        &Meta {
+            index: (index_in == IndexIn::ActionLine).then_some(doc.index.as_str()),
+            id: &doc.id,
+            version,
+            version_type,
+        },
+    );
     buf.extend_from_slice(b"}\n");
     buf.extend_from_slice(&doc.body);
     buf.push(b'\n');
 }
 
-/// The encoded size of one item, for chunking.
+/// The encoded size of one item, for chunking (an upper bound for either [`IndexIn`]).
 #[must_use]
 pub fn item_len(doc: &Document<'_>) -> usize {
     // `{"create":{"_index":"…","_id":"…"}}` plus the body and two newlines; ids and index names
@@ -54,13 +75,16 @@ mod tests {
     #[test]
     fn exact_ndjson() {
         let mut buf = Vec::new();
-        encode_item(&mut buf, &doc(WriteOp::Create));
-        encode_item(&mut buf, &doc(WriteOp::IndexExternal { version: 7 }));
+        encode_item(&mut buf, &doc(WriteOp::Create), IndexIn::ActionLine);
+        assert_eq!(String::from_utf8(buf).unwrap(), "{\"create\":{\"_index\":\"i-1\",\"_id\":\"abc\"}}\n{\"a\":1}\n");
+        let mut buf = Vec::new();
+        encode_item(&mut buf, &doc(WriteOp::Create), IndexIn::Url);
+        encode_item(&mut buf, &doc(WriteOp::IndexExternal { version: 7 }), IndexIn::Url);
         assert_eq!(
             String::from_utf8(buf).unwrap(),
             concat!(
-                "{\"create\":{\"_index\":\"i-1\",\"_id\":\"abc\"}}\n{\"a\":1}\n",
-                "{\"index\":{\"_index\":\"i-1\",\"_id\":\"abc\",\"version\":7,\"version_type\":\"external\"}}\n{\"a\":1}\n",
+                "{\"create\":{\"_id\":\"abc\"}}\n{\"a\":1}\n",
+                "{\"index\":{\"_id\":\"abc\",\"version\":7,\"version_type\":\"external\"}}\n{\"a\":1}\n",
             )
         );
     }
@@ -68,9 +92,11 @@ mod tests {
     #[test]
     fn item_len_is_an_upper_bound() {
         for op in [WriteOp::Create, WriteOp::IndexExternal { version: u64::MAX }] {
-            let mut buf = Vec::new();
-            encode_item(&mut buf, &doc(op));
-            assert!(buf.len() <= item_len(&doc(op)), "{op:?}");
+            for index_in in [IndexIn::Url, IndexIn::ActionLine] {
+                let mut buf = Vec::new();
+                encode_item(&mut buf, &doc(op), index_in);
+                assert!(buf.len() <= item_len(&doc(op)), "{op:?}");
+            }
         }
     }
 }

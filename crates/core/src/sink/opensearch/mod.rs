@@ -1,6 +1,7 @@
 //! The `OpenSearch` `_bulk` sink.
 //!
-//! Documents are chunked by bytes and count, encoded as NDJSON, gzipped, signed and posted.
+//! Documents are grouped by index and chunked by bytes and count, encoded as NDJSON, gzipped,
+//! signed and posted to `/<index>/_bulk` (never the root `_bulk`: see [`encoder`]).
 //! Each item's result is classified ([`retry`]): written or already present is done; retryable
 //! items are sent again with exponential backoff and full jitter while the time budget lasts;
 //! permanent failures are written to the dead-letter index with the raw record and the reason.
@@ -34,7 +35,8 @@ const MAX_REASON: usize = 1000;
 #[derive(Debug)]
 pub struct OpenSearchSink {
     http: reqwest::Client,
-    bulk_url: url::Url,
+    /// The endpoint as a base URL (ending in `/`) that `<index>/_bulk` is joined to.
+    base_url: url::Url,
     config: OpenSearchConfig,
     signer: Option<Signer>,
     deadletters: DeadLetters,
@@ -87,13 +89,13 @@ impl OpenSearchSink {
             .pool_idle_timeout(Duration::from_secs(50))
             .build()
             .map_err(|e| DeliveryError::Refused { status: 0, reason: format!("HTTP client: {e}") })?;
-        let bulk_url = config
-            .endpoint
-            .join("_bulk")
-            .map_err(|e| DeliveryError::Refused { status: 0, reason: format!("endpoint: {e}") })?;
+        let mut base_url = config.endpoint.clone();
+        if !base_url.path().ends_with('/') {
+            base_url.set_path(&format!("{}/", base_url.path()));
+        }
         let deadletters = DeadLetters::new(&config.deadletter_prefix)
             .map_err(|reason| DeliveryError::Refused { status: 0, reason: format!("dead-letter prefix: {reason}") })?;
-        Ok(Self { http, bulk_url, config, signer, deadletters })
+        Ok(Self { http, base_url, config, signer, deadletters })
     }
 
     /// The dead-letter builder this sink uses.
@@ -167,23 +169,35 @@ impl OpenSearchSink {
         Ok((outcomes, None))
     }
 
-    /// Splits the pending items into requests of at most `max_bulk_bytes` and `max_bulk_docs`.
+    /// Splits the pending items into requests of one index each, of at most `max_bulk_bytes` and
+    /// `max_bulk_docs`; indices in the order they first appear, items in their order.
     fn chunks(&self, docs: &[Document<'_>], pending: &[usize]) -> Vec<Vec<usize>> {
         let (max_bytes, max_docs) = (self.config.max_bulk_bytes.get(), self.config.max_bulk_docs.get());
-        let mut chunks = Vec::new();
-        let mut current = Vec::new();
-        let mut size = 0;
+        let mut by_index: Vec<Vec<usize>> = Vec::new();
+        let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for &i in pending {
-            let len = encoder::item_len(&docs[i]);
-            if !current.is_empty() && (size + len > max_bytes || current.len() >= max_docs) {
-                chunks.push(std::mem::take(&mut current));
-                size = 0;
-            }
-            size += len;
-            current.push(i);
+            let at = *position.entry(docs[i].index.as_str()).or_insert_with(|| {
+                by_index.push(Vec::new());
+                by_index.len() - 1
+            });
+            by_index[at].push(i);
         }
-        if !current.is_empty() {
-            chunks.push(current);
+        let mut chunks = Vec::new();
+        for group in by_index {
+            let mut current = Vec::new();
+            let mut size = 0;
+            for i in group {
+                let len = encoder::item_len(&docs[i]);
+                if !current.is_empty() && (size + len > max_bytes || current.len() >= max_docs) {
+                    chunks.push(std::mem::take(&mut current));
+                    size = 0;
+                }
+                size += len;
+                current.push(i);
+            }
+            if !current.is_empty() {
+                chunks.push(current);
+            }
         }
         chunks
     }
@@ -199,7 +213,7 @@ impl OpenSearchSink {
     ) -> Result<Reply, DeliveryError> {
         let mut body = Vec::with_capacity(chunk.iter().map(|&i| encoder::item_len(&docs[i])).sum());
         for &i in chunk {
-            encoder::encode_item(&mut body, &docs[i]);
+            encoder::encode_item(&mut body, &docs[i], encoder::IndexIn::Url);
         }
         stats.bulk_requests += 1;
         stats.bytes_sent += body.len();
@@ -207,7 +221,7 @@ impl OpenSearchSink {
         if remaining.is_zero() {
             return Ok(Reply::RetryAll("time budget spent".into()));
         }
-        let req = self.build_request(body).await?;
+        let req = self.build_request(&docs[chunk[0]].index, body).await?;
         let timeout = self.config.request_timeout.min(remaining);
         let sent = Instant::now();
         let response = match tokio::time::timeout(timeout, self.http.execute(req)).await {
@@ -235,10 +249,14 @@ impl OpenSearchSink {
         }
     }
 
-    async fn build_request(&self, body: Vec<u8>) -> Result<reqwest::Request, DeliveryError> {
+    async fn build_request(&self, index: &str, body: Vec<u8>) -> Result<reqwest::Request, DeliveryError> {
+        let url = self
+            .base_url
+            .join(&format!("{index}/_bulk"))
+            .map_err(|e| DeliveryError::Refused { status: 0, reason: format!("index `{index}`: {e}") })?;
         let mut builder = http::Request::builder()
             .method("POST")
-            .uri(self.bulk_url.as_str())
+            .uri(url.as_str())
             .header("content-type", "application/x-ndjson")
             .header("accept-encoding", "identity");
         let body = if self.config.gzip {

@@ -4,6 +4,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
+import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import { accessLogBucket, alarmOnAny, alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk, privateBucket } from "./common";
 
@@ -55,7 +56,9 @@ export class CloudTrailStack extends Stack {
       encryptionKey: key,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const trailName = "seclog";
     const trail = new cloudtrail.Trail(this, "Trail", {
+      trailName,
       bucket,
       encryptionKey: key,
       sendToCloudWatchLogs: true,
@@ -65,6 +68,12 @@ export class CloudTrailStack extends Stack {
       enableFileValidation: true,
       managementEvents: cloudtrail.ReadWriteType.ALL,
     });
+    // CDK's trail grants CloudTrail the bucket for any trail; hold both grants to this one
+    // (`aws:SourceArn`, as CloudTrail's bucket-policy documentation recommends).
+    const policy = bucket.policy!.node.defaultChild as s3.CfnBucketPolicy;
+    const source = { "aws:SourceArn": `arn:${this.partition}:cloudtrail:${this.region}:${this.account}:trail/${trailName}` };
+    policy.addPropertyOverride("PolicyDocument.Statement.1.Condition", { StringEquals: source });
+    policy.addPropertyOverride("PolicyDocument.Statement.2.Condition", { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", ...source } });
     if (props.s3DataEvents) {
       // `arn:<partition>:s3` selects the objects of every bucket in the account.
       trail.addEventSelector(cloudtrail.DataResourceType.S3_OBJECT, [`arn:${this.partition}:s3`], {

@@ -160,3 +160,41 @@ test("functions post `_bulk` to their own index patterns only: never the root `_
   // cloudtrail, route53, securityhub and the central writer (a source account's cloudtrail assumes that one).
   assert.equal(checked, 4);
 });
+
+test("every grant to an AWS service (other than assuming a role) is held to this account or resource by a condition", () => {
+  let checked = 0;
+  for (const [name, template] of templates) {
+    const json = template.toJSON().Resources;
+    for (const [id, r] of Object.entries(json) as [string, any][]) {
+      if (r.Type === "AWS::IAM::Role") continue; // trust policies: sts:AssumeRole
+      const walk = (v: any) => {
+        if (!v || typeof v !== "object") return;
+        if (Array.isArray(v.Statement)) {
+          for (const s of v.Statement) {
+            if (s.Effect === "Allow" && s.Principal?.Service) {
+              assert.ok(s.Condition, `${name} ${id}: ${JSON.stringify(s)}`);
+              checked += 1;
+            }
+          }
+        }
+        Object.values(v).forEach(walk);
+      };
+      walk(r.Properties);
+    }
+  }
+  assert.ok(checked >= 10, `${checked}`);
+});
+
+test("Firehose may only put failed documents under its own prefixes of the backup bucket: no read, list or delete", () => {
+  const [, firehose] = templates.find(([n]) => n === "SeclogFirehose")!;
+  let checked = 0;
+  for (const policy of Object.values(firehose.findResources("AWS::IAM::Policy")) as any[]) {
+    if (!policy.Properties.PolicyName.includes("Delivery")) continue;
+    const s3 = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()).filter((a: string) => a.startsWith("s3:"));
+    assert.deepEqual([...new Set(s3)].sort(), ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:PutObject"]);
+    const puts = policy.Properties.PolicyDocument.Statement.find((s: any) => [s.Action].flat().includes("s3:PutObject"));
+    for (const r of [puts.Resource].flat()) assert.match(JSON.stringify(r), /\/[a-z0-9-]+(-errors)?\/\*"\]\]\}$/);
+    checked += 1;
+  }
+  assert.equal(checked, 3);
+});

@@ -268,3 +268,35 @@ async fn each_request_writes_one_index_through_its_own_path_and_names_no_index_i
     }
     assert_eq!(std::str::from_utf8(&stats.bodies[0]).unwrap().matches("\"create\"").count(), 2, "a and c, one request");
 }
+
+/// 200 answers that are not a bulk response for the request sent.
+fn malformed_bulk_answers() -> Vec<(&'static str, String)> {
+    let item = r#"{"create":{"_index":"x","_id":"y","status":201}}"#;
+    vec![
+        ("not JSON", "<html>502 Bad Gateway</html>".to_owned()),
+        ("truncated", format!(r#"{{"took":1,"errors":false,"items":[{item},"#)),
+        ("no items", r#"{"took":1,"errors":false}"#.to_owned()),
+        ("too few items", format!(r#"{{"took":1,"errors":false,"items":[{item}]}}"#)),
+        ("an item without an action", r#"{"took":1,"errors":false,"items":[{}]}"#.to_owned()),
+        ("an empty body", String::new()),
+    ]
+}
+
+#[tokio::test]
+async fn a_malformed_200_is_never_counted_as_written() {
+    for (shape, body) in malformed_bulk_answers() {
+        // Once: retried, and everything arrives exactly once.
+        let (_s, client, proxy) = through(vec![Fault::Respond { status: 200, body: body.clone() }]).await;
+        let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
+        assert!(s[0].retried > 0, "{shape}: the answered items were sent again");
+        let sent: usize = expected(&[CASE]).items_per_index.iter().map(|(_, n)| n).sum();
+        assert_eq!(s[0].indexed + s[0].already_present, sent, "{shape}");
+        assert_all_indexed_once(&client).await;
+
+        // Always: the invocation fails, nothing is counted, nothing dead-lettered.
+        let (_s, client, proxy) = through(vec![Fault::Respond { status: 200, body }; 1000]).await;
+        let err = run(&deps(fast_config(&proxy.url())), &[event(CASE)], Duration::from_secs(1)).await.unwrap_err();
+        assert!(matches!(err, DeliveryError::RetriesExhausted { .. }), "{shape}: {err}");
+        assert_eq!(counts(&client).await, (0, 0), "{shape}");
+    }
+}

@@ -300,3 +300,67 @@ async fn a_malformed_200_is_never_counted_as_written() {
         assert_eq!(counts(&client).await, (0, 0), "{shape}");
     }
 }
+
+/// A one-trick HTTP server on loopback: answers every connection with `answer` (after reading the
+/// request head), then sleeps `hold` with the connection open. Counts the connections it accepted.
+async fn raw_server(answer: String, hold: Duration) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0_u8; 1 << 16];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(answer.as_bytes()).await;
+                tokio::time::sleep(hold).await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let (elsewhere, visits) = raw_server("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}".into(), Duration::ZERO).await;
+    let redirect =
+        format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: {elsewhere}/_bulk\r\ncontent-length: 0\r\n\r\n");
+    let (url, _) = raw_server(redirect, Duration::ZERO).await;
+    let err = run(&deps(fast_config(&url)), &[event(CASE)], BUDGET).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::Refused { status: 307, .. }), "{err}");
+    assert_eq!(visits.load(std::sync::atomic::Ordering::SeqCst), 0, "the signed request never went to the other host");
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_the_cap_is_not_read_and_the_request_is_retried() {
+    let huge = "x".repeat(seclog_core::sink::opensearch::MAX_RESPONSE_BYTES + 1);
+    let (_s, client, proxy) = through(vec![Fault::Respond { status: 200, body: huge.clone() }]).await;
+    let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
+    assert!(s[0].retried > 0);
+    assert_all_indexed_once(&client).await;
+    // Refused for its size, before it is held in memory.
+    let (_s, _client, proxy) = through(vec![Fault::Respond { status: 200, body: huge }; 100]).await;
+    let mut config = fast_config(&proxy.url());
+    config.backoff.max_attempts = 3;
+    let err = run(&deps(config), &[event(CASE)], BUDGET).await.unwrap_err();
+    assert!(err.to_string().contains("larger than 16777216 bytes"), "{err}");
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_given_up_after_the_request_timeout_not_the_whole_budget() {
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"took\":1,".to_owned();
+    let (url, connections) = raw_server(head, Duration::from_secs(60)).await;
+    let mut config = fast_config(&url);
+    config.request_timeout = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let err = run(&deps(config), &[event(CASE)], Duration::from_secs(3)).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::RetriesExhausted { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let tries = connections.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(tries >= 3, "each stalled body held one attempt for 300 ms, not the 3 s budget: {tries} attempts");
+}

@@ -203,12 +203,21 @@ impl OpenSearchConfig {
 }
 
 /// Parses the endpoint: `https`, or `http` only for loopback hosts (credentials and data never
-/// travel in clear text to another machine).
+/// travel in clear text to another machine). Credentials in the URL are refused, and no error
+/// repeats the value (it may hold them).
 fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
     let var = "OPENSEARCH_ENDPOINT";
     let raw = raw.trim();
     let with_scheme = if raw.contains("://") { raw.to_owned() } else { format!("https://{raw}") };
-    let url = Url::parse(&with_scheme).map_err(|e| ConfigError::Invalid { var, reason: format!("`{raw}`: {e}") })?;
+    let url = Url::parse(&with_scheme).map_err(|e| ConfigError::Invalid { var, reason: format!("not a URL: {e}") })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: "user names and passwords in the URL are refused (they would end up in logs): \
+                     set OPENSEARCH_AUTH=basic with OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD"
+                .into(),
+        });
+    }
     let loopback = match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -262,6 +271,20 @@ mod tests {
         let e = cfg(&[("OPENSEARCH_ENDPOINT", "https://x"), ("AWS_REGION", "r"), ("OPENSEARCH_ROLE_ARN", "nope")])
             .unwrap_err();
         assert!(e.to_string().contains("not an IAM role ARN"), "{e}");
+    }
+
+    #[test]
+    fn credentials_in_the_endpoint_are_refused_without_repeating_them() {
+        for endpoint in
+            ["https://admin:s3cret-pw@search-x.es.amazonaws.com", "https://admin@search-x", "admin:s3cret-pw@search-x"]
+        {
+            let e = cfg(&[("OPENSEARCH_ENDPOINT", endpoint), ("AWS_REGION", "r")]).unwrap_err().to_string();
+            assert!(e.contains("passwords in the URL are refused"), "{e}");
+            assert!(!e.contains("s3cret-pw") && !e.contains("admin"), "{e}");
+        }
+        let e =
+            cfg(&[("OPENSEARCH_ENDPOINT", "https://a:s3cret-pw@[::1"), ("AWS_REGION", "r")]).unwrap_err().to_string();
+        assert!(!e.contains("s3cret-pw"), "{e}");
     }
 
     #[test]

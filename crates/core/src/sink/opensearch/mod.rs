@@ -31,6 +31,10 @@ use crate::DeliveryError;
 /// The longest server reason kept in a dead-letter document or error.
 const MAX_REASON: usize = 1000;
 
+/// The most of a response body that is read: a bulk answer for 5,000 documents is about 1.5 MB, so
+/// anything larger is not an answer to our request (and must not exhaust a 128 MB function).
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
+
 /// Delivers documents to an `OpenSearch` cluster.
 #[derive(Debug)]
 pub struct OpenSearchSink {
@@ -87,6 +91,8 @@ impl OpenSearchSink {
             .https_only(config.endpoint.scheme() == "https")
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(50))
+            // A redirect would carry the signature and `x-amz-security-token` to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| DeliveryError::Refused { status: 0, reason: format!("HTTP client: {e}") })?;
         let mut base_url = config.endpoint.clone();
@@ -226,16 +232,18 @@ impl OpenSearchSink {
         let sent = Instant::now();
         let response = match tokio::time::timeout(timeout, self.http.execute(req)).await {
             Err(_) => return Ok(Reply::RetryAll(format!("no response within {} ms", timeout.as_millis()))),
-            Ok(Err(e)) => return Ok(Reply::RetryAll(format!("transport error: {}", error_chain(&e)))),
+            Ok(Err(e)) => return Ok(Reply::RetryAll(format!("transport error: {}", error_chain(&e.without_url())))),
             Ok(Ok(r)) => r,
         };
         let code = response.status().as_u16();
-        let bytes =
-            match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), response.bytes()).await {
-                Ok(Ok(b)) => b,
-                Ok(Err(e)) => return Ok(Reply::RetryAll(format!("reading response: {}", error_chain(&e)))),
-                Err(_) => return Ok(Reply::RetryAll("response body not read within the budget".into())),
-            };
+        let read_timeout = self.config.request_timeout.min(deadline.saturating_duration_since(Instant::now()));
+        let bytes = match tokio::time::timeout(read_timeout, read_capped(response, MAX_RESPONSE_BYTES)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(reason)) => return Ok(Reply::RetryAll(reason)),
+            Err(_) => {
+                return Ok(Reply::RetryAll(format!("response body not read within {} ms", read_timeout.as_millis())))
+            }
+        };
         stats.bulk_latency_ms.push(u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX));
         let error_type = if (200..300).contains(&code) { String::new() } else { response::error_type(&bytes) };
         match classify_response(code, &error_type) {
@@ -330,6 +338,24 @@ impl BulkSink for OpenSearchSink {
         match exhausted {
             Some(e) => Err(e),
             None => Ok(report),
+        }
+    }
+}
+
+/// Reads a response body chunk by chunk, refusing one larger than `cap` before holding it.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(format!("response body larger than {cap} bytes"));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > cap => {
+                return Err(format!("response body larger than {cap} bytes"));
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(format!("reading response: {}", error_chain(&e.without_url()))),
         }
     }
 }

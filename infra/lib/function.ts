@@ -94,7 +94,8 @@ export class SeclogFunction extends Construct {
       memorySize: props.memorySize ?? 128,
       timeout: props.timeout,
       reservedConcurrentExecutions: props.reservedConcurrency,
-      environment: props.environment,
+      // SECLOG_FUNCTION and SECLOG_ACCOUNT_ID name an assumed role's sessions seclog-<function>-<account>.
+      environment: { SECLOG_FUNCTION: props.name, SECLOG_ACCOUNT_ID: Stack.of(this).account, ...props.environment },
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
       environmentEncryption: props.key,

@@ -24,7 +24,14 @@ test("the central role trusts only the source accounts' seclog-cloudtrail-source
 test("the source function assumes the central role and has no OpenSearch permission of its own", () => {
   source.hasResourceProperties("AWS::IAM::Role", { RoleName: "seclog-cloudtrail-source" });
   source.hasResourceProperties("AWS::Lambda::Function", {
-    Environment: { Variables: Match.objectLike({ OPENSEARCH_ROLE_ARN: "arn:aws:iam::999999999999:role/seclog-central-writer" }) },
+    Environment: {
+      Variables: Match.objectLike({
+        OPENSEARCH_ROLE_ARN: "arn:aws:iam::999999999999:role/seclog-central-writer",
+        // The sessions it opens there are named seclog-cloudtrail-<this account>.
+        SECLOG_FUNCTION: "cloudtrail",
+        SECLOG_ACCOUNT_ID: { Ref: "AWS::AccountId" },
+      }),
+    },
   });
   const text = JSON.stringify(source.findResources("AWS::IAM::Policy"));
   assert.ok(text.includes("sts:AssumeRole"));

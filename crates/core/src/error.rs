@@ -107,7 +107,11 @@ pub enum DeliveryError {
     /// record over the size limit).
     #[error("Firehose refused the records: {0}")]
     PutRefused(String),
-    /// Credentials could not be obtained or the request could not be signed.
+    /// Credentials could not be obtained (STS or the credentials endpoint failing): retried
+    /// within the budget, then the invocation fails.
+    #[error("no credentials to sign with: {0}")]
+    Credentials(String),
+    /// The request could not be signed.
     #[error("could not sign the request: {0}")]
     Signing(String),
     /// The function is not configured for this kind of event (no sink for it).
@@ -124,6 +128,7 @@ impl DeliveryError {
             Self::Refused { .. } => "BulkRefused",
             Self::DeadLetterFailed { .. } => "DeadLetterFailed",
             Self::PutRefused(_) => "PutRefused",
+            Self::Credentials(_) => "NoCredentials",
             Self::Signing(_) => "SigningFailed",
             Self::NotConfigured(_) => "NotConfigured",
         }

@@ -8,6 +8,7 @@
 //! | `OPENSEARCH_REGION` | `AWS_REGION` | SigV4 region |
 //! | `OPENSEARCH_ROLE_ARN` | unset | role to assume through STS (OpenSearch in another account) |
 //! | `OPENSEARCH_ROLE_EXTERNAL_ID` | unset | external id for that role |
+//! | `SECLOG_FUNCTION`, `SECLOG_ACCOUNT_ID` | `AWS_LAMBDA_FUNCTION_NAME`, `unknown` | name that role's sessions `seclog-<function>-<account>` (the CDK app sets both), so the central account's CloudTrail says who wrote |
 //! | `OPENSEARCH_USERNAME`, `OPENSEARCH_PASSWORD` | unset | basic auth (self-managed clusters) |
 //! | `OPENSEARCH_GZIP` | `true` | gzip request bodies |
 //! | `OPENSEARCH_TIMEOUT_MS` | `10000` | per-request timeout |
@@ -59,6 +60,8 @@ pub enum Auth {
         role_arn: Option<String>,
         /// The external id for the role.
         external_id: Option<String>,
+        /// The role session's name: `seclog-<function>-<account>`.
+        session_name: String,
     },
     /// HTTP basic auth for self-managed clusters.
     Basic {
@@ -160,7 +163,18 @@ impl OpenSearchConfig {
                         });
                     }
                 }
-                Auth::SigV4 { service, region, role_arn, external_id: env.get("OPENSEARCH_ROLE_EXTERNAL_ID") }
+                let function = env.get("SECLOG_FUNCTION").or_else(|| env.get("AWS_LAMBDA_FUNCTION_NAME"));
+                let account = env.get("SECLOG_ACCOUNT_ID");
+                Auth::SigV4 {
+                    service,
+                    region,
+                    role_arn,
+                    external_id: env.get("OPENSEARCH_ROLE_EXTERNAL_ID"),
+                    session_name: session_name(
+                        function.as_deref().unwrap_or("function"),
+                        account.as_deref().unwrap_or("unknown"),
+                    ),
+                }
             }
             "basic" => Auth::Basic {
                 username: env.required("OPENSEARCH_USERNAME", "for OPENSEARCH_AUTH=basic")?,
@@ -200,6 +214,14 @@ impl OpenSearchConfig {
             deadletter_prefix,
         })
     }
+}
+
+/// `seclog-<function>-<account>`, in the characters STS allows (`[\w+=,.@-]`), at most 64 of them.
+#[must_use]
+pub fn session_name(function: &str, account: &str) -> String {
+    let raw = format!("seclog-{function}-{account}");
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+    raw.chars().map(|c| if allowed(c) { c } else { '-' }).take(64).collect()
 }
 
 /// Parses the endpoint: `https`, or `http` only for loopback hosts (credentials and data never
@@ -285,6 +307,23 @@ mod tests {
         let e =
             cfg(&[("OPENSEARCH_ENDPOINT", "https://a:s3cret-pw@[::1"), ("AWS_REGION", "r")]).unwrap_err().to_string();
         assert!(!e.contains("s3cret-pw"), "{e}");
+    }
+
+    #[test]
+    fn role_sessions_say_which_function_and_account() {
+        let c = cfg(&[
+            ("OPENSEARCH_ENDPOINT", "https://x"),
+            ("AWS_REGION", "r"),
+            ("OPENSEARCH_ROLE_ARN", "arn:aws:iam::111122223333:role/seclog-central-writer"),
+            ("SECLOG_FUNCTION", "cloudtrail"),
+            ("SECLOG_ACCOUNT_ID", "222222222222"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(c.auth, Auth::SigV4 { ref session_name, .. } if session_name == "seclog-cloudtrail-222222222222")
+        );
+        assert_eq!(session_name("Stack/Fn name", "1"), "seclog-Stack-Fn-name-1");
+        assert_eq!(session_name(&"f".repeat(100), "1").len(), 64);
     }
 
     #[test]

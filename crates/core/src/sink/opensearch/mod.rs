@@ -227,7 +227,12 @@ impl OpenSearchSink {
         if remaining.is_zero() {
             return Ok(Reply::RetryAll("time budget spent".into()));
         }
-        let req = self.build_request(&docs[chunk[0]].index, body).await?;
+        let req = match self.build_request(&docs[chunk[0]].index, body).await {
+            Ok(req) => req,
+            // STS throttling or a credentials endpoint hiccup: back off like any other retry.
+            Err(DeliveryError::Credentials(reason)) => return Ok(Reply::RetryAll(reason)),
+            Err(e) => return Err(e),
+        };
         let timeout = self.config.request_timeout.min(remaining);
         let sent = Instant::now();
         let response = match tokio::time::timeout(timeout, self.http.execute(req)).await {

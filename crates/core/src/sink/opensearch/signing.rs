@@ -17,6 +17,17 @@ use crate::DeliveryError;
 
 const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
+/// A role to assume through STS.
+#[derive(Debug, Clone, Copy)]
+pub struct AssumedRole<'a> {
+    /// The role's ARN.
+    pub arn: &'a str,
+    /// Its external id, if the trust policy asks for one.
+    pub external_id: Option<&'a str>,
+    /// The session's name (`seclog-<function>-<account>`).
+    pub session_name: &'a str,
+}
+
 /// Signs requests for one service and region.
 #[derive(Debug)]
 pub struct Signer {
@@ -37,8 +48,13 @@ impl Signer {
     /// from it); `None` for basic auth or none.
     pub async fn for_auth(auth: &Auth) -> Option<Self> {
         match auth {
-            Auth::SigV4 { service, region, role_arn, external_id } => {
-                let provider = Self::from_environment(region, role_arn.as_deref(), external_id.as_deref()).await;
+            Auth::SigV4 { service, region, role_arn, external_id, session_name } => {
+                let role = role_arn.as_deref().map(|arn| AssumedRole {
+                    arn,
+                    external_id: external_id.as_deref(),
+                    session_name,
+                });
+                let provider = Self::from_environment(region, role).await;
                 Some(Self::new(provider, *service, region.clone()))
             }
             Auth::Basic { .. } | Auth::None => None,
@@ -46,30 +62,23 @@ impl Signer {
     }
 
     /// The provider for the Lambda environment (default chain), or a role assumed from it.
-    pub async fn from_environment(
-        region: &str,
-        role_arn: Option<&str>,
-        external_id: Option<&str>,
-    ) -> SharedCredentialsProvider {
+    pub async fn from_environment(region: &str, role: Option<AssumedRole<'_>>) -> SharedCredentialsProvider {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_owned()))
             .load()
             .await;
-        Self::provider_for(&sdk, role_arn, external_id).await
+        Self::provider_for(&sdk, role).await
     }
 
     /// The provider of an SDK configuration, or a role assumed with it (tests point the SDK
     /// configuration at a local STS).
-    pub async fn provider_for(
-        sdk: &aws_config::SdkConfig,
-        role_arn: Option<&str>,
-        external_id: Option<&str>,
-    ) -> SharedCredentialsProvider {
-        match role_arn {
-            Some(arn) => {
-                let mut builder =
-                    aws_config::sts::AssumeRoleProvider::builder(arn).session_name("seclog").configure(sdk);
-                if let Some(id) = external_id {
+    pub async fn provider_for(sdk: &aws_config::SdkConfig, role: Option<AssumedRole<'_>>) -> SharedCredentialsProvider {
+        match role {
+            Some(role) => {
+                let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.arn)
+                    .session_name(role.session_name)
+                    .configure(sdk);
+                if let Some(id) = role.external_id {
                     builder = builder.external_id(id);
                 }
                 SharedCredentialsProvider::new(builder.build().await)
@@ -90,7 +99,7 @@ impl Signer {
             .provider
             .provide_credentials()
             .await
-            .map_err(|e| DeliveryError::Signing(format!("no credentials: {e}")))?;
+            .map_err(|e| DeliveryError::Credentials(format!("no credentials: {e}")))?;
         // Static environment credentials have no expiry and are cheap to read: cache only
         // credentials that expire (assumed roles, container credentials).
         if creds.expiry().is_some() {
@@ -204,6 +213,6 @@ mod tests {
     #[tokio::test]
     async fn missing_credentials_is_a_typed_error() {
         let s = Signer::new(SharedCredentialsProvider::new(NoCredentials), SigningService::Es, "r".into());
-        assert!(matches!(s.sign(&mut request()).await, Err(DeliveryError::Signing(_))));
+        assert!(matches!(s.sign(&mut request()).await, Err(DeliveryError::Credentials(_))));
     }
 }

@@ -68,6 +68,17 @@ async fn every_invocation_prints_one_summary_line_whose_metrics_match_what_it_di
     assert_eq!(metric(&line, "Dropped"), 0);
     assert_eq!(metric(&line, "Duration"), summary.duration_ms);
 
+    // An invocation that fails still prints its line, with Failed: 1.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    run(&deps(fast_config(&closed)), &[event("stratus-red-team")], Duration::from_millis(500)).await.unwrap_err();
+    let [line] = lines(&buffer).try_into().unwrap();
+    assert_eq!(metric(&line, "Failed"), 1);
+    assert_eq!(metric(&line, "Indexed"), 0);
+    assert!(metric(&line, "RecordsIn") > 0);
+
     // A control message: its records are dropped on purpose, by rule.
     let summaries =
         run(&deps(fast_config(&proxy.url())), &[event("synthetic-control-message")], Duration::from_secs(30))

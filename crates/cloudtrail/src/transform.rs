@@ -131,8 +131,8 @@ impl Transformer {
     /// # Errors
     /// A [`RecordError`] saying why the record cannot be indexed (see the module docs).
     pub fn transform<'a>(&self, message: &'a str, origin: Origin<'a>) -> Result<Document<'a>, RecordError> {
-        let record: Record<'_> = serde_json::from_str(message)
-            .map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
+        let record: Record<'_> =
+            serde_json::from_str(message).map_err(|e| RecordError::json("bad_json", "not a JSON object", &e))?;
         let event_id = required_str(&record, "eventID")?;
         let event_time = required_str(&record, "eventTime")?;
         let time = parse_time(&event_time).ok_or_else(|| {

@@ -151,3 +151,12 @@ async fn a_pretty_printed_record_is_indexed_as_one_line() {
     let doc: Value = serde_json::from_str(lines[1]).unwrap();
     assert_eq!(doc["requestParameters"]["key"], "a\nb");
 }
+
+#[tokio::test]
+async fn an_unknown_message_type_is_dead_lettered_whole_not_dropped() {
+    let p = json!({"messageType": "A_TYPE_AWS_ADDS_LATER", "owner": "1", "logGroup": "g", "logStream": "s",
+                   "subscriptionFilters": ["f"], "logEvents": [{"id": "1", "timestamp": 0, "message": "{}"}]});
+    let (kind, reason) = payload_dead_letter(gzip_base64(p.to_string().as_bytes())).await;
+    assert_eq!(kind, "unknown_message_type");
+    assert!(reason.contains("neither DATA_MESSAGE nor CONTROL_MESSAGE"), "{reason}");
+}

@@ -33,6 +33,9 @@ pub enum DecodeError {
         #[source]
         source: serde_json::Error,
     },
+    /// A CloudWatch Logs payload whose `messageType` is neither of the two AWS documents.
+    #[error("messageType is neither DATA_MESSAGE nor CONTROL_MESSAGE")]
+    UnknownMessageType,
 }
 
 impl DecodeError {
@@ -45,23 +48,57 @@ impl DecodeError {
             Self::Decompress(_) => "bad_compression",
             Self::TooLarge { .. } => "too_large",
             Self::Json { .. } => "bad_json",
+            Self::UnknownMessageType => "unknown_message_type",
         }
     }
 }
 
 /// Why one record could not become a document. The record is dead-lettered with this reason.
+///
+/// The reason may quote the record (serde names the value it choked on), so it belongs in the
+/// dead letter, next to the raw record, and never in a log line: logs take [`RecordError::kind`]
+/// and [`RecordError::position`] only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordError {
     /// A short stable name (`bad_json`, `missing_field`, …).
     pub kind: &'static str,
-    /// A human-readable reason. Never contains the payload itself.
+    /// A human-readable reason, for the dead letter.
     pub reason: String,
+    /// Where in the record parsing stopped, when a parser said so.
+    pub position: Option<Position>,
+}
+
+/// A place in a record: 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// The line.
+    pub line: usize,
+    /// The column.
+    pub column: usize,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {} column {}", self.line, self.column)
+    }
 }
 
 impl RecordError {
     /// A new record error.
     pub fn new(kind: &'static str, reason: impl Into<String>) -> Self {
-        Self { kind, reason: reason.into() }
+        Self { kind, reason: reason.into(), position: None }
+    }
+
+    /// A record that JSON could not take: `context: <serde's message>`, with serde's position.
+    pub fn json(kind: &'static str, context: &str, e: &serde_json::Error) -> Self {
+        let position = (e.line() > 0).then(|| Position { line: e.line(), column: e.column() });
+        let reason = if context.is_empty() { e.to_string() } else { format!("{context}: {e}") };
+        Self { kind, reason, position }
+    }
+
+    /// What a log line may say of this error: its kind and, if known, where parsing stopped.
+    pub fn loggable_position(&self) -> String {
+        self.position.map_or_else(|| "-".to_owned(), |p| p.to_string())
     }
 }
 

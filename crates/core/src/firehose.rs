@@ -198,6 +198,8 @@ pub struct TransformationSummary {
     pub duration_ms: u64,
     /// Records answered `Dropped` on purpose, by rule.
     pub dropped_by: crate::telemetry::DroppedBy,
+    /// 1 when the invocation failed (re-ingestion could not finish: Firehose retries it), else 0.
+    pub invocation_failed: usize,
 }
 
 impl TransformationSummary {
@@ -277,7 +279,7 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
             }
             (Step::Failed(e), _) => {
                 summary.failed += 1;
-                tracing::warn!(record_id = %record.record_id, error_type = e.kind, reason = %e.reason, "record failed");
+                tracing::warn!(record_id = %record.record_id, error_type = e.kind, at = %e.loggable_position(), "record failed");
                 (RecordResult::ProcessingFailed, Vec::new())
             }
         };
@@ -294,13 +296,25 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
     }
 
     if !to_put.is_empty() {
-        let stream = event.delivery_stream_name().ok_or_else(|| {
-            DeliveryError::PutRefused("records must be re-ingested but the event has no deliveryStreamArn".into())
-        })?;
         summary.reingested = to_put.len();
-        let report = reingest.put(stream, to_put, deadline).await?;
-        summary.put_calls = report.calls;
-        summary.put_retried = report.retried;
+        let put = match event.delivery_stream_name() {
+            Some(stream) => reingest.put(stream, to_put, deadline).await,
+            None => Err(DeliveryError::PutRefused(
+                "records must be re-ingested but the event has no deliveryStreamArn".into(),
+            )),
+        };
+        match put {
+            Ok(report) => {
+                summary.put_calls = report.calls;
+                summary.put_retried = report.retried;
+            }
+            Err(e) => {
+                summary.invocation_failed = 1;
+                summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                summary.emit();
+                return Err(e);
+            }
+        }
     }
     let response = FirehoseResponse { records };
     summary.response_bytes = response_len(&response);
@@ -374,8 +388,13 @@ fn envelope_step<T: RecordTransform>(
         Ok(payload) => payload,
         Err(e) => return Step::Failed(RecordError::new(e.kind(), e.to_string())),
     };
-    if payload.message_type != MessageType::DataMessage {
-        return Step::Dropped("control_message");
+    match payload.message_type {
+        MessageType::DataMessage => {}
+        MessageType::ControlMessage => return Step::Dropped("control_message"),
+        MessageType::Unknown => {
+            let e = crate::DecodeError::UnknownMessageType;
+            return Step::Failed(RecordError::new(e.kind(), e.to_string()));
+        }
     }
     match payload.log_events.as_slice() {
         [] => Step::Dropped("empty_payload"),
@@ -572,6 +591,7 @@ mod tests {
             envelope("DATA_MESSAGE", &["m1", "m2", "m3"]),
             envelope("DATA_MESSAGE", &[]),
             vec![0x1f, 0x8b, 1, 2, 3],
+            envelope("A_TYPE_AWS_ADDS_LATER", &["what is this?"]),
         ]);
         let (out, put) = run(&e, &Settings::default());
         let got: Vec<_> = results(&out.unwrap().0).into_iter().map(|(_, r, d)| (r, d)).collect();
@@ -582,6 +602,8 @@ mod tests {
                 (RecordResult::Ok, r#"{"n":"one"}"#.to_owned()),
                 (RecordResult::Dropped, String::new()),
                 (RecordResult::Dropped, String::new()),
+                (RecordResult::ProcessingFailed, String::new()),
+                // Not a control message: nothing says it may be dropped, so Firehose keeps it.
                 (RecordResult::ProcessingFailed, String::new()),
             ]
         );

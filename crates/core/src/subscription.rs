@@ -89,10 +89,18 @@ pub async fn process<S: BulkSink, T: EventTransform>(
         Err(e) => return undecodable(event, pipeline, deadline, &e, summary, started).await,
     };
     summary.received = payload.log_events.len();
-    if payload.message_type != MessageType::DataMessage {
-        summary.drop("control_message", payload.log_events.len());
-        summary.emit(started.elapsed());
-        return Ok(summary);
+    match payload.message_type {
+        MessageType::DataMessage => {}
+        MessageType::ControlMessage => {
+            summary.drop("control_message", payload.log_events.len());
+            summary.emit(started.elapsed());
+            return Ok(summary);
+        }
+        MessageType::Unknown => {
+            summary.received = 0;
+            let e = DecodeError::UnknownMessageType;
+            return undecodable(event, pipeline, deadline, &e, summary, started).await;
+        }
     }
     let now = (pipeline.clock)();
     let docs: Vec<Document<'_>> = payload
@@ -129,7 +137,7 @@ async fn undecodable<S: BulkSink, T: EventTransform>(
     mut summary: InvocationSummary,
     started: std::time::Instant,
 ) -> Result<InvocationSummary, DeliveryError> {
-    telemetry::payload_undecodable(error.kind(), error);
+    telemetry::payload_undecodable(error.kind());
     summary.received = 1;
     let origin = Origin {
         dataset: summary.dataset,
@@ -142,12 +150,22 @@ async fn undecodable<S: BulkSink, T: EventTransform>(
     finish(pipeline.sink.deliver(vec![doc], deadline).await, summary, started)
 }
 
+/// Counts what the delivery did and prints the summary line, also when it failed (`Failed: 1`).
 fn finish(
     result: Result<DeliveryReport, DeliveryError>,
     mut summary: InvocationSummary,
     started: std::time::Instant,
 ) -> Result<InvocationSummary, DeliveryError> {
-    summary.add_delivery(&result?);
-    summary.emit(started.elapsed());
-    Ok(summary)
+    match result {
+        Ok(report) => {
+            summary.add_delivery(&report);
+            summary.emit(started.elapsed());
+            Ok(summary)
+        }
+        Err(e) => {
+            summary.failed = 1;
+            summary.emit(started.elapsed());
+            Err(e)
+        }
+    }
 }

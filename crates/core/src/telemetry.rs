@@ -141,6 +141,23 @@ pub struct InvocationSummary {
     pub dropped_by: DroppedBy,
     /// How long each bulk request took, in milliseconds.
     pub bulk_latency_ms: Vec<u64>,
+    /// 1 when the invocation failed (delivery could not finish: Lambda retries it), else 0.
+    pub failed: usize,
+}
+
+/// EMF takes at most 100 values for one metric in one document.
+const EMF_MAX_VALUES: usize = 100;
+
+/// At most [`EMF_MAX_VALUES`] samples: all of them when they fit, else 100 evenly spaced order
+/// statistics (the fastest and the slowest among them), so percentiles stay close.
+fn emf_samples(samples: &[u64]) -> Vec<u64> {
+    if samples.len() <= EMF_MAX_VALUES {
+        return samples.to_vec();
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let last = sorted.len() - 1;
+    (0..EMF_MAX_VALUES).map(|i| sorted[i * last / (EMF_MAX_VALUES - 1)]).collect()
 }
 
 impl InvocationSummary {
@@ -176,10 +193,15 @@ impl InvocationSummary {
             count("BulkRequests", self.bulk_requests),
             ("BytesSent".to_owned(), Unit::Bytes, Value::from(self.bytes_sent)),
             ("Duration".to_owned(), Unit::Milliseconds, Value::from(self.duration_ms)),
+            count("Failed", self.failed),
         ];
         metrics.extend(dropped_metrics(self.dropped, &self.dropped_by));
         if !self.bulk_latency_ms.is_empty() {
-            metrics.push(("BulkLatency".to_owned(), Unit::Milliseconds, Value::from(self.bulk_latency_ms.clone())));
+            metrics.push((
+                "BulkLatency".to_owned(),
+                Unit::Milliseconds,
+                Value::from(emf_samples(&self.bulk_latency_ms)),
+            ));
         }
         summary_line(self.dataset, fields_of(self), metrics, timestamp_ms)
     }
@@ -203,6 +225,7 @@ pub fn transformation_line(summary: &crate::firehose::TransformationSummary, tim
         count("Retried", summary.put_retried),
         ("ResponseBytes".to_owned(), Unit::Bytes, Value::from(summary.response_bytes)),
         ("Duration".to_owned(), Unit::Milliseconds, Value::from(summary.duration_ms)),
+        count("Failed", summary.invocation_failed),
     ];
     metrics.extend(dropped_metrics(summary.dropped, &summary.dropped_by));
     summary_line(summary.dataset, fields_of(summary), metrics, timestamp_ms)
@@ -213,7 +236,40 @@ pub fn emit_transformation(summary: &crate::firehose::TransformationSummary) {
     print(&transformation_line(summary, now_ms()));
 }
 
-/// Logged once when a whole payload could not be decoded and was dead-lettered.
-pub fn payload_undecodable(kind: &'static str, reason: &dyn std::fmt::Display) {
-    tracing::warn!(error_type = kind, reason = %reason, "Payload could not be decoded; dead-lettered.");
+/// Logged once when a whole payload could not be decoded and was dead-lettered. Only the kind: the
+/// reason may quote the payload, and is kept in the dead letter.
+pub fn payload_undecodable(kind: &'static str) {
+    tracing::warn!(error_type = kind, "Payload could not be decoded; dead-lettered.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(summary: &InvocationSummary) -> Value {
+        serde_json::from_str(&summary.line(1_700_000_000_000)).unwrap()
+    }
+
+    #[test]
+    fn bulk_latency_keeps_to_emf_s_hundred_values_with_the_extremes() {
+        let summary = InvocationSummary { bulk_latency_ms: (1..=250).rev().collect(), ..InvocationSummary::default() };
+        let line = parsed(&summary);
+        let values: Vec<u64> = line["BulkLatency"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        assert_eq!(values.len(), 100);
+        assert_eq!((values[0], values[99]), (1, 250), "the fastest and the slowest request are kept");
+        assert!(values.windows(2).all(|w| w[0] <= w[1]));
+        // Under the limit, every sample is kept as it was.
+        let few = InvocationSummary { bulk_latency_ms: vec![5, 3, 9], ..InvocationSummary::default() };
+        assert_eq!(parsed(&few)["BulkLatency"], serde_json::json!([5, 3, 9]));
+    }
+
+    #[test]
+    fn a_failed_invocation_says_so() {
+        let ok = parsed(&InvocationSummary::default());
+        assert_eq!(ok["Failed"], 0);
+        let failed = parsed(&InvocationSummary { failed: 1, ..InvocationSummary::default() });
+        assert_eq!(failed["Failed"], 1);
+        let declared = &failed["_aws"]["CloudWatchMetrics"][0]["Metrics"];
+        assert!(declared.as_array().unwrap().iter().any(|m| m["Name"] == "Failed"));
+    }
 }

@@ -177,7 +177,7 @@ pub fn prepare<'a>(
     enricher: &Enricher,
 ) -> Result<Prepared<'a>, RecordError> {
     let finding: RawObject<'a> = serde_json::from_str(raw.get())
-        .map_err(|e| RecordError::new("bad_json", format!("the finding is not a JSON object: {e}")))?;
+        .map_err(|e| RecordError::json("bad_json", "the finding is not a JSON object", &e))?;
     let derived = match format {
         Format::Asff => Derived::of_asff(&finding, enricher)?,
         Format::GuardDuty => Derived::of_guardduty(&finding, enricher)?,
@@ -188,7 +188,7 @@ pub fn prepare<'a>(
         .map_err(|_| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
     serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding })
-        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+        .map_err(|e| RecordError::json("bad_json", "", &e))?;
     let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
 }

@@ -217,7 +217,7 @@ fn findings<'a>(event: &EventBridgeEvent<'a>) -> Result<Findings<'a>, RecordErro
     match source {
         "aws.securityhub" if kind.starts_with("Security Hub Findings") => {
             let detail: Detail<'a> = serde_json::from_str(detail()?.get())
-                .map_err(|e| RecordError::new("bad_event", format!("detail is not an object of findings: {e}")))?;
+                .map_err(|e| RecordError::json("bad_event", "detail is not an object of findings", &e))?;
             let findings = detail
                 .findings
                 .ok_or_else(|| RecordError::new("missing_field", "detail.findings is missing or null"))?;
@@ -271,12 +271,12 @@ pub async fn process<S: BulkSink, R: RecordSink>(
     let docs = match parsed {
         Err(e) => {
             summary.received = 1;
-            vec![whole(&RecordError::new("bad_event", format!("not an EventBridge event: {e}")), "")]
+            vec![whole(&RecordError::json("bad_event", "not an EventBridge event", &e), "")]
         }
         Ok(ev) => match findings(&ev) {
             Err(e) => {
                 summary.received = 1;
-                tracing::warn!(error_type = e.kind, reason = %e.reason, "Event dead-lettered.");
+                tracing::warn!(error_type = e.kind, at = %e.loggable_position(), "Event dead-lettered.");
                 vec![whole(&e, &ev.id)]
             }
             Ok(Findings::Skipped) => {
@@ -308,7 +308,14 @@ pub async fn process<S: BulkSink, R: RecordSink>(
         },
     };
     if !docs.is_empty() {
-        summary.add_delivery(&deliver(&deps.delivery, docs, deadline).await?);
+        match deliver(&deps.delivery, docs, deadline).await {
+            Ok(report) => summary.add_delivery(&report),
+            Err(e) => {
+                summary.failed = 1;
+                summary.emit(started.elapsed());
+                return Err(e);
+            }
+        }
     }
     summary.emit(started.elapsed());
     Ok(summary)

@@ -156,7 +156,7 @@ pub(crate) fn transform_line(
     // once (a reallocation copies it and doubles its footprint).
     let mut body = Vec::with_capacity(line.len() * 4 + 1024);
     serde_json::to_writer(&mut body, &Output { flow: &flow, time, enricher })
-        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+        .map_err(|e| RecordError::json("bad_json", "", &e))?;
     Ok(body)
 }
 

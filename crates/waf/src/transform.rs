@@ -81,12 +81,12 @@ impl RecordTransform for WafTransform {
 /// milliseconds nor an RFC 3339 date.
 pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<Vec<u8>, RecordError> {
     let log: RawObject<'_> =
-        serde_json::from_slice(data).map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
+        serde_json::from_slice(data).map_err(|e| RecordError::json("bad_json", "not a JSON object", &e))?;
     let (time, millis) = timestamp(&log)?;
     let derived = Derived::of(&log, time, enricher);
     let mut body = Vec::with_capacity(data.len() + 1024);
     serde_json::to_writer(&mut body, &Output { derived: &derived, log: &log, millis })
-        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+        .map_err(|e| RecordError::json("bad_json", "", &e))?;
     Ok(body)
 }
 

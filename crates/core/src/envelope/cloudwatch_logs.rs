@@ -37,7 +37,8 @@ pub enum MessageType {
     DataMessage,
     /// A reachability check: acknowledged, produces nothing.
     ControlMessage,
-    /// A type AWS may add later: treated like a control message (nothing to process).
+    /// A type AWS may add later. Nothing says it may be dropped, so it is not a control message:
+    /// the payload is dead-lettered whole (`unknown_message_type`), never silently acknowledged.
     #[serde(other)]
     Unknown,
 }

@@ -326,8 +326,9 @@ impl BulkSink for OpenSearchSink {
                 dl_outcomes.iter().filter(|o| !matches!(o, Outcome::Written | Outcome::AlreadyPresent)).collect();
             if let Some(first) = failed.first() {
                 let count = failed.len();
+                // The server's reason can quote the document ("Preview of field's value: …"): only its type.
                 let reason = match (first, &dl_exhausted) {
-                    (Outcome::Permanent { error_type, reason, .. }, _) => format!("{error_type}: {reason}"),
+                    (Outcome::Permanent { error_type, status, .. }, _) => format!("{error_type} (status {status})"),
                     (_, Some(e)) => e.to_string(),
                     _ => "unknown".into(),
                 };

@@ -125,7 +125,19 @@ pub struct Settings {
     pub max_decoded_bytes: usize,
     /// How each delivered record ends.
     pub delimiter: Delimiter,
+    /// What one invocation may hold at once: originals, documents and split parts together.
+    /// A record that would pass it is answered `ProcessingFailed` (`invocation_budget`).
+    pub max_invocation_bytes: usize,
+    /// Split parts one invocation may re-ingest (each is a `PutRecordBatch` entry).
+    pub max_invocation_parts: usize,
 }
+
+/// 64 MiB: with the runtime, the enrichment data and one record's decompression at its 32 MiB cap,
+/// a 128 MB function keeps room to spare.
+pub const DEFAULT_MAX_INVOCATION_BYTES: usize = 64 << 20;
+
+/// 50,000 parts: 100 `PutRecordBatch` calls of 500.
+pub const DEFAULT_MAX_INVOCATION_PARTS: usize = 50_000;
 
 impl Settings {
     /// Reads the settings every Firehose function shares:
@@ -136,6 +148,8 @@ impl Settings {
     /// | `MAX_RESPONSE_BYTES` | `6000000` | the largest response; the rest is re-ingested |
     /// | `MAX_DECODED_BYTES` | `33554432` | cap on a gzip record's decompressed size |
     /// | `DEADLINE_MARGIN_MS` | `2000` | time kept free before the Lambda deadline |
+    /// | `MAX_INVOCATION_BYTES` | `67108864` | what one invocation may hold (originals, documents, parts) |
+    /// | `MAX_INVOCATION_PARTS` | `50000` | split parts one invocation may re-ingest |
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable.
@@ -145,6 +159,8 @@ impl Settings {
             max_response_bytes: env.parse_or("MAX_RESPONSE_BYTES", defaults.max_response_bytes)?,
             max_decoded_bytes: env.parse_or("MAX_DECODED_BYTES", defaults.max_decoded_bytes)?,
             delimiter: env.parse_or("RECORD_DELIMITER", defaults.delimiter)?,
+            max_invocation_bytes: env.parse_or("MAX_INVOCATION_BYTES", defaults.max_invocation_bytes)?,
+            max_invocation_parts: env.parse_or("MAX_INVOCATION_PARTS", defaults.max_invocation_parts)?,
         };
         if !(64 * 1024..=6_291_456).contains(&settings.max_response_bytes) {
             return Err(ConfigError::Invalid {
@@ -165,6 +181,8 @@ impl Default for Settings {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_decoded_bytes: decode::DEFAULT_MAX_DECODED_BYTES,
             delimiter: Delimiter::None,
+            max_invocation_bytes: DEFAULT_MAX_INVOCATION_BYTES,
+            max_invocation_parts: DEFAULT_MAX_INVOCATION_PARTS,
         }
     }
 }
@@ -233,13 +251,18 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
         TransformationSummary { dataset: transform.dataset(), received: event.records.len(), ..Default::default() };
     let mut decoded = Vec::with_capacity(event.records.len());
     let mut steps = Vec::with_capacity(event.records.len());
+    let mut budget = Budget { bytes: settings.max_invocation_bytes, parts: settings.max_invocation_parts };
     for record in &event.records {
         let (original, step) = match decode::base64(&record.data) {
             Ok(bytes) => {
                 let context = RecordContext {
                     arrival: record.approximate_arrival_timestamp.and_then(DateTime::from_timestamp_millis),
                 };
-                let step = step_of(&bytes, transform, settings, &context);
+                // One record's decompression may not take more than the invocation has left.
+                let left = budget.bytes.saturating_sub(bytes.len());
+                let capped =
+                    Settings { max_decoded_bytes: settings.max_decoded_bytes.min(left.max(1024)), ..*settings };
+                let step = budget.charge(bytes.len(), step_of(&bytes, transform, &capped, &context));
                 (bytes, step)
             }
             Err(e) => (Vec::new(), Step::Failed(RecordError::new(e.kind(), e.to_string()))),
@@ -404,6 +427,48 @@ fn envelope_step<T: RecordTransform>(
             transformed(transform.transform(one.message.as_bytes(), &context))
         }
         many => Step::Split(many.iter().map(|e| e.message.as_bytes().to_vec()).collect()),
+    }
+}
+
+/// What the invocation may still hold ([`Settings::max_invocation_bytes`],
+/// [`Settings::max_invocation_parts`]).
+struct Budget {
+    bytes: usize,
+    parts: usize,
+}
+
+impl Budget {
+    /// Charges a record's original and its step's output, or fails the record when they do not fit
+    /// (its output is dropped at once). A split part larger than one Firehose record fails its
+    /// record too: the stream would refuse it, and with it the whole re-ingestion.
+    fn charge(&mut self, original: usize, step: Step) -> Step {
+        let (held, parts) = match &step {
+            Step::Ok(doc) => (doc.len(), 0),
+            Step::Split(parts) => {
+                if let Some(big) = parts.iter().find(|p| p.len() > crate::sink::firehose::MAX_RECORD_BYTES) {
+                    let reason = format!(
+                        "a log event of {} bytes is larger than one Firehose record ({} bytes)",
+                        big.len(),
+                        crate::sink::firehose::MAX_RECORD_BYTES
+                    );
+                    return Step::Failed(RecordError::new("part_too_large", reason));
+                }
+                (parts.iter().map(Vec::len).sum(), parts.len())
+            }
+            Step::Dropped(_) | Step::Failed(_) => (0, 0),
+        };
+        let bytes = original + held;
+        if bytes > self.bytes || parts > self.parts {
+            let reason = format!(
+                "the invocation's budget is spent ({} bytes and {} parts left; this record needs {bytes} and {parts}): \
+                 MAX_INVOCATION_BYTES, MAX_INVOCATION_PARTS",
+                self.bytes, self.parts
+            );
+            return Step::Failed(RecordError::new("invocation_budget", reason));
+        }
+        self.bytes -= bytes;
+        self.parts -= parts;
+        step
     }
 }
 
@@ -608,6 +673,56 @@ mod tests {
             ]
         );
         assert_eq!(put, [b"m1".to_vec(), b"m2".to_vec(), b"m3".to_vec()]);
+    }
+
+    #[test]
+    fn a_split_part_larger_than_a_firehose_record_fails_only_its_own_record() {
+        let huge = "x".repeat(crate::sink::firehose::MAX_RECORD_BYTES + 1);
+        let e = event(&[
+            envelope("DATA_MESSAGE", &["p1", "p2"]),
+            envelope("DATA_MESSAGE", &["small", &huge]),
+            b"a".to_vec(),
+        ]);
+        let (out, put) = run(&e, &Settings::default());
+        let (response, summary) = out.expect("the batch succeeds");
+        let got: Vec<_> = results(&response).into_iter().map(|(_, r, _)| r).collect();
+        assert_eq!(got, [Dropped, Failed, Kept]);
+        assert_eq!(put, [b"p1".to_vec(), b"p2".to_vec()], "none of the failed record's parts is put");
+        assert_eq!((summary.split, summary.failed), (1, 1));
+    }
+
+    #[test]
+    fn records_past_the_invocation_budget_fail_alone_and_later_ones_that_fit_go_on() {
+        // Parts: 3 fit, the next 3 do not (2 left), the last 2 do.
+        let e = event(&[
+            envelope("DATA_MESSAGE", &["a", "b", "c"]),
+            envelope("DATA_MESSAGE", &["d", "e", "f"]),
+            envelope("DATA_MESSAGE", &["g", "h"]),
+        ]);
+        let settings = Settings { max_invocation_parts: 5, ..Settings::default() };
+        let (out, put) = run(&e, &settings);
+        let got: Vec<_> = results(&out.unwrap().0).into_iter().map(|(_, r, _)| r).collect();
+        assert_eq!(got, [Dropped, Failed, Dropped]);
+        assert_eq!(put.len(), 5);
+
+        // Bytes: each record holds its original and its document (about 2 × 3,000 bytes).
+        let big = |c: char| c.to_string().repeat(3000).into_bytes();
+        let e = event(&[big('a'), big('b'), big('c')]);
+        let settings = Settings { max_invocation_bytes: 13_000, ..Settings::default() };
+        let (out, _) = run(&e, &settings);
+        let got: Vec<_> = results(&out.unwrap().0).into_iter().map(|(_, r, _)| r).collect();
+        assert_eq!(got, [Kept, Kept, Failed]);
+    }
+
+    #[test]
+    fn a_record_of_tiny_lines_cannot_become_half_a_million_parts() {
+        let lines: Vec<String> = (0..60_000).map(|i| i.to_string()).collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let e = event(&[envelope("DATA_MESSAGE", &lines)]);
+        let (out, put) = run(&e, &Settings::default());
+        let got: Vec<_> = results(&out.unwrap().0).into_iter().map(|(_, r, _)| r).collect();
+        assert_eq!(got, [Failed], "over the default 50,000 parts");
+        assert!(put.is_empty());
     }
 
     #[test]

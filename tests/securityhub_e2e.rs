@@ -74,6 +74,7 @@ async fn findings_index_once_each_with_the_newest_state_and_the_demo_answers() {
         .unwrap();
     assert_eq!(refused["hits"]["total"]["value"], 0, "no document was refused by the server");
     let totals = &report.sources[&Source::Securityhub];
+
     assert_eq!(totals.already_present, conflicts, "stale and repeated states are version conflicts: already present");
     assert_eq!(totals.indexed, wins, "every new finding, and every newer state");
     assert!(wins > docs.len(), "the corpus updates findings");
@@ -181,4 +182,43 @@ async fn the_firehose_path_puts_every_document_into_the_stream() {
     let titles = delivered.matches("\"title\":\"s3-bucket-public-read-prohibited\"").count();
     assert_eq!(titles, 2, "both findings' documents reached the stream: {delivered}");
     assert_eq!(delivered.matches("\"event\":{\"dataset\":\"seclog.deadletter\"").count(), 3);
+}
+
+/// One finding, one `UpdatedAt`, a given workflow status, in its EventBridge event.
+fn same_time_state(status: &str) -> Box<serde_json::value::RawValue> {
+    let finding = json!({"SchemaVersion": "2018-10-08", "Id": "arn:aws:securityhub:eu-west-1:111111111111:finding/tie",
+        "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub", "GeneratorId": "g", "AwsAccountId": "111111111111",
+        "Region": "eu-west-1", "Types": ["Software and Configuration Checks"], "CreatedAt": "2024-03-10T10:00:00.000Z",
+        "UpdatedAt": "2024-03-10T10:00:00.000Z", "Title": "tie", "Description": "d",
+        "Severity": {"Label": "HIGH", "Normalized": 70}, "Workflow": {"Status": status}, "RecordState": "ACTIVE",
+        "ProductFields": {"aws/securityhub/ProductName": "Security Hub"}, "Resources": [{"Type": "Other", "Id": "r"}]});
+    let event = json!({"version": "0", "id": format!("e-{status}"), "detail-type": "Security Hub Findings - Imported",
+        "source": "aws.securityhub", "account": "111111111111", "time": "2024-03-10T10:00:01Z", "region": "eu-west-1",
+        "resources": [], "detail": {"findings": [finding]}});
+    serde_json::value::to_raw_value(&event).unwrap()
+}
+
+#[tokio::test]
+async fn two_states_with_the_same_updated_at_converge_on_one_whatever_the_order() {
+    let mut kept = Vec::new();
+    for order in [["NEW", "NOTIFIED"], ["NOTIFIED", "NEW"]] {
+        let (server, client) = server().await;
+        let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
+        let deps = Deps::<OpenSearchSink, FirehoseSink>::new(Delivery::Bulk(sink), Config::default());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let first = process(&same_time_state(order[0]), &deps, deadline).await.unwrap();
+        let second = process(&same_time_state(order[1]), &deps, deadline).await.unwrap();
+        assert_eq!(first.indexed, 1);
+        assert_eq!(second.indexed + second.already_present, 1);
+        // The same state again is a redelivery: already present, whatever its order.
+        for status in order {
+            let again = process(&same_time_state(status), &deps, deadline).await.unwrap();
+            assert_eq!((again.indexed, again.already_present), (0, 1), "{status} again");
+        }
+        client.refresh().await.unwrap();
+        let hit = client.search("securityhub-*", &json!({})).await.unwrap();
+        assert_eq!(hit["hits"]["total"]["value"], 1);
+        kept.push(hit["hits"]["hits"][0]["_source"]["Workflow"]["Status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(kept[0], kept[1], "both orders keep the same state");
 }

@@ -158,7 +158,8 @@ pub struct Facts {
 pub struct Prepared<'a> {
     /// For the filters.
     pub facts: Facts,
-    /// Id = digest of the finding's `Id`, external version = `UpdatedAt` in epoch milliseconds.
+    /// Id = digest of the finding's `Id`, external version = `UpdatedAt` (ms × 1000), then a
+    /// digest of the state).
     pub document: Document<'a>,
 }
 
@@ -184,13 +185,29 @@ pub fn prepare<'a>(
     };
     let month = derived.created.unwrap_or(derived.updated).format("%Y.%m");
     let index = format!("{prefix}-{}-{month}", derived.facts.product);
-    let version = u64::try_from(derived.updated.timestamp_millis())
-        .map_err(|_| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
+    let version = version(derived.updated.timestamp_millis(), raw.get())
+        .ok_or_else(|| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
     serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding })
         .map_err(|e| RecordError::json("bad_json", "", &e))?;
     let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
+}
+
+/// The external version of a finding's state: `UpdatedAt` in epoch milliseconds × 1000, plus a
+/// digest of the finding's canonical JSON (keys sorted, no white space: the state, not how it was
+/// spelt), modulo 1000. A later `UpdatedAt` always wins; two different
+/// states with the same `UpdatedAt` (Security Hub does send these) converge on the same one in every
+/// order of delivery, instead of whichever arrived first; the same state again is the same version,
+/// a conflict: already present. `None` before 1970.
+#[must_use]
+pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
+    let ms = u64::try_from(updated_ms).ok()?;
+    // serde_json's map keeps keys sorted (no `preserve_order`): writing the value back is canonical.
+    let canonical = serde_json::from_str::<serde_json::Value>(finding).ok()?.to_string();
+    // The first 16 bits of its SHA-256 (hex), modulo 1000.
+    let tie = u64::from_str_radix(&digest_id(&canonical)[..4], 16).ok()? % 1000;
+    ms.checked_mul(1000)?.checked_add(tie)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -562,6 +579,21 @@ mod tests {
     }
 
     #[test]
+    fn versions_order_by_updated_at_then_break_ties_by_state() {
+        let (a, b) = (r#"{"Workflow":{"Status":"NEW"}}"#, r#"{"Workflow":{"Status":"NOTIFIED"}}"#);
+        assert!(version(1_001, a).unwrap() > version(1_000, b).unwrap());
+        assert!(version(1_001, b).unwrap() > version(1_000, a).unwrap());
+        assert_ne!(version(1_000, a), version(1_000, b), "these two states differ in their tie-break");
+        assert_eq!(version(1_000, a), version(1_000, a));
+        let spelt_otherwise = "{ \"Workflow\" : {\n  \"Status\": \"NEW\" } }";
+        assert_eq!(version(1_000, a), version(1_000, spelt_otherwise), "formatting is not state");
+        let (ab, ba) = (r#"{"A":1,"B":{"C":2,"D":3}}"#, r#"{"B":{"D":3,"C":2},"A":1}"#);
+        assert_eq!(version(1_000, ab), version(1_000, ba), "nor is key order");
+        assert_eq!(version(-1, a), None);
+        assert!(version(i64::MAX, a).is_none(), "never wraps");
+    }
+
+    #[test]
     fn slugs() {
         assert_eq!(slug("Security Hub"), "security-hub");
         assert_eq!(slug("GuardDuty"), "guardduty");
@@ -597,7 +629,8 @@ mod tests {
         let (p, doc) = run(&f, Format::Asff).unwrap();
         assert_eq!(p.document.index, "securityhub-security-hub-2020.11", "the month of CreatedAt");
         assert_eq!(p.document.id, digest_id("arn:aws:securityhub:eu-west-1:111111111111:subscription/x/finding/1"));
-        assert_eq!(p.document.op, WriteOp::IndexExternal { version: 1_606_816_800_000 });
+        let WriteOp::IndexExternal { version } = p.document.op else { panic!("external version") };
+        assert_eq!(version / 1000, 1_606_816_800_000, "UpdatedAt in milliseconds first");
         assert_eq!(p.facts, Facts { product: "security-hub".into(), severity: Severity::Low, active: true });
         assert_eq!(doc["@timestamp"], "2020-12-01T10:00:00.000Z");
         assert_eq!(doc["cloud"], json!({"provider": "aws", "account": {"id": "111111111111"}, "region": "eu-west-1"}));

@@ -16,7 +16,7 @@ export interface SecurityHubStackProps extends StackProps {
 /**
  * Security Hub and GuardDuty findings: an EventBridge rule → the `securityhub` function → the
  * OpenSearch domain given as parameters. Delivery failures go to an encrypted dead-letter queue
- * (the rule's target DLQ and the function's on-failure destination), watched by alarms.
+ * (the function's DLQ after Lambda's retries; the rule's target DLQ for events it could not hand to Lambda), watched by alarms.
  */
 export class SecurityHubStack extends Stack {
   constructor(scope: Construct, id: string, props: SecurityHubStackProps = {}) {

@@ -86,7 +86,7 @@ async fn wrong_typed_envelope_json() {
 #[test]
 fn wrong_typed_lambda_event_is_refused_by_the_runtime_type() {
     // The runtime deserialises the event before the handler runs; a wrong shape is an
-    // invocation error (Lambda retries, then the on-failure destination keeps the event).
+    // invocation error (Lambda retries it twice, then its dead-letter queue keeps the event).
     assert!(serde_json::from_value::<CloudWatchLogsEvent>(json!({"awslogs": {"data": 5}})).is_err());
     assert!(serde_json::from_value::<CloudWatchLogsEvent>(json!({"records": []})).is_err());
 }

@@ -110,7 +110,7 @@ impl fmt::Display for RecordError {
 
 impl std::error::Error for RecordError {}
 
-/// Delivery failed in a way that must fail the invocation, so that Lambda (or `EventBridge`) retries
+/// Delivery failed in a way that must fail the invocation, so that Lambda (or Firehose) retries
 /// it; deterministic document ids make that retry safe.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {

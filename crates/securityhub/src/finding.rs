@@ -159,7 +159,7 @@ pub struct Prepared<'a> {
     /// For the filters.
     pub facts: Facts,
     /// Id = digest of the finding's `Id`, external version = `UpdatedAt` (ms × 1000), then a
-    /// digest of the state).
+    /// digest of the state.
     pub document: Document<'a>,
 }
 

@@ -133,6 +133,35 @@ pub fn slug(name: &str) -> String {
     }
 }
 
+/// The products that get an index family of their own: AWS's own Security Hub integrations. Any
+/// other product name (a partner's, or whatever a member account imports with
+/// `BatchImportFindings`) is written to `<prefix>-other-YYYY.MM`, so findings cannot create index
+/// families at will; the document keeps its real product in `finding.product`.
+pub const PRODUCT_INDICES: [&str; 12] = [
+    "security-hub",
+    "guardduty",
+    "inspector",
+    "macie",
+    "config",
+    "iam-access-analyzer",
+    "firewall-manager",
+    "systems-manager-patch-manager",
+    "health",
+    "detective",
+    "audit-manager",
+    "trusted-advisor",
+];
+
+/// The index-name part of a product: its slug when it is one of [`PRODUCT_INDICES`], else `other`.
+#[must_use]
+pub fn index_part(product: &str) -> &str {
+    if PRODUCT_INDICES.contains(&product) {
+        product
+    } else {
+        "other"
+    }
+}
+
 /// Which format a finding is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -184,7 +213,7 @@ pub fn prepare<'a>(
         Format::GuardDuty => Derived::of_guardduty(&finding, enricher)?,
     };
     let month = derived.created.unwrap_or(derived.updated).format("%Y.%m");
-    let index = format!("{prefix}-{}-{month}", derived.facts.product);
+    let index = format!("{prefix}-{}-{month}", index_part(&derived.facts.product));
     let version = version(derived.updated.timestamp_millis(), raw.get())
         .ok_or_else(|| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
@@ -594,6 +623,14 @@ mod tests {
     }
 
     #[test]
+    fn only_known_products_get_an_index_family_of_their_own() {
+        assert_eq!(index_part("guardduty"), "guardduty");
+        assert_eq!(index_part("security-hub"), "security-hub");
+        assert_eq!(index_part("decoydetector"), "other");
+        assert_eq!(index_part(&slug("Anything A Member Account Imports 7")), "other");
+    }
+
+    #[test]
     fn slugs() {
         assert_eq!(slug("Security Hub"), "security-hub");
         assert_eq!(slug("GuardDuty"), "guardduty");
@@ -652,7 +689,10 @@ mod tests {
             "Compliance": "odd"});
         let (p, doc) = run(&f, Format::Asff).unwrap();
         assert_eq!(p.facts, Facts { product: "sumologic-mda".into(), severity: Severity::Low, active: false });
-        assert_eq!(p.document.index, "securityhub-sumologic-mda-2019.04", "UpdatedAt's month without CreatedAt");
+        assert_eq!(
+            p.document.index, "securityhub-other-2019.04",
+            "UpdatedAt's month without CreatedAt; a partner product: the other family"
+        );
         assert_eq!(doc["Compliance"], json!({"_value": "\"odd\""}));
     }
 

@@ -17,18 +17,23 @@ use seclog_e2e::{counts, event, expected, fast_config, run, server};
 use seclog_testkit::moto::Moto;
 use seclog_testkit::proxy::FaultProxy;
 
+/// The source account's SDK configuration: its function's own credentials, STS at `endpoint`.
+async fn source_account(endpoint: &str) -> aws_config::SdkConfig {
+    let own = Credentials::new("AKIDSOURCEACCOUNT", "source-secret", None, None, "function role");
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(own))
+        .load()
+        .await
+}
+
 #[tokio::test]
 async fn bulk_requests_are_signed_with_the_assumed_role() {
     let moto = Moto::start();
     let (server, client) = server().await;
     let proxy = FaultProxy::start(server.url(), []).await;
-    let own = Credentials::new("AKIDSOURCEACCOUNT", "source-secret", None, None, "function role");
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .endpoint_url(moto.url())
-        .credentials_provider(SharedCredentialsProvider::new(own))
-        .load()
-        .await;
+    let sdk = source_account(moto.url()).await;
     let provider = Signer::provider_for(
         &sdk,
         Some(AssumedRole {
@@ -59,13 +64,7 @@ async fn sessions_are_named_for_the_function_and_account_and_sts_failures_are_re
     let (server, client) = server().await;
     // STS answers 503 to the first dozen calls (the SDK's own retries included), then recovers.
     let sts = FaultProxy::start(moto.url(), vec![seclog_testkit::proxy::Fault::Status(503); 12]).await;
-    let own = Credentials::new("AKIDSOURCEACCOUNT", "source-secret", None, None, "function role");
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .endpoint_url(sts.url())
-        .credentials_provider(SharedCredentialsProvider::new(own))
-        .load()
-        .await;
+    let sdk = source_account(&sts.url()).await;
     let session_name = seclog_core::sink::opensearch::config::session_name("cloudtrail", "222222222222");
     let role = AssumedRole {
         arn: "arn:aws:iam::111122223333:role/seclog-central-writer",

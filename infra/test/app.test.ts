@@ -4,21 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { addStacks } from "../lib/seclog-app";
-import { app, assertLeastPrivilege, packages } from "./helpers";
+import { app, assertLeastPrivilege, packages, wholeApp } from "./helpers";
 
-// The whole app with every optional stack, as `scripts/infra-check` synthesises it.
-const stacks = addStacks(
-  app({
-    packageDir: packages(),
-    newDomain: "true",
-    allowedCidrs: "203.0.113.0/24",
-    s3DataEvents: "true",
-    webAclArn: "arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/app/0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f",
-    vpcId: "vpc-0123456789abcdef0",
-    sourceAccounts: "222222222222,333333333333",
-    centralRoleArn: "arn:aws:iam::111111111111:role/seclog-central-writer",
-  }),
-);
+const stacks = addStacks(wholeApp());
 const templates = stacks.map((s) => [s.stackName, Template.fromStack(s)] as const);
 
 test("every stack of the app is synthesised", () => {

@@ -3,22 +3,10 @@ import * as assert from "node:assert/strict";
 import { Token } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { addStacks } from "../lib/seclog-app";
-import { app, packages } from "./helpers";
+import { wholeApp } from "./helpers";
 import { backstopProblems, senders } from "./policy";
 
-// The whole app with every optional stack, as `scripts/infra-check` synthesises it.
-const templates = addStacks(
-  app({
-    packageDir: packages(),
-    newDomain: "true",
-    allowedCidrs: "203.0.113.0/24",
-    s3DataEvents: "true",
-    webAclArn: "arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/app/0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f",
-    vpcId: "vpc-0123456789abcdef0",
-    sourceAccounts: "222222222222,333333333333",
-    centralRoleArn: "arn:aws:iam::111111111111:role/seclog-central-writer",
-  }),
-).map((s) => [s.stackName, Template.fromStack(s).toJSON(), Token.isUnresolved(s.region) ? undefined : s.region] as const);
+const templates = addStacks(wholeApp()).map((s) => [s.stackName, Template.fromStack(s).toJSON(), Token.isUnresolved(s.region) ? undefined : s.region] as const);
 
 test("every encrypted queue and topic can be written by each principal that sends to it", () => {
   for (const [name, template, region] of templates) {

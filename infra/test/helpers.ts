@@ -22,6 +22,20 @@ export function app(context: Record<string, string> = {}): App {
   return new App({ context: { ...FLAGS, ...context } });
 }
 
+/** The whole app with every optional stack on, as `scripts/infra-check` synthesises it. */
+export function wholeApp(): App {
+  return app({
+    packageDir: packages(),
+    newDomain: "true",
+    allowedCidrs: "203.0.113.0/24",
+    s3DataEvents: "true",
+    webAclArn: "arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/app/0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f",
+    vpcId: "vpc-0123456789abcdef0",
+    sourceAccounts: "222222222222,333333333333",
+    centralRoleArn: "arn:aws:iam::111111111111:role/seclog-central-writer",
+  });
+}
+
 /** Every policy statement in the template (IAM, bucket, queue, topic, key policies). */
 export function statements(template: Template): any[] {
   const found: any[] = [];

@@ -137,7 +137,7 @@ pub fn slug(name: &str) -> String {
 /// other product name (a partner's, or whatever a member account imports with
 /// `BatchImportFindings`) is written to `<prefix>-other-YYYY.MM`, so findings cannot create index
 /// families at will; the document keeps its real product in `finding.product`.
-pub const PRODUCT_INDICES: [&str; 12] = [
+pub(crate) const PRODUCT_INDICES: [&str; 12] = [
     "security-hub",
     "guardduty",
     "inspector",
@@ -154,7 +154,7 @@ pub const PRODUCT_INDICES: [&str; 12] = [
 
 /// The index-name part of a product: its slug when it is one of [`PRODUCT_INDICES`], else `other`.
 #[must_use]
-pub fn index_part(product: &str) -> &str {
+pub(crate) fn index_part(product: &str) -> &str {
     if PRODUCT_INDICES.contains(&product) {
         product
     } else {

@@ -24,7 +24,7 @@ use seclog_testkit::{inputs, sibling};
 pub async fn server() -> (Server, Client) {
     let server = Server::start().unwrap();
     let client = Client::new(OpenSearchConfig::local(server.url()).unwrap()).await.unwrap();
-    seclog_cli::templates::install(&client).await.unwrap();
+    seclog_cli::templates::install(&client, None).await.unwrap();
     (server, client)
 }
 

@@ -2,7 +2,7 @@
 //! the same way as the sink.
 
 use anyhow::{bail, Context, Result};
-use seclog_core::sink::opensearch::config::{Auth, OpenSearchConfig};
+use seclog_core::sink::opensearch::config::{Auth, OpenSearchConfig, SigningService};
 use seclog_core::sink::opensearch::signing::{basic_auth_header, Signer};
 use serde_json::Value;
 
@@ -23,6 +23,12 @@ impl Client {
         let signer = Signer::for_auth(&config.auth).await;
         let http = reqwest::Client::builder().use_rustls_tls().build()?;
         Ok(Self { http, config, signer })
+    }
+
+    /// Whether the cluster is an `OpenSearch` Serverless collection (requests signed for `aoss`).
+    #[must_use]
+    pub fn is_serverless(&self) -> bool {
+        matches!(self.config.auth, Auth::SigV4 { service: SigningService::Aoss, .. })
     }
 
     /// Sends a request with an optional JSON body and returns the JSON answer; a non-2xx status

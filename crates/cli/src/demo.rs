@@ -1,4 +1,4 @@
-//! The demo: a local `osmem-server`, the templates, every fixture replayed, and the seed's
+//! The demo: a local `osmem-server`, the templates, every fixture replayed, and our users'
 //! questions answered from the index with real queries.
 
 use std::io::Write;
@@ -361,8 +361,8 @@ pub async fn run(
     writeln!(out, "osmem-server listening on {}", server.url())?;
     let config = OpenSearchConfig::local(server.url())?;
     let client = Client::new(config.clone()).await?;
-    let names = templates::install(&client).await?;
-    writeln!(out, "installed index templates: {}", names.join(", "))?;
+    let installed = templates::install(&client, None).await?;
+    writeln!(out, "installed index templates: {}", installed.names.join(", "))?;
 
     let files = replay::discover(&[fixtures.to_path_buf()])?;
     let sink = OpenSearchSink::with_signer(config, None)?;

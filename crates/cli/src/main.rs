@@ -61,7 +61,8 @@ enum Command {
         #[command(subcommand)]
         action: TemplatesAction,
     },
-    /// Start a local osmem-server, replay every fixture and answer the seed's questions.
+    /// Start a local OpenSearch (osmem-server), replay every recorded log and answer the questions:
+    /// when is our cloud busiest, where do calls come from, who failed to sign in, what WAF blocked.
     Demo {
         /// The fixtures folder.
         #[arg(long, default_value = "fixtures")]
@@ -95,6 +96,10 @@ enum TemplatesAction {
         /// The cluster.
         #[arg(long)]
         endpoint: String,
+        /// How free-form objects (CloudTrail request parameters, WAF rule-match details, Security
+        /// Hub product fields) are mapped. Default: chosen from the version the cluster reports.
+        #[arg(long, value_enum)]
+        variant: Option<templates::Variant>,
         #[command(flatten)]
         auth: AuthArgs,
     },
@@ -202,9 +207,11 @@ async fn main() -> Result<()> {
             let ranges = seclog_cli::aws_ranges::refresh(&from, &to).await?;
             println!("wrote {} prefixes (createDate {}) to {}", ranges.prefixes, ranges.created, to.display());
         }
-        Command::Templates { action: TemplatesAction::Install { endpoint, auth } } => {
+        Command::Templates { action: TemplatesAction::Install { endpoint, variant, auth } } => {
             let client = Client::new(auth.config(&endpoint)?).await?;
-            for name in templates::install(&client).await? {
+            let installed = templates::install(&client, variant).await?;
+            println!("cluster: {}; free-form objects: {}", installed.cluster, variant_text(installed.variant));
+            for name in installed.names {
                 println!("installed {name}");
             }
         }
@@ -213,6 +220,15 @@ async fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn variant_text(variant: templates::Variant) -> &'static str {
+    match variant {
+        templates::Variant::FlatObject => "flat_object, searchable by dotted path",
+        templates::Variant::Unindexed => {
+            "kept in _source, not searchable (this cluster has no flat_object; OpenSearch 2.7 or later has)"
+        }
+    }
 }
 
 fn tracing_init() {

@@ -142,3 +142,53 @@ async fn undecodable_payloads_are_dead_lettered_with_their_reason() {
     }
     assert_eq!(counts(&client).await, (0, cases.len() as u64));
 }
+
+#[tokio::test]
+async fn with_the_deployed_window_event_times_far_from_now_create_no_index_and_are_dead_lettered() {
+    let (server, client) = server().await;
+    let config = FunctionConfig::from_env(&seclog_core::config::Env::from_lookup(|_| None)).unwrap();
+    assert_eq!(config.index.window(), seclog_core::index::TimeWindow::default());
+    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
+    let dl = sink.deadletters().clone();
+    let deps = Deps::new(sink, dl, config).with_enricher(seclog_testkit::enricher());
+    let now = chrono::Utc::now();
+    let record = |id: &str, time: chrono::DateTime<chrono::Utc>| {
+        json!({"eventVersion": "1.08", "eventID": id, "eventTime": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "eventSource": "iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.7", "recipientAccountId": "123456789012",
+            "userIdentity": {"type": "IAMUser", "userName": "minji"}})
+        .to_string()
+    };
+    let messages = [
+        record("now", now),
+        record("next-month", now + chrono::TimeDelta::days(30)),
+        record("in-2999", "2999-01-01T00:00:00Z".parse().unwrap()),
+        record("two-years-ago", now - chrono::TimeDelta::days(730)),
+        record("a-year-ago", now - chrono::TimeDelta::days(365)),
+    ];
+    let data = seclog_core::decode::gzip_base64(&seclog_testkit::invariants::logs_payload(&messages));
+    let event = CloudWatchLogsEvent { awslogs: AwsLogs { data } };
+    let s = run(&deps, &[event], BUDGET).await.unwrap();
+    assert_eq!((total(&s, |s| s.indexed), total(&s, |s| s.dead_lettered)), (2, 3));
+
+    client.refresh().await.unwrap();
+    let indices = client.call("GET", "_cat/indices/cloudtrail-*?format=json&h=index", None).await.unwrap();
+    let mut names: Vec<&str> = indices.as_array().unwrap().iter().map(|i| i["index"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    let day = |t: chrono::DateTime<chrono::Utc>| format!("cloudtrail-{}", t.format("%Y.%m.%d"));
+    let mut want = vec![day(now - chrono::TimeDelta::days(365)), day(now)];
+    want.sort_unstable();
+    assert_eq!(names, want, "no index for a day outside the window");
+    let dead = client
+        .search(
+            "*-deadletter-*",
+            &json!({"size": 10, "query": {"term": {"deadletter.error_type": "time_out_of_range"}}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dead["hits"]["total"]["value"], 3);
+    for hit in dead["hits"]["hits"].as_array().unwrap() {
+        let raw = hit["_source"]["deadletter"]["raw"].as_str().unwrap();
+        assert!(messages.iter().any(|m| m == raw), "the raw record is kept: {raw}");
+    }
+}

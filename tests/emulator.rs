@@ -84,8 +84,8 @@ impl Drop for Emulator {
 }
 
 /// What every function gets here beside Lambda's own variables: the local `OpenSearch` and
-/// Firehose endpoints, test credentials (signed, never verified), the pinned enrichment data; no
-/// request reaches AWS.
+/// Firehose endpoints, test credentials (signed, never verified), the pinned enrichment data and
+/// no limit on event age; no request reaches AWS.
 pub fn environment(opensearch: &str, firehose: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_REGION", "us-east-1".into()),
@@ -95,6 +95,9 @@ pub fn environment(opensearch: &str, firehose: &str) -> Vec<(&'static str, Strin
         ("AWS_ENDPOINT_URL_FIREHOSE", firehose.into()),
         ("OPENSEARCH_ENDPOINT", opensearch.into()),
         ("ENRICH_DATA_DIR", seclog_testkit::enrichment_dir().to_string_lossy().into_owned()),
+        // The recorded logs are years old: with the deployed window (400 days back) every one
+        // would be dead-lettered `time_out_of_range`.
+        ("MAX_EVENT_AGE_DAYS", "none".into()),
     ]
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use seclog_core::config::{ConfigError, Env};
 use seclog_core::decode::DEFAULT_MAX_DECODED_BYTES;
-use seclog_core::index::{IndexPattern, Rotation};
+use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
 
 /// Everything the function needs.
@@ -45,7 +45,8 @@ impl FunctionConfig {
         let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| "cloudtrail".into());
         let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
         let index = IndexPattern::new(prefix.trim(), rotation)
-            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?;
+            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?
+            .within(TimeWindow::from_env(env)?);
         let max_decoded_bytes = env.parse_or("MAX_DECODED_BYTES", DEFAULT_MAX_DECODED_BYTES)?;
         if max_decoded_bytes < 1024 {
             return Err(ConfigError::Invalid { var: "MAX_DECODED_BYTES", reason: "must be at least 1024".into() });

@@ -148,7 +148,7 @@ impl Transformer {
         } else {
             event_id.into_owned()
         };
-        Ok(Document::new(self.index.name_for(time), id, WriteOp::Create, body, origin))
+        Ok(Document::new(self.index.index_for(time)?, id, WriteOp::Create, body, origin))
     }
 }
 

@@ -1,6 +1,76 @@
-//! Index naming: a prefix plus a rotation suffix from the event's own time in UTC.
+//! Index naming: a prefix plus a rotation suffix from the event's own time in UTC, and the window
+//! around now that time must fall in, so that no record can create an index years away.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
+
+use crate::config::{ConfigError, Env};
+use crate::error::RecordError;
+
+/// How far from now an event's own time may be for it to name an index. A record outside is not
+/// indexed: it goes to the dead-letter index (whose name comes from the time of processing) with
+/// the reason `time_out_of_range`. Anyone who can write to a log group or a delivery stream can
+/// put any time in a record; without this, each distinct day would create an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// How far ahead of now (clock skew, time zones written wrong); `None`: no limit.
+    pub ahead: Option<TimeDelta>,
+    /// How far behind now (late delivery, replays); `None`: no limit.
+    pub behind: Option<TimeDelta>,
+}
+
+impl Default for TimeWindow {
+    /// 7 days ahead, 400 days back: a year of late delivery and a month of margin.
+    fn default() -> Self {
+        Self { ahead: Some(TimeDelta::days(7)), behind: Some(TimeDelta::days(400)) }
+    }
+}
+
+impl TimeWindow {
+    /// No limit either way (a backfill of old logs, the recorded fixtures).
+    pub const ANY: Self = Self { ahead: None, behind: None };
+
+    /// `MAX_EVENT_LEAD_DAYS` (default 7) and `MAX_EVENT_AGE_DAYS` (default 400): whole days, or
+    /// `none` for no limit on that side.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for anything else.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let days = |var: &'static str, default: Option<TimeDelta>| match env.get(var) {
+            None => Ok(default),
+            Some(v) if v.trim().eq_ignore_ascii_case("none") => Ok(None),
+            Some(v) => v.trim().parse::<u16>().map(|d| Some(TimeDelta::days(i64::from(d)))).map_err(|_| {
+                ConfigError::Invalid { var, reason: format!("`{}` is not whole days (0-65535) or `none`", v.trim()) }
+            }),
+        };
+        let default = Self::default();
+        Ok(Self {
+            ahead: days("MAX_EVENT_LEAD_DAYS", default.ahead)?,
+            behind: days("MAX_EVENT_AGE_DAYS", default.behind)?,
+        })
+    }
+
+    /// Whether `time` may name an index when it is `now`.
+    ///
+    /// # Errors
+    /// `time_out_of_range`, saying which way and by how much.
+    pub fn check(&self, time: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), RecordError> {
+        let out = |side: &str, limit: TimeDelta| {
+            RecordError::new(
+                "time_out_of_range",
+                format!(
+                    "the event time {} is more than {} days {side} the time of processing",
+                    time.to_rfc3339(),
+                    limit.num_days()
+                ),
+            )
+        };
+        match (self.ahead, self.behind) {
+            (Some(ahead), _) if time > now + ahead => Err(out("ahead of", ahead)),
+            (_, Some(behind)) if time < now - behind => Err(out("behind", behind)),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// How often a new index starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +101,7 @@ impl std::str::FromStr for Rotation {
 pub struct IndexPattern {
     prefix: String,
     rotation: Rotation,
+    window: TimeWindow,
 }
 
 impl IndexPattern {
@@ -50,10 +121,35 @@ impl IndexPattern {
         {
             return Err(format!("must not contain `{c}` (lowercase, no spaces or \\ / * ? \" < > | , # :)"));
         }
-        Ok(Self { prefix: prefix.to_owned(), rotation })
+        Ok(Self { prefix: prefix.to_owned(), rotation, window: TimeWindow::ANY })
     }
 
-    /// The index for an event at `time`.
+    /// The same pattern, naming indices only for event times within `window` of now (a pattern
+    /// starts with [`TimeWindow::ANY`]; the functions' configuration sets the deployed window).
+    #[must_use]
+    pub fn within(self, window: TimeWindow) -> Self {
+        Self { window, ..self }
+    }
+
+    /// The index for an event at `time`, when `time` is within the pattern's window of now.
+    ///
+    /// # Errors
+    /// `time_out_of_range` (see [`TimeWindow::check`]).
+    pub fn index_for(&self, time: DateTime<Utc>) -> Result<String, RecordError> {
+        if self.window != TimeWindow::ANY {
+            self.window.check(time, Utc::now())?;
+        }
+        Ok(self.name_for(time))
+    }
+
+    /// The window event times must fall in.
+    #[must_use]
+    pub fn window(&self) -> TimeWindow {
+        self.window
+    }
+
+    /// The index for an event at `time`, whatever the window (the dead-letter index, named from
+    /// the time of processing).
     #[must_use]
     pub fn name_for(&self, time: DateTime<Utc>) -> String {
         // Plain integer formatting: chrono's `format` parses its pattern on every call.
@@ -93,6 +189,57 @@ mod tests {
     fn bad_prefixes_are_refused() {
         for bad in ["", "Upper", "a b", "a*b", "_x", "-x", "a:b"] {
             assert!(IndexPattern::new(bad, Rotation::Daily).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn event_times_outside_the_window_name_no_index() {
+        let now = t("2026-12-02T12:00:00Z");
+        let window = TimeWindow::default();
+        for inside in ["2026-12-09T11:59:59Z", "2026-12-02T12:00:00Z", "2025-10-28T12:00:00Z"] {
+            assert_eq!(window.check(t(inside), now), Ok(()), "{inside}");
+        }
+        for (outside, says) in [
+            ("2026-12-09T12:00:01Z", "more than 7 days ahead of"),
+            ("2099-01-01T00:00:00Z", "more than 7 days ahead of"),
+            ("2025-10-28T11:59:59Z", "more than 400 days behind"),
+            ("1970-01-01T00:00:00Z", "more than 400 days behind"),
+        ] {
+            let err = window.check(t(outside), now).unwrap_err();
+            assert_eq!(err.kind, "time_out_of_range", "{outside}");
+            assert!(err.reason.contains(says), "{}", err.reason);
+        }
+        assert_eq!(TimeWindow::ANY.check(t("1970-01-01T00:00:00Z"), now), Ok(()));
+        let open_back = TimeWindow { behind: None, ..window };
+        assert!(open_back.check(t("2001-01-01T00:00:00Z"), now).is_ok());
+        assert!(open_back.check(t("2027-01-01T00:00:00Z"), now).is_err());
+    }
+
+    #[test]
+    fn a_pattern_checks_its_window_against_the_clock() {
+        let pattern = IndexPattern::new("ct", Rotation::Daily).unwrap();
+        let year_2000 = t("2000-01-01T00:00:00Z");
+        assert_eq!(pattern.index_for(year_2000).unwrap(), "ct-2000.01.01", "no window until one is set");
+        let pattern = pattern.within(TimeWindow::default());
+        assert_eq!(pattern.index_for(year_2000).unwrap_err().kind, "time_out_of_range");
+        assert!(pattern.index_for(Utc::now()).is_ok());
+        assert_eq!(pattern.name_for(year_2000), "ct-2000.01.01");
+    }
+
+    #[test]
+    fn the_window_is_configured_in_days_or_none() {
+        let read = |pairs: &[(&str, &str)]| {
+            let map: std::collections::HashMap<String, String> =
+                pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let window = TimeWindow::from_env(&Env::from_map(&map));
+            window
+        };
+        assert_eq!(read(&[]).unwrap(), TimeWindow::default());
+        let w = read(&[("MAX_EVENT_AGE_DAYS", "none"), ("MAX_EVENT_LEAD_DAYS", "1")]).unwrap();
+        assert_eq!(w, TimeWindow { ahead: Some(TimeDelta::days(1)), behind: None });
+        for bad in ["-1", "7d", "1.5", "99999"] {
+            let err = read(&[("MAX_EVENT_AGE_DAYS", bad)]).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { var: "MAX_EVENT_AGE_DAYS", .. }), "{bad}: {err}");
         }
     }
 

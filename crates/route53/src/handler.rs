@@ -9,7 +9,7 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, FirehoseResponse};
 use seclog_core::firehose::{self, Settings};
-use seclog_core::index::{IndexPattern, Rotation};
+use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::sink::firehose::{FirehoseSink, RecordSink};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
 use seclog_core::sink::opensearch::OpenSearchSink;
@@ -122,9 +122,12 @@ impl Config {
     /// A [`ConfigError`] naming the first bad variable.
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
+        let window = TimeWindow::from_env(env)?;
         let family = |var: &'static str, default: &str| {
             let prefix = env.get(var).unwrap_or_else(|| default.into());
-            IndexPattern::new(prefix.trim(), rotation).map_err(|reason| ConfigError::Invalid { var, reason })
+            let pattern =
+                IndexPattern::new(prefix.trim(), rotation).map_err(|reason| ConfigError::Invalid { var, reason });
+            pattern.map(|p| p.within(window))
         };
         let (settings, deadline_margin) = Settings::from_env(env)?;
         let opensearch = match env.get("OPENSEARCH_ENDPOINT") {

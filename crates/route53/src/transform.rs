@@ -154,8 +154,8 @@ impl EventTransform for Route53Transform {
         let account = Some(context.owner).filter(|o| !o.is_empty());
         let (kind, time, body) = self.transform_record(message.as_bytes(), account)?;
         let index = match kind {
-            Kind::Resolver => self.resolver_index.name_for(time),
-            Kind::Public => self.public_index.name_for(time),
+            Kind::Resolver => self.resolver_index.index_for(time)?,
+            Kind::Public => self.public_index.index_for(time)?,
         };
         let id = if origin.record_id.len() > MAX_ID_BYTES {
             digest_id(&origin.record_id)
@@ -513,6 +513,24 @@ mod tests {
         );
         let bytes = Route53Transform::default().transform_record(b"1.0 \xff", None).unwrap_err();
         assert_eq!(bytes.kind, "bad_line");
+    }
+
+    #[test]
+    fn with_the_deployed_window_a_query_far_from_now_names_no_index() {
+        let config = crate::handler::Config::from_env(&seclog_core::config::Env::from_lookup(|_| None)).unwrap();
+        let t = Route53Transform::new(config.resolver_index, config.public_index);
+        let context = EventContext { owner: "111122223333", log_group: "g", log_stream: "s", timestamp: 0 };
+        let transform = |line: String| {
+            let origin = Origin { dataset: DATASET, record_id: "1".into(), raw: line.clone().into() };
+            EventTransform::transform(&t, &line, origin, &context).map(|d| d.index)
+        };
+        let line = |time: &str| format!("1.0 {time} Z1 example.com A NOERROR UDP FRA6 192.0.2.7 -");
+        let now = chrono::Utc::now();
+        let today = now.format("route53-public-%Y.%m.%d").to_string();
+        assert_eq!(transform(line(&now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))), Ok(today));
+        for far in ["2017-12-13T08:16:02.130Z", "2999-12-13T08:16:02.130Z"] {
+            assert_eq!(transform(line(far)).unwrap_err().kind, "time_out_of_range", "{far}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
+use seclog_core::index::TimeWindow;
 use seclog_core::json::{shorten, RawObject, ShapeGuard};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
@@ -198,11 +199,13 @@ pub struct Prepared<'a> {
 ///
 /// # Errors
 /// `bad_json` when not a JSON object; `missing_field` without `Id` (GuardDuty: `arn`/`id`);
-/// `bad_timestamp` when `UpdatedAt` is missing or not a date.
+/// `bad_timestamp` when `UpdatedAt` is missing or not a date; `time_out_of_range` when the month's
+/// time is outside `window` of now.
 pub fn prepare<'a>(
     raw: &'a RawValue,
     format: Format,
     prefix: &str,
+    window: TimeWindow,
     origin: Origin<'a>,
     enricher: &Enricher,
 ) -> Result<Prepared<'a>, RecordError> {
@@ -212,7 +215,11 @@ pub fn prepare<'a>(
         Format::Asff => Derived::of_asff(&finding, enricher)?,
         Format::GuardDuty => Derived::of_guardduty(&finding, enricher)?,
     };
-    let month = derived.created.unwrap_or(derived.updated).format("%Y.%m");
+    let created = derived.created.unwrap_or(derived.updated);
+    if window != TimeWindow::ANY {
+        window.check(created, Utc::now())?;
+    }
+    let month = created.format("%Y.%m");
     let index = format!("{prefix}-{}-{month}", index_part(&derived.facts.product));
     let version = version(derived.updated.timestamp_millis(), raw.get())
         .ok_or_else(|| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
@@ -602,9 +609,33 @@ mod tests {
 
     fn run(finding: &Value, format: Format) -> Result<(Prepared<'static>, Value), RecordError> {
         let raw: &'static RawValue = Box::leak(serde_json::value::to_raw_value(finding).unwrap());
-        let p = prepare(raw, format, "securityhub", origin(), &Enricher::disabled())?;
+        let p = prepare(raw, format, "securityhub", TimeWindow::ANY, origin(), &Enricher::disabled())?;
         let doc = serde_json::from_slice(&p.document.body).unwrap();
         Ok((p, doc))
+    }
+
+    #[test]
+    fn with_the_deployed_window_a_finding_created_far_from_now_names_no_index() {
+        let window = crate::handler::Config::from_env(&seclog_core::config::Env::from_lookup(|k| {
+            (k == "DELIVERY_STREAM_NAME").then(|| "findings".to_owned())
+        }))
+        .unwrap()
+        .window;
+        assert_eq!(window, TimeWindow::default());
+        let now = Utc::now();
+        let finding = |created: DateTime<Utc>| {
+            let created = created.to_rfc3339_opts(SecondsFormat::Millis, true);
+            json!({"SchemaVersion": "2018-10-08", "Id": "f1", "ProductName": "GuardDuty", "CreatedAt": created,
+                "UpdatedAt": created, "Severity": {"Label": "HIGH"}})
+        };
+        let prepare_at = |created| {
+            let raw: &'static RawValue = Box::leak(serde_json::value::to_raw_value(&finding(created)).unwrap());
+            prepare(raw, Format::Asff, "securityhub", window, origin(), &Enricher::disabled()).map(|p| p.document.index)
+        };
+        assert_eq!(prepare_at(now), Ok(now.format("securityhub-guardduty-%Y.%m").to_string()));
+        for far in [now - chrono::TimeDelta::days(401), now + chrono::TimeDelta::days(8)] {
+            assert_eq!(prepare_at(far).unwrap_err().kind, "time_out_of_range", "{far}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use crate::finding::{prepare, slug, Facts, Format, Severity, DATASET};
+use seclog_core::index::TimeWindow;
 
 /// Which findings are written; the others are dropped on purpose (counted as `dropped`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +64,8 @@ pub struct Config {
     pub delivery_stream: Option<String>,
     /// The index family prefix.
     pub index_prefix: String,
+    /// The window around now a finding's `CreatedAt` must fall in to name its monthly index.
+    pub window: TimeWindow,
     /// What is written.
     pub filters: Filters,
     /// Time kept free before the Lambda deadline.
@@ -75,6 +78,7 @@ impl Default for Config {
             opensearch: None,
             delivery_stream: None,
             index_prefix: "securityhub".into(),
+            window: TimeWindow::ANY,
             filters: Filters::default(),
             deadline_margin: Duration::from_secs(2),
         }
@@ -107,6 +111,7 @@ impl Config {
             opensearch,
             delivery_stream,
             index_prefix: prefix,
+            window: TimeWindow::from_env(env)?,
             filters: Filters { min_severity, products, active_only: env.bool_or("ACTIVE_ONLY", false)? },
             deadline_margin: Duration::from_millis(env.parse_or("DEADLINE_MARGIN_MS", 2000)?),
         })
@@ -293,7 +298,14 @@ pub async fn process<S: BulkSink, R: RecordSink>(
                         record_id: Cow::Owned(format!("{}/{i}", ev.id)),
                         raw: Cow::Borrowed(raw.get()),
                     };
-                    match prepare(raw, format, &deps.config.index_prefix, origin.clone(), &deps.enricher) {
+                    match prepare(
+                        raw,
+                        format,
+                        &deps.config.index_prefix,
+                        deps.config.window,
+                        origin.clone(),
+                        &deps.enricher,
+                    ) {
                         Ok(p) if deps.config.filters.keep(&p.facts) => docs.push(p.document),
                         Ok(_) => summary.drop("filter", 1),
                         Err(e) => {

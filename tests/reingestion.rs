@@ -159,13 +159,13 @@ async fn refusals_fail_at_once_and_persistent_failures_exhaust_the_retries() {
         status: 400,
         body: r#"{"__type":"ResourceNotFoundException","message":"Firehose nope not found"}"#.into(),
     }]);
-    let err = sink.put("nope", vec![b"x".to_vec()], deadline()).await.unwrap_err();
+    let err = sink.put("nope", vec![b"x".to_vec()], deadline()).await.unwrap_err().error;
     assert!(matches!(err, DeliveryError::PutRefused(_)), "{err}");
     assert_eq!(proxy.stats().bodies.len() - before, 1, "a refusal is not retried");
 
     let always = r#"{"FailedPutCount":1,"Encrypted":false,"RequestResponses":[{"ErrorCode":"InternalFailure","ErrorMessage":"x"}]}"#;
     proxy.push((0..5).map(|_| Fault::Respond { status: 200, body: always.into() }));
-    let err = sink.put(STREAM, vec![b"y".to_vec()], deadline()).await.unwrap_err();
+    let err = sink.put(STREAM, vec![b"y".to_vec()], deadline()).await.unwrap_err().error;
     assert!(matches!(err, DeliveryError::RetriesExhausted { remaining: 1, attempts: 5, .. }), "{err}");
 }
 
@@ -192,4 +192,81 @@ async fn calls_respect_the_record_and_byte_limits() {
     assert_eq!(counts.iter().map(|c| c.0).collect::<Vec<_>>(), [500, 500, 104, 4, 1]);
     assert!(counts.iter().all(|(_, bytes)| *bytes <= 4 * 1024 * 1024));
     assert_eq!(counts[2].1, 100 * 6 + 4 * 1_000 * 1024, "the byte limit closes the third call");
+}
+
+/// A `PutRecordBatch` answer in which the records at `failed` (of `n`) failed.
+fn answer(failed: &[usize], n: usize) -> String {
+    let e: Vec<_> = (0..n)
+        .map(|i| {
+            if failed.contains(&i) {
+                serde_json::json!({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."})
+            } else {
+                serde_json::json!({"RecordId": format!("r{i}")})
+            }
+        })
+        .collect();
+    serde_json::json!({"FailedPutCount": failed.len(), "Encrypted": false, "RequestResponses": e}).to_string()
+}
+
+/// 1,200 flow records in a request whose response holds about a tenth of them: the rest must be
+/// re-ingested, in three calls (500, 500 and the remainder).
+fn overflowing() -> (Vec<String>, FirehoseEvent, Settings) {
+    let lines = flow_lines(1_200);
+    let event = request(&lines);
+    (lines, event, Settings { max_response_bytes: 256 * 1024, ..Settings::default() })
+}
+
+#[tokio::test]
+async fn a_put_that_stops_after_part_was_accepted_fails_only_the_rest_so_no_retry_puts_anything_twice() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.url(), []).await;
+    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
+    let (lines, event, settings) = overflowing();
+    // The first call reaches the stream; every record of the second fails on each of its 5 attempts.
+    let every: Vec<usize> = (0..500).collect();
+    proxy.push([Fault::Delay(Duration::ZERO)]);
+    proxy.push((0..5).map(|_| Fault::Respond { status: 200, body: answer(&every, 500) }));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (response, summary) = process(&event, &VpcFlowTransform::default(), &sink, &settings, deadline).await.unwrap();
+
+    let with = |result: RecordResult| -> Vec<&String> {
+        lines.iter().zip(&response.records).filter(|(_, r)| r.result == result).map(|(l, _)| l).collect()
+    };
+    let (ok, dropped, failed) =
+        (with(RecordResult::Ok), with(RecordResult::Dropped), with(RecordResult::ProcessingFailed));
+    assert_eq!(ok.len() + dropped.len() + failed.len(), 1_200, "each record answered once");
+    assert!(ok.len() > 50 && ok.len() < 300, "{} fit the response", ok.len());
+    assert_eq!(
+        (dropped.len(), failed.len()),
+        (500, 1_200 - ok.len() - 500),
+        "accepted: Dropped; the rest: ProcessingFailed"
+    );
+    assert_eq!((summary.reingested, summary.failed), (500, failed.len()));
+    // The stream holds exactly the records answered Dropped; the rest go to Firehose's error
+    // output with their original bytes, and since the invocation succeeds nothing is put again.
+    let mut received: Vec<String> = s3_objects(&moto, BUCKET).await.split_inclusive('\n').map(str::to_owned).collect();
+    received.sort_unstable();
+    let mut expected: Vec<String> = dropped.iter().map(|l| (*l).clone()).collect();
+    expected.sort_unstable();
+    assert!(received == expected, "{} received, {} answered Dropped", received.len(), expected.len());
+}
+
+#[tokio::test]
+async fn a_put_that_stops_before_anything_was_accepted_fails_the_invocation_whose_retry_duplicates_nothing() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.url(), []).await;
+    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
+    let (lines, event, settings) = overflowing();
+    let every: Vec<usize> = (0..500).collect();
+    proxy.push((0..5).map(|_| Fault::Respond { status: 200, body: answer(&every, 500) }));
+    let deadline = || Instant::now() + Duration::from_secs(60);
+    let err = process(&event, &VpcFlowTransform::default(), &sink, &settings, deadline()).await.unwrap_err();
+    assert!(matches!(err, DeliveryError::RetriesExhausted { remaining: 500, attempts: 5, .. }), "{err}");
+    assert_eq!(s3_objects(&moto, BUCKET).await, "", "nothing reached the stream");
+
+    // Firehose retries the invocation: every overflowing record reaches the stream once.
+    let (response, _) = process(&event, &VpcFlowTransform::default(), &sink, &settings, deadline()).await.unwrap();
+    let dropped = lines.iter().zip(&response.records).filter(|(_, r)| r.result == RecordResult::Dropped).count();
+    assert_eq!(s3_objects(&moto, BUCKET).await.lines().count(), dropped);
+    assert_eq!(dropped, 1_200 - response.records.iter().filter(|r| r.result == RecordResult::Ok).count());
 }

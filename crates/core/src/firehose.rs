@@ -19,8 +19,11 @@
 //! split again; a re-ingested original fits a response on its own (else it is
 //! `ProcessingFailed`), and the first documents of a batch are always kept, so each invocation
 //! makes progress. Parts produced by a transform's split must be single records (a transform
-//! never splits its own parts). If re-ingestion fails after retries, the invocation fails and
-//! Firehose retries it (then sends the batch to its error output).
+//! never splits its own parts). If re-ingestion fails after retries before the stream accepted
+//! any record, the invocation fails and Firehose retries it (then sends the batch to its error
+//! output). If the stream accepted some, a retry would put those again as new documents: the
+//! records not wholly accepted are answered `ProcessingFailed` instead (Firehose writes their
+//! originals to its error output) and the invocation succeeds.
 //!
 //! `Dropped` and `ProcessingFailed` entries carry empty `data`: Firehose requires the field, and
 //! writes the record it holds (not the response's data) to its error output.
@@ -37,8 +40,8 @@ use crate::config::{ConfigError, Env};
 use crate::sink::firehose::FirehoseSink;
 
 use crate::envelope::cloudwatch_logs::{self, MessageType};
-use crate::envelope::firehose::{FirehoseEvent, FirehoseResponse, RecordResult, ResponseRecord};
-use crate::sink::firehose::RecordSink;
+use crate::envelope::firehose::{FirehoseEvent, FirehoseRecord, FirehoseResponse, RecordResult, ResponseRecord};
+use crate::sink::firehose::{PartialPut, PutReport, RecordSink};
 use crate::{decode, DeliveryError, RecordError};
 
 /// Lambda's synchronous response limit is 6 MB (6,291,456 bytes); this leaves room for the
@@ -238,7 +241,8 @@ enum Step {
 /// Transforms a request into its response, re-ingesting what must be.
 ///
 /// # Errors
-/// When records that had to be re-ingested could not be (Firehose retries the invocation).
+/// When records that had to be re-ingested could not be, and the stream accepted none of them
+/// (Firehose retries the invocation).
 pub async fn process<T: RecordTransform, R: RecordSink>(
     event: &FirehoseEvent,
     transform: &T,
@@ -253,26 +257,15 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
     let mut steps = Vec::with_capacity(event.records.len());
     let mut budget = Budget { bytes: settings.max_invocation_bytes, parts: settings.max_invocation_parts };
     for record in &event.records {
-        let (original, step) = match decode::base64(&record.data) {
-            Ok(bytes) => {
-                let context = RecordContext {
-                    arrival: record.approximate_arrival_timestamp.and_then(DateTime::from_timestamp_millis),
-                };
-                // One record's decompression may not take more than the invocation has left.
-                let left = budget.bytes.saturating_sub(bytes.len());
-                let capped =
-                    Settings { max_decoded_bytes: settings.max_decoded_bytes.min(left.max(1024)), ..*settings };
-                let step = budget.charge(bytes.len(), step_of(&bytes, transform, &capped, &context));
-                (bytes, step)
-            }
-            Err(e) => (Vec::new(), Step::Failed(RecordError::new(e.kind(), e.to_string()))),
-        };
+        let (original, step) = record_step(record, transform, settings, &mut budget);
         decoded.push(original);
         steps.push(step);
     }
 
     let fitted = fit(event, &steps, settings);
     let mut to_put: Vec<Vec<u8>> = Vec::new();
+    // For each entry of `to_put`: the response record it answers for, and whether it is a part.
+    let mut put_for: Vec<(usize, bool)> = Vec::new();
     let mut records = Vec::with_capacity(steps.len());
     for (((record, step), fit), original) in event.records.iter().zip(steps).zip(fitted).zip(decoded) {
         let (result, data) = match (step, fit) {
@@ -282,6 +275,7 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
             }
             (Step::Ok(_), Fit::Reingest) => {
                 summary.overflowed += 1;
+                put_for.push((records.len(), false));
                 to_put.push(original);
                 (RecordResult::Dropped, Vec::new())
             }
@@ -292,6 +286,7 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
             }
             (Step::Split(parts), _) => {
                 summary.split += 1;
+                put_for.extend(std::iter::repeat_n((records.len(), true), parts.len()));
                 to_put.extend(parts);
                 (RecordResult::Dropped, Vec::new())
             }
@@ -319,24 +314,25 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
     }
 
     if !to_put.is_empty() {
-        summary.reingested = to_put.len();
-        let put = match event.delivery_stream_name() {
-            Some(stream) => reingest.put(stream, to_put, deadline).await,
-            None => Err(DeliveryError::PutRefused(
-                "records must be re-ingested but the event has no deliveryStreamArn".into(),
-            )),
-        };
-        match put {
+        let n = to_put.len();
+        match put_back(event, reingest, to_put, deadline).await {
             Ok(report) => {
+                summary.reingested = n;
                 summary.put_calls = report.calls;
                 summary.put_retried = report.retried;
             }
-            Err(e) => {
+            // Nothing is in the stream yet: failing the invocation is safe, its retry puts each
+            // record once.
+            Err(stopped) if !stopped.accepted_any() => {
                 summary.invocation_failed = 1;
                 summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
                 summary.emit();
-                return Err(e);
+                return Err(stopped.error);
             }
+            // Part is in the stream: a retry of the invocation would put that part again (as new
+            // documents). Answer the records not (wholly) accepted `ProcessingFailed` instead, so
+            // that Firehose writes their originals to its error output, and succeed.
+            Err(stopped) => fail_unaccepted(&stopped, &put_for, &mut records, &mut summary),
         }
     }
     let response = FirehoseResponse { records };
@@ -344,6 +340,84 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
     summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     summary.emit();
     Ok((response, summary))
+}
+
+/// A record's original bytes and its step, charged to `budget`. A record whose decompression
+/// stops at what the invocation has left (not at `MAX_DECODED_BYTES`) fails as `invocation_budget`.
+fn record_step<T: RecordTransform>(
+    record: &FirehoseRecord,
+    transform: &T,
+    settings: &Settings,
+    budget: &mut Budget,
+) -> (Vec<u8>, Step) {
+    let bytes = match decode::base64(&record.data) {
+        Ok(bytes) => bytes,
+        Err(e) => return (Vec::new(), Step::Failed(RecordError::new(e.kind(), e.to_string()))),
+    };
+    let context =
+        RecordContext { arrival: record.approximate_arrival_timestamp.and_then(DateTime::from_timestamp_millis) };
+    // One record's decompression may not take more than the invocation has left.
+    let left = budget.bytes.saturating_sub(bytes.len()).max(1024);
+    let capped = Settings { max_decoded_bytes: settings.max_decoded_bytes.min(left), ..*settings };
+    let step = match step_of(&bytes, transform, &capped, &context) {
+        Step::Failed(e) if e.kind == "too_large" && left < settings.max_decoded_bytes => {
+            // It needs at least one byte more than is left.
+            Step::Failed(budget.spent(bytes.len(), left + 1, 0))
+        }
+        step => step,
+    };
+    let step = budget.charge(bytes.len(), step);
+    (bytes, step)
+}
+
+/// Puts `records` back into the request's own stream.
+async fn put_back<R: RecordSink>(
+    event: &FirehoseEvent,
+    reingest: &R,
+    records: Vec<Vec<u8>>,
+    deadline: Instant,
+) -> Result<PutReport, PartialPut> {
+    match event.delivery_stream_name() {
+        Some(stream) => reingest.put(stream, records, deadline).await,
+        None => Err(PartialPut::none_of(
+            records.len(),
+            DeliveryError::PutRefused("records must be re-ingested but the event has no deliveryStreamArn".into()),
+        )),
+    }
+}
+
+/// Answers `ProcessingFailed` each record that re-ingestion did not wholly put back (`put_for`:
+/// the response record of each put entry, and whether the entry is a split part).
+fn fail_unaccepted(
+    stopped: &PartialPut,
+    put_for: &[(usize, bool)],
+    records: &mut [ResponseRecord],
+    summary: &mut TransformationSummary,
+) {
+    summary.reingested = stopped.accepted.iter().filter(|a| **a).count();
+    summary.put_calls = stopped.report.calls;
+    summary.put_retried = stopped.report.retried;
+    let mut failed = 0;
+    for (&(at, part), accepted) in put_for.iter().zip(&stopped.accepted) {
+        let record = &mut records[at];
+        if !accepted && record.result == RecordResult::Dropped {
+            record.result = RecordResult::ProcessingFailed;
+            failed += 1;
+            // It was counted as split or overflowed; now it is counted as failed.
+            if part {
+                summary.split -= 1;
+            } else {
+                summary.overflowed -= 1;
+            }
+        }
+    }
+    summary.failed += failed;
+    tracing::warn!(
+        failed,
+        accepted = summary.reingested,
+        error = %stopped.error,
+        "re-ingestion stopped after part was accepted: the rest is answered ProcessingFailed"
+    );
 }
 
 /// Runs a Firehose transformation function: settings from the environment, re-ingestion through
@@ -438,6 +512,17 @@ struct Budget {
 }
 
 impl Budget {
+    /// Why a record that needs `original + held` bytes and `parts` parts does not fit.
+    fn spent(&self, original: usize, held: usize, parts: usize) -> RecordError {
+        let bytes = original + held;
+        let reason = format!(
+            "the invocation's budget is spent ({} bytes and {} parts left; this record needs {bytes} and {parts}): \
+             MAX_INVOCATION_BYTES, MAX_INVOCATION_PARTS",
+            self.bytes, self.parts
+        );
+        RecordError::new("invocation_budget", reason)
+    }
+
     /// Charges a record's original and its step's output, or fails the record when they do not fit
     /// (its output is dropped at once). A split part larger than one Firehose record fails its
     /// record too: the stream would refuse it, and with it the whole re-ingestion.
@@ -459,12 +544,7 @@ impl Budget {
         };
         let bytes = original + held;
         if bytes > self.bytes || parts > self.parts {
-            let reason = format!(
-                "the invocation's budget is spent ({} bytes and {} parts left; this record needs {bytes} and {parts}): \
-                 MAX_INVOCATION_BYTES, MAX_INVOCATION_PARTS",
-                self.bytes, self.parts
-            );
-            return Step::Failed(RecordError::new("invocation_budget", reason));
+            return Step::Failed(self.spent(original, held, parts));
         }
         self.bytes -= bytes;
         self.parts -= parts;
@@ -712,6 +792,37 @@ mod tests {
         let (out, _) = run(&e, &settings);
         let got: Vec<_> = results(&out.unwrap().0).into_iter().map(|(_, r, _)| r).collect();
         assert_eq!(got, [Kept, Kept, Failed]);
+    }
+
+    #[test]
+    fn a_gzip_record_stopped_by_what_the_invocation_has_left_fails_as_the_budget_not_as_too_large() {
+        let message = "x".repeat(100_000);
+        let record = |data: &[u8]| FirehoseRecord {
+            record_id: "1".into(),
+            approximate_arrival_timestamp: None,
+            data: base64::engine::general_purpose::STANDARD.encode(data),
+        };
+        let gzipped = envelope("DATA_MESSAGE", &[&message]);
+        let settings = Settings::default();
+        let mut budget = Budget { bytes: 50_000, parts: 10 };
+        let (_, step) = record_step(&record(&gzipped), &Echo, &settings, &mut budget);
+        assert!(matches!(&step, Step::Failed(e) if e.kind == "invocation_budget"), "{}", kind(&step));
+        // Over MAX_DECODED_BYTES itself it is the record that is too large, whatever is left.
+        let small = Settings { max_decoded_bytes: 20_000, ..settings };
+        let (_, step) = record_step(&record(&gzipped), &Echo, &small, &mut budget);
+        assert!(matches!(&step, Step::Failed(e) if e.kind == "too_large"), "{}", kind(&step));
+        let mut plenty = Budget { bytes: 10_000_000, parts: 10 };
+        let (_, step) = record_step(&record(&gzipped), &Echo, &settings, &mut plenty);
+        assert!(matches!(step, Step::Ok(_)), "{}", kind(&step));
+    }
+
+    fn kind(step: &Step) -> &'static str {
+        match step {
+            Step::Ok(_) => "ok",
+            Step::Dropped(_) => "dropped",
+            Step::Failed(e) => e.kind,
+            Step::Split(_) => "split",
+        }
     }
 
     #[test]

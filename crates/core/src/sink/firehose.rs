@@ -3,7 +3,9 @@
 //! Used to re-ingest what does not fit a transformation response, and by functions that deliver
 //! through Firehose. Calls respect the API's limits (500 records, 4 MiB, 1,000 KiB per record);
 //! the records a call reports as failed are retried with full-jitter backoff until the deadline,
-//! after which the caller gets an error (and fails the invocation, so AWS retries it).
+//! after which the caller gets a [`PartialPut`]: the error, and which records the stream holds.
+//! Firehose gives every record it accepts a random id, so a record put twice is two documents: the
+//! caller decides from what was accepted whether retrying the whole invocation is safe.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -35,15 +37,47 @@ pub struct PutReport {
     pub calls: usize,
 }
 
+/// A put that stopped before every record was accepted.
+#[derive(Debug)]
+pub struct PartialPut {
+    /// Why it stopped.
+    pub error: DeliveryError,
+    /// Per record given, whether the stream accepted it (and holds it now).
+    pub accepted: Vec<bool>,
+    /// What was done until then.
+    pub report: PutReport,
+}
+
+impl PartialPut {
+    /// A put that stopped before any of `n` records was accepted.
+    #[must_use]
+    pub fn none_of(n: usize, error: DeliveryError) -> Self {
+        Self { error, accepted: vec![false; n], report: PutReport::default() }
+    }
+
+    /// Whether the stream holds any of the records: then a retry of the whole invocation would
+    /// put those again.
+    #[must_use]
+    pub fn accepted_any(&self) -> bool {
+        self.accepted.contains(&true)
+    }
+}
+
+impl From<PartialPut> for DeliveryError {
+    fn from(p: PartialPut) -> Self {
+        p.error
+    }
+}
+
 /// Somewhere records can be put.
 pub trait RecordSink: Sync {
-    /// Puts every record into `stream`, or returns an error.
+    /// Puts every record into `stream`, or says which it could not.
     fn put(
         &self,
         stream: &str,
         records: Vec<Vec<u8>>,
         deadline: Instant,
-    ) -> impl Future<Output = Result<PutReport, DeliveryError>> + Send;
+    ) -> impl Future<Output = Result<PutReport, PartialPut>> + Send;
 }
 
 /// The real sink.
@@ -97,28 +131,40 @@ pub fn batches(records: Vec<Vec<u8>>) -> Result<Vec<Vec<Vec<u8>>>, DeliveryError
 }
 
 impl RecordSink for FirehoseSink {
-    async fn put(&self, stream: &str, records: Vec<Vec<u8>>, deadline: Instant) -> Result<PutReport, DeliveryError> {
+    async fn put(&self, stream: &str, records: Vec<Vec<u8>>, deadline: Instant) -> Result<PutReport, PartialPut> {
+        let n = records.len();
+        let batches = batches(records).map_err(|e| PartialPut::none_of(n, e))?;
+        let mut accepted = vec![false; n];
         let mut report = PutReport::default();
-        for batch in batches(records)? {
-            self.put_batch(stream, batch, deadline, &mut report).await?;
+        let mut first = 0;
+        for batch in batches {
+            let len = batch.len();
+            let pending = (first..first + len).zip(batch).collect();
+            if let Err(error) = self.put_batch(stream, pending, deadline, &mut report, &mut accepted).await {
+                return Err(PartialPut { error, accepted, report });
+            }
+            first += len;
         }
         Ok(report)
     }
 }
 
 impl FirehoseSink {
+    /// Puts `pending` (each record with its place among all the records given), marking in
+    /// `accepted` each the stream accepts.
     async fn put_batch(
         &self,
         stream: &str,
-        mut pending: Vec<Vec<u8>>,
+        mut pending: Vec<(usize, Vec<u8>)>,
         deadline: Instant,
         report: &mut PutReport,
+        accepted: &mut [bool],
     ) -> Result<(), DeliveryError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             report.calls += 1;
-            let entries = pending.iter().map(|data| Record::builder().data(Blob::new(data.clone())).build());
+            let entries = pending.iter().map(|(_, data)| Record::builder().data(Blob::new(data.clone())).build());
             let entries =
                 entries.collect::<Result<Vec<_>, _>>().map_err(|e| DeliveryError::PutRefused(e.to_string()))?;
             let left = deadline.saturating_duration_since(Instant::now());
@@ -139,8 +185,11 @@ impl FirehoseSink {
                         .unwrap_or_default();
                     let before = pending.len();
                     let mut i = 0;
-                    pending.retain(|_| {
+                    pending.retain(|(place, _)| {
                         i += 1;
+                        if !failed[i - 1] {
+                            accepted[*place] = true;
+                        }
                         failed[i - 1]
                     });
                     report.put += before - pending.len();
@@ -200,8 +249,9 @@ impl MemoryRecordSink {
 }
 
 impl RecordSink for MemoryRecordSink {
-    async fn put(&self, stream: &str, records: Vec<Vec<u8>>, _deadline: Instant) -> Result<PutReport, DeliveryError> {
-        let calls = batches(records.clone())?.len();
+    async fn put(&self, stream: &str, records: Vec<Vec<u8>>, _deadline: Instant) -> Result<PutReport, PartialPut> {
+        let n = records.len();
+        let calls = batches(records.clone()).map_err(|e| PartialPut::none_of(n, e))?.len();
         let put = records.len();
         let mut held = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         held.extend(records.into_iter().map(|r| (stream.to_owned(), r)));

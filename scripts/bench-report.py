@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Turns what scripts/bench measured into the README's benchmark table.
+"""Turns what scripts/bench measured into the benchmark table of docs/benchmarks.md.
 
 Reads criterion's results (target/criterion/*/*/new/), what each bench measured on
 (target/bench/inputs/, written by seclog_testkit::batches::describe), the emulator run
 (target/bench/lambda.json) and the arm64 binaries of scripts/package; writes
-target/bench/report.md and, unless --no-readme, puts it between the README's markers.
+target/bench/report.md and, unless --no-readme, puts it between the markers of docs/benchmarks.md.
 """
 
 import datetime
@@ -147,11 +147,11 @@ def main():
         f.write(report)
     sys.stdout.write(report)
     if "--no-readme" not in sys.argv:
-        readme_path = os.path.join(ROOT, "README.md")
+        readme_path = os.path.join(ROOT, "docs", "benchmarks.md")
         with open(readme_path, encoding="utf-8") as f:
             readme = f.read()
         if BEGIN not in readme or END not in readme:
-            sys.exit(f"README.md has no {BEGIN} … {END} block")
+            sys.exit(f"docs/benchmarks.md has no {BEGIN} … {END} block")
         head, rest = readme.split(BEGIN, 1)
         tail = rest.split(END, 1)[1]
         with open(readme_path, "w", encoding="utf-8") as f:

@@ -10,7 +10,7 @@ export interface CentralWriterStackProps extends StackProps {
 }
 
 /**
- * The central account's side of multi-account delivery (seed 000): a role that each source
+ * The central account's side of multi-account delivery: a role that each source
  * account's `cloudtrail` function (role `seclog-cloudtrail-source`) assumes to write `cloudtrail-*`
  * documents and dead letters into the central domain. With fine-grained access control, map this
  * role as a backend role of `seclog_cloudtrail` (`infra/opensearch/seclog_cloudtrail.json`).

@@ -29,7 +29,7 @@ export const SOURCE_ROLE_NAME = "seclog-cloudtrail-source";
 /**
  * The CloudTrail pipeline: a multi-region trail (management events, read and write; optionally S3
  * data events) encrypted with its own key, its TLS-only, versioned, encrypted bucket, the encrypted
- * log group it also writes to, the subscription filter to the `cloudtrail` function, and the seed's
+ * log group it also writes to, the subscription filter to the `cloudtrail` function, and the CIS-benchmark
  * alarms (console sign-in failures, root usage, security-group changes).
  */
 export class CloudTrailStack extends Stack {
@@ -37,7 +37,7 @@ export class CloudTrailStack extends Stack {
     super(scope, id, props);
     const domain = domainParameters(this);
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog CloudTrail: trail, bucket, logs, queues" });
-    // CloudTrail encrypts log files with the key for this account's trails only (seed 004's key policy).
+    // CloudTrail encrypts log files with the key for this account's trails only (the key policy CloudTrail documents for this account's trails).
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal("cloudtrail.amazonaws.com")],

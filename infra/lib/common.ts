@@ -59,7 +59,7 @@ export function grantBulk(id: string, fn: lambda.IFunction, domain: Domain, inde
 /**
  * Outputs a role that writes into the domain: with fine-grained access control it must be mapped
  * as a backend role of `opensearchRole`, whose definition is `infra/opensearch/<opensearchRole>.json`
- * (README, "Fine-grained access control"): create and index on its own patterns, never update,
+ * (infra/README.md, "Fine-grained access control"): create and index on its own patterns, never update,
  * delete or manage.
  */
 export function writerRoleOutput(stack: Stack, id: string, roleArn: string, indexPatterns: string[], opensearchRole: string): void {

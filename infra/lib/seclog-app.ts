@@ -16,7 +16,7 @@ function list(app: App, key: string): string[] {
 }
 
 /**
- * Every stack of the app, chosen by context (`-c key=value`; see the README's deploy section):
+ * Every stack of the app, chosen by context (`-c key=value`; see infra/README.md):
  * `packageDir`, `memorySize`, `logRetentionDays`, `s3DataEvents`, `webAclArn`, `vpcId`, `buffering`,
  * `newDomain`, `allowedCidrs`, `sourceAccounts`, `centralRoleArn`. Environment-agnostic: `cdk synth` runs offline, without
  * credentials or lookups.

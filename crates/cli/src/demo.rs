@@ -79,8 +79,8 @@ pub async fn failed_console_logins(client: &Client) -> Result<Vec<SignIn>> {
     sign_ins(client, query).await
 }
 
-/// Console sign-ins from addresses outside `allowed` (IPs or CIDR blocks): the seed's `CloudTrail`
-/// Lake example. Sign-ins without an IP address count as outside.
+/// Console sign-ins from addresses outside `allowed` (IPs or CIDR blocks): the `CloudTrail`
+/// Lake example many teams run today. Sign-ins without an IP address count as outside.
 ///
 /// # Errors
 /// When the search fails.

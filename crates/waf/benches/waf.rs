@@ -1,6 +1,6 @@
 //! The WAF transformation step on a full 6 MB Firehose request of real CloudFront WAF logs,
 //! against a plain per-record base64 decode + `serde_json::Value` parse + serialise + encode of
-//! the same request (what the seed's Node.js processor does).
+//! the same request (what the console's Node.js blueprint processor does).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use base64::Engine as _;
@@ -21,7 +21,7 @@ fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich::Enricher>)
     response
 }
 
-/// Plain: decode, parse, date the timestamp (the seed's only change), serialise, encode.
+/// Plain: decode, parse, date the timestamp (the blueprint's only change), serialise, encode.
 fn plain(event: &FirehoseEvent) -> Vec<u8> {
     let engine = base64::engine::general_purpose::STANDARD;
     let records: Vec<Value> = event

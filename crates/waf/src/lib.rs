@@ -3,9 +3,9 @@
 //! The function is a Firehose data-transformation processor: [`seclog_core::firehose`] answers
 //! every record; [`WafTransform`] turns one WAF log into one document:
 //!
-//! - `timestamp` (epoch milliseconds) becomes an ISO-8601 UTC date with milliseconds (the seed's
-//!   index pattern uses `timestamp` as its time field); the original stays in `timestamp_ms`, and
-//!   `@timestamp` is the same date. An RFC 3339 string `timestamp` (seen in edited samples) is
+//! - `timestamp` (epoch milliseconds) becomes an ISO-8601 UTC date with milliseconds (the index
+//!   pattern most WAF dashboards use takes `timestamp` as its time field); the original stays in
+//!   `timestamp_ms`, and `@timestamp` is the same date. An RFC 3339 string `timestamp` (seen in edited samples) is
 //!   accepted; anything else is `bad_timestamp`.
 //! - Header names are attacker-controlled and never become field names: `httpRequest.headers`
 //!   stays an array of `{name, value}`, and `host`, `user-agent`, `referer`, `x-forwarded-for` and

@@ -248,25 +248,10 @@ pub fn detect(event: &serde_json::Value) -> Option<Source> {
         (!data.starts_with(&[0x1f, 0x8b]) && !data.is_empty()).then_some(data)
     });
     match first {
-        Some(d) if is_route53_record(&d) => Some(Source::Route53),
+        Some(d) if seclog_route53::is_query_log(&d) => Some(Source::Route53),
         Some(d) if d.trim_ascii_start().starts_with(b"{") => Some(Source::Waf),
         _ => Some(Source::Vpcflow),
     }
-}
-
-/// A Route 53 query log: a JSON object with `query_name`, or a line of the public format.
-fn is_route53_record(record: &[u8]) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Probe<'a> {
-        #[serde(borrow)]
-        query_name: Option<std::borrow::Cow<'a, str>>,
-    }
-    if record.trim_ascii_start().starts_with(b"{") {
-        return serde_json::from_slice::<Probe<'_>>(record).is_ok_and(|p| p.query_name.is_some());
-    }
-    let line = String::from_utf8_lossy(record);
-    let fields: Vec<&str> = line.split_ascii_whitespace().collect();
-    fields.len() == seclog_route53::PUBLIC_FIELDS.len() && fields[0].starts_with("1.")
 }
 
 /// Whether a subscription event carries Route 53 query logs: its log group is Route 53's, or its
@@ -276,7 +261,7 @@ fn logs_are_route53(data: &str) -> bool {
     let Ok(bytes) = seclog_core::envelope::cloudwatch_logs::decode(&event, 64 << 20) else { return false };
     let Ok(payload) = seclog_core::envelope::cloudwatch_logs::parse(&bytes) else { return false };
     payload.log_group.starts_with("/aws/route53")
-        || payload.log_events.first().is_some_and(|e| is_route53_record(e.message.as_bytes()))
+        || payload.log_events.first().is_some_and(|e| seclog_route53::is_query_log(e.message.as_bytes()))
 }
 
 /// The flow-log format for `path`: the one given, else `<name>.format` beside it, else the default.
@@ -453,6 +438,11 @@ mod tests {
         assert_eq!(detect(&logs("/aws/route53/example.com", "x")), Some(Source::Route53));
         let line = "1.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 192.0.2.1 -";
         assert_eq!(detect(&logs("group", line)), Some(Source::Route53));
+        // The route53 function reads any version line (`2.0` too): so does detection.
+        let line = "2.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 192.0.2.1 -";
+        assert_eq!(detect(&logs("group", line)), Some(Source::Route53));
+        let line = "v1 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 192.0.2.1 -";
+        assert_eq!(detect(&logs("group", line)), Some(Source::Cloudtrail), "not a version: not a query log");
         assert_eq!(detect(&logs("group", r#"{"eventID":"1"}"#)), Some(Source::Cloudtrail));
         assert_eq!(
             detect(&serde_json::json!({"detail-type": "GuardDuty Finding", "detail": {}})),

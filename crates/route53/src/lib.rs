@@ -33,4 +33,4 @@ pub mod dns;
 pub mod handler;
 mod transform;
 
-pub use transform::{Kind, Route53Transform, DATASET, PUBLIC_DATASET, PUBLIC_FIELDS, RESOLVER_DATASET};
+pub use transform::{is_query_log, Kind, Route53Transform, DATASET, PUBLIC_DATASET, PUBLIC_FIELDS, RESOLVER_DATASET};

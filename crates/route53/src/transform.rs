@@ -174,6 +174,29 @@ fn dataset_of(kind: Kind) -> &'static str {
     }
 }
 
+/// Whether `record` is a Route 53 query log this transform reads: a JSON object with
+/// `query_name` (Resolver), or a line of the public format (its ten fields, the first a version).
+/// `seclog replay` tells Route 53 events from others by this.
+#[must_use]
+pub fn is_query_log(record: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow)]
+        query_name: Option<Cow<'a, str>>,
+    }
+    if record.trim_ascii_start().starts_with(b"{") {
+        return serde_json::from_slice::<Probe<'_>>(record).is_ok_and(|p| p.query_name.is_some());
+    }
+    let Ok(line) = std::str::from_utf8(record) else { return false };
+    let mut fields = line.split_ascii_whitespace();
+    fields.next().is_some_and(is_version) && fields.count() == PUBLIC_FIELDS.len() - 1
+}
+
+/// A public log line's version field: digits and dots, starting with a digit (`1.0`, `2.0`).
+fn is_version(field: &str) -> bool {
+    field.starts_with(|c: char| c.is_ascii_digit()) && field.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
 fn bad_timestamp(raw: &str) -> RecordError {
     RecordError::new("bad_timestamp", format!("query_timestamp `{}` is not a date", shorten(raw)))
 }
@@ -251,10 +274,7 @@ fn public(record: &[u8], account: Option<&str>, enricher: &Enricher) -> Result<(
         .map_err(|e| RecordError::new("bad_line", format!("not UTF-8 text: {e}")))?
         .trim_ascii();
     let fields: Vec<&str> = line.split_ascii_whitespace().collect();
-    let looks_like_version = fields.first().is_some_and(|v| {
-        v.bytes().all(|b| b.is_ascii_digit() || b == b'.') && v.starts_with(|c: char| c.is_ascii_digit())
-    });
-    if !looks_like_version {
+    if !fields.first().is_some_and(|v| is_version(v)) {
         return Err(unknown());
     }
     let Ok(fields): Result<[&str; 10], _> = fields.try_into() else {

@@ -109,21 +109,9 @@ async fn records_a_put_reports_failed_are_retried_alone() {
     let proxy = FaultProxy::start(moto.url(), []).await;
     let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
     let before = proxy.stats().bodies.len();
-    let entries = |failed: &[usize], n: usize| {
-        let e: Vec<_> = (0..n)
-            .map(|i| {
-                if failed.contains(&i) {
-                    serde_json::json!({"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."})
-                } else {
-                    serde_json::json!({"RecordId": format!("r{i}")})
-                }
-            })
-            .collect();
-        serde_json::json!({"FailedPutCount": failed.len(), "Encrypted": false, "RequestResponses": e}).to_string()
-    };
     // First call: records 1 and 3 of 5 fail; second call (503): the whole call fails; third: forwarded.
     proxy.push([
-        Fault::Respond { status: 200, body: entries(&[1, 3], 5) },
+        Fault::Respond { status: 200, body: answer(&[1, 3], 5) },
         Fault::Respond { status: 503, body: r#"{"__type":"ServiceUnavailableException","message":"busy"}"#.into() },
     ]);
     let records: Vec<Vec<u8>> = (0..5).map(|i| format!("record-{i};").into_bytes()).collect();
@@ -209,23 +197,40 @@ fn answer(failed: &[usize], n: usize) -> String {
 }
 
 /// 1,200 flow records in a request whose response holds about a tenth of them: the rest must be
-/// re-ingested, in three calls (500, 500 and the remainder).
-fn overflowing() -> (Vec<String>, FirehoseEvent, Settings) {
-    let lines = flow_lines(1_200);
-    let event = request(&lines);
-    (lines, event, Settings { max_response_bytes: 256 * 1024, ..Settings::default() })
+/// re-ingested, in three calls (500, 500 and the remainder), into a stream behind the proxy.
+struct Overflowing {
+    moto: Moto,
+    proxy: FaultProxy,
+    sink: FirehoseSink,
+    lines: Vec<String>,
+    event: FirehoseEvent,
+    settings: Settings,
+}
+
+impl Overflowing {
+    async fn start() -> Self {
+        let moto = Moto::start();
+        let proxy = FaultProxy::start(moto.url(), []).await;
+        let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
+        let lines = flow_lines(1_200);
+        let event = request(&lines);
+        let settings = Settings { max_response_bytes: 256 * 1024, ..Settings::default() };
+        Self { moto, proxy, sink, lines, event, settings }
+    }
+
+    /// The next call through `proxy` fails every one of its 500 records, on each of its 5 attempts.
+    fn fail_a_call_on(proxy: &FaultProxy) {
+        let every: Vec<usize> = (0..500).collect();
+        proxy.push((0..5).map(|_| Fault::Respond { status: 200, body: answer(&every, 500) }));
+    }
 }
 
 #[tokio::test]
 async fn a_put_that_stops_after_part_was_accepted_fails_only_the_rest_so_no_retry_puts_anything_twice() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(moto.url(), []).await;
-    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
-    let (lines, event, settings) = overflowing();
-    // The first call reaches the stream; every record of the second fails on each of its 5 attempts.
-    let every: Vec<usize> = (0..500).collect();
+    let Overflowing { moto, proxy, sink, lines, event, settings } = Overflowing::start().await;
+    // The first call reaches the stream; the second fails.
     proxy.push([Fault::Delay(Duration::ZERO)]);
-    proxy.push((0..5).map(|_| Fault::Respond { status: 200, body: answer(&every, 500) }));
+    Overflowing::fail_a_call_on(&proxy);
     let deadline = Instant::now() + Duration::from_secs(60);
     let (response, summary) = process(&event, &VpcFlowTransform::default(), &sink, &settings, deadline).await.unwrap();
 
@@ -253,12 +258,8 @@ async fn a_put_that_stops_after_part_was_accepted_fails_only_the_rest_so_no_retr
 
 #[tokio::test]
 async fn a_put_that_stops_before_anything_was_accepted_fails_the_invocation_whose_retry_duplicates_nothing() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(moto.url(), []).await;
-    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
-    let (lines, event, settings) = overflowing();
-    let every: Vec<usize> = (0..500).collect();
-    proxy.push((0..5).map(|_| Fault::Respond { status: 200, body: answer(&every, 500) }));
+    let Overflowing { moto, proxy, sink, lines, event, settings } = Overflowing::start().await;
+    Overflowing::fail_a_call_on(&proxy);
     let deadline = || Instant::now() + Duration::from_secs(60);
     let err = process(&event, &VpcFlowTransform::default(), &sink, &settings, deadline()).await.unwrap_err();
     assert!(matches!(err, DeliveryError::RetriesExhausted { remaining: 500, attempts: 5, .. }), "{err}");

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env};
+use seclog_core::config::{ConfigError, Env, DEFAULT_DEADLINE_MARGIN};
 use seclog_core::decode::DEFAULT_MAX_DECODED_BYTES;
 use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
@@ -47,15 +47,8 @@ impl FunctionConfig {
         let index = IndexPattern::new(prefix.trim(), rotation)
             .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?
             .within(TimeWindow::from_env(env)?);
-        let max_decoded_bytes = env.parse_or("MAX_DECODED_BYTES", DEFAULT_MAX_DECODED_BYTES)?;
-        if max_decoded_bytes < 1024 {
-            return Err(ConfigError::Invalid { var: "MAX_DECODED_BYTES", reason: "must be at least 1024".into() });
-        }
-        Ok(Self {
-            index,
-            max_decoded_bytes,
-            deadline_margin: Duration::from_millis(env.parse_or("DEADLINE_MARGIN_MS", 2000)?),
-        })
+        let max_decoded_bytes = env.max_decoded_bytes(DEFAULT_MAX_DECODED_BYTES)?;
+        Ok(Self { index, max_decoded_bytes, deadline_margin: env.deadline_margin()? })
     }
 }
 
@@ -64,7 +57,7 @@ impl Default for FunctionConfig {
         Self {
             index: IndexPattern::new("cloudtrail", Rotation::Daily).unwrap_or_else(|_| unreachable!("valid prefix")),
             max_decoded_bytes: DEFAULT_MAX_DECODED_BYTES,
-            deadline_margin: Duration::from_secs(2),
+            deadline_margin: DEFAULT_DEADLINE_MARGIN,
         }
     }
 }

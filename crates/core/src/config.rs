@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// A missing or invalid configuration value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,7 +93,33 @@ impl<'a> Env<'a> {
             Some(v) => Err(ConfigError::Invalid { var, reason: format!("`{v}` is not true or false") }),
         }
     }
+
+    /// `DEADLINE_MARGIN_MS`: the time every function keeps free before the Lambda deadline
+    /// ([`DEFAULT_DEADLINE_MARGIN`] when unset).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when it is not a whole number of milliseconds.
+    pub fn deadline_margin(&self) -> Result<Duration, ConfigError> {
+        let default = u64::try_from(DEFAULT_DEADLINE_MARGIN.as_millis()).unwrap_or(u64::MAX);
+        Ok(Duration::from_millis(self.parse_or("DEADLINE_MARGIN_MS", default)?))
+    }
+
+    /// `MAX_DECODED_BYTES`: the cap on a decompressed payload, at least 1024 (`default` when
+    /// unset).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when it is not a number of bytes, or below 1024.
+    pub fn max_decoded_bytes(&self, default: usize) -> Result<usize, ConfigError> {
+        let bytes = self.parse_or("MAX_DECODED_BYTES", default)?;
+        if bytes < 1024 {
+            return Err(ConfigError::Invalid { var: "MAX_DECODED_BYTES", reason: "must be at least 1024".into() });
+        }
+        Ok(bytes)
+    }
 }
+
+/// The time kept free before the Lambda deadline when `DEADLINE_MARGIN_MS` is unset.
+pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {
@@ -110,5 +137,20 @@ mod tests {
         assert_eq!(err.to_string(), "B is invalid: `maybe` is not true or false");
         let err = env.required("X", "an https URL").unwrap_err();
         assert_eq!(err.to_string(), "X is required but not set (an https URL)");
+    }
+
+    #[test]
+    fn the_settings_every_function_shares_have_one_reading() {
+        let read = |pairs: &[(&str, &str)]| {
+            let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+            let env = Env::from_map(&map);
+            (env.deadline_margin(), env.max_decoded_bytes(4096))
+        };
+        assert_eq!(read(&[]), (Ok(DEFAULT_DEADLINE_MARGIN), Ok(4096)));
+        let set = read(&[("DEADLINE_MARGIN_MS", "500"), ("MAX_DECODED_BYTES", "1024")]);
+        assert_eq!(set, (Ok(Duration::from_millis(500)), Ok(1024)));
+        let (margin, bytes) = read(&[("DEADLINE_MARGIN_MS", "soon"), ("MAX_DECODED_BYTES", "1023")]);
+        assert!(matches!(margin, Err(ConfigError::Invalid { var: "DEADLINE_MARGIN_MS", .. })));
+        assert_eq!(bytes.unwrap_err().to_string(), "MAX_DECODED_BYTES is invalid: must be at least 1024");
     }
 }

@@ -160,7 +160,7 @@ impl Settings {
         let defaults = Self::default();
         let settings = Self {
             max_response_bytes: env.parse_or("MAX_RESPONSE_BYTES", defaults.max_response_bytes)?,
-            max_decoded_bytes: env.parse_or("MAX_DECODED_BYTES", defaults.max_decoded_bytes)?,
+            max_decoded_bytes: env.max_decoded_bytes(defaults.max_decoded_bytes)?,
             delimiter: env.parse_or("RECORD_DELIMITER", defaults.delimiter)?,
             max_invocation_bytes: env.parse_or("MAX_INVOCATION_BYTES", defaults.max_invocation_bytes)?,
             max_invocation_parts: env.parse_or("MAX_INVOCATION_PARTS", defaults.max_invocation_parts)?,
@@ -171,10 +171,7 @@ impl Settings {
                 reason: "must be between 65536 and 6291456 (Lambda's limit)".into(),
             });
         }
-        if settings.max_decoded_bytes < 1024 {
-            return Err(ConfigError::Invalid { var: "MAX_DECODED_BYTES", reason: "must be at least 1024".into() });
-        }
-        Ok((settings, Duration::from_millis(env.parse_or("DEADLINE_MARGIN_MS", 2000)?)))
+        Ok((settings, env.deadline_margin()?))
     }
 }
 

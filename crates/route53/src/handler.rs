@@ -110,7 +110,7 @@ impl Default for Config {
             resolver_index: daily("route53-resolver"),
             public_index: daily("route53-public"),
             settings: Settings::default(),
-            deadline_margin: Duration::from_secs(2),
+            deadline_margin: seclog_core::config::DEFAULT_DEADLINE_MARGIN,
         }
     }
 }

@@ -80,7 +80,7 @@ impl Default for Config {
             index_prefix: "securityhub".into(),
             window: TimeWindow::ANY,
             filters: Filters::default(),
-            deadline_margin: Duration::from_secs(2),
+            deadline_margin: seclog_core::config::DEFAULT_DEADLINE_MARGIN,
         }
     }
 }
@@ -113,7 +113,7 @@ impl Config {
             index_prefix: prefix,
             window: TimeWindow::from_env(env)?,
             filters: Filters { min_severity, products, active_only: env.bool_or("ACTIVE_ONLY", false)? },
-            deadline_margin: Duration::from_millis(env.parse_or("DEADLINE_MARGIN_MS", 2000)?),
+            deadline_margin: env.deadline_margin()?,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
-use seclog_core::index::TimeWindow;
+use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::json::{shorten, RawObject, ShapeGuard};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
@@ -215,12 +215,10 @@ pub fn prepare<'a>(
         Format::Asff => Derived::of_asff(&finding, enricher)?,
         Format::GuardDuty => Derived::of_guardduty(&finding, enricher)?,
     };
-    let created = derived.created.unwrap_or(derived.updated);
-    if window != TimeWindow::ANY {
-        window.check(created, Utc::now())?;
-    }
-    let month = created.format("%Y.%m");
-    let index = format!("{prefix}-{}-{month}", index_part(&derived.facts.product));
+    let family = format!("{prefix}-{}", index_part(&derived.facts.product));
+    let family = IndexPattern::new(&family, Rotation::Monthly)
+        .map_err(|reason| RecordError::new("bad_index", format!("index family `{family}` {reason}")))?;
+    let index = family.within(window).index_for(derived.created.unwrap_or(derived.updated))?;
     let version = version(derived.updated.timestamp_millis(), raw.get())
         .ok_or_else(|| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);

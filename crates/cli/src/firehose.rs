@@ -55,8 +55,8 @@ pub async fn replay<T: RecordTransform, S: BulkSink>(
     deadletters: &DeadLetters,
     deadline: Instant,
 ) -> Result<Outcome, DeliveryError> {
-    let pattern =
-        IndexPattern::new(family, Rotation::Daily).map_err(|reason| DeliveryError::Refused { status: 0, reason })?;
+    let pattern = IndexPattern::new(family, Rotation::Daily)
+        .map_err(|reason| DeliveryError::Setup(format!("family `{family}` {reason}")))?;
     let mut outcome = Outcome { received: event.records.len(), ..Outcome::default() };
     let mut current = event.clone();
     for round in 0..MAX_ROUNDS {
@@ -122,4 +122,27 @@ fn add(total: &mut DeliveryReport, report: &DeliveryReport) {
     total.retried += report.retried;
     total.bulk_requests += report.bulk_requests;
     total.bytes_sent += report.bytes_sent;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_family_that_cannot_name_an_index_is_a_setup_error_and_sends_nothing() {
+        let event = FirehoseEvent {
+            invocation_id: "i".into(),
+            delivery_stream_arn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s".into(),
+            region: "us-east-1".into(),
+            records: Vec::new(),
+        };
+        let sink = seclog_core::sink::MemorySink::new();
+        let deadletters = DeadLetters::new("seclog").unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let transform = seclog_waf::WafTransform::default();
+        let err = replay(&event, &transform, "Not Valid", &sink, &deadletters, deadline).await.unwrap_err();
+        assert!(matches!(&err, DeliveryError::Setup(reason) if reason.contains("family `Not Valid`")), "{err}");
+        assert_eq!(err.error_type(), "SetupFailed");
+        assert!(sink.take().is_empty());
+    }
 }

@@ -154,6 +154,10 @@ pub enum DeliveryError {
     /// The function is not configured for this kind of event (no sink for it).
     #[error("not configured for this event: {0}")]
     NotConfigured(String),
+    /// The function's own setup is unusable (its HTTP client, an index or dead-letter name): no
+    /// request was sent.
+    #[error("the function's setup is unusable: {0}")]
+    Setup(String),
 }
 
 impl DeliveryError {
@@ -168,6 +172,7 @@ impl DeliveryError {
             Self::Credentials(_) => "NoCredentials",
             Self::Signing(_) => "SigningFailed",
             Self::NotConfigured(_) => "NotConfigured",
+            Self::Setup(_) => "SetupFailed",
         }
     }
 }

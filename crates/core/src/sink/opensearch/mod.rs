@@ -94,13 +94,13 @@ impl OpenSearchSink {
             // A redirect would carry the signature and `x-amz-security-token` to another host.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| DeliveryError::Refused { status: 0, reason: format!("HTTP client: {e}") })?;
+            .map_err(|e| DeliveryError::Setup(format!("HTTP client: {e}")))?;
         let mut base_url = config.endpoint.clone();
         if !base_url.path().ends_with('/') {
             base_url.set_path(&format!("{}/", base_url.path()));
         }
         let deadletters = DeadLetters::new(&config.deadletter_prefix)
-            .map_err(|reason| DeliveryError::Refused { status: 0, reason: format!("dead-letter prefix: {reason}") })?;
+            .map_err(|reason| DeliveryError::Setup(format!("dead-letter prefix: {reason}")))?;
         Ok(Self { http, base_url, config, signer, deadletters })
     }
 
@@ -266,7 +266,7 @@ impl OpenSearchSink {
         let url = self
             .base_url
             .join(&format!("{index}/_bulk"))
-            .map_err(|e| DeliveryError::Refused { status: 0, reason: format!("index `{index}`: {e}") })?;
+            .map_err(|e| DeliveryError::Setup(format!("index `{index}`: {e}")))?;
         let mut builder = http::Request::builder()
             .method("POST")
             .uri(url.as_str())

@@ -270,7 +270,8 @@ pub async fn s3_objects(moto: &seclog_testkit::moto::Moto, bucket: &str) -> Stri
 pub fn eventbridge_invariants(event: &serde_json::value::RawValue) -> InvocationSummary {
     use seclog_core::sink::firehose::MemoryRecordSink;
     use seclog_core::sink::MemorySink;
-    use seclog_securityhub::handler::{process, Config, Delivery, Deps};
+    use seclog_securityhub::config::Config;
+    use seclog_securityhub::handler::{process, Delivery, Deps};
     let deps = Deps::<MemorySink, MemoryRecordSink>::new(Delivery::Bulk(MemorySink::new()), Config::default());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -316,7 +316,7 @@ pub async fn replay<S: BulkSink>(
     let route53 = Route53Transform::default().with_enricher(enricher.clone());
     let mut findings = seclog_securityhub::handler::Deps::<&S, MemoryRecordSink>::new(
         seclog_securityhub::handler::Delivery::Bulk(&deps.sink),
-        seclog_securityhub::handler::Config::default(),
+        seclog_securityhub::config::Config::default(),
     )
     .with_enricher(enricher.clone());
     findings.deadletters = deps.deadletters.clone();

@@ -8,7 +8,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use seclog_core::sink::firehose::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
-use seclog_securityhub::handler::{process, Config, Delivery, Deps};
+use seclog_securityhub::config::Config;
+use seclog_securityhub::handler::{process, Delivery, Deps};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 

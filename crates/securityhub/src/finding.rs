@@ -614,7 +614,7 @@ mod tests {
 
     #[test]
     fn with_the_deployed_window_a_finding_created_far_from_now_names_no_index() {
-        let window = crate::handler::Config::from_env(&seclog_core::config::Env::from_lookup(|k| {
+        let window = crate::config::Config::from_env(&seclog_core::config::Env::from_lookup(|k| {
             (k == "DELIVERY_STREAM_NAME").then(|| "findings".to_owned())
         }))
         .unwrap()

@@ -28,6 +28,7 @@
 //! template: searchable, never a field per key.
 #![warn(missing_docs)]
 
+pub mod config;
 mod finding;
 pub mod handler;
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 use seclog_core::sink::firehose::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_core::telemetry::InvocationSummary;
-use seclog_securityhub::handler::{process, Config, Delivery, Deps, Filters};
+use seclog_securityhub::config::{Config, Filters};
+use seclog_securityhub::handler::{process, Delivery, Deps};
 use seclog_securityhub::Severity;
 use serde_json::{json, Value};
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use seclog_core::sink::firehose::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
-use seclog_securityhub::handler::{process, Config, Delivery, Deps};
+use seclog_securityhub::config::Config;
+use seclog_securityhub::handler::{process, Delivery, Deps};
 use seclog_testkit::{golden::assert_golden, inputs, sibling};
 use serde_json::value::RawValue;
 

@@ -14,7 +14,8 @@ use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_core::sink::firehose::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
-use seclog_route53::handler::{process, Config, Deps, Route53Event};
+use seclog_route53::config::Config;
+use seclog_route53::handler::{process, Deps, Route53Event};
 use seclog_route53::PUBLIC_FIELDS;
 use serde_json::{json, Map, Value};
 

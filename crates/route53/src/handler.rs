@@ -1,17 +1,12 @@
 //! The invocation: which trigger sent the event, then the shared step for that trigger.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use lambda_runtime::LambdaEvent;
-use seclog_core::config::{ConfigError, Env};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, FirehoseResponse};
-use seclog_core::firehose::{self, Settings};
-use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
+use seclog_core::firehose;
 use seclog_core::sink::firehose::{FirehoseSink, RecordSink};
-use seclog_core::sink::opensearch::config::OpenSearchConfig;
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::BulkSink;
 use seclog_core::subscription::{self, Pipeline};
@@ -20,6 +15,7 @@ use seclog_core::DeliveryError;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::config::Config;
 use crate::transform::Route53Transform;
 
 /// What the function can be sent.
@@ -73,75 +69,6 @@ pub enum Route53Response {
     Firehose(FirehoseResponse),
     /// What the subscription event became.
     Logs(InvocationSummary),
-}
-
-/// The function's configuration, read once at cold start.
-///
-/// | variable | default | meaning |
-/// |---|---|---|
-/// | `RESOLVER_INDEX_PREFIX` | `route53-resolver` | Resolver logs from `CloudWatch` Logs go to `<prefix>-YYYY.MM.DD` |
-/// | `PUBLIC_INDEX_PREFIX` | `route53-public` | public query logs go to `<prefix>-YYYY.MM.DD` |
-/// | `INDEX_ROTATION` | `daily` | `daily`, `monthly` or `none` |
-/// | `OPENSEARCH_ENDPOINT` | unset | needed for `CloudWatch` Logs events; without it the function serves Firehose only |
-///
-/// plus the Firehose settings of [`Settings::from_env`] (`MAX_DECODED_BYTES` and
-/// `DEADLINE_MARGIN_MS` apply to both triggers) and, with an endpoint, the `OpenSearch` variables
-/// of [`seclog_core::sink::opensearch::config`]. Firehose requests never use the endpoint: the
-/// delivery stream writes the documents.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Where `CloudWatch` Logs documents go, when configured.
-    pub opensearch: Option<OpenSearchConfig>,
-    /// The index family of Resolver logs (`CloudWatch` Logs path).
-    pub resolver_index: IndexPattern,
-    /// The index family of public query logs.
-    pub public_index: IndexPattern,
-    /// The Firehose step's settings.
-    pub settings: Settings,
-    /// Time kept free before the Lambda deadline.
-    pub deadline_margin: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        let daily = |prefix| IndexPattern::new(prefix, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid"));
-        Self {
-            opensearch: None,
-            resolver_index: daily("route53-resolver"),
-            public_index: daily("route53-public"),
-            settings: Settings::default(),
-            deadline_margin: seclog_core::config::DEFAULT_DEADLINE_MARGIN,
-        }
-    }
-}
-
-impl Config {
-    /// Reads the configuration.
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the first bad variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
-        let window = TimeWindow::from_env(env)?;
-        let family = |var: &'static str, default: &str| {
-            let prefix = env.get(var).unwrap_or_else(|| default.into());
-            let pattern =
-                IndexPattern::new(prefix.trim(), rotation).map_err(|reason| ConfigError::Invalid { var, reason });
-            pattern.map(|p| p.within(window))
-        };
-        let (settings, deadline_margin) = Settings::from_env(env)?;
-        let opensearch = match env.get("OPENSEARCH_ENDPOINT") {
-            Some(_) => Some(OpenSearchConfig::from_env(env)?),
-            None => None,
-        };
-        Ok(Self {
-            opensearch,
-            resolver_index: family("RESOLVER_INDEX_PREFIX", "route53-resolver")?,
-            public_index: family("PUBLIC_INDEX_PREFIX", "route53-public")?,
-            settings,
-            deadline_margin,
-        })
-    }
 }
 
 /// What an invocation needs, built once per container.
@@ -244,7 +171,6 @@ pub async fn process<S: BulkSink, R: RecordSink>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     #[test]
     fn events_are_told_apart_by_shape() {
@@ -261,20 +187,5 @@ mod tests {
             assert!(e.starts_with("the event is neither a Firehose transformation request"), "{e}");
         }
         assert!(serde_json::from_str::<Route53Event>(r#"{"records":[{"recordId":1}]}"#).is_err());
-    }
-
-    #[test]
-    fn configuration() {
-        let mut map: HashMap<String, String> = HashMap::new();
-        let c = Config::from_env(&Env::from_map(&map)).unwrap();
-        assert!(c.opensearch.is_none());
-        assert_eq!((c.resolver_index.prefix(), c.public_index.prefix()), ("route53-resolver", "route53-public"));
-        map.insert("PUBLIC_INDEX_PREFIX".into(), "Bad Name".into());
-        let e = Config::from_env(&Env::from_map(&map)).unwrap_err();
-        assert!(e.to_string().starts_with("PUBLIC_INDEX_PREFIX is invalid"), "{e}");
-        map.remove("PUBLIC_INDEX_PREFIX");
-        map.insert("OPENSEARCH_ENDPOINT".into(), "https://search.example.com".into());
-        map.insert("AWS_REGION".into(), "us-east-1".into());
-        assert!(Config::from_env(&Env::from_map(&map)).unwrap().opensearch.is_some());
     }
 }

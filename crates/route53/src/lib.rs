@@ -29,6 +29,7 @@
 //! neither trigger's is refused with a clear error.
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod dns;
 pub mod handler;
 mod transform;

@@ -1,6 +1,7 @@
 use lambda_runtime::service_fn;
 use seclog_core::config::Env;
-use seclog_route53::handler::{self, Config, Deps};
+use seclog_route53::config::Config;
+use seclog_route53::handler::{self, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

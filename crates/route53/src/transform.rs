@@ -537,7 +537,7 @@ mod tests {
 
     #[test]
     fn with_the_deployed_window_a_query_far_from_now_names_no_index() {
-        let config = crate::handler::Config::from_env(&seclog_core::config::Env::from_lookup(|_| None)).unwrap();
+        let config = crate::config::Config::from_env(&seclog_core::config::Env::from_lookup(|_| None)).unwrap();
         let t = Route53Transform::new(config.resolver_index, config.public_index);
         let context = EventContext { owner: "111122223333", log_group: "g", log_stream: "s", timestamp: 0 };
         let transform = |line: String| {

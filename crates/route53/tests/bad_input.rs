@@ -11,7 +11,8 @@ use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResul
 use seclog_core::sink::firehose::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_core::DeliveryError;
-use seclog_route53::handler::{process, Config, Deps, Route53Event, Route53Response};
+use seclog_route53::config::Config;
+use seclog_route53::handler::{process, Deps, Route53Event, Route53Response};
 use serde_json::{json, Value};
 
 fn deps() -> Deps<MemorySink, MemoryRecordSink> {

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use seclog_core::envelope::cloudwatch_logs;
 use seclog_core::sink::firehose::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
-use seclog_route53::handler::{process, Config, Deps, Route53Event, Route53Response};
+use seclog_route53::config::Config;
+use seclog_route53::handler::{process, Deps, Route53Event, Route53Response};
 use seclog_route53::Route53Transform;
 use seclog_testkit::{firehose::assert_outcome, golden::assert_golden, inputs, sibling};
 

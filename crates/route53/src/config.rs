@@ -1,0 +1,99 @@
+//! The function's configuration, read once at cold start.
+
+use std::time::Duration;
+
+use seclog_core::config::{ConfigError, Env};
+use seclog_core::firehose::Settings;
+use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
+use seclog_core::sink::opensearch::config::OpenSearchConfig;
+
+/// The function's configuration, read once at cold start.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `RESOLVER_INDEX_PREFIX` | `route53-resolver` | Resolver logs from `CloudWatch` Logs go to `<prefix>-YYYY.MM.DD` |
+/// | `PUBLIC_INDEX_PREFIX` | `route53-public` | public query logs go to `<prefix>-YYYY.MM.DD` |
+/// | `INDEX_ROTATION` | `daily` | `daily`, `monthly` or `none` |
+/// | `OPENSEARCH_ENDPOINT` | unset | needed for `CloudWatch` Logs events; without it the function serves Firehose only |
+/// | `MAX_EVENT_LEAD_DAYS`, `MAX_EVENT_AGE_DAYS` | `7`, `400` | a query time outside this window of now names no index (`time_out_of_range`) |
+///
+/// plus the Firehose settings of [`Settings::from_env`] (`MAX_DECODED_BYTES` and
+/// `DEADLINE_MARGIN_MS` apply to both triggers) and, with an endpoint, the `OpenSearch` variables
+/// of [`seclog_core::sink::opensearch::config`]. Firehose requests never use the endpoint: the
+/// delivery stream writes the documents.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where `CloudWatch` Logs documents go, when configured.
+    pub opensearch: Option<OpenSearchConfig>,
+    /// The index family of Resolver logs (`CloudWatch` Logs path).
+    pub resolver_index: IndexPattern,
+    /// The index family of public query logs.
+    pub public_index: IndexPattern,
+    /// The Firehose step's settings.
+    pub settings: Settings,
+    /// Time kept free before the Lambda deadline.
+    pub deadline_margin: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let daily = |prefix| IndexPattern::new(prefix, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid"));
+        Self {
+            opensearch: None,
+            resolver_index: daily("route53-resolver"),
+            public_index: daily("route53-public"),
+            settings: Settings::default(),
+            deadline_margin: seclog_core::config::DEFAULT_DEADLINE_MARGIN,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first bad variable.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
+        let window = TimeWindow::from_env(env)?;
+        let family = |var: &'static str, default: &str| {
+            let prefix = env.get(var).unwrap_or_else(|| default.into());
+            let pattern =
+                IndexPattern::new(prefix.trim(), rotation).map_err(|reason| ConfigError::Invalid { var, reason });
+            pattern.map(|p| p.within(window))
+        };
+        let (settings, deadline_margin) = Settings::from_env(env)?;
+        let opensearch = match env.get("OPENSEARCH_ENDPOINT") {
+            Some(_) => Some(OpenSearchConfig::from_env(env)?),
+            None => None,
+        };
+        Ok(Self {
+            opensearch,
+            resolver_index: family("RESOLVER_INDEX_PREFIX", "route53-resolver")?,
+            public_index: family("PUBLIC_INDEX_PREFIX", "route53-public")?,
+            settings,
+            deadline_margin,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn configuration() {
+        let mut map: HashMap<String, String> = HashMap::new();
+        let c = Config::from_env(&Env::from_map(&map)).unwrap();
+        assert!(c.opensearch.is_none());
+        assert_eq!((c.resolver_index.prefix(), c.public_index.prefix()), ("route53-resolver", "route53-public"));
+        map.insert("PUBLIC_INDEX_PREFIX".into(), "Bad Name".into());
+        let e = Config::from_env(&Env::from_map(&map)).unwrap_err();
+        assert!(e.to_string().starts_with("PUBLIC_INDEX_PREFIX is invalid"), "{e}");
+        map.remove("PUBLIC_INDEX_PREFIX");
+        map.insert("OPENSEARCH_ENDPOINT".into(), "https://search.example.com".into());
+        map.insert("AWS_REGION".into(), "us-east-1".into());
+        assert!(Config::from_env(&Env::from_map(&map)).unwrap().opensearch.is_some());
+    }
+}

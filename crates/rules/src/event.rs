@@ -1,0 +1,176 @@
+//! The records rules are evaluated against, as Sigma's evaluator sees them.
+//!
+//! - [`CloudTrailRecord`]: a `CloudTrail` record as `CloudTrail` wrote it, read through the
+//!   transform's [`RawObject`] without parsing it again. A top-level field costs a lookup; a dotted
+//!   path (`userIdentity.type`, `responseElements.ConsoleLogin`) parses only that one object.
+//! - [`DnsQuery`]: one Route 53 query, Resolver or public, under the Resolver's field names; the
+//!   field map `rules/pipelines/route53-dns.yml` renames the DNS rules' fields onto them.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use rsigma_eval::event::{Event, EventValue, JsonEvent};
+use seclog_core::json::{str_of, RawObject};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// A `CloudTrail` record, for rule evaluation.
+pub struct CloudTrailRecord<'r, 'a> {
+    record: &'r RawObject<'a>,
+    /// The whole record as a tree, built only for keyword rules and correlation snapshots.
+    whole: OnceCell<Value>,
+}
+
+impl<'r, 'a> CloudTrailRecord<'r, 'a> {
+    /// Wraps a parsed record.
+    #[must_use]
+    pub fn new(record: &'r RawObject<'a>) -> Self {
+        Self { record, whole: OnceCell::new() }
+    }
+
+    fn whole(&self) -> &Value {
+        self.whole.get_or_init(|| {
+            let mut map = Map::with_capacity(self.record.0.len());
+            for (key, raw) in &self.record.0 {
+                map.insert(key.0.to_string(), serde_json::from_str(raw.get()).unwrap_or(Value::Null));
+            }
+            Value::Object(map)
+        })
+    }
+}
+
+impl Event for CloudTrailRecord<'_, '_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        if let Some(raw) = self.record.get(path) {
+            return Some(raw_value(raw));
+        }
+        let (head, rest) = path.split_once('.')?;
+        let nested: Value = serde_json::from_str(self.record.get(head)?.get()).ok()?;
+        JsonEvent::borrow(&nested).get_field(rest).map(into_owned)
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        JsonEvent::borrow(self.whole()).any_string_value(pred)
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        let mut out = Vec::new();
+        collect_strings(self.whole(), &mut out);
+        out
+    }
+
+    fn to_json(&self) -> Value {
+        self.whole().clone()
+    }
+
+    fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
+        Some(self.record.0.iter().map(|(k, _)| Cow::Borrowed(k.0.as_ref())).collect())
+    }
+}
+
+/// One DNS query, Resolver or public, under the Resolver's field names.
+#[derive(Debug, Clone, Default)]
+pub struct DnsQuery<'a> {
+    /// The name queried, without its trailing dot (`query`).
+    pub query_name: Cow<'a, str>,
+    /// `A`, `AAAA`, `TXT`, … (`record_type`).
+    pub query_type: Option<Cow<'a, str>>,
+    /// `NOERROR`, `NXDOMAIN`, … (`response_code`).
+    pub rcode: Option<Cow<'a, str>>,
+    /// The answers' data (`answer`).
+    pub answers: Vec<Cow<'a, str>>,
+    /// The address that asked (`src_ip`).
+    pub srcaddr: Option<Cow<'a, str>>,
+}
+
+impl<'a> DnsQuery<'a> {
+    /// A query for `name`; one trailing dot is removed, as Sigma's DNS rules write names without it.
+    #[must_use]
+    pub fn new(name: Cow<'a, str>) -> Self {
+        let query_name = match name {
+            Cow::Borrowed(s) => Cow::Borrowed(s.strip_suffix('.').unwrap_or(s)),
+            Cow::Owned(mut s) => {
+                if s.ends_with('.') {
+                    s.pop();
+                }
+                Cow::Owned(s)
+            }
+        };
+        Self { query_name, ..Self::default() }
+    }
+
+    fn fields(&self) -> impl Iterator<Item = (&'static str, EventValue<'_>)> {
+        [
+            ("query_name", Some(EventValue::Str(Cow::Borrowed(self.query_name.as_ref())))),
+            ("query_type", self.query_type.as_deref().map(|s| EventValue::Str(Cow::Borrowed(s)))),
+            ("rcode", self.rcode.as_deref().map(|s| EventValue::Str(Cow::Borrowed(s)))),
+            ("srcaddr", self.srcaddr.as_deref().map(|s| EventValue::Str(Cow::Borrowed(s)))),
+            (
+                "answers",
+                Some(EventValue::Array(
+                    self.answers.iter().map(|a| EventValue::Str(Cow::Borrowed(a.as_ref()))).collect(),
+                )),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+    }
+}
+
+impl Event for DnsQuery<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        self.fields().find(|(k, _)| *k == path).map(|(_, v)| v)
+    }
+
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        self.all_string_values().iter().any(|s| pred(s))
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        let mut out = vec![Cow::Borrowed(self.query_name.as_ref())];
+        out.extend(
+            [&self.query_type, &self.rcode, &self.srcaddr].into_iter().flatten().map(|s| Cow::Borrowed(s.as_ref())),
+        );
+        out.extend(self.answers.iter().map(|a| Cow::Borrowed(a.as_ref())));
+        out
+    }
+
+    fn to_json(&self) -> Value {
+        Value::Object(self.fields().map(|(k, v)| (k.to_owned(), v.to_json())).collect())
+    }
+
+    fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
+        Some(self.fields().map(|(k, _)| Cow::Borrowed(k)).collect())
+    }
+}
+
+/// A raw JSON value as the evaluator's value: strings borrowed where they have no escapes.
+fn raw_value(raw: &RawValue) -> EventValue<'_> {
+    if let Some(s) = str_of(raw) {
+        return EventValue::Str(s);
+    }
+    serde_json::from_str::<Value>(raw.get()).map_or(EventValue::Null, |v| into_owned(EventValue::from(&v)))
+}
+
+fn into_owned(value: EventValue<'_>) -> EventValue<'static> {
+    match value {
+        EventValue::Str(s) => EventValue::Str(Cow::Owned(s.into_owned())),
+        EventValue::Int(n) => EventValue::Int(n),
+        EventValue::Float(f) => EventValue::Float(f),
+        EventValue::Bool(b) => EventValue::Bool(b),
+        EventValue::Null => EventValue::Null,
+        EventValue::Array(items) => EventValue::Array(items.into_iter().map(into_owned).collect()),
+        EventValue::Map(entries) => {
+            EventValue::Map(entries.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), into_owned(v))).collect())
+        }
+    }
+}
+
+fn collect_strings<'v>(value: &'v Value, out: &mut Vec<Cow<'v, str>>) {
+    match value {
+        Value::String(s) => out.push(Cow::Borrowed(s)),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}

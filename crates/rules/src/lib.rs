@@ -1,0 +1,301 @@
+//! Sigma rules at ingest.
+//!
+//! Each ingest function evaluates the rules written for its log source on every record, in the
+//! same pass as its transform, and writes the ids of the rules that matched into the document
+//! (`detection.rule_ids`, `detection.level`). Nothing else changes in a document that matches
+//! nothing. Rules are data: `SigmaHQ`'s AWS `CloudTrail` and DNS rules and seclog's own, bundled
+//! from `rules/` at the workspace root, plus the user's from `DETECTION_RULES_DIR`; what cannot
+//! load is skipped with a warning (see [`RuleSet::report`]). Correlation rules (bursts within a
+//! time span) are loaded and checked here, and counted over the indexed documents by the
+//! scheduled alerter.
+//!
+//! ```
+//! use seclog_rules::{RuleSet, RulesConfig};
+//! use seclog_core::json::RawObject;
+//!
+//! let rules = RuleSet::load(&RulesConfig::bundled()).unwrap();
+//! let text = r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#;
+//! let record: RawObject<'_> = serde_json::from_str(text).unwrap();
+//! let detection = rules.cloudtrail(&record);
+//! assert_eq!(detection.rule_ids, ["4db60cc0-36fb-42b7-9b58-a5b53019fb74"]);
+//! assert_eq!(detection.level.map(|l| l.as_str()), Some("medium"));
+//! ```
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod event;
+pub mod load;
+
+use std::fmt;
+
+use rsigma_eval::{Engine, EvaluationResult};
+use rsigma_parser::CorrelationRule;
+use seclog_core::json::RawObject;
+use serde::Serialize;
+
+pub use config::RulesConfig;
+pub use event::{CloudTrailRecord, DnsQuery};
+pub use load::{LoadError, RuleReport, Status};
+
+/// The log sources rules are routed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSource {
+    /// `product: aws`, `service: cloudtrail`: the `cloudtrail` function (and `seclog replay`).
+    CloudTrail,
+    /// `category: dns`: the `route53` function, Resolver and public query logs.
+    Dns,
+}
+
+impl LogSource {
+    fn of(ls: &rsigma_parser::LogSource) -> Option<Self> {
+        let is = |v: &Option<String>, want: &str| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(want));
+        if is(&ls.product, "aws") && is(&ls.service, "cloudtrail") {
+            Some(Self::CloudTrail)
+        } else if is(&ls.category, "dns") && (ls.product.is_none() || is(&ls.product, "aws")) {
+            Some(Self::Dns)
+        } else {
+            None
+        }
+    }
+
+    /// `cloudtrail` or `dns`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CloudTrail => "cloudtrail",
+            Self::Dns => "dns",
+        }
+    }
+}
+
+/// A Sigma level, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// `informational`
+    Informational,
+    /// `low`
+    Low,
+    /// `medium` (also a rule that names no level)
+    Medium,
+    /// `high`
+    High,
+    /// `critical`
+    Critical,
+}
+
+impl Level {
+    /// Sigma's spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Informational => "informational",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+impl From<rsigma_parser::Level> for Level {
+    fn from(level: rsigma_parser::Level) -> Self {
+        match level {
+            rsigma_parser::Level::Informational => Self::Informational,
+            rsigma_parser::Level::Low => Self::Low,
+            rsigma_parser::Level::Medium => Self::Medium,
+            rsigma_parser::Level::High => Self::High,
+            rsigma_parser::Level::Critical => Self::Critical,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A loaded detection rule: what documents and alerts say of it. DRL 1.1 asks that its `author`
+/// travel with every alert based on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleInfo {
+    /// Its `id`, written into `detection.rule_ids`.
+    pub id: String,
+    /// Its `name`, by which correlations may refer to it.
+    pub name: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// Its level (`medium` when it names none).
+    pub level: Level,
+    /// Its author.
+    pub author: Option<String>,
+    /// Its tags (ATT&CK techniques, …).
+    pub tags: Vec<String>,
+    /// Its references.
+    pub references: Vec<String>,
+    /// The records it is evaluated on.
+    pub source: LogSource,
+    /// Where it came from.
+    pub file: String,
+}
+
+/// A loaded correlation rule: a burst of matches of other rules, counted by the scheduled alerter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Correlation {
+    /// Its `id`.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its level.
+    pub level: Level,
+    /// Its author.
+    pub author: Option<String>,
+    /// The rules (ids or names) whose matches it counts.
+    pub rules: Vec<String>,
+    /// The fields a burst is grouped by.
+    pub group_by: Vec<String>,
+    /// The time span, in seconds.
+    pub timespan_seconds: u64,
+    /// The correlation's type and condition, as Sigma writes them (`event_count`, `gte: 5`).
+    pub condition: String,
+    /// Where it came from.
+    pub file: String,
+}
+
+impl Correlation {
+    fn from_rule(rule: &CorrelationRule, file: String) -> Self {
+        Self {
+            id: rule.id.clone().unwrap_or_default(),
+            title: rule.title.clone(),
+            level: rule.level.map_or(Level::Medium, Level::from),
+            author: rule.author.clone(),
+            rules: rule.rules.clone(),
+            group_by: rule.group_by.clone(),
+            timespan_seconds: rule.timespan.seconds,
+            condition: format!("{:?} {:?}", rule.correlation_type, rule.condition),
+            file,
+        }
+    }
+}
+
+/// What matched one record: written into its document as `detection` when not empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    /// The ids of the rules that matched, sorted.
+    pub rule_ids: Vec<String>,
+    /// The highest level among them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+}
+
+impl Detection {
+    /// No rule matched.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rule_ids.is_empty()
+    }
+
+    fn of(results: Vec<EvaluationResult>) -> Self {
+        let mut detection = Self::default();
+        for result in results {
+            let level = result.header.level.map_or(Level::Medium, Level::from);
+            detection.level = detection.level.max(Some(level));
+            if let Some(id) = result.header.rule_id {
+                detection.rule_ids.push(id);
+            }
+        }
+        detection.rule_ids.sort_unstable();
+        detection.rule_ids.dedup();
+        detection
+    }
+}
+
+/// The loaded rules, one engine per log source.
+pub struct RuleSet {
+    cloudtrail: Engine,
+    dns: Engine,
+    rules: Vec<RuleInfo>,
+    correlations: Vec<Correlation>,
+    report: Vec<RuleReport>,
+}
+
+impl fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .field("correlations", &self.correlations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for RuleSet {
+    /// No rules: every record matches nothing.
+    fn default() -> Self {
+        Self {
+            cloudtrail: Engine::new(),
+            dns: Engine::new(),
+            rules: Vec::new(),
+            correlations: Vec::new(),
+            report: Vec::new(),
+        }
+    }
+}
+
+impl RuleSet {
+    /// Loads the bundled rules and the user's (when `config.dir` is set); nothing when detection
+    /// is off. A rule that cannot load is skipped with a warning and listed in [`Self::report`].
+    ///
+    /// # Errors
+    /// A bundled pipeline that does not parse (a defect of the build, caught by the tests).
+    pub fn load(config: &RulesConfig) -> Result<Self, LoadError> {
+        if !config.enabled {
+            return Ok(Self::default());
+        }
+        let loaded = load::load(config)?;
+        Ok(Self {
+            cloudtrail: loaded.cloudtrail,
+            dns: loaded.dns,
+            rules: loaded.rules,
+            correlations: loaded.correlations,
+            report: loaded.report,
+        })
+    }
+
+    /// The rules that match a `CloudTrail` record, as `CloudTrail` wrote it.
+    #[must_use]
+    pub fn cloudtrail(&self, record: &RawObject<'_>) -> Detection {
+        if self.cloudtrail.rule_count() == 0 {
+            return Detection::default();
+        }
+        Detection::of(self.cloudtrail.evaluate(&CloudTrailRecord::new(record)))
+    }
+
+    /// The rules that match a DNS query.
+    #[must_use]
+    pub fn dns(&self, query: &DnsQuery<'_>) -> Detection {
+        if self.dns.rule_count() == 0 {
+            return Detection::default();
+        }
+        Detection::of(self.dns.evaluate(query))
+    }
+
+    /// The detection rules that loaded.
+    #[must_use]
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+
+    /// The correlation rules that loaded.
+    #[must_use]
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations
+    }
+
+    /// Every rule read, loaded or skipped (with the reason), in load order.
+    #[must_use]
+    pub fn report(&self) -> &[RuleReport] {
+        &self.report
+    }
+}

@@ -1,0 +1,329 @@
+//! Loading: the bundled rules, then the user's, each file parsed, checked and routed to the log
+//! source it is written for; what cannot load is skipped with one warning naming the file and the
+//! reason, and the rest load.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rsigma_eval::{parse_pipeline, Engine, Pipeline};
+use rsigma_parser::{parse_sigma_yaml, CorrelationRule, SigmaRule};
+
+use crate::config::RulesConfig;
+use crate::{Correlation, Level, LogSource, RuleInfo};
+
+/// A rule file larger than this is skipped: the bundled ones are a few KiB.
+pub const MAX_RULE_FILE_BYTES: usize = 1 << 20;
+
+/// The placeholders seclog fills, with the setting that fills each.
+pub const PLACEHOLDERS: [(&str, &str); 2] =
+    [("Legitimate_IP_Ranges", "ALLOWED_CIDRS"), ("Legitimate_Countries", "ALLOWED_COUNTRIES")];
+
+/// Bundled rules deliberately not loaded, with the reason `seclog rules list` gives.
+const SUPERSEDED: [(&str, &str); 1] = [(
+    "313e72de-0c0d-4d65-8c95-87f4d546eceb",
+    "compares src_ip and src_country, fields CloudTrail records do not have, with %Legitimate_IP_Ranges% as text; \
+     seclog's 'AWS Console Sign-In From Outside the Allowed Addresses' (derived from it) matches ALLOWED_CIDRS as ranges",
+)];
+
+/// What became of one rule (or of a whole file that could not be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleReport {
+    /// The file: `bundled:<path under rules/>`, or the path in the user's folder.
+    pub file: String,
+    /// The rule's title, when the file could be parsed.
+    pub title: Option<String>,
+    /// The rule's id, when it has one.
+    pub id: Option<String>,
+    /// Loaded, and where; or skipped, and why.
+    pub status: Status,
+}
+
+/// Loaded or skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Evaluated at ingest on the records of this log source.
+    Loaded(LogSource),
+    /// A correlation: counted over indexed documents by the scheduled alerter.
+    Correlation,
+    /// Not loaded.
+    Skipped(String),
+}
+
+/// A bundled pipeline that does not parse: a defect of the build, refused at cold start.
+#[derive(Debug, thiserror::Error)]
+#[error("bundled pipeline {file} does not parse: {reason}")]
+pub struct LoadError {
+    /// The pipeline's path under `rules/`.
+    pub file: &'static str,
+    /// The parser's message.
+    pub reason: String,
+}
+
+include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+/// The bundled files: path under `rules/` and text, rule files and pipelines alike.
+#[must_use]
+pub fn bundled_files() -> &'static [(&'static str, &'static str)] {
+    BUNDLED
+}
+
+pub(crate) struct Loaded {
+    pub(crate) cloudtrail: Engine,
+    pub(crate) dns: Engine,
+    pub(crate) rules: Vec<RuleInfo>,
+    pub(crate) correlations: Vec<Correlation>,
+    pub(crate) report: Vec<RuleReport>,
+}
+
+pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
+    let placeholders = placeholder_pipeline(config)?;
+    let mut dns_pipelines = Vec::new();
+    for (file, text) in BUNDLED.iter().filter(|(f, _)| f.starts_with("pipelines/")) {
+        dns_pipelines.push(parse_pipeline(text).map_err(|e| LoadError { file, reason: e.to_string() })?);
+    }
+    dns_pipelines.push(placeholders.clone());
+    let cloudtrail_pipelines = vec![placeholders];
+
+    let mut files: Vec<(String, Result<String, String>)> = BUNDLED
+        .iter()
+        .filter(|(f, _)| !f.starts_with("pipelines/") && !config.without_bundled)
+        .map(|(f, text)| (format!("bundled:{f}"), Ok((*text).to_owned())))
+        .collect();
+    if let Some(dir) = &config.dir {
+        files.extend(user_files(dir));
+    }
+
+    let mut state = State::default();
+    for (file, text) in files {
+        match text.and_then(|text| check_placeholders(&text, config).map(|()| text)) {
+            Ok(text) => state.parse(&file, &text),
+            Err(reason) => state.skip(&file, None, None, reason),
+        }
+    }
+    let State { mut report, rules: candidates, correlations } = state;
+
+    let mut rules = Vec::new();
+    let mut engines = Vec::new();
+    for (source, pipelines) in [(LogSource::CloudTrail, &cloudtrail_pipelines), (LogSource::Dns, &dns_pipelines)] {
+        let mine: Vec<&(SigmaRule, RuleInfo)> = candidates.iter().filter(|(_, info)| info.source == source).collect();
+        // A trial engine finds the rules that do not compile (an unknown modifier, a bad pattern);
+        // the engine kept is built from the others, so its index holds only what loaded.
+        let failed: HashMap<usize, String> = engine_with(pipelines)
+            .add_rules(mine.iter().map(|(rule, _)| rule))
+            .into_iter()
+            .map(|(i, e)| (i, e.to_string()))
+            .collect();
+        let mut engine = engine_with(pipelines);
+        let good = mine.iter().enumerate().filter(|(i, _)| !failed.contains_key(i)).map(|(_, (rule, _))| rule);
+        let _ = engine.add_rules(good);
+        engines.push(engine);
+        for (i, (_, info)) in mine.into_iter().enumerate() {
+            let status = failed.get(&i).map_or(Status::Loaded(source), |reason| Status::Skipped(reason.clone()));
+            report.push(RuleReport {
+                file: info.file.clone(),
+                title: Some(info.title.clone()),
+                id: Some(info.id.clone()),
+                status: status.clone(),
+            });
+            if status == Status::Loaded(source) {
+                rules.push(info.clone());
+            }
+        }
+    }
+    let dns = engines.pop().unwrap_or_default();
+    let cloudtrail = engines.pop().unwrap_or_default();
+
+    let mut loaded_correlations = Vec::new();
+    for (file, correlation) in correlations {
+        let missing =
+            correlation.rules.iter().find(|r| !rules.iter().any(|l| &l.id == *r || l.name.as_ref() == Some(*r)));
+        let status = match (missing, &correlation.id) {
+            (_, None) => Status::Skipped("a correlation needs an id: alerts are named by it".into()),
+            (Some(name), _) => Status::Skipped(format!("refers to rule `{name}`, which is not loaded")),
+            (None, Some(_)) => Status::Correlation,
+        };
+        report.push(RuleReport {
+            file: file.clone(),
+            title: Some(correlation.title.clone()),
+            id: correlation.id.clone(),
+            status: status.clone(),
+        });
+        if status == Status::Correlation {
+            loaded_correlations.push(Correlation::from_rule(&correlation, file));
+        }
+    }
+
+    for entry in &report {
+        if let Status::Skipped(reason) = &entry.status {
+            tracing::warn!(file = %entry.file, rule = entry.title.as_deref().unwrap_or(""), reason = %reason, "Sigma rule skipped.");
+        }
+    }
+    Ok(Loaded { cloudtrail, dns, rules, correlations: loaded_correlations, report })
+}
+
+fn engine_with(pipelines: &[Pipeline]) -> Engine {
+    let mut engine = Engine::new();
+    for pipeline in pipelines {
+        engine.add_pipeline(pipeline.clone());
+    }
+    engine
+}
+
+#[derive(Default)]
+struct State {
+    report: Vec<RuleReport>,
+    rules: Vec<(SigmaRule, RuleInfo)>,
+    correlations: Vec<(String, CorrelationRule)>,
+}
+
+impl State {
+    fn skip(&mut self, file: &str, title: Option<&str>, id: Option<&str>, reason: String) {
+        self.report.push(RuleReport {
+            file: file.to_owned(),
+            title: title.map(str::to_owned),
+            id: id.map(str::to_owned),
+            status: Status::Skipped(reason),
+        });
+    }
+
+    fn parse(&mut self, file: &str, text: &str) {
+        let collection = match parse_sigma_yaml(text) {
+            Ok(c) if c.errors.is_empty() => c,
+            Ok(c) => return self.skip(file, None, None, c.errors.join("; ")),
+            Err(e) => return self.skip(file, None, None, e.to_string()),
+        };
+        if collection.rules.is_empty() && collection.correlations.is_empty() {
+            return self.skip(file, None, None, "holds no Sigma detection or correlation rule".into());
+        }
+        if !collection.filters.is_empty() {
+            return self.skip(file, None, None, "Sigma filter documents are not supported".into());
+        }
+        for rule in collection.rules {
+            let (title, id) = (rule.title.clone(), rule.id.clone());
+            match self.admit(file, &rule) {
+                Ok(info) => self.rules.push((rule, info)),
+                Err(reason) => self.skip(file, Some(&title), id.as_deref(), reason),
+            }
+        }
+        for correlation in collection.correlations {
+            self.correlations.push((file.to_owned(), correlation));
+        }
+    }
+
+    fn admit(&self, file: &str, rule: &SigmaRule) -> Result<RuleInfo, String> {
+        let id = rule.id.clone().ok_or("the rule has no id: documents and alerts name rules by id")?;
+        if let Some((_, reason)) = SUPERSEDED.iter().find(|(s, _)| *s == id) {
+            return Err((*reason).to_owned());
+        }
+        if let Some((_, other)) = self.rules.iter().find(|(_, info)| info.id == id) {
+            return Err(format!("id {id} is already used by {}", other.file));
+        }
+        let source = LogSource::of(&rule.logsource).ok_or_else(|| {
+            let ls = &rule.logsource;
+            format!(
+                "logsource (product {}, service {}, category {}) is not one seclog reads",
+                ls.product.as_deref().unwrap_or("-"),
+                ls.service.as_deref().unwrap_or("-"),
+                ls.category.as_deref().unwrap_or("-")
+            )
+        })?;
+        Ok(RuleInfo {
+            id,
+            name: rule.name.clone(),
+            title: rule.title.clone(),
+            level: rule.level.map_or(Level::Medium, Level::from),
+            author: rule.author.clone(),
+            tags: rule.tags.clone(),
+            references: rule.references.clone(),
+            source,
+            file: file.to_owned(),
+        })
+    }
+}
+
+/// The user's rule files (a folder's, sorted by name, or one file); one that cannot be read is
+/// reported, not fatal.
+fn user_files(dir: &Path) -> Vec<(String, Result<String, String>)> {
+    if dir.is_file() {
+        return vec![(dir.display().to_string(), read_rule_file(dir))];
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            return vec![(dir.display().to_string(), Err(format!("the rules folder cannot be read: {}", e.kind())))]
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    paths.sort();
+    paths.into_iter().map(|path| (path.display().to_string(), read_rule_file(&path))).collect()
+}
+
+fn read_rule_file(path: &Path) -> Result<String, String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_RULE_FILE_BYTES as u64 => Err(format!("larger than {MAX_RULE_FILE_BYTES} bytes")),
+        _ => std::fs::read_to_string(path).map_err(|e| format!("cannot be read: {}", e.kind())),
+    }
+}
+
+/// `Err` naming the first placeholder the configuration does not fill.
+fn check_placeholders(text: &str, config: &RulesConfig) -> Result<(), String> {
+    for name in placeholders_in(text) {
+        match PLACEHOLDERS.iter().find(|(p, _)| *p == name) {
+            None => return Err(format!("placeholder %{name}% has no setting in seclog")),
+            Some((_, "ALLOWED_CIDRS")) if config.allowed_cidrs.is_empty() => {
+                return Err(format!("placeholder %{name}% is not configured (set ALLOWED_CIDRS)"))
+            }
+            Some((_, "ALLOWED_COUNTRIES")) if config.allowed_countries.is_empty() => {
+                return Err(format!("placeholder %{name}% is not configured (set ALLOWED_COUNTRIES)"))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The `%Name%` placeholders in a rule file's detection blocks (not in comments, references or
+/// descriptions, where `%20` and the like are only text).
+fn placeholders_in(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut in_detection = false;
+    for line in text.lines() {
+        if !line.starts_with([' ', '\t', '-', '#']) && !line.trim().is_empty() {
+            in_detection = line.trim_end() == "detection:";
+            continue;
+        }
+        if !in_detection {
+            continue;
+        }
+        let line = line.split(" #").next().unwrap_or(line);
+        let mut rest = line;
+        while let Some(start) = rest.find('%') {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('%') else { break };
+            let name = &after[..end];
+            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                found.push(name);
+                rest = &after[end + 1..];
+            } else {
+                rest = after;
+            }
+        }
+    }
+    found
+}
+
+fn placeholder_pipeline(config: &RulesConfig) -> Result<Pipeline, LoadError> {
+    let cidrs: Vec<String> = config.allowed_cidrs.iter().map(ToString::to_string).collect();
+    let yaml = serde_json::json!({
+        "name": "seclog-placeholders",
+        "priority": 100,
+        "vars": { "Legitimate_IP_Ranges": cidrs, "Legitimate_Countries": config.allowed_countries },
+        "transformations": [{ "id": "seclog_placeholders", "type": "value_placeholders" }],
+    });
+    // JSON is YAML.
+    parse_pipeline(&yaml.to_string()).map_err(|e| LoadError { file: "(placeholders)", reason: e.to_string() })
+}

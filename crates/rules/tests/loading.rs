@@ -1,0 +1,165 @@
+//! Which rules load, which are skipped and why: the bundled set pinned, and every kind of bad
+//! rule file a user can put in `DETECTION_RULES_DIR`.
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use seclog_rules::config::parse_cidrs;
+use seclog_rules::{RuleSet, RulesConfig, Status};
+
+/// One line per rule read: file, id, and what became of it.
+fn listing(rules: &RuleSet) -> String {
+    let mut out = String::new();
+    for entry in rules.report() {
+        let status = match &entry.status {
+            Status::Loaded(source) => format!("loaded {}", source.as_str()),
+            Status::Correlation => "correlation".to_owned(),
+            Status::Skipped(reason) => format!("skipped: {reason}"),
+        };
+        writeln!(out, "{} {} {status}", entry.file, entry.id.as_deref().unwrap_or("-")).unwrap();
+    }
+    out
+}
+
+#[test]
+fn the_bundled_rules_that_load_and_that_are_skipped_are_pinned() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundled.expected.txt");
+    let actual = listing(&RuleSet::load(&RulesConfig::bundled()).unwrap());
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    assert_eq!(actual, std::fs::read_to_string(&path).unwrap(), "UPDATE_GOLDEN=1 rewrites it; review the diff");
+}
+
+#[test]
+fn every_sigmahq_rule_loads_but_the_placeholder_rule_seclog_replaces() {
+    let config = RulesConfig {
+        allowed_cidrs: parse_cidrs("203.0.113.0/24").unwrap(),
+        allowed_countries: vec!["DE".into()],
+        ..RulesConfig::bundled()
+    };
+    let rules = RuleSet::load(&config).unwrap();
+    let skipped: Vec<_> = rules
+        .report()
+        .iter()
+        .filter_map(|r| match &r.status {
+            Status::Skipped(reason) => Some((r.file.as_str(), reason.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(
+        skipped[0].0,
+        "bundled:sigma/rules-placeholder/cloud/aws/cloudtrail/aws_cloudtrail_console_login_success_from_susp_locations.yml"
+    );
+    assert!(skipped[0].1.contains("matches ALLOWED_CIDRS as ranges"), "{}", skipped[0].1);
+    // 57 CloudTrail and 7 DNS rules from SigmaHQ, seclog's 3 (the address rule loads with ALLOWED_CIDRS).
+    assert_eq!(rules.rules().len(), 57 + 7 + 3);
+    assert_eq!(rules.correlations().len(), 2);
+    for rule in rules.rules() {
+        assert!(rule.author.as_deref().is_some_and(|a| !a.is_empty()), "{} has an author (DRL 1.1)", rule.file);
+    }
+}
+
+fn user_rule(id: &str, detection: &str) -> String {
+    format!(
+        "title: Test rule {id}\nid: {id}\nauthor: tester\nlogsource:\n    product: aws\n    service: cloudtrail\n\
+         detection:\n{detection}\nlevel: high\n"
+    )
+}
+
+#[test]
+fn bad_user_rule_files_are_skipped_each_with_its_reason_and_the_rest_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("a_not_yaml.yml", "title: [unclosed\n  : :");
+    write("b_not_sigma.yml", "just: a map\nof: things\n");
+    write(
+        "c_unknown_modifier.yml",
+        &user_rule("11111111-0000-0000-0000-000000000003", "    sel:\n        eventName|sounds_like: Stop\n    condition: sel"),
+    );
+    write(
+        "d_correlation_without_rule.yml",
+        "title: Burst of nothing\nid: 11111111-0000-0000-0000-000000000004\ncorrelation:\n    type: event_count\n    rules:\n        - no_such_rule\n    group-by:\n        - sourceIPAddress\n    timespan: 10m\n    condition:\n        gte: 5\nlevel: high\n",
+    );
+    write("e_no_id.yml", "title: No id\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    sel:\n        eventName: X\n    condition: sel\n");
+    write(
+        "f_windows.yml",
+        "title: Windows\nid: 11111111-0000-0000-0000-000000000006\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image: x\n    condition: sel\n",
+    );
+    write("g_duplicate_id.yml", &user_rule("4db60cc0-36fb-42b7-9b58-a5b53019fb74", "    sel:\n        eventName: X\n    condition: sel"));
+    write(
+        "h_unknown_placeholder.yml",
+        &user_rule("11111111-0000-0000-0000-000000000008", "    sel:\n        userIdentity.arn: '%Admins%'\n    condition: sel"),
+    );
+    write("i_too_large.yml", &"#".repeat(seclog_rules::load::MAX_RULE_FILE_BYTES + 1));
+    write(
+        "z_good.yml",
+        &user_rule("11111111-0000-0000-0000-000000000099", "    sel:\n        eventName: DeleteTrail\n    condition: sel"),
+    );
+    write("not_a_rule.txt", "ignored: not .yml");
+
+    let config = RulesConfig { dir: Some(dir.path().to_path_buf()), without_bundled: true, ..RulesConfig::bundled() };
+    let rules = RuleSet::load(&config).unwrap();
+    let reasons: Vec<(String, String)> = rules
+        .report()
+        .iter()
+        .map(|r| {
+            let file = Path::new(&r.file).file_name().unwrap().to_string_lossy().into_owned();
+            let status = match &r.status {
+                Status::Skipped(reason) => reason.clone(),
+                other => format!("{other:?}"),
+            };
+            (file, status)
+        })
+        .collect();
+    let reason_of = |file: &str| -> &str {
+        &reasons.iter().find(|(f, _)| f == file).unwrap_or_else(|| panic!("{file} is reported: {reasons:?}")).1
+    };
+    assert!(!reason_of("a_not_yaml.yml").is_empty());
+    assert_eq!(reason_of("b_not_sigma.yml"), "Missing required field 'title'");
+    assert!(reason_of("c_unknown_modifier.yml").contains("sounds_like"), "{}", reason_of("c_unknown_modifier.yml"));
+    assert_eq!(reason_of("d_correlation_without_rule.yml"), "refers to rule `no_such_rule`, which is not loaded");
+    assert_eq!(reason_of("e_no_id.yml"), "the rule has no id: documents and alerts name rules by id");
+    assert_eq!(
+        reason_of("f_windows.yml"),
+        "logsource (product windows, service -, category process_creation) is not one seclog reads"
+    );
+    assert_eq!(reason_of("h_unknown_placeholder.yml"), "placeholder %Admins% has no setting in seclog");
+    assert_eq!(reason_of("i_too_large.yml"), format!("larger than {} bytes", seclog_rules::load::MAX_RULE_FILE_BYTES));
+    assert_eq!(reason_of("z_good.yml"), "Loaded(CloudTrail)");
+    // The good rule, and the one whose id only clashes with a bundled rule (left out here).
+    let loaded: Vec<&str> = rules.rules().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(loaded, ["4db60cc0-36fb-42b7-9b58-a5b53019fb74", "11111111-0000-0000-0000-000000000099"]);
+    assert!(!reasons.iter().any(|(f, _)| f == "not_a_rule.txt"));
+
+    // The duplicate id is refused against the bundled rule that has it.
+    let with_bundled = RuleSet::load(&RulesConfig { without_bundled: false, ..config }).unwrap();
+    let dup = with_bundled.report().iter().find(|r| r.file.ends_with("g_duplicate_id.yml")).unwrap();
+    assert_eq!(
+        dup.status,
+        Status::Skipped(
+            "id 4db60cc0-36fb-42b7-9b58-a5b53019fb74 is already used by \
+             bundled:sigma/rules/cloud/aws/cloudtrail/aws_cloudtrail_disable_logging.yml"
+                .into()
+        )
+    );
+}
+
+#[test]
+fn a_missing_rules_folder_is_reported_and_the_bundled_rules_still_load() {
+    let config = RulesConfig { dir: Some("/nonexistent/seclog-rules".into()), ..RulesConfig::bundled() };
+    let rules = RuleSet::load(&config).unwrap();
+    let missing = rules.report().iter().find(|r| r.file == "/nonexistent/seclog-rules").unwrap();
+    assert_eq!(missing.status, Status::Skipped("the rules folder cannot be read: entity not found".into()));
+    assert_eq!(rules.rules().len(), 57 + 7 + 2);
+}
+
+#[test]
+fn detection_off_loads_nothing_and_matches_nothing() {
+    let rules = RuleSet::load(&RulesConfig { enabled: false, ..RulesConfig::bundled() }).unwrap();
+    assert!(rules.rules().is_empty());
+    let record = serde_json::from_str(r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#).unwrap();
+    assert!(rules.cloudtrail(&record).is_empty());
+}

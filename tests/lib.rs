@@ -40,7 +40,9 @@ pub fn fast_config(url: &str) -> OpenSearchConfig {
 pub fn deps(config: OpenSearchConfig) -> Deps<OpenSearchSink> {
     let sink = OpenSearchSink::with_signer(config, None).unwrap();
     let dl = sink.deadletters().clone();
-    Deps::new(sink, dl, FunctionConfig::default()).with_enricher(seclog_testkit::enricher())
+    Deps::new(sink, dl, FunctionConfig::default())
+        .with_enricher(seclog_testkit::enricher())
+        .with_rules(seclog_testkit::rules())
 }
 
 /// One recorded event by fixture name.
@@ -147,10 +149,12 @@ pub fn total(summaries: &[InvocationSummary], f: impl Fn(&InvocationSummary) -> 
     summaries.iter().map(f).sum()
 }
 
-/// Replay options as the functions run: the pinned enrichment data, 30 s per invocation.
+/// Replay options as the functions run: the pinned enrichment data, the bundled rules, 30 s per
+/// invocation.
 pub fn options() -> seclog_cli::replay::Options<'static> {
     seclog_cli::replay::Options {
         budget: Duration::from_secs(30),
+        rules: seclog_testkit::rules(),
         ..seclog_cli::replay::Options::new(seclog_testkit::enricher())
     }
 }

@@ -367,7 +367,15 @@ pub async fn run(
     let files = replay::discover(&[fixtures.to_path_buf()])?;
     let sink = OpenSearchSink::with_signer(config, None)?;
     let deadletters = sink.deadletters().clone();
-    let (report, _) = replay::replay(&files, &replay::Options::new(enricher), sink, deadletters, |_, _, _| {}).await?;
+    let rules = seclog_rules::RulesConfig {
+        allowed_cidrs: seclog_rules::config::parse_cidrs(&allowed.join(",")).map_err(anyhow::Error::msg)?,
+        ..seclog_rules::RulesConfig::bundled()
+    };
+    let options = replay::Options {
+        rules: std::sync::Arc::new(seclog_rules::RuleSet::load(&rules)?),
+        ..replay::Options::new(enricher)
+    };
+    let (report, _) = replay::replay(&files, &options, sink, deadletters, |_, _, _| {}).await?;
     writeln!(out, "\nreplayed {} event files from {}:", files.len(), fixtures.display())?;
     report.print(out)?;
     client.refresh().await?;

@@ -10,4 +10,5 @@ pub mod demo;
 pub mod firehose;
 pub mod osmem;
 pub mod replay;
+pub mod rules;
 pub mod templates;

@@ -24,6 +24,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::doc_markdown)] // clap's help text, shown to users as written
 enum Command {
     /// Run recorded Lambda events through the real handlers.
     Replay {
@@ -49,7 +50,14 @@ enum Command {
         #[command(flatten)]
         enrich: EnrichArgs,
         #[command(flatten)]
+        rules: RulesArgs,
+        #[command(flatten)]
         auth: AuthArgs,
+    },
+    /// The Sigma rules evaluated at ingest: SigmaHQ's AWS CloudTrail and DNS rules, seclog's own, and yours.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
     },
     /// AWS's published address ranges (the `aws` enrichment).
     AwsRanges {
@@ -73,6 +81,66 @@ enum Command {
         #[command(flatten)]
         enrich: EnrichArgs,
     },
+}
+
+#[derive(Subcommand)]
+#[allow(clippy::doc_markdown)] // clap's help text, shown to users as written
+enum RulesAction {
+    /// Every rule: loaded (on which records, at which level) or skipped, and why.
+    List {
+        #[command(flatten)]
+        rules: RulesArgs,
+    },
+    /// Which records of recorded events match which of your rules (the bundled ones are left out).
+    Test {
+        /// A rule file, or a folder of them.
+        rules: PathBuf,
+        /// Recorded events (as for `replay`): files or folders.
+        #[arg(required = true)]
+        events: Vec<PathBuf>,
+        /// Addresses and CIDR ranges your people sign in from (fills %Legitimate_IP_Ranges%).
+        #[arg(long, env = "ALLOWED_CIDRS")]
+        allowed: Option<String>,
+        #[command(flatten)]
+        enrich: EnrichArgs,
+    },
+}
+
+/// Which rules are evaluated at ingest.
+#[derive(Args)]
+#[allow(clippy::doc_markdown)] // clap's help text, shown to users as written
+struct RulesArgs {
+    /// A folder of your own Sigma rules (*.yml), loaded beside the bundled ones.
+    #[arg(long = "rules", env = "DETECTION_RULES_DIR")]
+    rules_dir: Option<PathBuf>,
+    /// Addresses and CIDR ranges your people sign in from (fills %Legitimate_IP_Ranges%).
+    #[arg(long, env = "ALLOWED_CIDRS")]
+    allowed: Option<String>,
+    /// ISO country codes your people sign in from (fills %Legitimate_Countries%).
+    #[arg(long, env = "ALLOWED_COUNTRIES")]
+    allowed_countries: Option<String>,
+    /// `off` evaluates no rule.
+    #[arg(long, default_value = "on")]
+    detection: String,
+}
+
+impl RulesArgs {
+    fn load(&self) -> Result<std::sync::Arc<seclog_rules::RuleSet>> {
+        let mut vars: HashMap<&str, String> = HashMap::new();
+        vars.insert("DETECTION", self.detection.clone());
+        for (var, value) in [
+            ("DETECTION_RULES_DIR", self.rules_dir.as_ref().map(|d| d.display().to_string())),
+            ("ALLOWED_CIDRS", self.allowed.clone()),
+            ("ALLOWED_COUNTRIES", self.allowed_countries.clone()),
+        ] {
+            if let Some(value) = value {
+                vars.insert(var, value);
+            }
+        }
+        let env = Env::from_lookup(|k| vars.get(k).cloned());
+        let config = seclog_rules::RulesConfig::from_env(&env)?;
+        Ok(std::sync::Arc::new(seclog_rules::RuleSet::load(&config)?))
+    }
 }
 
 #[derive(Subcommand)]
@@ -163,7 +231,7 @@ impl AuthArgs {
 async fn main() -> Result<()> {
     tracing_init();
     match Cli::parse().command {
-        Command::Replay { paths, endpoint, output, source, budget_secs, vpc_flow_format, enrich, auth } => {
+        Command::Replay { paths, endpoint, output, source, budget_secs, vpc_flow_format, enrich, rules, auth } => {
             let files = replay::discover(&paths)?;
             let vpc_format =
                 vpc_flow_format.map(|f| seclog_vpcflow::Format::parse(&f).map_err(anyhow::Error::msg)).transpose()?;
@@ -171,6 +239,7 @@ async fn main() -> Result<()> {
                 source,
                 vpc_format: vpc_format.as_ref(),
                 budget: Duration::from_secs(budget_secs),
+                rules: rules.load()?,
                 ..replay::Options::new(enrich.open())
             };
             let mut last = std::time::Instant::now();
@@ -202,6 +271,24 @@ async fn main() -> Result<()> {
             if report.failed() {
                 bail!("some invocations failed; Lambda would retry them");
             }
+        }
+        Command::Rules { action: RulesAction::List { rules } } => {
+            seclog_cli::rules::list(&*rules.load()?, &mut std::io::stdout())?;
+        }
+        Command::Rules { action: RulesAction::Test { rules, events, allowed, enrich } } => {
+            let mut config =
+                seclog_rules::RulesConfig { without_bundled: true, ..seclog_rules::RulesConfig::bundled() };
+            config.allowed_cidrs =
+                seclog_rules::config::parse_cidrs(allowed.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
+            config.dir = Some(rules);
+            let ruleset = std::sync::Arc::new(seclog_rules::RuleSet::load(&config)?);
+            seclog_cli::rules::list(&ruleset, &mut std::io::stderr())?;
+            let files = replay::discover(&events)?;
+            let options = replay::Options { rules: ruleset.clone(), ..replay::Options::new(enrich.open()) };
+            let deadletters = DeadLetters::new("seclog").map_err(anyhow::Error::msg)?;
+            let (_, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, |_, _, _| {}).await?;
+            let hits = seclog_cli::rules::hits(&sink.take());
+            seclog_cli::rules::print_hits(&ruleset, &files, &hits, &mut std::io::stdout())?;
         }
         Command::AwsRanges { action: AwsRangesAction::Refresh { from, to } } => {
             let ranges = seclog_cli::aws_ranges::refresh(&from, &to).await?;
@@ -236,7 +323,8 @@ fn tracing_init() {
     // A record the Firehose step fails, or an event the securityhub function dead-letters, is logged
     // at WARN (in Lambda that is where its reason goes); here the replay dead-letters it with its
     // reason, so the line would only repeat that.
-    let filter = EnvFilter::try_from_env("SECLOG_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("warn,seclog_core::firehose=error,seclog_securityhub::handler=error"));
+    let filter = EnvFilter::try_from_env("SECLOG_LOG").unwrap_or_else(|_| {
+        EnvFilter::new("warn,seclog_core::firehose=error,seclog_securityhub::handler=error,seclog_rules=error")
+    });
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }

@@ -28,6 +28,7 @@ use seclog_core::sink::BulkSink;
 use seclog_core::subscription::{self, Pipeline};
 use seclog_enrich::Enricher;
 use seclog_route53::Route53Transform;
+use seclog_rules::RuleSet;
 use seclog_vpcflow::{Format, VpcFlowTransform};
 use seclog_waf::WafTransform;
 
@@ -289,13 +290,15 @@ pub struct Options<'a> {
     pub enricher: Arc<Enricher>,
     /// Time budget of each invocation.
     pub budget: Duration,
+    /// The rules evaluated at ingest, as the functions evaluate them.
+    pub rules: Arc<RuleSet>,
 }
 
 impl Options<'_> {
-    /// Detected sources, default formats, `enricher`, 60 s per invocation.
+    /// Detected sources, default formats, `enricher`, 60 s per invocation, no rules.
     #[must_use]
     pub fn new(enricher: Arc<Enricher>) -> Self {
-        Self { source: None, vpc_format: None, enricher, budget: Duration::from_secs(60) }
+        Self { source: None, vpc_format: None, enricher, budget: Duration::from_secs(60), rules: Arc::default() }
     }
 }
 
@@ -310,10 +313,12 @@ pub async fn replay<S: BulkSink>(
     deadletters: DeadLetters,
     mut progress: impl FnMut(usize, usize, usize),
 ) -> Result<(Report, S)> {
-    let Options { source: forced, vpc_format, ref enricher, budget } = *options;
-    let deps = Deps::new(sink, deadletters, FunctionConfig::default()).with_enricher(enricher.clone());
+    let Options { source: forced, vpc_format, ref enricher, budget, ref rules } = *options;
+    let deps = Deps::new(sink, deadletters, FunctionConfig::default())
+        .with_enricher(enricher.clone())
+        .with_rules(rules.clone());
     let waf = WafTransform::new(enricher.clone());
-    let route53 = Route53Transform::default().with_enricher(enricher.clone());
+    let route53 = Route53Transform::default().with_enricher(enricher.clone()).with_rules(rules.clone());
     let mut findings = seclog_securityhub::handler::Deps::<&S, MemoryRecordSink>::new(
         seclog_securityhub::handler::Delivery::Bulk(&deps.sink),
         seclog_securityhub::config::Config::default(),

@@ -25,6 +25,7 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let bare = || Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
     let (deps, no_lookups) = (bare().with_enricher(seclog_testkit::enricher()), bare());
+    let with_rules = bare().with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules());
     for name in ["invictus-ir-01", "stratus-red-team"] {
         let event = load(name);
         let decoded = cloudwatch_logs::decode(&event, 64 << 20).unwrap();
@@ -35,7 +36,11 @@ fn bench(c: &mut Criterion) {
         let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Bytes(decoded.len() as u64));
         group.sample_size(20).measurement_time(Duration::from_secs(5));
-        for (label, deps) in [("seclog handler", &deps), ("seclog handler, no lookups", &no_lookups)] {
+        for (label, deps) in [
+            ("seclog handler", &deps),
+            ("seclog handler, with the bundled rules", &with_rules),
+            ("seclog handler, no lookups", &no_lookups),
+        ] {
             group.bench_function(label, |b| {
                 b.iter(|| {
                     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

@@ -48,6 +48,12 @@ impl<S: BulkSink> Deps<S> {
         Self { sink, transformer: Transformer::new(config.index.clone()), deadletters, config, clock: Utc::now }
     }
 
+    /// The same dependencies, marking the records `rules` match.
+    #[must_use]
+    pub fn with_rules(self, rules: std::sync::Arc<seclog_rules::RuleSet>) -> Self {
+        Self { transformer: self.transformer.with_rules(rules), ..self }
+    }
+
     /// The same dependencies, enriching source addresses with `enricher`.
     #[must_use]
     pub fn with_enricher(self, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> Self {

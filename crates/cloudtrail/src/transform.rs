@@ -29,6 +29,7 @@ use seclog_core::subscription::{EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_enrich::{Endpoint, Enricher};
+use seclog_rules::{Detection, RuleSet};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -59,7 +60,8 @@ const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&[
 ]);
 
 /// Top-level keys the ECS block writes; a record key of the same name is kept as `cloudtrail_<key>`.
-const ECS_KEYS: [&str; 8] = ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags"];
+const ECS_KEYS: [&str; 9] =
+    ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags", "detection"];
 
 /// `OpenSearch` refuses ids longer than 512 bytes.
 const MAX_ID_BYTES: usize = 512;
@@ -111,13 +113,20 @@ struct OnBehalfOf<'a> {
 pub struct Transformer {
     index: IndexPattern,
     enricher: Arc<Enricher>,
+    rules: Arc<RuleSet>,
 }
 
 impl Transformer {
     /// A transformer writing to `index`, without GeoIP or AWS-range lookups.
     #[must_use]
     pub fn new(index: IndexPattern) -> Self {
-        Self { index, enricher: Arc::new(Enricher::disabled()) }
+        Self { index, enricher: Arc::new(Enricher::disabled()), rules: Arc::default() }
+    }
+
+    /// The same transformer, marking the records the `CloudTrail` rules match (`detection.*`).
+    #[must_use]
+    pub fn with_rules(self, rules: Arc<RuleSet>) -> Self {
+        Self { rules, ..self }
     }
 
     /// The same transformer, enriching `sourceIPAddress` with `enricher`.
@@ -138,7 +147,8 @@ impl Transformer {
         let time = parse_time(&event_time).ok_or_else(|| {
             RecordError::new("bad_time", format!("eventTime `{}` is not a date", shorten(&event_time)))
         })?;
-        let ecs = Ecs::derive(&record, &event_id, time, &self.enricher);
+        let mut ecs = Ecs::derive(&record, &event_id, time, &self.enricher);
+        ecs.detection = self.rules.cloudtrail(&record);
         // The document is the record plus a few hundred bytes of ECS block: size it once.
         let mut body = Vec::with_capacity(message.len() + 1024);
         serde_json::to_writer(&mut body, &Output { ecs: &ecs, record: &record })
@@ -189,6 +199,9 @@ struct Ecs<'a> {
     user_agent: Option<UserAgent<'a>>,
     #[serde(skip_serializing_if = "Related::is_empty")]
     related: Related<'a>,
+    /// The rules this record matched, as `CloudTrail` wrote it.
+    #[serde(skip_serializing_if = "Detection::is_empty")]
+    detection: Detection,
 }
 
 #[derive(Debug, Serialize)]
@@ -281,6 +294,7 @@ impl<'a> Ecs<'a> {
                 .filter(|s| !s.is_empty())
                 .map(|original| UserAgent { kind: seclog_enrich::user_agent::classify(&original), original }),
             related,
+            detection: Detection::default(),
         }
     }
 }
@@ -364,6 +378,9 @@ impl Serialize for Output<'_, '_> {
         }
         if !ecs.related.is_empty() {
             map.serialize_entry("related", &ecs.related)?;
+        }
+        if !ecs.detection.is_empty() {
+            map.serialize_entry("detection", &ecs.detection)?;
         }
         OBJECT_MAPPED.write_fields(&mut map, self.record, &ECS_KEYS, "cloudtrail")?;
         map.end()

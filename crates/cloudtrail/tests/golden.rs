@@ -16,7 +16,8 @@ fn fixed_clock() -> DateTime<Utc> {
 
 fn deps() -> Deps<MemorySink> {
     let mut deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default())
-        .with_enricher(seclog_testkit::enricher());
+        .with_enricher(seclog_testkit::enricher())
+        .with_rules(seclog_testkit::rules());
     deps.clock = fixed_clock;
     deps
 }

@@ -62,8 +62,13 @@ fn plain_public(event: &CloudWatchLogsEvent) -> Vec<u8> {
     out
 }
 
+fn deps_with_rules() -> Deps<MemorySink, MemoryRecordSink> {
+    deps().with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules())
+}
+
 fn bench(c: &mut Criterion) {
     let (deps, no_lookups) = (deps().with_enricher(seclog_testkit::enricher()), deps());
+    let with_rules = deps_with_rules();
     let batch = seclog_testkit::batches::route53_resolver();
     seclog_testkit::batches::describe(
         "route53/resolver-firehose-6MB",
@@ -76,6 +81,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10).measurement_time(Duration::from_secs(10));
     let event = Route53Event::Firehose(request.clone());
     group.bench_function("seclog transformation", |b| b.iter(|| run(&event, &deps)));
+    group.bench_function("seclog transformation, with the bundled rules", |b| b.iter(|| run(&event, &with_rules)));
     group.bench_function("seclog transformation, no lookups", |b| b.iter(|| run(&event, &no_lookups)));
     group.bench_function("plain decode+parse+serialise", |b| b.iter(|| plain_resolver(&request)));
     group.finish();
@@ -92,6 +98,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     let event = Route53Event::Logs(logs.clone());
     group.bench_function("seclog handler", |b| b.iter(|| run(&event, &deps)));
+    group.bench_function("seclog handler, with the bundled rules", |b| b.iter(|| run(&event, &with_rules)));
     group.bench_function("seclog handler, no lookups", |b| b.iter(|| run(&event, &no_lookups)));
     group.bench_function("plain gunzip+parse+serialise", |b| b.iter(|| plain_public(&logs)));
     group.finish();

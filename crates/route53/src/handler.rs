@@ -113,6 +113,12 @@ impl<S: BulkSink, R: RecordSink> Deps<S, R> {
         Self { sink, reingest, transform, deadletters, config, clock: Utc::now }
     }
 
+    /// The same dependencies, marking the queries `rules` match.
+    #[must_use]
+    pub fn with_rules(self, rules: std::sync::Arc<seclog_rules::RuleSet>) -> Self {
+        Self { transform: self.transform.with_rules(rules), ..self }
+    }
+
     /// The same dependencies, enriching addresses with `enricher`.
     #[must_use]
     pub fn with_enricher(self, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> Self {

@@ -12,6 +12,7 @@ use seclog_core::subscription::{EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_enrich::{Endpoint, Enricher};
+use seclog_rules::{Detection, DnsQuery, RuleSet};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -44,7 +45,7 @@ const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&["answers", "srcids"]);
 
 /// Top-level keys the derived block writes; a record key of the same name is kept as
 /// `route53_<key>`.
-const DERIVED_KEYS: [&str; 7] = ["@timestamp", "event", "cloud", "source", "client", "network", "dns"];
+const DERIVED_KEYS: [&str; 8] = ["@timestamp", "event", "cloud", "source", "client", "network", "dns", "detection"];
 
 /// Ids longer than this are replaced by their digest (`OpenSearch` refuses ids over 512 bytes).
 const MAX_ID_BYTES: usize = 512;
@@ -75,6 +76,7 @@ impl Kind {
 #[derive(Debug, Clone)]
 pub struct Route53Transform {
     enricher: Arc<Enricher>,
+    rules: Arc<RuleSet>,
     resolver_index: IndexPattern,
     public_index: IndexPattern,
 }
@@ -91,7 +93,13 @@ impl Route53Transform {
     /// A transform writing (on the `CloudWatch` Logs path) to these index families.
     #[must_use]
     pub fn new(resolver_index: IndexPattern, public_index: IndexPattern) -> Self {
-        Self { enricher: Arc::new(Enricher::disabled()), resolver_index, public_index }
+        Self { enricher: Arc::new(Enricher::disabled()), rules: Arc::default(), resolver_index, public_index }
+    }
+
+    /// The same transform, marking the queries the DNS rules match (`detection.*`).
+    #[must_use]
+    pub fn with_rules(self, rules: Arc<RuleSet>) -> Self {
+        Self { rules, ..self }
     }
 
     /// The same transform, enriching source and client addresses with `enricher`.
@@ -112,8 +120,8 @@ impl Route53Transform {
     ) -> Result<(Kind, DateTime<Utc>, Vec<u8>), RecordError> {
         let kind = Kind::of(record);
         let (time, body) = match kind {
-            Kind::Resolver => resolver(record, &self.enricher)?,
-            Kind::Public => public(record, account, &self.enricher)?,
+            Kind::Resolver => resolver(record, &self.enricher, &self.rules)?,
+            Kind::Public => public(record, account, &self.enricher, &self.rules)?,
         };
         Ok((kind, time, body))
     }
@@ -202,7 +210,7 @@ fn bad_timestamp(raw: &str) -> RecordError {
 }
 
 /// A Resolver query log (JSON object) → `(time, body)`.
-fn resolver(record: &[u8], enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
+fn resolver(record: &[u8], enricher: &Enricher, rules: &RuleSet) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
     let log: RawObject<'_> =
         serde_json::from_slice(record).map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
     if log.get("query_name").is_none() && log.get("query_timestamp").is_none() {
@@ -215,7 +223,15 @@ fn resolver(record: &[u8], enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8
     let name = log
         .str("query_name")
         .ok_or_else(|| RecordError::new("missing_field", "query_name is missing or not a string"))?;
-    let (answers, resolved_ip) = dns::answers(resolver_answers(log.get("answers")));
+    let raw_answers = resolver_answers(log.get("answers"));
+    let detection = rules.dns(&DnsQuery {
+        query_type: log.str("query_type"),
+        rcode: log.str("rcode"),
+        answers: raw_answers.iter().filter_map(|a| a.rdata.clone()).collect(),
+        srcaddr: log.str("srcaddr"),
+        ..DnsQuery::new(name.clone())
+    });
+    let (answers, resolved_ip) = dns::answers(raw_answers);
     let ids: SrcIds<'_> = log.parse("srcids").unwrap_or_default();
     let source = log.str("srcaddr").filter(|a| !a.is_empty()).map(|address| {
         let port = log.get("srcport").and_then(|raw| number(raw.get()));
@@ -240,6 +256,7 @@ fn resolver(record: &[u8], enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8
             answers,
             resolved_ip,
         },
+        detection,
     };
     let mut body = Vec::with_capacity(record.len() + 1024);
     serde_json::to_writer(&mut body, &ResolverOutput { derived: &derived, log: &log })
@@ -269,7 +286,12 @@ fn unknown() -> RecordError {
 }
 
 /// A public hosted-zone query log line → `(time, body)`.
-fn public(record: &[u8], account: Option<&str>, enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
+fn public(
+    record: &[u8],
+    account: Option<&str>,
+    enricher: &Enricher,
+    rules: &RuleSet,
+) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
     let line = std::str::from_utf8(record)
         .map_err(|e| RecordError::new("bad_line", format!("not UTF-8 text: {e}")))?
         .trim_ascii();
@@ -286,6 +308,12 @@ fn public(record: &[u8], account: Option<&str>, enricher: &Enricher) -> Result<(
     let client = (subnet != "-").then(|| {
         let network = subnet.split_once('/').map_or(subnet, |(network, _)| network);
         Endpoint { address: Cow::Borrowed(subnet), ..enricher.endpoint(Cow::Borrowed(network), None) }
+    });
+    let detection = rules.dns(&DnsQuery {
+        query_type: Some(Cow::Borrowed(kind)),
+        rcode: Some(Cow::Borrowed(rcode)),
+        srcaddr: Some(Cow::Borrowed(resolver_ip)),
+        ..DnsQuery::new(Cow::Borrowed(name))
     });
     let derived = Derived {
         timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -306,6 +334,7 @@ fn public(record: &[u8], account: Option<&str>, enricher: &Enricher) -> Result<(
             answers: Vec::new(),
             resolved_ip: Vec::new(),
         },
+        detection,
     };
     let mut body = Vec::with_capacity(line.len() * 3 + 1024);
     serde_json::to_writer(&mut body, &PublicOutput { derived: &derived, fields })
@@ -332,6 +361,8 @@ struct Derived<'a> {
     client: Option<Endpoint<'a>>,
     network: Network,
     dns: Dns<'a>,
+    /// The DNS rules this query matched.
+    detection: Detection,
 }
 
 impl Derived<'_> {
@@ -348,7 +379,11 @@ impl Derived<'_> {
         if self.network != Network::default() {
             map.serialize_entry("network", &self.network)?;
         }
-        map.serialize_entry("dns", &self.dns)
+        map.serialize_entry("dns", &self.dns)?;
+        if !self.detection.is_empty() {
+            map.serialize_entry("detection", &self.detection)?;
+        }
+        Ok(())
     }
 }
 

@@ -19,7 +19,8 @@ fn fixed_clock() -> DateTime<Utc> {
 
 fn deps() -> Deps<MemorySink, MemoryRecordSink> {
     let mut deps = Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
-        .with_enricher(seclog_testkit::enricher());
+        .with_enricher(seclog_testkit::enricher())
+        .with_rules(seclog_testkit::rules());
     deps.clock = fixed_clock;
     deps
 }
@@ -31,7 +32,8 @@ fn load(path: &std::path::Path) -> Route53Event {
 #[tokio::test]
 async fn every_fixture_matches_its_golden_output() {
     let deps = deps();
-    let transform = Route53Transform::default().with_enricher(seclog_testkit::enricher());
+    let transform =
+        Route53Transform::default().with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules());
     for input in inputs("route53") {
         match load(&input) {
             Route53Event::Firehose(_) => {

@@ -77,7 +77,10 @@ fn bad_user_rule_files_are_skipped_each_with_its_reason_and_the_rest_load() {
     write("b_not_sigma.yml", "just: a map\nof: things\n");
     write(
         "c_unknown_modifier.yml",
-        &user_rule("11111111-0000-0000-0000-000000000003", "    sel:\n        eventName|sounds_like: Stop\n    condition: sel"),
+        &user_rule(
+            "11111111-0000-0000-0000-000000000003",
+            "    sel:\n        eventName|sounds_like: Stop\n    condition: sel",
+        ),
     );
     write(
         "d_correlation_without_rule.yml",
@@ -88,15 +91,24 @@ fn bad_user_rule_files_are_skipped_each_with_its_reason_and_the_rest_load() {
         "f_windows.yml",
         "title: Windows\nid: 11111111-0000-0000-0000-000000000006\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image: x\n    condition: sel\n",
     );
-    write("g_duplicate_id.yml", &user_rule("4db60cc0-36fb-42b7-9b58-a5b53019fb74", "    sel:\n        eventName: X\n    condition: sel"));
+    write(
+        "g_duplicate_id.yml",
+        &user_rule("4db60cc0-36fb-42b7-9b58-a5b53019fb74", "    sel:\n        eventName: X\n    condition: sel"),
+    );
     write(
         "h_unknown_placeholder.yml",
-        &user_rule("11111111-0000-0000-0000-000000000008", "    sel:\n        userIdentity.arn: '%Admins%'\n    condition: sel"),
+        &user_rule(
+            "11111111-0000-0000-0000-000000000008",
+            "    sel:\n        userIdentity.arn: '%Admins%'\n    condition: sel",
+        ),
     );
     write("i_too_large.yml", &"#".repeat(seclog_rules::load::MAX_RULE_FILE_BYTES + 1));
     write(
         "z_good.yml",
-        &user_rule("11111111-0000-0000-0000-000000000099", "    sel:\n        eventName: DeleteTrail\n    condition: sel"),
+        &user_rule(
+            "11111111-0000-0000-0000-000000000099",
+            "    sel:\n        eventName: DeleteTrail\n    condition: sel",
+        ),
     );
     write("not_a_rule.txt", "ignored: not .yml");
 
@@ -160,6 +172,7 @@ fn a_missing_rules_folder_is_reported_and_the_bundled_rules_still_load() {
 fn detection_off_loads_nothing_and_matches_nothing() {
     let rules = RuleSet::load(&RulesConfig { enabled: false, ..RulesConfig::bundled() }).unwrap();
     assert!(rules.rules().is_empty());
-    let record = serde_json::from_str(r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#).unwrap();
+    let record =
+        serde_json::from_str(r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#).unwrap();
     assert!(rules.cloudtrail(&record).is_empty());
 }

@@ -29,7 +29,8 @@ fn console_login(ip: &str, outcome: &str) -> String {
 
 #[test]
 fn a_sign_in_from_outside_the_allowed_ranges_matches_and_one_inside_does_not() {
-    let config = RulesConfig { allowed_cidrs: parse_cidrs("203.0.113.0/24, 198.51.100.7").unwrap(), ..RulesConfig::bundled() };
+    let config =
+        RulesConfig { allowed_cidrs: parse_cidrs("203.0.113.0/24, 198.51.100.7").unwrap(), ..RulesConfig::bundled() };
     let rules = RuleSet::load(&config).unwrap();
     let outside = cloudtrail(&rules, &console_login("192.0.2.44", "Success"));
     assert!(outside.rule_ids.iter().any(|id| id == OUTSIDE_ALLOWED), "{outside:?}");
@@ -40,7 +41,10 @@ fn a_sign_in_from_outside_the_allowed_ranges_matches_and_one_inside_does_not() {
     }
     // Without ALLOWED_CIDRS the rule is not loaded, so nothing is outside.
     let unconfigured = RuleSet::load(&RulesConfig::bundled()).unwrap();
-    assert!(!cloudtrail(&unconfigured, &console_login("192.0.2.44", "Success")).rule_ids.iter().any(|id| id == OUTSIDE_ALLOWED));
+    assert!(!cloudtrail(&unconfigured, &console_login("192.0.2.44", "Success"))
+        .rule_ids
+        .iter()
+        .any(|id| id == OUTSIDE_ALLOWED));
 }
 
 #[test]
@@ -51,7 +55,10 @@ fn a_failed_console_sign_in_is_marked_for_the_burst_rule_and_a_successful_one_is
     let ok = cloudtrail(&rules, &console_login("192.0.2.44", "Success"));
     assert!(!ok.rule_ids.iter().any(|id| id == SIGN_IN_FAILED), "{ok:?}");
     let burst = rules.correlations().iter().find(|c| c.id == "0f782939-330e-4fdd-a8cf-9dd67b8a1900").unwrap();
-    assert_eq!((burst.group_by.as_slice(), burst.timespan_seconds, burst.level), (&["sourceIPAddress".to_owned()][..], 600, Level::High));
+    assert_eq!(
+        (burst.group_by.as_slice(), burst.timespan_seconds, burst.level),
+        (&["sourceIPAddress".to_owned()][..], 600, Level::High)
+    );
     assert_eq!(burst.rules, ["seclog_aws_console_login_failed"]);
 }
 
@@ -59,7 +66,9 @@ fn a_failed_console_sign_in_is_marked_for_the_burst_rule_and_a_successful_one_is
 fn access_denied_and_unauthorized_operation_errors_are_marked_and_other_errors_are_not() {
     let rules = RuleSet::load(&RulesConfig::bundled()).unwrap();
     let call = |code: &str| {
-        format!(r#"{{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","errorCode":"{code}","userIdentity":{{"arn":"arn:aws:iam::1:user/x"}}}}"#)
+        format!(
+            r#"{{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","errorCode":"{code}","userIdentity":{{"arn":"arn:aws:iam::1:user/x"}}}}"#
+        )
     };
     for code in ["AccessDenied", "Client.UnauthorizedOperation", "AccessDeniedException"] {
         assert!(cloudtrail(&rules, &call(code)).rule_ids.iter().any(|id| id == ACCESS_DENIED), "{code}");
@@ -70,10 +79,19 @@ fn access_denied_and_unauthorized_operation_errors_are_marked_and_other_errors_a
 #[test]
 fn a_record_that_matches_nothing_gets_no_detection() {
     let rules = RuleSet::load(&RulesConfig::bundled()).unwrap();
-    let d = cloudtrail(&rules, r#"{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","userIdentity":{"type":"IAMUser"}}"#);
+    let d = cloudtrail(
+        &rules,
+        r#"{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","userIdentity":{"type":"IAMUser"}}"#,
+    );
     assert_eq!(d, Detection::default());
-    assert_eq!(serde_json::to_string(&cloudtrail(&rules, r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#)).unwrap(),
-        r#"{"rule_ids":["4db60cc0-36fb-42b7-9b58-a5b53019fb74"],"level":"medium"}"#);
+    assert_eq!(
+        serde_json::to_string(&cloudtrail(
+            &rules,
+            r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#
+        ))
+        .unwrap(),
+        r#"{"rule_ids":["4db60cc0-36fb-42b7-9b58-a5b53019fb74"],"level":"medium"}"#
+    );
 }
 
 #[test]
@@ -88,7 +106,11 @@ fn dns_rules_see_route53_names_through_the_field_map_without_the_trailing_dot() 
         answers: vec![Cow::Borrowed(answer)],
         ..query("c2.example.com.")
     };
-    assert!(rules.dns(&txt("IEX (New-Object Net.WebClient)")).rule_ids.iter().any(|id| id == TXT_EXEC), "{:?}", rules.dns(&txt("IEX (New-Object Net.WebClient)")));
+    assert!(
+        rules.dns(&txt("IEX (New-Object Net.WebClient)")).rule_ids.iter().any(|id| id == TXT_EXEC),
+        "{:?}",
+        rules.dns(&txt("IEX (New-Object Net.WebClient)"))
+    );
     assert!(rules.dns(&txt("v=spf1 include:_spf.example.com ~all")).is_empty());
     let a_record = DnsQuery { query_type: Some(Cow::Borrowed("A")), ..txt("IEX (New-Object Net.WebClient)") };
     assert!(rules.dns(&a_record).is_empty(), "the TXT rule needs record_type TXT");

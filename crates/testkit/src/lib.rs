@@ -62,6 +62,19 @@ pub fn enricher() -> std::sync::Arc<seclog_enrich::Enricher> {
         .clone()
 }
 
+/// The rules every golden and end-to-end test uses: the bundled set, as deployed by default (no
+/// `ALLOWED_CIDRS`, so the rules that need it are not loaded).
+#[must_use]
+pub fn rules() -> std::sync::Arc<seclog_rules::RuleSet> {
+    static RULES: std::sync::OnceLock<std::sync::Arc<seclog_rules::RuleSet>> = std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| {
+            let rules = seclog_rules::RuleSet::load(&seclog_rules::RulesConfig::bundled()).expect("bundled rules load");
+            std::sync::Arc::new(rules)
+        })
+        .clone()
+}
+
 /// `a/b/case.input.json` → `a/b/case.<ext>`.
 #[must_use]
 pub fn sibling(input: &Path, ext: &str) -> PathBuf {

@@ -1,0 +1,93 @@
+//! `seclog rules`: what loads and why not, and which recorded records match which rules.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use seclog_rules::{RuleSet, Status};
+
+/// `seclog rules list`: every rule read, loaded (and on which records) or skipped (and why).
+///
+/// # Errors
+/// Only when `out` cannot be written.
+pub fn list(rules: &RuleSet, out: &mut impl Write) -> Result<()> {
+    let (mut loaded, mut skipped) = (0, 0);
+    for entry in rules.report() {
+        let title = entry.title.as_deref().unwrap_or("(no rule read)");
+        match &entry.status {
+            Status::Loaded(source) => {
+                loaded += 1;
+                let level =
+                    rules.rules().iter().find(|r| Some(&r.id) == entry.id.as_ref()).map_or("", |r| r.level.as_str());
+                writeln!(out, "loaded      {:<10} {level:<13} {title}  ({})", source.as_str(), entry.file)?;
+            }
+            Status::Correlation => {
+                loaded += 1;
+                let level = rules
+                    .correlations()
+                    .iter()
+                    .find(|c| Some(&c.id) == entry.id.as_ref())
+                    .map_or("", |c| c.level.as_str());
+                writeln!(out, "correlation {:<10} {level:<13} {title}  ({})", "alerter", entry.file)?;
+            }
+            Status::Skipped(reason) => {
+                skipped += 1;
+                writeln!(out, "skipped     {title}  ({}): {reason}", entry.file)?;
+            }
+        }
+    }
+    writeln!(out, "{loaded} loaded, {skipped} skipped")?;
+    Ok(())
+}
+
+/// One document that matched, from a replay's bulk NDJSON.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// The document's id (`eventID` for `CloudTrail`).
+    pub id: String,
+    /// `event.action` or the DNS question, to recognise the record.
+    pub what: String,
+    /// The rules that matched.
+    pub rule_ids: Vec<String>,
+}
+
+/// The documents of a replay's bulk body that carry `detection.rule_ids`, in order.
+#[must_use]
+pub fn hits(ndjson: &[u8]) -> Vec<Hit> {
+    let mut lines = ndjson.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    let mut hits = Vec::new();
+    while let (Some(action), Some(doc)) = (lines.next(), lines.next()) {
+        let (Ok(action), Ok(doc)) =
+            (serde_json::from_slice::<serde_json::Value>(action), serde_json::from_slice::<serde_json::Value>(doc))
+        else {
+            continue;
+        };
+        let ids: Vec<String> = doc["detection"]["rule_ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        if ids.is_empty() {
+            continue;
+        }
+        let id = action.as_object().and_then(|o| o.values().next()).and_then(|m| m["_id"].as_str()).unwrap_or("");
+        let what = doc["event"]["action"].as_str().or_else(|| doc["dns"]["question"]["name"].as_str()).unwrap_or("");
+        hits.push(Hit { id: id.to_owned(), what: what.to_owned(), rule_ids: ids });
+    }
+    hits
+}
+
+/// Prints each hit with the titles of its rules.
+///
+/// # Errors
+/// Only when `out` cannot be written.
+pub fn print_hits(rules: &RuleSet, files: &[PathBuf], hits: &[Hit], out: &mut impl Write) -> Result<()> {
+    for hit in hits {
+        for id in &hit.rule_ids {
+            let rule = rules.rules().iter().find(|r| &r.id == id);
+            let (title, level) = rule.map_or((id.as_str(), ""), |r| (r.title.as_str(), r.level.as_str()));
+            writeln!(out, "{} {}: {title} ({level})", hit.id, hit.what)?;
+        }
+    }
+    writeln!(out, "{} matching records in {} event files", hits.len(), files.len())?;
+    Ok(())
+}

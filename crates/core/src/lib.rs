@@ -12,6 +12,7 @@
 //!   and every Firehose transformation function share.
 //! - [`sink`]: the `OpenSearch` `_bulk` sink with `SigV4`, gzip, chunking, per-item retries and the
 //!   dead-letter index.
+//! - [`client`]: searches, counts and single-document calls, signed like the sink.
 //! - [`config`]: typed configuration read once from the environment.
 //!
 //! It does not know any log source's schema: that lives in the function crates.
@@ -24,6 +25,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod config;
 pub mod deadletter;
 pub mod decode;

@@ -1,0 +1,178 @@
+//! A small `OpenSearch` client for what is not `_bulk`: searches, counts, templates, single-document
+//! updates. Signed like the sink, never following redirects (the signature and security token
+//! would go to another host), with answers read up to a cap.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::DeliveryError;
+use crate::sink::opensearch::config::{Auth, OpenSearchConfig, SigningService};
+use crate::sink::opensearch::signing::{basic_auth_header, Signer};
+
+/// Answers larger than this are refused: searches here ask for bounded pages.
+pub const MAX_ANSWER_BYTES: usize = 32 << 20;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with a status other than 2xx.
+    #[error("{method} {path}: {status}: {reason}")]
+    Status {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+        /// The answer's status.
+        status: u16,
+        /// The start of the answer's body (`OpenSearch`'s error object).
+        reason: String,
+    },
+    /// The request could not be sent or the answer not read.
+    #[error("{method} {path}: {source}")]
+    Transport {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+        /// The HTTP client's error, without its URL.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request could not be built or signed.
+    #[error("{0}")]
+    Request(String),
+    /// The answer was larger than [`MAX_ANSWER_BYTES`].
+    #[error("{method} {path}: the answer exceeds {MAX_ANSWER_BYTES} bytes")]
+    TooLarge {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+    },
+}
+
+impl ClientError {
+    /// The server's status, when it answered.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl From<DeliveryError> for ClientError {
+    fn from(e: DeliveryError) -> Self {
+        Self::Request(e.to_string())
+    }
+}
+
+/// A client for one cluster.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    config: OpenSearchConfig,
+    signer: Option<Signer>,
+}
+
+impl Client {
+    /// A client for `config` (`SigV4` credentials come from the environment).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub async fn new(config: OpenSearchConfig) -> Result<Self, ClientError> {
+        let signer = Signer::for_auth(&config.auth).await;
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ClientError::Request(format!("HTTP client: {}", e.without_url())))?;
+        Ok(Self { http, config, signer })
+    }
+
+    /// The cluster's configuration.
+    #[must_use]
+    pub fn config(&self) -> &OpenSearchConfig {
+        &self.config
+    }
+
+    /// Whether the cluster is an `OpenSearch` Serverless collection (requests signed for `aoss`).
+    #[must_use]
+    pub fn is_serverless(&self) -> bool {
+        matches!(self.config.auth, Auth::SigV4 { service: SigningService::Aoss, .. })
+    }
+
+    /// Sends a request with an optional JSON body and returns the JSON answer (`null` when the
+    /// body is not JSON); a non-2xx status is an error that carries the server's reason.
+    ///
+    /// # Errors
+    /// Transport errors, non-2xx answers, answers over [`MAX_ANSWER_BYTES`].
+    pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, ClientError> {
+        let url = self.config.endpoint.join(path).map_err(|e| ClientError::Request(format!("bad path {path}: {e}")))?;
+        let bytes = body.map(serde_json::to_vec).transpose().map_err(|e| ClientError::Request(e.to_string()))?;
+        let mut req = http::Request::builder().method(method).uri(url.as_str());
+        if bytes.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        if let Auth::Basic { username, password } = &self.config.auth {
+            req = req.header(http::header::AUTHORIZATION, basic_auth_header(username, password)?);
+        }
+        let mut req = req.body(bytes.unwrap_or_default()).map_err(|e| ClientError::Request(e.to_string()))?;
+        if let Some(signer) = &self.signer {
+            signer.sign(&mut req).await?;
+        }
+        let transport = |source: reqwest::Error| ClientError::Transport {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            source: source.without_url(),
+        };
+        let req = reqwest::Request::try_from(req).map_err(|e| ClientError::Request(e.without_url().to_string()))?;
+        let mut resp = self.http.execute(req).await.map_err(transport)?;
+        let status = resp.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(ClientError::TooLarge { method: method.to_owned(), path: path.to_owned() });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            return Err(ClientError::Status {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                status: status.as_u16(),
+                reason: String::from_utf8_lossy(&body).chars().take(500).collect(),
+            });
+        }
+        Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    /// Makes everything written so far searchable.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn refresh(&self) -> Result<(), ClientError> {
+        self.call("POST", "_refresh", None).await.map(|_| ())
+    }
+
+    /// Counts documents in `index` (a pattern is fine); 0 when nothing matches the pattern.
+    ///
+    /// # Errors
+    /// See [`Client::call`]; an answer without a count.
+    pub async fn count(&self, index: &str) -> Result<u64, ClientError> {
+        let v =
+            self.call("GET", &format!("{index}/_count?ignore_unavailable=true&allow_no_indices=true"), None).await?;
+        v["count"].as_u64().ok_or_else(|| ClientError::Request(format!("no count in the answer for {index}")))
+    }
+
+    /// Runs a search; an index pattern that matches nothing answers no hits.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn search(&self, index: &str, body: &Value) -> Result<Value, ClientError> {
+        self.call("POST", &format!("{index}/_search?allow_no_indices=true&ignore_unavailable=true"), Some(body)).await
+    }
+}

@@ -103,6 +103,7 @@ def main():
         recs.extend(json.loads(l) for l in open(f) if l.strip())
     batches("panther", recs)
     synthetic()
+    synthetic_sign_ins()
 
 
 def synthetic():
@@ -158,6 +159,40 @@ def synthetic():
     empty = payload("synthetic-empty", [])
     empty["policyLevel"] = "ACCOUNT_LEVEL_POLICY"
     write("synthetic-empty-with-policy-level", empty)
+
+
+def synthetic_sign_ins():
+    """What the alerter is for, on 2026-11-30 between 21:00 and 21:15 UTC: a brute-force burst of six
+    failed console sign-ins from one address, then a sign-in from it without MFA (outside any office
+    range), then the trail stopped from it."""
+    account, ip, ua = "111122223333", "185.220.101.7", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    user = {"type": "IAMUser", "principalId": "AIDAEXAMPLEALICE0001", "arn": f"arn:aws:iam::{account}:user/alice",
+            "accountId": account, "userName": "alice"}
+
+    def sign_in(i, minute, second, outcome):
+        r = {"eventVersion": "1.09", "userIdentity": user, "eventTime": f"2026-11-30T21:{minute:02}:{second:02}Z",
+             "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
+             "sourceIPAddress": ip, "userAgent": ua, "requestParameters": None,
+             "responseElements": {"ConsoleLogin": outcome},
+             "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": "No"},
+             "eventID": f"5e7c1a00-0000-4000-8000-{i:012d}", "readOnly": False, "eventType": "AwsConsoleSignIn",
+             "managementEvent": True, "recipientAccountId": account, "eventCategory": "Management"}
+        if outcome == "Failure":
+            r["errorMessage"] = "Failed authentication"
+        return r
+
+    records = [sign_in(i, i, 5, "Failure") for i in range(6)]
+    records.append(sign_in(6, 6, 30, "Success"))
+    records.append({"eventVersion": "1.09", "userIdentity": dict(user, accessKeyId="ASIAEXAMPLEALICE0001",
+                    sessionContext={"attributes": {"creationDate": "2026-11-30T21:06:30Z", "mfaAuthenticated": "false"}}),
+                    "eventTime": "2026-11-30T21:12:00Z", "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging",
+                    "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": ua,
+                    "requestParameters": {"name": f"arn:aws:cloudtrail:us-east-1:{account}:trail/management-events"},
+                    "responseElements": None, "requestID": "0b5c8f9e-0000-4000-8000-000000000007",
+                    "eventID": "5e7c1a00-0000-4000-8000-000000000007", "readOnly": False, "eventType": "AwsApiCall",
+                    "managementEvent": True, "recipientAccountId": account, "eventCategory": "Management"})
+    messages = [(millis(r), compact(r)) for r in records]
+    write("synthetic-sign-ins", payload("synthetic-sign-ins", messages, stream=f"{account}_CloudTrail_us-east-1"))
 
 
 if __name__ == "__main__":

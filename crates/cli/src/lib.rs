@@ -9,6 +9,7 @@ pub mod client;
 pub mod demo;
 pub mod firehose;
 pub mod osmem;
+pub mod receiver;
 pub mod replay;
 pub mod rules;
 pub mod templates;

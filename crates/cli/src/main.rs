@@ -303,7 +303,7 @@ async fn main() -> Result<()> {
             }
         }
         Command::Demo { fixtures, allowed, enrich } => {
-            demo::run(&fixtures, &allowed, enrich.open(), &mut std::io::stdout()).await?;
+            Box::pin(demo::run(&fixtures, &allowed, enrich.open(), &mut std::io::stdout())).await?;
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::client::Client;
 
 /// `(family, template JSON)` for every family.
-pub const TEMPLATES: [(&str, &str); 7] = [
+pub const TEMPLATES: [(&str, &str); 8] = [
     ("cloudtrail", include_str!("../../../templates/cloudtrail.json")),
     ("waf", include_str!("../../../templates/waf.json")),
     ("vpcflow", include_str!("../../../templates/vpcflow.json")),
@@ -14,6 +14,7 @@ pub const TEMPLATES: [(&str, &str); 7] = [
     ("route53-public", include_str!("../../../templates/route53-public.json")),
     ("securityhub", include_str!("../../../templates/securityhub.json")),
     ("deadletter", include_str!("../../../templates/deadletter.json")),
+    ("alerts", include_str!("../../../templates/alerts.json")),
 ];
 
 /// How the templates map the free-form objects of a log (`CloudTrail`'s `requestParameters`, WAF's

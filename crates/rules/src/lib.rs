@@ -158,15 +158,35 @@ pub struct Correlation {
     pub group_by: Vec<String>,
     /// The time span, in seconds.
     pub timespan_seconds: u64,
-    /// The correlation's type and condition, as Sigma writes them (`event_count`, `gte: 5`).
-    pub condition: String,
+    /// A burst is at least this many matches (`event_count` with `gte`, or `gt` plus one).
+    pub threshold: u64,
+    /// Whether the rules it counts raise alerts of their own (Sigma's `generate`, default no).
+    pub generate: bool,
     /// Where it came from.
     pub file: String,
 }
 
 impl Correlation {
-    fn from_rule(rule: &CorrelationRule, file: String) -> Self {
-        Self {
+    /// What the alerter evaluates: `event_count` with a lower bound; `Err` says why not.
+    fn from_rule(rule: &CorrelationRule, file: String) -> Result<Self, String> {
+        if rule.correlation_type != rsigma_parser::CorrelationType::EventCount {
+            return Err(format!(
+                "correlation type {} is not evaluated by seclog's alerter (event_count is)",
+                rule.correlation_type.as_str()
+            ));
+        }
+        let rsigma_parser::CorrelationCondition::Threshold { predicates, .. } = &rule.condition else {
+            return Err("an event_count correlation needs a threshold condition".into());
+        };
+        let threshold = match predicates.as_slice() {
+            [(rsigma_parser::ConditionOperator::Gte, n)] => *n,
+            [(rsigma_parser::ConditionOperator::Gt, n)] => n.saturating_add(1),
+            _ => return Err("only a single `gte` or `gt` condition is evaluated".into()),
+        };
+        if threshold == 0 {
+            return Err("a threshold of zero would alert on nothing happening".into());
+        }
+        Ok(Self {
             id: rule.id.clone().unwrap_or_default(),
             title: rule.title.clone(),
             level: rule.level.map_or(Level::Medium, Level::from),
@@ -174,9 +194,10 @@ impl Correlation {
             rules: rule.rules.clone(),
             group_by: rule.group_by.clone(),
             timespan_seconds: rule.timespan.seconds,
-            condition: format!("{:?} {:?}", rule.correlation_type, rule.condition),
+            threshold,
+            generate: rule.generate,
             file,
-        }
+        })
     }
 }
 

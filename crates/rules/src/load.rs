@@ -137,10 +137,12 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
     for (file, correlation) in correlations {
         let missing =
             correlation.rules.iter().find(|r| !rules.iter().any(|l| &l.id == *r || l.name.as_ref() == Some(*r)));
-        let status = match (missing, &correlation.id) {
-            (_, None) => Status::Skipped("a correlation needs an id: alerts are named by it".into()),
-            (Some(name), _) => Status::Skipped(format!("refers to rule `{name}`, which is not loaded")),
-            (None, Some(_)) => Status::Correlation,
+        let evaluated = Correlation::from_rule(&correlation, file.clone());
+        let status = match (missing, &correlation.id, &evaluated) {
+            (_, None, _) => Status::Skipped("a correlation needs an id: alerts are named by it".into()),
+            (Some(name), _, _) => Status::Skipped(format!("refers to rule `{name}`, which is not loaded")),
+            (None, Some(_), Err(reason)) => Status::Skipped(reason.clone()),
+            (None, Some(_), Ok(_)) => Status::Correlation,
         };
         report.push(RuleReport {
             file: file.clone(),
@@ -148,8 +150,8 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
             id: correlation.id.clone(),
             status: status.clone(),
         });
-        if status == Status::Correlation {
-            loaded_correlations.push(Correlation::from_rule(&correlation, file));
+        if let (Status::Correlation, Ok(evaluated)) = (&status, evaluated) {
+            loaded_correlations.push(evaluated);
         }
     }
 

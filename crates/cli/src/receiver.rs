@@ -1,0 +1,126 @@
+//! A local webhook receiver on 127.0.0.1: it records every JSON message it is sent, and can be
+//! told to fail the first posts (a status, with `Retry-After` for 429, or silence past the
+//! sender's timeout), as Slack and webhook endpoints sometimes do. The demo shows what it got;
+//! the tests count it.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+/// How to answer one post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// 200, and the message is recorded.
+    Accept,
+    /// This status; nothing is recorded. A 429 carries `Retry-After: 30`.
+    Status(u16),
+    /// No answer for this long; nothing is recorded.
+    Silence(Duration),
+}
+
+#[derive(Debug, Default)]
+struct State {
+    plan: Vec<Answer>,
+    received: Vec<(String, Value)>,
+    refused: usize,
+}
+
+/// A running receiver; it stops when dropped.
+#[derive(Debug)]
+pub struct Receiver {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Starts a receiver that answers the first posts as `plan` says and accepts the rest.
+    ///
+    /// # Errors
+    /// When no port on 127.0.0.1 can be bound.
+    pub async fn start(plan: impl IntoIterator<Item = Answer>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut plan: Vec<Answer> = plan.into_iter().collect();
+        plan.reverse();
+        let state = Arc::new(Mutex::new(State { plan, ..State::default() }));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| answer(req, state.clone()));
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                });
+            }
+        });
+        Ok(Self { addr, state, task })
+    }
+
+    /// The receiver's base URL; any path is accepted and recorded with the message.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+
+    /// The messages accepted so far, with the path each was posted to.
+    #[must_use]
+    pub fn received(&self) -> Vec<(String, Value)> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).received.clone()
+    }
+
+    /// How many posts were answered with a failure.
+    #[must_use]
+    pub fn refused(&self) -> usize {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).refused
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn answer(
+    req: Request<hyper::body::Incoming>,
+    state: Arc<Mutex<State>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_owned();
+    let body = req.into_body().collect().await.map(http_body_util::Collected::to_bytes).unwrap_or_default();
+    let planned = state.lock().unwrap_or_else(PoisonError::into_inner).plan.pop().unwrap_or(Answer::Accept);
+    let reply = |status: u16| {
+        let mut resp = Response::new(Full::new(Bytes::from_static(b"")));
+        *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+        if status == 429 {
+            resp.headers_mut().insert("retry-after", hyper::header::HeaderValue::from_static("30"));
+        }
+        resp
+    };
+    match planned {
+        Answer::Accept => {
+            let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            state.lock().unwrap_or_else(PoisonError::into_inner).received.push((path, value));
+            Ok(reply(200))
+        }
+        Answer::Status(status) => {
+            state.lock().unwrap_or_else(PoisonError::into_inner).refused += 1;
+            Ok(reply(status))
+        }
+        Answer::Silence(wait) => {
+            state.lock().unwrap_or_else(PoisonError::into_inner).refused += 1;
+            tokio::time::sleep(wait).await;
+            Ok(reply(504))
+        }
+    }
+}

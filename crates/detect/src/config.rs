@@ -1,0 +1,217 @@
+//! The alerter's configuration, read once at cold start.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `ALERTS_PREFIX` | `seclog` | alerts go to `<prefix>-alerts-YYYY.MM` (the month of the event that caused them) |
+//! | `DETECTION_INDICES` | `cloudtrail-*,route53-resolver-*,route53-public-*` | where the ingest functions write the documents rules mark |
+//! | `LOOKBACK` | `30m` | how far back each run looks, by event time (longer than Firehose's 15-minute buffering, and overlapping the previous run) |
+//! | `ALERT_MIN_LEVEL` | `medium` | a rule match below this level is kept on its document but raises no alert |
+//! | `MAX_ALERTS_PER_RULE` | `100` | alerts one rule may raise in one run; past it, one summary alert |
+//! | `NOTIFY_MIN_LEVEL` | `high` | alerts at or above this level are sent |
+//! | `NOTIFY_MAX_PER_RUN` | `50` | messages one run may send; past it, one summary message |
+//! | `SLACK_WEBHOOK_URL` | unset | a Slack incoming webhook |
+//! | `WEBHOOK_URL` | unset | any HTTP endpoint that takes the alert as JSON |
+//! | `DASHBOARDS_URL` | unset | OpenSearch Dashboards, for a link to the event in each message |
+//!
+//! plus the rules' variables ([`seclog_rules::config`]) and the `OpenSearch` variables
+//! ([`seclog_core::sink::opensearch::config`]). Webhook URLs are secrets: no log line or error
+//! repeats them.
+
+use std::time::Duration;
+
+use seclog_core::config::{ConfigError, Env};
+use seclog_rules::Level;
+use url::Url;
+
+/// The alerter's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectConfig {
+    /// `<prefix>-alerts-YYYY.MM`.
+    pub alerts_prefix: String,
+    /// The index patterns rules' matches are searched in, comma-separated.
+    pub indices: String,
+    /// How far back each run looks.
+    pub lookback: Duration,
+    /// The lowest level that raises an alert.
+    pub alert_min_level: Level,
+    /// Alerts one rule may raise in one run.
+    pub max_alerts_per_rule: usize,
+    /// The lowest level that is sent.
+    pub notify_min_level: Level,
+    /// Messages one run may send.
+    pub notify_max_per_run: usize,
+    /// Where messages go.
+    pub destinations: Destinations,
+}
+
+/// Where messages go; none configured sends nothing (alerts are still raised).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Destinations {
+    /// A Slack incoming webhook.
+    pub slack: Option<Url>,
+    /// A generic JSON webhook.
+    pub webhook: Option<Url>,
+    /// OpenSearch Dashboards, for links.
+    pub dashboards: Option<Url>,
+}
+
+impl std::fmt::Debug for Destinations {
+    /// Says which destinations are set, never their URLs (a webhook URL is its own credential).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Destinations")
+            .field("slack", &self.slack.is_some())
+            .field("webhook", &self.webhook.is_some())
+            .field("dashboards", &self.dashboards.as_ref().map(Url::as_str))
+            .finish()
+    }
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        Self {
+            alerts_prefix: "seclog".into(),
+            indices: "cloudtrail-*,route53-resolver-*,route53-public-*".into(),
+            lookback: Duration::from_secs(30 * 60),
+            alert_min_level: Level::Medium,
+            max_alerts_per_rule: 100,
+            notify_min_level: Level::High,
+            notify_max_per_run: 50,
+            destinations: Destinations::default(),
+        }
+    }
+}
+
+impl DetectConfig {
+    /// Reads the settings.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the variable; a URL's value is never repeated.
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let alerts_prefix = env.get("ALERTS_PREFIX").map_or(d.alerts_prefix, |p| p.trim().to_owned());
+        seclog_core::index::IndexPattern::new(
+            &format!("{alerts_prefix}-alerts"),
+            seclog_core::index::Rotation::Monthly,
+        )
+        .map_err(|reason| ConfigError::Invalid { var: "ALERTS_PREFIX", reason })?;
+        Ok(Self {
+            alerts_prefix,
+            indices: env.get("DETECTION_INDICES").unwrap_or(d.indices),
+            lookback: match env.get("LOOKBACK") {
+                Some(v) => parse_duration(&v).map_err(|reason| ConfigError::Invalid { var: "LOOKBACK", reason })?,
+                None => d.lookback,
+            },
+            alert_min_level: level(env, "ALERT_MIN_LEVEL", d.alert_min_level)?,
+            max_alerts_per_rule: env.parse_or("MAX_ALERTS_PER_RULE", d.max_alerts_per_rule)?,
+            notify_min_level: level(env, "NOTIFY_MIN_LEVEL", d.notify_min_level)?,
+            notify_max_per_run: env.parse_or("NOTIFY_MAX_PER_RUN", d.notify_max_per_run)?,
+            destinations: Destinations {
+                slack: url(env, "SLACK_WEBHOOK_URL")?,
+                webhook: url(env, "WEBHOOK_URL")?,
+                dashboards: url(env, "DASHBOARDS_URL")?,
+            },
+        })
+    }
+
+    /// The alerts index of an event at `time`.
+    #[must_use]
+    pub fn alerts_index(&self, time: chrono::DateTime<chrono::Utc>) -> String {
+        format!("{}-alerts-{}", self.alerts_prefix, time.format("%Y.%m"))
+    }
+
+    /// Every alerts index.
+    #[must_use]
+    pub fn alerts_pattern(&self) -> String {
+        format!("{}-alerts-*", self.alerts_prefix)
+    }
+}
+
+fn level(env: &Env<'_>, var: &'static str, default: Level) -> Result<Level, ConfigError> {
+    match env.get(var) {
+        None => Ok(default),
+        Some(v) => parse_level(&v).ok_or_else(|| ConfigError::Invalid {
+            var,
+            reason: format!("`{v}` is not one of informational, low, medium, high, critical"),
+        }),
+    }
+}
+
+/// A Sigma level by its name.
+#[must_use]
+pub fn parse_level(name: &str) -> Option<Level> {
+    [Level::Informational, Level::Low, Level::Medium, Level::High, Level::Critical]
+        .into_iter()
+        .find(|l| l.as_str().eq_ignore_ascii_case(name.trim()))
+}
+
+fn url(env: &Env<'_>, var: &'static str) -> Result<Option<Url>, ConfigError> {
+    let Some(value) = env.get(var).filter(|v| !v.trim().is_empty()) else { return Ok(None) };
+    let parsed = Url::parse(value.trim())
+        .map_err(|e| ConfigError::Invalid { var, reason: format!("not a URL ({e}); the value is not repeated") })?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: "must be an https URL (http only for local receivers)".into(),
+        });
+    }
+    Ok(Some(parsed))
+}
+
+/// `30m`, `2h`, `90s`, `1d`.
+///
+/// # Errors
+/// The value, quoted, when it is none of those.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 30m, 2h, 90s"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{text}` is not a duration like 30m, 2h, 90s")),
+    };
+    if seconds == 0 {
+        return Err("must be longer than zero".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<DetectConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let env = Env::from_map(&map);
+        DetectConfig::from_env(&env)
+    }
+
+    #[test]
+    fn defaults_durations_and_levels() {
+        assert_eq!(read(&[]).unwrap(), DetectConfig::default());
+        let c = read(&[("LOOKBACK", "2h"), ("NOTIFY_MIN_LEVEL", "Medium"), ("ALERTS_PREFIX", "sec")]).unwrap();
+        assert_eq!((c.lookback, c.notify_min_level), (Duration::from_secs(7200), Level::Medium));
+        assert_eq!(c.alerts_pattern(), "sec-alerts-*");
+        let t = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").unwrap().to_utc();
+        assert_eq!(c.alerts_index(t), "sec-alerts-2026.12");
+        assert_eq!(
+            read(&[("LOOKBACK", "soon")]).unwrap_err().to_string(),
+            "LOOKBACK is invalid: `soon` is not a duration like 30m, 2h, 90s"
+        );
+        assert!(read(&[("NOTIFY_MIN_LEVEL", "urgent")]).is_err());
+    }
+
+    #[test]
+    fn a_bad_webhook_url_is_refused_without_repeating_it() {
+        let e = read(&[("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T000/B000/SECRETTOKEN")]).unwrap_err();
+        assert!(!e.to_string().contains("SECRETTOKEN"), "{e}");
+        let c = read(&[("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T000/B000/SECRETTOKEN")]).unwrap();
+        assert!(!format!("{c:?}").contains("SECRETTOKEN"));
+        let e = read(&[("WEBHOOK_URL", "ftp://x/SECRETTOKEN")]).unwrap_err();
+        assert!(!e.to_string().contains("SECRETTOKEN"));
+    }
+}

@@ -1,0 +1,201 @@
+//! The alerter end to end: recorded CloudTrail events indexed by the cloudtrail handler into a
+//! real osmem-server, then runs of the detect function with a local webhook receiver standing in
+//! for Slack and a JSON webhook. Each alert is raised once and sent once per destination, whatever
+//! is re-run, replayed or refused on the way.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use seclog_cli::client::Client;
+use seclog_cli::receiver::{Answer, Receiver};
+use seclog_cloudtrail::config::FunctionConfig;
+use seclog_cloudtrail::handler::{process, Deps as IngestDeps};
+use seclog_core::sink::opensearch::OpenSearchSink;
+use seclog_detect::config::{Destinations, DetectConfig};
+use seclog_detect::handler::{run, Deps, RunReport};
+use seclog_detect::notify::Notifier;
+use seclog_rules::config::parse_cidrs;
+use seclog_rules::{RuleSet, RulesConfig};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+const BURST: &str = "0f782939-330e-4fdd-a8cf-9dd67b8a1900";
+const OUTSIDE: &str = "ffb392a5-3809-4121-941a-113858c1bade";
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}
+
+fn rules() -> Arc<RuleSet> {
+    let config =
+        RulesConfig { allowed_cidrs: parse_cidrs("10.0.0.0/8,192.168.0.0/16").unwrap(), ..RulesConfig::bundled() };
+    Arc::new(RuleSet::load(&config).unwrap())
+}
+
+async fn ingest(url: &str, rules: &Arc<RuleSet>, client: &Client) {
+    let sink = OpenSearchSink::with_signer(seclog_e2e::fast_config(url), None).unwrap();
+    let dl = sink.deadletters().clone();
+    let deps = IngestDeps::new(sink, dl, FunctionConfig::default())
+        .with_enricher(seclog_testkit::enricher())
+        .with_rules(rules.clone());
+    let summary = process(&seclog_e2e::event("synthetic-sign-ins"), &deps, Instant::now() + Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(summary.received, 8);
+    client.refresh().await.unwrap();
+}
+
+async fn alerter(url: &str, rules: Arc<RuleSet>, destinations: Destinations) -> Deps<OpenSearchSink> {
+    let opensearch = seclog_e2e::fast_config(url);
+    Deps {
+        sink: OpenSearchSink::with_signer(opensearch.clone(), None).unwrap(),
+        client: Client::new(opensearch).await.unwrap(),
+        rules,
+        config: DetectConfig { destinations, ..DetectConfig::default() },
+        notifier: Notifier::new(Duration::from_millis(500)).unwrap(),
+    }
+}
+
+async fn run_at(deps: &Deps<OpenSearchSink>, now: &str) -> RunReport {
+    run(deps, at(now), Instant::now() + Duration::from_secs(60)).await.unwrap()
+}
+
+async fn alerts(client: &Client) -> Vec<Value> {
+    client.refresh().await.unwrap();
+    let answer =
+        client.search("seclog-alerts-*", &json!({"size": 100, "sort": [{"@timestamp": "asc"}]})).await.unwrap();
+    answer["hits"]["hits"].as_array().unwrap().iter().map(|h| h["_source"].clone()).collect()
+}
+
+#[tokio::test]
+async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_replay() {
+    let (server, client) = seclog_e2e::server().await;
+    let rules = rules();
+    ingest(server.url(), &rules, &client).await;
+    // Slack refuses the first post (500), then rate-limits the second (429 with Retry-After).
+    let receiver = Receiver::start([Answer::Status(500), Answer::Status(429)]).await.unwrap();
+    let destinations = Destinations {
+        slack: Some(receiver.url("slack").parse().unwrap()),
+        webhook: Some(receiver.url("hook").parse().unwrap()),
+        dashboards: None,
+    };
+    let deps = alerter(server.url(), rules.clone(), destinations).await;
+
+    let first = run_at(&deps, "2026-11-30T21:30:00Z").await;
+    // Six failed sign-ins (SigmaHQ's failed-authentication rule, medium), the sign-in without MFA
+    // and StopLogging (medium), the sign-in from outside the allowed ranges (high), and the burst
+    // of failures (high). The failed-sign-in rule seclog's burst counts raises nothing alone.
+    let mut raised: Vec<(String, String)> =
+        first.raised.iter().map(|r| (r.level.to_string(), r.rule.clone())).collect();
+    raised.sort();
+    assert_eq!(
+        raised,
+        [
+            ("high", "AWS Console Sign-In Brute-Force Burst"),
+            ("high", "AWS Console Sign-In From Outside the Allowed Addresses"),
+            ("medium", "AWS CloudTrail Important Change"),
+            ("medium", "AWS ConsoleLogin Failed Authentication"),
+            ("medium", "AWS ConsoleLogin Failed Authentication"),
+            ("medium", "AWS ConsoleLogin Failed Authentication"),
+            ("medium", "AWS ConsoleLogin Failed Authentication"),
+            ("medium", "AWS ConsoleLogin Failed Authentication"),
+            ("medium", "AWS ConsoleLogin Failed Authentication"),
+            ("medium", "AWS Successful Console Login Without MFA"),
+        ]
+        .map(|(l, r)| (l.to_owned(), r.to_owned()))
+    );
+    assert!(first.sent.is_empty(), "both high alerts were refused: {first:?}");
+    assert_eq!(first.send_failures.len(), 2);
+    assert!(first.send_failures[1].contains("429") && first.send_failures[1].contains("Retry-After 30"), "{first:?}");
+
+    // The same window again: nothing new is raised, and what was refused is sent now.
+    let second = run_at(&deps, "2026-11-30T21:30:00Z").await;
+    assert!(second.raised.is_empty());
+    // The nine event alerts are found again; the burst is not even recounted, its span covers its matches.
+    assert_eq!(second.already_raised, 9);
+    assert_eq!(second.sent.len(), 4, "two alerts, two destinations: {second:?}");
+
+    // The next scheduled run overlaps: nothing raised, nothing sent.
+    let third = run_at(&deps, "2026-11-30T21:35:00Z").await;
+    assert!(third.raised.is_empty() && third.sent.is_empty(), "{third:?}");
+
+    // Replaying the same events (a redelivery) raises and sends nothing either.
+    ingest(server.url(), &rules, &client).await;
+    let fourth = run_at(&deps, "2026-11-30T21:30:00Z").await;
+    assert!(fourth.raised.is_empty() && fourth.sent.is_empty(), "{fourth:?}");
+
+    // What the receiver got: each high alert once per destination.
+    let got = receiver.received();
+    let hooks: Vec<&Value> = got.iter().filter(|(p, _)| p == "/hook").map(|(_, v)| v).collect();
+    let slack: Vec<&Value> = got.iter().filter(|(p, _)| p == "/slack").map(|(_, v)| v).collect();
+    assert_eq!((slack.len(), hooks.len(), receiver.refused()), (2, 2, 2));
+    let mut rule_ids: Vec<&str> = hooks.iter().map(|h| h["alert"]["rule"]["id"].as_str().unwrap()).collect();
+    rule_ids.sort_unstable();
+    assert_eq!(rule_ids, [BURST, OUTSIDE]);
+    assert_eq!(slack[0]["blocks"][0]["text"]["text"], "[high] AWS Console Sign-In Brute-Force Burst");
+
+    // The alert documents: who, from where, when, the rule's author, and where they were sent.
+    let docs = alerts(&client).await;
+    assert_eq!(docs.len(), 10);
+    let burst = docs.iter().find(|d| d["rule"]["id"] == BURST).unwrap();
+    assert_eq!(burst["@timestamp"], "2026-11-30T21:00:05.000Z");
+    assert_eq!(burst["alert"]["kind"], "threshold");
+    assert_eq!(burst["alert"]["count"], 6);
+    assert_eq!(burst["alert"]["group"], "185.220.101.7");
+    assert_eq!(burst["source"]["ip"], "185.220.101.7");
+    assert_eq!(burst["user"]["name"], "alice");
+    assert_eq!(burst["cloud"]["account"]["id"], "111122223333");
+    assert_eq!(burst["rule"]["author"], "seclog");
+    assert_eq!(burst["alert"]["notified_to"], json!(["slack", "webhook"]));
+    assert!(burst["alert"]["notified_at"].is_string());
+    let outside = docs.iter().find(|d| d["rule"]["id"] == OUTSIDE).unwrap();
+    assert_eq!(outside["rule"]["author"], "Ivan Saakov (AWS Console Login Monitoring), seclog (CIDR form)");
+    assert_eq!(outside["alert"]["event_ids"], json!(["5e7c1a00-0000-4000-8000-000000000006"]));
+    let medium_sent =
+        docs.iter().filter(|d| d["rule"]["level"] == "medium" && d["alert"]["notified_at"].is_string()).count();
+    assert_eq!(medium_sent, 0, "NOTIFY_MIN_LEVEL is high");
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_fails_the_run_and_marks_nothing() {
+    let (server, client) = seclog_e2e::server().await;
+    let rules = rules();
+    ingest(server.url(), &rules, &client).await;
+    let receiver = Receiver::start([]).await.unwrap();
+    let destinations =
+        Destinations { slack: None, webhook: Some(receiver.url("hook").parse().unwrap()), dashboards: None };
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let down = alerter(&format!("http://{closed}"), rules.clone(), destinations.clone()).await;
+    let err = run(&down, at("2026-11-30T21:30:00Z"), Instant::now() + Duration::from_secs(10)).await.unwrap_err();
+    assert!(err.to_string().starts_with("OpenSearch:"), "{err}");
+    assert!(receiver.received().is_empty());
+    // The next run, with the cluster back, catches up.
+    let up = alerter(server.url(), rules, destinations).await;
+    let report = run_at(&up, "2026-11-30T21:32:00Z").await;
+    // Its window starts at 21:02: the two earliest failures fall out of it, the burst does not.
+    assert_eq!((report.raised.len(), report.sent.len()), (8, 2));
+    assert_eq!(receiver.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_destination_that_does_not_answer_in_time_is_retried_by_the_next_run() {
+    let (server, client) = seclog_e2e::server().await;
+    let rules = rules();
+    ingest(server.url(), &rules, &client).await;
+    let receiver = Receiver::start([Answer::Silence(Duration::from_secs(2))]).await.unwrap();
+    let destinations =
+        Destinations { slack: Some(receiver.url("slack").parse().unwrap()), webhook: None, dashboards: None };
+    let deps = alerter(server.url(), rules, destinations).await;
+    let first = run_at(&deps, "2026-11-30T21:30:00Z").await;
+    assert_eq!((first.sent.len(), first.send_failures.len()), (1, 1), "{first:?}");
+    assert!(first.send_failures[0].contains("could not be reached"), "{first:?}");
+    assert!(!first.send_failures[0].contains("127.0.0.1"), "no URL in errors: {first:?}");
+    let second = run_at(&deps, "2026-11-30T21:31:00Z").await;
+    assert_eq!(second.sent.len(), 1);
+    let third = run_at(&deps, "2026-11-30T21:32:00Z").await;
+    assert!(third.sent.is_empty());
+    assert_eq!(receiver.received().len(), 2);
+}

@@ -199,3 +199,48 @@ async fn a_destination_that_does_not_answer_in_time_is_retried_by_the_next_run()
     assert!(third.sent.is_empty());
     assert_eq!(receiver.received().len(), 2);
 }
+
+#[tokio::test]
+async fn the_demo_raises_the_recorded_burst_and_a_second_run_raises_and_sends_nothing() {
+    let mut out = Vec::new();
+    let allowed = ["10.0.0.0/8".to_owned(), "172.16.0.0/12".to_owned(), "192.168.0.0/16".to_owned()];
+    Box::pin(seclog_cli::demo::run(
+        &seclog_testkit::workspace_root().join("fixtures"),
+        &allowed,
+        seclog_testkit::enricher(),
+        &mut out,
+    ))
+    .await
+    .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let alerts = &out[out.find("17. Alerts").expect("the demo has an alerts section")..];
+    let (first, second) = alerts.split_once("The same run again").unwrap();
+    assert_eq!(first.matches("   raised [").count(), 10, "{first}");
+    assert!(first.contains("raised [high] AWS Console Sign-In Brute-Force Burst: 6 matches within 10 minutes for 185.220.101.7, the first ConsoleLogin by alice from 185.220.101.7 (DE, AS60729)"), "{first}");
+    assert!(first.contains("Slack got 2 messages:"), "{first}");
+    assert!(
+        second.contains("no new alert (9 found again, already raised)") && second.contains("nothing sent"),
+        "{second}"
+    );
+    assert!(second.contains("Slack got 2 messages in all."), "{second}");
+}
+
+#[tokio::test]
+async fn detect_run_prints_what_it_raised_and_sent() {
+    let (server, client) = seclog_e2e::server().await;
+    let rules = rules();
+    ingest(server.url(), &rules, &client).await;
+    let receiver = Receiver::start([]).await.unwrap();
+    let config = DetectConfig {
+        destinations: Destinations { webhook: Some(receiver.url("hook").parse().unwrap()), ..Destinations::default() },
+        ..DetectConfig::default()
+    };
+    let now = at("2026-11-30T21:30:00Z");
+    let report = seclog_cli::detect::run(seclog_e2e::fast_config(server.url()), config, rules, now).await.unwrap();
+    let mut out = Vec::new();
+    seclog_cli::detect::print(&report, &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.starts_with("   window 2026-11-30T21:00:00Z to 2026-11-30T21:30:00Z (event time)\n"), "{out}");
+    assert_eq!(out.matches("sent alert ").count(), 2, "{out}");
+    assert_eq!(receiver.received().len(), 2);
+}

@@ -365,16 +365,14 @@ pub async fn run(
     writeln!(out, "installed index templates: {}", installed.names.join(", "))?;
 
     let files = replay::discover(&[fixtures.to_path_buf()])?;
-    let sink = OpenSearchSink::with_signer(config, None)?;
+    let sink = OpenSearchSink::with_signer(config.clone(), None)?;
     let deadletters = sink.deadletters().clone();
     let rules = seclog_rules::RulesConfig {
         allowed_cidrs: seclog_rules::config::parse_cidrs(&allowed.join(",")).map_err(anyhow::Error::msg)?,
         ..seclog_rules::RulesConfig::bundled()
     };
-    let options = replay::Options {
-        rules: std::sync::Arc::new(seclog_rules::RuleSet::load(&rules)?),
-        ..replay::Options::new(enricher)
-    };
+    let rules = std::sync::Arc::new(seclog_rules::RuleSet::load(&rules)?);
+    let options = replay::Options { rules: rules.clone(), ..replay::Options::new(enricher) };
     let (report, _) = replay::replay(&files, &options, sink, deadletters, |_, _, _| {}).await?;
     writeln!(out, "\nreplayed {} event files from {}:", files.len(), fixtures.display())?;
     report.print(out)?;
@@ -447,8 +445,45 @@ pub async fn run(
         writeln!(out, "   {time}  {user:<20} from {source:<20} {event:<24} {os}")?;
     }
     dns_and_findings(&client, out).await?;
+    alerts(&config, rules, out).await?;
     drop(server);
     writeln!(out, "\nosmem-server stopped.")?;
+    Ok(())
+}
+
+/// When the recorded brute-force burst ends: the alerter runs as its schedule would then.
+pub const ALERTS_AT: &str = "2026-11-30T21:30:00Z";
+
+/// Question 17: the alerter, run twice against a local webhook receiver standing in for Slack.
+async fn alerts(
+    config: &OpenSearchConfig,
+    rules: std::sync::Arc<seclog_rules::RuleSet>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let receiver = crate::receiver::Receiver::start([]).await?;
+    let detect = seclog_detect::config::DetectConfig {
+        destinations: seclog_detect::config::Destinations {
+            slack: Some(receiver.url("slack").parse()?),
+            webhook: None,
+            dashboards: None,
+        },
+        ..seclog_detect::config::DetectConfig::default()
+    };
+    let now = chrono::DateTime::parse_from_rfc3339(ALERTS_AT)?.to_utc();
+    writeln!(
+        out,
+        "\n17. Alerts: the alerter runs as its 5-minute schedule would at {ALERTS_AT}, with a local receiver standing in for Slack"
+    )?;
+    let first = crate::detect::run(config.clone(), detect.clone(), rules.clone(), now).await?;
+    crate::detect::print(&first, out)?;
+    writeln!(out, "   Slack got {} messages:", receiver.received().len())?;
+    for (_, message) in receiver.received() {
+        writeln!(out, "   > {}", message["text"].as_str().unwrap_or_default())?;
+    }
+    writeln!(out, "   The same run again (a retry, an overlapping window):")?;
+    let again = crate::detect::run(config.clone(), detect, rules, now).await?;
+    crate::detect::print(&again, out)?;
+    writeln!(out, "   Slack got {} messages in all.", receiver.received().len())?;
     Ok(())
 }
 

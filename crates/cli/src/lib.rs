@@ -7,6 +7,7 @@
 pub mod aws_ranges;
 pub mod client;
 pub mod demo;
+pub mod detect;
 pub mod firehose;
 pub mod osmem;
 pub mod receiver;

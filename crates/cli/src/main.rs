@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// The alerter: rule matches and bursts in the cluster become alerts, each raised once and sent once.
+    Detect {
+        #[command(subcommand)]
+        action: DetectAction,
+    },
     /// AWS's published address ranges (the `aws` enrichment).
     AwsRanges {
         #[command(subcommand)]
@@ -80,6 +85,37 @@ enum Command {
         allowed: Vec<String>,
         #[command(flatten)]
         enrich: EnrichArgs,
+    },
+}
+
+#[derive(Subcommand)]
+#[allow(clippy::doc_markdown)] // clap's help text, shown to users as written
+enum DetectAction {
+    /// One run, as the scheduled function runs it: prints the alerts it raised and the messages it
+    /// sent. Exits non-zero only when the cluster could not be queried.
+    Run {
+        /// The cluster.
+        #[arg(long)]
+        endpoint: String,
+        /// The time of the run (RFC 3339); default: now.
+        #[arg(long)]
+        now: Option<String>,
+        /// How far back it looks (30m, 2h, …).
+        #[arg(long, default_value = "30m")]
+        lookback: String,
+        /// A Slack incoming webhook to send alerts to.
+        #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
+        slack_webhook: Option<String>,
+        /// A URL that takes each alert as JSON.
+        #[arg(long, env = "WEBHOOK_URL", hide_env_values = true)]
+        webhook: Option<String>,
+        /// Send alerts at or above this level.
+        #[arg(long, default_value = "high")]
+        notify_min_level: String,
+        #[command(flatten)]
+        rules: RulesArgs,
+        #[command(flatten)]
+        auth: AuthArgs,
     },
 }
 
@@ -289,6 +325,25 @@ async fn main() -> Result<()> {
             let (_, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, |_, _, _| {}).await?;
             let hits = seclog_cli::rules::hits(&sink.take());
             seclog_cli::rules::print_hits(&ruleset, &files, &hits, &mut std::io::stdout())?;
+        }
+        Command::Detect {
+            action: DetectAction::Run { endpoint, now, lookback, slack_webhook, webhook, notify_min_level, rules, auth },
+        } => {
+            let mut vars: HashMap<&str, String> = HashMap::new();
+            vars.insert("LOOKBACK", lookback);
+            vars.insert("NOTIFY_MIN_LEVEL", notify_min_level);
+            for (var, value) in [("SLACK_WEBHOOK_URL", slack_webhook), ("WEBHOOK_URL", webhook)] {
+                if let Some(value) = value {
+                    vars.insert(var, value);
+                }
+            }
+            let config = seclog_detect::config::DetectConfig::from_env(&Env::from_lookup(|k| vars.get(k).cloned()))?;
+            let now = match now {
+                Some(t) => chrono::DateTime::parse_from_rfc3339(&t)?.to_utc(),
+                None => chrono::Utc::now(),
+            };
+            let report = seclog_cli::detect::run(auth.config(&endpoint)?, config, rules.load()?, now).await?;
+            seclog_cli::detect::print(&report, &mut std::io::stdout())?;
         }
         Command::AwsRanges { action: AwsRangesAction::Refresh { from, to } } => {
             let ranges = seclog_cli::aws_ranges::refresh(&from, &to).await?;

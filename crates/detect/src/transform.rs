@@ -293,10 +293,11 @@ pub fn threshold_alert(correlation: &Correlation, burst: &Burst<'_>) -> Option<A
     let time = first.time()?;
     let minutes = correlation.timespan_seconds / 60;
     let message = format!(
-        "{}: {} matches for {} within {minutes} minutes from {}",
+        "{}: {} matches within {minutes} minutes for {}, the first {} at {}",
         correlation.title,
         burst.hits.len(),
         burst.group,
+        describe(first),
         time.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
     let mut body =

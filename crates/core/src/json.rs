@@ -64,7 +64,14 @@ impl<'a> RawObject<'a> {
 /// A string value, borrowed when it has no escapes; `None` when not a string.
 #[must_use]
 pub fn str_of(raw: &RawValue) -> Option<Cow<'_, str>> {
-    serde_json::from_str::<&str>(raw.get())
+    // A raw value is valid JSON: a string without a backslash is its own text between the quotes.
+    let text = raw.get();
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+            return Some(Cow::Borrowed(inner));
+        }
+    }
+    serde_json::from_str::<&str>(text)
         .map(Cow::Borrowed)
         .or_else(|_| serde_json::from_str::<String>(raw.get()).map(Cow::Owned))
         .ok()
@@ -163,6 +170,19 @@ pub fn shorten(s: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn strings_without_escapes_are_borrowed_and_escaped_ones_decoded() {
+        fn raw(t: &str) -> &RawValue {
+            serde_json::from_str(t).unwrap()
+        }
+        assert!(matches!(str_of(raw(r#""ConsoleLogin""#)), Some(Cow::Borrowed("ConsoleLogin"))));
+        assert_eq!(str_of(raw(r#""a\"b\u00e9""#)).as_deref(), Some("a\"bé"));
+        assert_eq!(str_of(raw(r#""""#)).as_deref(), Some(""));
+        assert_eq!(str_of(raw("12")), None);
+        assert_eq!(str_of(raw(r#"{"a":"b"}"#)), None);
+    }
+
     use super::*;
 
     #[test]

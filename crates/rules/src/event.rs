@@ -7,7 +7,7 @@
 //!   field map `rules/pipelines/route53-dns.yml` renames the DNS rules' fields onto them.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 use rsigma_eval::event::{Event, EventValue, JsonEvent};
 use seclog_core::json::{str_of, RawObject};
@@ -17,6 +17,9 @@ use serde_json::{Map, Value};
 /// A `CloudTrail` record, for rule evaluation.
 pub struct CloudTrailRecord<'r, 'a> {
     record: &'r RawObject<'a>,
+    /// Top-level objects scanned so far (by their position in the record), so each is scanned
+    /// once per record however many rules probe paths inside it.
+    objects: RefCell<Vec<(usize, Option<RawObject<'a>>)>>,
     /// The whole record as a tree, built only for keyword rules and correlation snapshots.
     whole: OnceCell<Value>,
 }
@@ -25,7 +28,7 @@ impl<'r, 'a> CloudTrailRecord<'r, 'a> {
     /// Wraps a parsed record.
     #[must_use]
     pub fn new(record: &'r RawObject<'a>) -> Self {
-        Self { record, whole: OnceCell::new() }
+        Self { record, objects: RefCell::new(Vec::new()), whole: OnceCell::new() }
     }
 
     fn whole(&self) -> &Value {
@@ -45,8 +48,22 @@ impl Event for CloudTrailRecord<'_, '_> {
             return Some(raw_value(raw));
         }
         let (head, rest) = path.split_once('.')?;
-        let nested: Value = serde_json::from_str(self.record.get(head)?.get()).ok()?;
-        JsonEvent::borrow(&nested).get_field(rest).map(into_owned)
+        let position = self.record.0.iter().position(|(k, _)| k.0 == head)?;
+        let raw = self.record.0[position].1;
+        let mut objects = self.objects.borrow_mut();
+        let slot = objects.iter().position(|(p, _)| *p == position).unwrap_or_else(|| {
+            let text = raw.get().trim_start();
+            let parsed = if text.starts_with('{') { serde_json::from_str(text).ok() } else { None };
+            objects.push((position, parsed));
+            objects.len() - 1
+        });
+        // Not an object (an array on the way): read the way Sigma reads it.
+        let Some(object) = &objects[slot].1 else { return nested(raw, rest) };
+        if let Some(value) = object.get(rest) {
+            return Some(raw_value(value));
+        }
+        let (inner, rest) = rest.split_once('.')?;
+        nested(object.get(inner)?, rest)
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
@@ -142,6 +159,22 @@ impl Event for DnsQuery<'_> {
     fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
         Some(self.fields().map(|(k, _)| Cow::Borrowed(k)).collect())
     }
+}
+
+/// `path` inside an object, read by scanning its raw JSON: no tree is built, only the value found
+/// is parsed. An array on the way (rare in the rules' paths) is read as a tree, as Sigma reads it.
+fn nested<'a>(raw: &'a RawValue, path: &str) -> Option<EventValue<'a>> {
+    let text = raw.get().trim_start();
+    if text.starts_with('[') {
+        let tree: Value = serde_json::from_str(text).ok()?;
+        return JsonEvent::borrow(&tree).get_field(path).map(into_owned);
+    }
+    let object: RawObject<'a> = serde_json::from_str(raw.get()).ok()?;
+    if let Some(value) = object.get(path) {
+        return Some(raw_value(value));
+    }
+    let (head, rest) = path.split_once('.')?;
+    nested(object.get(head)?, rest)
 }
 
 /// A raw JSON value as the evaluator's value: strings borrowed where they have no escapes.

@@ -164,7 +164,8 @@ def synthetic():
 def synthetic_sign_ins():
     """What the alerter is for, on 2026-11-30 between 21:00 and 21:15 UTC: a brute-force burst of six
     failed console sign-ins from one address, then a sign-in from it without MFA (outside any office
-    range), then the trail stopped from it."""
+    range, from a country and a network alice never used), then the trail stopped from it. Ten days
+    earlier, alice's usual day: a sign-in and an API call from her office network."""
     account, ip, ua = "111122223333", "185.220.101.7", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
     user = {"type": "IAMUser", "principalId": "AIDAEXAMPLEALICE0001", "arn": f"arn:aws:iam::{account}:user/alice",
             "accountId": account, "userName": "alice"}
@@ -181,7 +182,17 @@ def synthetic_sign_ins():
             r["errorMessage"] = "Failed authentication"
         return r
 
-    records = [sign_in(i, i, 5, "Failure") for i in range(6)]
+    office = "81.2.69.160"
+    usual = dict(sign_in(8, 0, 0, "Success"), eventTime="2026-11-20T09:00:00Z", sourceIPAddress=office,
+                 eventID="5e7c1a00-0000-4000-8000-000000000008")
+    usual["additionalEventData"] = dict(usual["additionalEventData"], MFAUsed="Yes")
+    listing = {"eventVersion": "1.09", "userIdentity": dict(user, accessKeyId="ASIAEXAMPLEALICE0002"),
+               "eventTime": "2026-11-20T09:05:00Z", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+               "awsRegion": "us-east-1", "sourceIPAddress": office, "userAgent": ua, "requestParameters": {"Host": "s3.amazonaws.com"},
+               "responseElements": None, "requestID": "0b5c8f9e-0000-4000-8000-000000000009",
+               "eventID": "5e7c1a00-0000-4000-8000-000000000009", "readOnly": True, "eventType": "AwsApiCall",
+               "managementEvent": True, "recipientAccountId": account, "eventCategory": "Management"}
+    records = [usual, listing] + [sign_in(i, i, 5, "Failure") for i in range(6)]
     records.append(sign_in(6, 6, 30, "Success"))
     records.append({"eventVersion": "1.09", "userIdentity": dict(user, accessKeyId="ASIAEXAMPLEALICE0001",
                     sessionContext={"attributes": {"creationDate": "2026-11-30T21:06:30Z", "mfaAuthenticated": "false"}}),

@@ -23,6 +23,8 @@ use tokio::time::Instant;
 
 const BURST: &str = "0f782939-330e-4fdd-a8cf-9dd67b8a1900";
 const OUTSIDE: &str = "ffb392a5-3809-4121-941a-113858c1bade";
+const NEW_COUNTRY: &str = "2a8f3c1e-6d4b-4e0a-9b57-1f3e8d2c6a90";
+const NEW_NETWORK: &str = "7c1d9e42-3b8a-4f65-a0d2-8e4b6c3f1a57";
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().to_utc()
@@ -43,7 +45,7 @@ async fn ingest(url: &str, rules: &Arc<RuleSet>, client: &Client) {
     let summary = process(&seclog_e2e::event("synthetic-sign-ins"), &deps, Instant::now() + Duration::from_secs(30))
         .await
         .unwrap();
-    assert_eq!(summary.received, 8);
+    assert_eq!(summary.received, 10);
     client.refresh().await.unwrap();
 }
 
@@ -85,16 +87,19 @@ async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_r
 
     let first = run_at(&deps, "2026-11-30T21:30:00Z").await;
     // Six failed sign-ins (SigmaHQ's failed-authentication rule, medium), the sign-in without MFA
-    // and StopLogging (medium), the sign-in from outside the allowed ranges (high), and the burst
-    // of failures (high). The failed-sign-in rule seclog's burst counts raises nothing alone.
+    // and StopLogging (medium), the sign-in from outside the allowed ranges (high), the burst of
+    // failures (high), the country and the network alice never used in the 30 days before (high).
+    // The failed-sign-in rule seclog's burst counts raises nothing alone.
     let mut raised: Vec<(String, String)> =
         first.raised.iter().map(|r| (r.level.to_string(), r.rule.clone())).collect();
     raised.sort();
     assert_eq!(
         raised,
         [
+            ("high", "AWS API Call From a Network New for the Principal"),
             ("high", "AWS Console Sign-In Brute-Force Burst"),
             ("high", "AWS Console Sign-In From Outside the Allowed Addresses"),
+            ("high", "AWS Console Sign-In From a Country New for the User"),
             ("medium", "AWS CloudTrail Important Change"),
             ("medium", "AWS ConsoleLogin Failed Authentication"),
             ("medium", "AWS ConsoleLogin Failed Authentication"),
@@ -106,16 +111,17 @@ async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_r
         ]
         .map(|(l, r)| (l.to_owned(), r.to_owned()))
     );
-    assert!(first.sent.is_empty(), "both high alerts were refused: {first:?}");
+    // The two oldest high alerts were refused; the two after them reached both destinations.
+    assert_eq!(first.sent.len(), 4, "{first:?}");
     assert_eq!(first.send_failures.len(), 2);
     assert!(first.send_failures[1].contains("429") && first.send_failures[1].contains("Retry-After 30"), "{first:?}");
 
     // The same window again: nothing new is raised, and what was refused is sent now.
     let second = run_at(&deps, "2026-11-30T21:30:00Z").await;
     assert!(second.raised.is_empty());
-    // The nine event alerts are found again; the burst is not even recounted, its span covers its matches.
-    assert_eq!(second.already_raised, 9);
-    assert_eq!(second.sent.len(), 4, "two alerts, two destinations: {second:?}");
+    // The eleven other alerts are found again; the burst is not even recounted, its span covers its matches.
+    assert_eq!(second.already_raised, 11);
+    assert_eq!(second.sent.len(), 4, "the two refused alerts, two destinations: {second:?}");
 
     // The next scheduled run overlaps: nothing raised, nothing sent.
     let third = run_at(&deps, "2026-11-30T21:35:00Z").await;
@@ -130,15 +136,16 @@ async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_r
     let got = receiver.received();
     let hooks: Vec<&Value> = got.iter().filter(|(p, _)| p == "/hook").map(|(_, v)| v).collect();
     let slack: Vec<&Value> = got.iter().filter(|(p, _)| p == "/slack").map(|(_, v)| v).collect();
-    assert_eq!((slack.len(), hooks.len(), receiver.refused()), (2, 2, 2));
+    assert_eq!((slack.len(), hooks.len(), receiver.refused()), (4, 4, 2));
     let mut rule_ids: Vec<&str> = hooks.iter().map(|h| h["alert"]["rule"]["id"].as_str().unwrap()).collect();
     rule_ids.sort_unstable();
-    assert_eq!(rule_ids, [BURST, OUTSIDE]);
-    assert_eq!(slack[0]["blocks"][0]["text"]["text"], "[high] AWS Console Sign-In Brute-Force Burst");
+    assert_eq!(rule_ids, [BURST, NEW_COUNTRY, NEW_NETWORK, OUTSIDE]);
+    let headers: Vec<&str> = slack.iter().map(|m| m["blocks"][0]["text"]["text"].as_str().unwrap()).collect();
+    assert!(headers.contains(&"[high] AWS Console Sign-In Brute-Force Burst"), "{headers:?}");
 
     // The alert documents: who, from where, when, the rule's author, and where they were sent.
     let docs = alerts(&client).await;
-    assert_eq!(docs.len(), 10);
+    assert_eq!(docs.len(), 12);
     let burst = docs.iter().find(|d| d["rule"]["id"] == BURST).unwrap();
     assert_eq!(burst["@timestamp"], "2026-11-30T21:00:05.000Z");
     assert_eq!(burst["alert"]["kind"], "threshold");
@@ -153,6 +160,10 @@ async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_r
     let outside = docs.iter().find(|d| d["rule"]["id"] == OUTSIDE).unwrap();
     assert_eq!(outside["rule"]["author"], "Ivan Saakov (AWS Console Login Monitoring), seclog (CIDR form)");
     assert_eq!(outside["alert"]["event_ids"], json!(["5e7c1a00-0000-4000-8000-000000000006"]));
+    let country = docs.iter().find(|d| d["rule"]["id"] == NEW_COUNTRY).unwrap();
+    assert_eq!(country["alert"]["kind"], "first_seen");
+    assert_eq!(country["alert"]["group"], "alice / DE");
+    assert_eq!(country["source"]["geo"]["country_iso_code"], "DE");
     let medium_sent =
         docs.iter().filter(|d| d["rule"]["level"] == "medium" && d["alert"]["notified_at"].is_string()).count();
     assert_eq!(medium_sent, 0, "NOTIFY_MIN_LEVEL is high");
@@ -176,8 +187,8 @@ async fn an_unreachable_cluster_fails_the_run_and_marks_nothing() {
     let up = alerter(server.url(), rules, destinations).await;
     let report = run_at(&up, "2026-11-30T21:32:00Z").await;
     // Its window starts at 21:02: the two earliest failures fall out of it, the burst does not.
-    assert_eq!((report.raised.len(), report.sent.len()), (8, 2));
-    assert_eq!(receiver.received().len(), 2);
+    assert_eq!((report.raised.len(), report.sent.len()), (10, 4));
+    assert_eq!(receiver.received().len(), 4);
 }
 
 #[tokio::test]
@@ -190,14 +201,14 @@ async fn a_destination_that_does_not_answer_in_time_is_retried_by_the_next_run()
         Destinations { slack: Some(receiver.url("slack").parse().unwrap()), webhook: None, dashboards: None };
     let deps = alerter(server.url(), rules, destinations).await;
     let first = run_at(&deps, "2026-11-30T21:30:00Z").await;
-    assert_eq!((first.sent.len(), first.send_failures.len()), (1, 1), "{first:?}");
+    assert_eq!((first.sent.len(), first.send_failures.len()), (3, 1), "{first:?}");
     assert!(first.send_failures[0].contains("could not be reached"), "{first:?}");
     assert!(!first.send_failures[0].contains("127.0.0.1"), "no URL in errors: {first:?}");
     let second = run_at(&deps, "2026-11-30T21:31:00Z").await;
     assert_eq!(second.sent.len(), 1);
     let third = run_at(&deps, "2026-11-30T21:32:00Z").await;
     assert!(third.sent.is_empty());
-    assert_eq!(receiver.received().len(), 2);
+    assert_eq!(receiver.received().len(), 4);
 }
 
 #[tokio::test]
@@ -215,14 +226,18 @@ async fn the_demo_raises_the_recorded_burst_and_a_second_run_raises_and_sends_no
     let out = String::from_utf8(out).unwrap();
     let alerts = &out[out.find("17. Alerts").expect("the demo has an alerts section")..];
     let (first, second) = alerts.split_once("The same run again").unwrap();
-    assert_eq!(first.matches("   raised [").count(), 10, "{first}");
+    assert_eq!(first.matches("   raised [").count(), 12, "{first}");
     assert!(first.contains("raised [high] AWS Console Sign-In Brute-Force Burst: 6 matches within 10 minutes for 185.220.101.7, the first ConsoleLogin by alice from 185.220.101.7 (DE, AS60729)"), "{first}");
-    assert!(first.contains("Slack got 2 messages:"), "{first}");
     assert!(
-        second.contains("no new alert (9 found again, already raised)") && second.contains("nothing sent"),
+        first.contains("raised [high] AWS Console Sign-In From a Country New for the User: alice from country DE"),
+        "{first}"
+    );
+    assert!(first.contains("Slack got 4 messages:"), "{first}");
+    assert!(
+        second.contains("no new alert (11 found again, already raised)") && second.contains("nothing sent"),
         "{second}"
     );
-    assert!(second.contains("Slack got 2 messages in all."), "{second}");
+    assert!(second.contains("Slack got 4 messages in all."), "{second}");
 }
 
 #[tokio::test]
@@ -241,6 +256,6 @@ async fn detect_run_prints_what_it_raised_and_sent() {
     seclog_cli::detect::print(&report, &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(out.starts_with("   window 2026-11-30T21:00:00Z to 2026-11-30T21:30:00Z (event time)\n"), "{out}");
-    assert_eq!(out.matches("sent alert ").count(), 2, "{out}");
-    assert_eq!(receiver.received().len(), 2);
+    assert_eq!(out.matches("sent alert ").count(), 4, "{out}");
+    assert_eq!(receiver.received().len(), 4);
 }

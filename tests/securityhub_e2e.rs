@@ -223,3 +223,45 @@ async fn two_states_with_the_same_updated_at_converge_on_one_whatever_the_order(
     }
     assert_eq!(kept[0], kept[1], "both orders keep the same state");
 }
+
+#[tokio::test]
+async fn findings_at_or_above_high_raise_one_alert_each_and_a_rerun_raises_none() {
+    let (server, client) = server().await;
+    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
+    let dl = sink.deadletters().clone();
+    let files = replay::discover(&[fixtures("securityhub")]).unwrap();
+    let forced = replay::Options { source: Some(Source::Securityhub), ..options() };
+    replay::replay(&files, &forced, sink, dl, |_, _, _| {}).await.unwrap();
+    client.refresh().await.unwrap();
+
+    // What the goldens say is indexed: the newest state of each finding.
+    let active = |d: &Value| {
+        let f = &d["finding"];
+        ["HIGH", "CRITICAL"].contains(&f["severity"]["label"].as_str().unwrap_or(""))
+            && !["SUPPRESSED", "RESOLVED"].contains(&f["workflow_status"].as_str().unwrap_or(""))
+            && f["record_state"] != "ARCHIVED"
+    };
+    let want = expected().docs.values().filter(|(_, d)| active(d)).count();
+    assert!(want > 0, "the corpus has findings at or above HIGH");
+
+    // One run whose window covers the corpus (2019 to 2025), with nothing but the findings rule.
+    let opensearch = fast_config(server.url());
+    let deps = seclog_detect::handler::Deps {
+        sink: OpenSearchSink::with_signer(opensearch.clone(), None).unwrap(),
+        client: seclog_cli::client::Client::new(opensearch).await.unwrap(),
+        rules: std::sync::Arc::new(seclog_rules::RuleSet::default()),
+        config: seclog_detect::config::DetectConfig {
+            lookback: std::time::Duration::from_secs(3650 * 86_400),
+            first_seen: false,
+            ..seclog_detect::config::DetectConfig::default()
+        },
+        notifier: seclog_detect::notify::Notifier::new(std::time::Duration::from_secs(1)).unwrap(),
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let first = seclog_detect::handler::run(&deps, now, deadline).await.unwrap();
+    assert_eq!(first.raised.len(), want, "{:?}", first.raised);
+    assert!(first.raised.iter().all(|r| r.level >= seclog_rules::Level::High));
+    let again = seclog_detect::handler::run(&deps, now, deadline).await.unwrap();
+    assert_eq!((again.raised.len(), again.already_raised), (0, want));
+}

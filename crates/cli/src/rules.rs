@@ -36,7 +36,18 @@ pub fn list(rules: &RuleSet, out: &mut impl Write) -> Result<()> {
             }
         }
     }
-    writeln!(out, "{loaded} loaded, {skipped} skipped")?;
+    for rule in seclog_detect::baseline::first_seen_rules() {
+        writeln!(
+            out,
+            "first-seen  {:<10} {:<13} {}  (built into the alerter)",
+            "alerter",
+            rule.rule.level.as_str(),
+            rule.rule.title
+        )?;
+    }
+    let findings = seclog_detect::baseline::findings_rule();
+    writeln!(out, "findings    {:<10} {:<13} {}  (built into the alerter)", "alerter", "by severity", findings.title)?;
+    writeln!(out, "{loaded} loaded, {skipped} skipped; 3 built into the alerter")?;
     Ok(())
 }
 
@@ -90,4 +101,45 @@ pub fn print_hits(rules: &RuleSet, files: &[PathBuf], hits: &[Hit], out: &mut im
     }
     writeln!(out, "{} matching records in {} event files", hits.len(), files.len())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_says_what_loads_what_is_skipped_and_why() {
+        let rules = RuleSet::load(&seclog_rules::RulesConfig::bundled()).unwrap();
+        let mut out = Vec::new();
+        list(&rules, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("loaded      cloudtrail medium        AWS CloudTrail Important Change"), "{out}");
+        assert!(out.contains(
+            "skipped     (no rule read)  (bundled:seclog/aws_console_login_outside_allowed_addresses.yml): \
+             placeholder %Legitimate_IP_Ranges% is not configured (set ALLOWED_CIDRS)"
+        ));
+        assert!(out.contains("correlation alerter    high          AWS Console Sign-In Brute-Force Burst"));
+        assert!(
+            out.contains("first-seen  alerter    high          AWS Console Sign-In From a Country New for the User")
+        );
+        assert!(out.ends_with("68 loaded, 2 skipped; 3 built into the alerter\n"), "{out}");
+    }
+
+    #[test]
+    fn hits_are_the_documents_that_carry_rule_ids() {
+        let ndjson = concat!(
+            r#"{"create":{"_index":"cloudtrail-2026.11.30","_id":"e1"}}"#,
+            "\n",
+            r#"{"event":{"action":"StopLogging"},"detection":{"rule_ids":["r1"],"level":"medium"}}"#,
+            "\n",
+            r#"{"create":{"_index":"cloudtrail-2026.11.30","_id":"e2"}}"#,
+            "\n",
+            r#"{"event":{"action":"DescribeInstances"}}"#,
+            "\n",
+        );
+        assert_eq!(
+            hits(ndjson.as_bytes()),
+            [Hit { id: "e1".into(), what: "StopLogging".into(), rule_ids: vec!["r1".into()] }]
+        );
+    }
 }

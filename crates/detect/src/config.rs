@@ -12,6 +12,10 @@
 //! | `SLACK_WEBHOOK_URL` | unset | a Slack incoming webhook |
 //! | `WEBHOOK_URL` | unset | any HTTP endpoint that takes the alert as JSON |
 //! | `DASHBOARDS_URL` | unset | OpenSearch Dashboards, for a link to the event in each message |
+//! | `FIRST_SEEN` | `on` | `off` skips the first-seen rules (a country new for a user's console sign-ins, a network new for a principal's API calls) |
+//! | `FIRST_SEEN_WITHOUT_HISTORY` | `false` | `true` alerts on a user or principal with no history in the 30-day baseline |
+//! | `FINDINGS_INDICES` | `securityhub-*` | where the securityhub function writes findings |
+//! | `FINDINGS_MIN_SEVERITY` | `HIGH` | findings at or above this severity label raise an alert, new or raised |
 //!
 //! plus the rules' variables ([`seclog_rules::config`]) and the `OpenSearch` variables
 //! ([`seclog_core::sink::opensearch::config`]). Webhook URLs are secrets: no log line or error
@@ -42,6 +46,14 @@ pub struct DetectConfig {
     pub notify_max_per_run: usize,
     /// Where messages go.
     pub destinations: Destinations,
+    /// Whether the first-seen rules run.
+    pub first_seen: bool,
+    /// Whether an entity with no history alerts on first-seen values.
+    pub first_seen_without_history: bool,
+    /// Where findings are.
+    pub findings_indices: String,
+    /// The lowest severity label that raises a finding alert.
+    pub findings_min_severity: String,
 }
 
 /// Where messages go; none configured sends nothing (alerts are still raised).
@@ -77,6 +89,10 @@ impl Default for DetectConfig {
             notify_min_level: Level::High,
             notify_max_per_run: 50,
             destinations: Destinations::default(),
+            first_seen: true,
+            first_seen_without_history: false,
+            findings_indices: "securityhub-*".into(),
+            findings_min_severity: "HIGH".into(),
         }
     }
 }
@@ -110,6 +126,33 @@ impl DetectConfig {
                 webhook: url(env, "WEBHOOK_URL")?,
                 dashboards: url(env, "DASHBOARDS_URL")?,
             },
+            first_seen: match env.get("FIRST_SEEN").as_deref().map(str::trim) {
+                None | Some("" | "on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        var: "FIRST_SEEN",
+                        reason: format!("`{other}` is not one of on, off"),
+                    })
+                }
+            },
+            first_seen_without_history: env.bool_or("FIRST_SEEN_WITHOUT_HISTORY", d.first_seen_without_history)?,
+            findings_indices: env.get("FINDINGS_INDICES").unwrap_or(d.findings_indices),
+            findings_min_severity: match env.get("FINDINGS_MIN_SEVERITY") {
+                None => d.findings_min_severity,
+                Some(v)
+                    if ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+                        .contains(&v.trim().to_ascii_uppercase().as_str()) =>
+                {
+                    v.trim().to_ascii_uppercase()
+                }
+                Some(v) => {
+                    return Err(ConfigError::Invalid {
+                        var: "FINDINGS_MIN_SEVERITY",
+                        reason: format!("`{v}` is not one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL"),
+                    })
+                }
+            },
         })
     }
 
@@ -117,6 +160,17 @@ impl DetectConfig {
     #[must_use]
     pub fn alerts_index(&self, time: chrono::DateTime<chrono::Utc>) -> String {
         format!("{}-alerts-{}", self.alerts_prefix, time.format("%Y.%m"))
+    }
+
+    /// The CloudTrail index patterns among [`Self::indices`] (the first-seen rules read only them).
+    #[must_use]
+    pub fn cloudtrail_indices(&self) -> String {
+        let list: Vec<&str> = self.indices.split(',').map(str::trim).filter(|p| p.starts_with("cloudtrail")).collect();
+        if list.is_empty() {
+            "cloudtrail-*".to_owned()
+        } else {
+            list.join(",")
+        }
     }
 
     /// Every alerts index.

@@ -145,6 +145,10 @@ pub async fn run<S: BulkSink>(deps: &Deps<S>, now: DateTime<Utc>, deadline: Inst
     };
     let mut alerts = event_alerts(deps, start, now).await?;
     alerts.extend(threshold_alerts(deps, start, now).await?);
+    if deps.config.first_seen {
+        alerts.extend(first_seen_alerts(deps, start, now).await?);
+    }
+    alerts.extend(finding_alerts(deps, start, now).await?);
     raise(deps, alerts, deadline, &mut report).await?;
     notify(deps, &mut report).await?;
     tracing::info!(
@@ -253,6 +257,90 @@ async fn threshold_alerts<S>(
         alerts.extend(bursts(correlation, &matches, &alerted).iter().filter_map(|b| threshold_alert(correlation, b)));
     }
     Ok(alerts)
+}
+
+/// At most this many entities (users, principals) are checked against their baseline in one run.
+pub const MAX_FIRST_SEEN_ENTITIES: usize = 200;
+
+async fn first_seen_alerts<S>(
+    deps: &Deps<S>,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Alert>, ClientError> {
+    let indices = deps.config.cloudtrail_indices();
+    let mut alerts = Vec::new();
+    for rule in crate::baseline::first_seen_rules() {
+        let query = json!({"bool": {"filter": [rule.documents.clone(), window("@timestamp", start, now),
+            {"exists": {"field": rule.entity}}, {"exists": {"field": rule.value}}]}});
+        let page = deps
+            .client
+            .search(&indices, &json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}]}))
+            .await?;
+        // The first document of each (entity, value) pair in the window.
+        let mut firsts: Vec<(String, String, Hit)> = Vec::new();
+        for hit in hits(&page) {
+            let (Some(entity), Some(value)) = (hit.field(rule.entity), hit.field(rule.value)) else { continue };
+            let (entity, value) = (text_of(entity), text_of(value));
+            if !firsts.iter().any(|(e, v, _)| *e == entity && *v == value) {
+                firsts.push((entity, value, hit));
+            }
+        }
+        let mut entities: Vec<&str> = Vec::new();
+        for (entity, _, _) in &firsts {
+            if !entities.contains(&entity.as_str()) && entities.len() < MAX_FIRST_SEEN_ENTITIES {
+                entities.push(entity);
+            }
+        }
+        let (from, to) = crate::baseline::baseline(start);
+        for entity in entities {
+            let history = json!({"bool": {"filter": [rule.documents.clone(), {"term": {rule.entity: entity}},
+                {"range": {"@timestamp": {"gte": from.to_rfc3339_opts(SecondsFormat::Millis, true), "lt": to.to_rfc3339_opts(SecondsFormat::Millis, true)}}}]}});
+            let seen = deps
+                .client
+                .search(
+                    &indices,
+                    &json!({"size": 0, "track_total_hits": true, "query": history,
+                    "aggs": {"values": {"terms": {"field": rule.value, "size": 1000}}}}),
+                )
+                .await?;
+            let has_history = seen["hits"]["total"]["value"].as_u64().unwrap_or(0) > 0;
+            if !has_history && !deps.config.first_seen_without_history {
+                continue;
+            }
+            let known: Vec<String> = seen["aggregations"]["values"]["buckets"]
+                .as_array()
+                .map(|b| b.iter().map(|b| text_of(&b["key"])).collect())
+                .unwrap_or_default();
+            for (_, value, hit) in firsts.iter().filter(|(e, v, _)| e == entity && !known.contains(v)) {
+                alerts.extend(crate::baseline::first_seen_alert(&rule, entity, value, hit));
+            }
+        }
+    }
+    Ok(alerts)
+}
+
+async fn finding_alerts<S>(
+    deps: &Deps<S>,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Alert>, ClientError> {
+    let rule = crate::baseline::findings_rule();
+    let labels = crate::baseline::severities_from(&deps.config.findings_min_severity);
+    let query = json!({"bool": {
+        "filter": [{"terms": {"finding.severity.label": labels}}, window("@timestamp", start, now)],
+        "must_not": [{"terms": {"finding.workflow_status": ["SUPPRESSED", "RESOLVED"]}}, {"term": {"finding.record_state": "ARCHIVED"}}]}});
+    let page = deps
+        .client
+        .search(
+            &deps.config.findings_indices,
+            &json!({"size": deps.config.max_alerts_per_rule, "query": query, "sort": [{"@timestamp": "asc"}]}),
+        )
+        .await?;
+    Ok(hits(&page).iter().filter_map(|h| crate::baseline::finding_alert(&rule, h)).collect())
+}
+
+fn text_of(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
 }
 
 /// Creates the alerts that do not exist yet.

@@ -9,6 +9,7 @@
 //! the next run.
 #![warn(missing_docs)]
 
+pub mod baseline;
 pub mod config;
 pub mod handler;
 pub mod notify;

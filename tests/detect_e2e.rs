@@ -81,7 +81,7 @@ async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_r
     let destinations = Destinations {
         slack: Some(receiver.url("slack").parse().unwrap()),
         webhook: Some(receiver.url("hook").parse().unwrap()),
-        dashboards: None,
+        ..Destinations::default()
     };
     let deps = alerter(server.url(), rules.clone(), destinations).await;
 
@@ -176,7 +176,7 @@ async fn an_unreachable_cluster_fails_the_run_and_marks_nothing() {
     ingest(server.url(), &rules, &client).await;
     let receiver = Receiver::start([]).await.unwrap();
     let destinations =
-        Destinations { slack: None, webhook: Some(receiver.url("hook").parse().unwrap()), dashboards: None };
+        Destinations { slack: None, webhook: Some(receiver.url("hook").parse().unwrap()), ..Destinations::default() };
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let down = alerter(&format!("http://{closed}"), rules.clone(), destinations.clone()).await;
@@ -197,8 +197,7 @@ async fn a_destination_that_does_not_answer_in_time_is_retried_by_the_next_run()
     let rules = rules();
     ingest(server.url(), &rules, &client).await;
     let receiver = Receiver::start([Answer::Silence(Duration::from_secs(2))]).await.unwrap();
-    let destinations =
-        Destinations { slack: Some(receiver.url("slack").parse().unwrap()), webhook: None, dashboards: None };
+    let destinations = Destinations { slack: Some(receiver.url("slack").parse().unwrap()), ..Destinations::default() };
     let deps = alerter(server.url(), rules, destinations).await;
     let first = run_at(&deps, "2026-11-30T21:30:00Z").await;
     assert_eq!((first.sent.len(), first.send_failures.len()), (3, 1), "{first:?}");
@@ -258,4 +257,72 @@ async fn detect_run_prints_what_it_raised_and_sent() {
     assert!(out.starts_with("   window 2026-11-30T21:00:00Z to 2026-11-30T21:30:00Z (event time)\n"), "{out}");
     assert_eq!(out.matches("sent alert ").count(), 4, "{out}");
     assert_eq!(receiver.received().len(), 4);
+}
+
+#[tokio::test]
+async fn the_slack_url_comes_from_its_secret_and_alerts_reach_an_sns_topic_once() {
+    let moto = seclog_testkit::moto::Moto::start();
+    let sdk = seclog_e2e::moto_sdk(moto.url()).await;
+    let (server, client) = seclog_e2e::server().await;
+    let rules = rules();
+    ingest(server.url(), &rules, &client).await;
+    let receiver = Receiver::start([]).await.unwrap();
+
+    // The secret as the CDK app leaves it (empty), then holding the URL as JSON.
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let empty = secrets.create_secret().name("seclog/slack-empty").secret_string(" ").send().await.unwrap();
+    assert_eq!(seclog_detect::handler::slack_from_secret(&secrets, empty.arn().unwrap()).await.unwrap(), None);
+    let held = json!({"url": receiver.url("slack")}).to_string();
+    let secret = secrets.create_secret().name("seclog/slack").secret_string(held).send().await.unwrap();
+    let slack = seclog_detect::handler::slack_from_secret(&secrets, secret.arn().unwrap()).await.unwrap();
+    let bad =
+        secrets.create_secret().name("seclog/slack-bad").secret_string("not a url SECRETTOKEN").send().await.unwrap();
+    let err = seclog_detect::handler::slack_from_secret(&secrets, bad.arn().unwrap()).await.unwrap_err();
+    assert!(!err.to_string().contains("SECRETTOKEN"), "{err}");
+
+    // An SNS topic with a queue subscribed, to read what it got.
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let topic = sns.create_topic().name("seclog-alerts").send().await.unwrap().topic_arn().unwrap().to_owned();
+    let queue = sqs.create_queue().queue_name("alerts-copy").send().await.unwrap().queue_url().unwrap().to_owned();
+    let queue_arn = "arn:aws:sqs:us-east-1:123456789012:alerts-copy";
+    sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(queue_arn).send().await.unwrap();
+
+    let mut deps = alerter(
+        server.url(),
+        rules,
+        Destinations { slack, sns_topic_arn: Some(topic.clone()), ..Destinations::default() },
+    )
+    .await;
+    deps.notifier = deps.notifier.with_sns(sns);
+    let first = run_at(&deps, "2026-11-30T21:30:00Z").await;
+    assert_eq!((first.sent.len(), first.send_failures.len()), (8, 0), "four high alerts, two destinations: {first:?}");
+    let again = run_at(&deps, "2026-11-30T21:35:00Z").await;
+    assert!(again.sent.is_empty());
+
+    assert_eq!(receiver.received().len(), 4);
+    let mut subjects = Vec::new();
+    loop {
+        let got = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();
+        let messages = got.messages();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            subjects.push(envelope["Subject"].as_str().unwrap().to_owned());
+            assert!(envelope["Message"].as_str().unwrap().contains("\nwho: alice\n"), "{envelope}");
+            sqs.delete_message().queue_url(&queue).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+        }
+    }
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        [
+            "[high] AWS API Call From a Network New for the Principal",
+            "[high] AWS Console Sign-In Brute-Force Burst",
+            "[high] AWS Console Sign-In From Outside the Allowed Addresses",
+            "[high] AWS Console Sign-In From a Country New for the User",
+        ]
+    );
 }

@@ -217,6 +217,19 @@ pub fn terms<'a>(keys: impl Iterator<Item = &'a serde_json::Value>) -> Vec<(Stri
 
 /// A Firehose client on `url` (moto, or a proxy in front of it), with `stream` delivering to the
 /// moto S3 `bucket` (created here).
+/// AWS SDK settings for a local moto server (test credentials, us-east-1).
+pub async fn moto_sdk(url: &str) -> aws_config::SdkConfig {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_credential_types::Credentials;
+    let creds = Credentials::new("AKIDTEST", "secret", None, None, "test");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .load()
+        .await
+}
+
 pub async fn firehose_to_s3(
     url: &str,
     moto: &seclog_testkit::moto::Moto,

@@ -464,8 +464,7 @@ async fn alerts(
     let detect = seclog_detect::config::DetectConfig {
         destinations: seclog_detect::config::Destinations {
             slack: Some(receiver.url("slack").parse()?),
-            webhook: None,
-            dashboards: None,
+            ..seclog_detect::config::Destinations::default()
         },
         ..seclog_detect::config::DetectConfig::default()
     };

@@ -9,7 +9,9 @@
 //! | `MAX_ALERTS_PER_RULE` | `100` | alerts one rule may raise in one run; past it, one summary alert |
 //! | `NOTIFY_MIN_LEVEL` | `high` | alerts at or above this level are sent |
 //! | `NOTIFY_MAX_PER_RUN` | `50` | messages one run may send; past it, one summary message |
-//! | `SLACK_WEBHOOK_URL` | unset | a Slack incoming webhook |
+//! | `SLACK_WEBHOOK_SECRET_ARN` | unset | a Secrets Manager secret holding the Slack incoming webhook's URL (read at cold start; empty: no Slack) |
+//! | `SLACK_WEBHOOK_URL` | unset | the webhook's URL itself (for `seclog detect run`; deployed functions use the secret) |
+//! | `ALERTS_TOPIC_ARN` | unset | an SNS topic that gets each alert (e-mail, chat, pager subscriptions) |
 //! | `WEBHOOK_URL` | unset | any HTTP endpoint that takes the alert as JSON |
 //! | `DASHBOARDS_URL` | unset | OpenSearch Dashboards, for a link to the event in each message |
 //! | `FIRST_SEEN` | `on` | `off` skips the first-seen rules (a country new for a user's console sign-ins, a network new for a principal's API calls) |
@@ -61,6 +63,10 @@ pub struct DetectConfig {
 pub struct Destinations {
     /// A Slack incoming webhook.
     pub slack: Option<Url>,
+    /// The Secrets Manager secret that holds the Slack webhook's URL, read at cold start.
+    pub slack_secret_arn: Option<String>,
+    /// An SNS topic.
+    pub sns_topic_arn: Option<String>,
     /// A generic JSON webhook.
     pub webhook: Option<Url>,
     /// OpenSearch Dashboards, for links.
@@ -72,6 +78,8 @@ impl std::fmt::Debug for Destinations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Destinations")
             .field("slack", &self.slack.is_some())
+            .field("slack_secret_arn", &self.slack_secret_arn)
+            .field("sns_topic_arn", &self.sns_topic_arn)
             .field("webhook", &self.webhook.is_some())
             .field("dashboards", &self.dashboards.as_ref().map(Url::as_str))
             .finish()
@@ -123,6 +131,11 @@ impl DetectConfig {
             notify_max_per_run: env.parse_or("NOTIFY_MAX_PER_RUN", d.notify_max_per_run)?,
             destinations: Destinations {
                 slack: url(env, "SLACK_WEBHOOK_URL")?,
+                slack_secret_arn: env
+                    .get("SLACK_WEBHOOK_SECRET_ARN")
+                    .map(|a| a.trim().to_owned())
+                    .filter(|a| !a.is_empty()),
+                sns_topic_arn: env.get("ALERTS_TOPIC_ARN").map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
                 webhook: url(env, "WEBHOOK_URL")?,
                 dashboards: url(env, "DASHBOARDS_URL")?,
             },
@@ -200,15 +213,19 @@ pub fn parse_level(name: &str) -> Option<Level> {
 
 fn url(env: &Env<'_>, var: &'static str) -> Result<Option<Url>, ConfigError> {
     let Some(value) = env.get(var).filter(|v| !v.trim().is_empty()) else { return Ok(None) };
-    let parsed = Url::parse(value.trim())
-        .map_err(|e| ConfigError::Invalid { var, reason: format!("not a URL ({e}); the value is not repeated") })?;
+    webhook_url(&value).map(Some).map_err(|reason| ConfigError::Invalid { var, reason })
+}
+
+/// A webhook URL: `https` (or `http`, for a local receiver); the value is never repeated in the error.
+///
+/// # Errors
+/// Why it cannot be used.
+pub fn webhook_url(value: &str) -> Result<Url, String> {
+    let parsed = Url::parse(value.trim()).map_err(|e| format!("not a URL ({e}); the value is not repeated"))?;
     if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(ConfigError::Invalid {
-            var,
-            reason: "must be an https URL (http only for local receivers)".into(),
-        });
+        return Err("must be an https URL (http only for local receivers)".into());
     }
-    Ok(Some(parsed))
+    Ok(parsed)
 }
 
 /// `30m`, `2h`, `90s`, `1d`.

@@ -52,6 +52,43 @@ pub enum InitError {
     /// The notifier's HTTP client.
     #[error("HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    /// The Slack webhook's secret could not be read or does not hold a URL (its value is never
+    /// repeated).
+    #[error("the Slack webhook secret: {0}")]
+    Secret(String),
+}
+
+/// The Slack webhook's URL from its secret: the secret string is the URL, or a JSON object with
+/// `url`. An empty secret (as the CDK app creates it) sends nothing to Slack, with a warning.
+///
+/// # Errors
+/// [`InitError::Secret`] when the secret cannot be read or holds something else.
+pub async fn slack_from_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> Result<Option<url::Url>, InitError> {
+    let secret = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| InitError::Secret(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
+    let text = secret.secret_string().unwrap_or_default().trim();
+    if text.is_empty() {
+        tracing::warn!(
+            "The Slack webhook secret is empty: alerts are not sent to Slack until it holds the webhook's URL."
+        );
+        return Ok(None);
+    }
+    let value = if text.starts_with('{') {
+        serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| v["url"].as_str().map(str::to_owned))
+            .ok_or_else(|| InitError::Secret("a JSON secret needs a string `url`".into()))?
+    } else {
+        text.to_owned()
+    };
+    crate::config::webhook_url(&value).map(Some).map_err(InitError::Secret)
 }
 
 impl Deps<OpenSearchSink> {
@@ -66,7 +103,19 @@ impl Deps<OpenSearchSink> {
     ) -> Result<Self, InitError> {
         let client = Client::new(opensearch.clone()).await?;
         let sink = OpenSearchSink::connect(opensearch).await?;
-        let notifier = Notifier::new(std::time::Duration::from_secs(10))?;
+        let mut config = config;
+        let mut notifier = Notifier::new(std::time::Duration::from_secs(10))?;
+        let wants_aws = config.destinations.sns_topic_arn.is_some()
+            || (config.destinations.slack.is_none() && config.destinations.slack_secret_arn.is_some());
+        if wants_aws {
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+            if config.destinations.sns_topic_arn.is_some() {
+                notifier = notifier.with_sns(aws_sdk_sns::Client::new(&sdk));
+            }
+            if let (None, Some(arn)) = (&config.destinations.slack, &config.destinations.slack_secret_arn) {
+                config.destinations.slack = slack_from_secret(&aws_sdk_secretsmanager::Client::new(&sdk), arn).await?;
+            }
+        }
         Ok(Self { sink, client, rules, config, notifier })
     }
 }
@@ -396,12 +445,41 @@ async fn raise<S: BulkSink>(
     Ok(())
 }
 
+/// Sends one alert to one destination.
+async fn send<S>(
+    deps: &Deps<S>,
+    destination: Destination,
+    target: &str,
+    id: &str,
+    index: &str,
+    alert: &Value,
+) -> Result<(), crate::notify::SendError> {
+    match destination {
+        Destination::Slack => {
+            let message = slack_message(alert, deps.config.destinations.dashboards.as_ref());
+            deps.notifier.post(destination, target, &message).await
+        }
+        Destination::Webhook => {
+            deps.notifier.post(destination, target, &json!({"id": id, "index": index, "alert": alert})).await
+        }
+        Destination::Sns => {
+            let subject = format!(
+                "[{}] {}",
+                alert["rule"]["level"].as_str().unwrap_or(""),
+                alert["rule"]["name"].as_str().unwrap_or("")
+            );
+            deps.notifier.publish(target, &subject, &crate::transform::text_message(alert)).await
+        }
+    }
+}
+
 /// Sends the alerts at or above `NOTIFY_MIN_LEVEL` that are not sent yet, oldest first.
 async fn notify<S>(deps: &Deps<S>, report: &mut RunReport) -> Result<(), ClientError> {
     let config = &deps.config;
-    let destinations: Vec<(Destination, &url::Url)> = [
-        config.destinations.slack.as_ref().map(|u| (Destination::Slack, u)),
-        config.destinations.webhook.as_ref().map(|u| (Destination::Webhook, u)),
+    let destinations: Vec<(Destination, &str)> = [
+        config.destinations.slack.as_ref().map(|u| (Destination::Slack, u.as_str())),
+        config.destinations.webhook.as_ref().map(|u| (Destination::Webhook, u.as_str())),
+        config.destinations.sns_topic_arn.as_deref().map(|t| (Destination::Sns, t)),
     ]
     .into_iter()
     .flatten()
@@ -433,15 +511,11 @@ async fn notify<S>(deps: &Deps<S>, report: &mut RunReport) -> Result<(), ClientE
             .as_array()
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        for (destination, url) in &destinations {
+        for (destination, target) in &destinations {
             if done.iter().any(|d| d == destination.as_str()) {
                 continue;
             }
-            let message = match destination {
-                Destination::Slack => slack_message(alert, config.destinations.dashboards.as_ref()),
-                Destination::Webhook => json!({"id": id, "index": index, "alert": alert}),
-            };
-            if let Err(e) = deps.notifier.post(*destination, url, &message).await {
+            if let Err(e) = send(deps, *destination, target, id, index, alert).await {
                 tracing::warn!(alert = id, error = %e, "Alert not sent; the next run retries.");
                 report.send_failures.push(format!("{id}: {e}"));
                 break;
@@ -473,12 +547,15 @@ async fn notify<S>(deps: &Deps<S>, report: &mut RunReport) -> Result<(), ClientE
             config.notify_max_per_run,
             config.alerts_pattern()
         );
-        for (destination, url) in &destinations {
-            let body = match destination {
-                Destination::Slack => json!({"text": text}),
-                Destination::Webhook => json!({"summary": text, "waiting": report.waiting}),
+        for (destination, target) in &destinations {
+            let sent = match destination {
+                Destination::Slack => deps.notifier.post(*destination, target, &json!({"text": text})).await,
+                Destination::Webhook => {
+                    deps.notifier.post(*destination, target, &json!({"summary": text, "waiting": report.waiting})).await
+                }
+                Destination::Sns => deps.notifier.publish(target, "seclog: alerts waiting", &text).await,
             };
-            if let Err(e) = deps.notifier.post(*destination, url, &body).await {
+            if let Err(e) = sent {
                 report.send_failures.push(format!("summary: {e}"));
             }
         }

@@ -13,6 +13,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = Env::process();
     let (opensearch, config) = (OpenSearchConfig::from_env(&env)?, DetectConfig::from_env(&env)?);
     let rules = Arc::new(RuleSet::load(&RulesConfig::from_env(&env)?)?);
-    let deps = &Deps::init(opensearch, config, rules).await?;
+    let deps = &Box::pin(Deps::init(opensearch, config, rules)).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| handler::handle(event, deps))).await
 }

@@ -1,11 +1,11 @@
-//! Sending: Slack incoming webhooks and generic JSON webhooks. A send succeeds only on a 2xx
-//! answer; anything else (a 429 with `Retry-After`, a 5xx, a timeout) is a failure the next run
-//! retries. Errors never carry the URL: a webhook URL is its own credential.
+//! Sending: Slack incoming webhooks, generic JSON webhooks and an SNS topic. A send succeeds only
+//! on a 2xx answer (or SNS's message id); anything else (a 429 with `Retry-After`, a 5xx, a
+//! timeout) is a failure the next run retries. Errors never carry the URL: a webhook URL is its
+//! own credential.
 
 use std::time::Duration;
 
 use serde_json::Value;
-use url::Url;
 
 /// Where a message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +14,8 @@ pub enum Destination {
     Slack,
     /// A generic JSON webhook (the alert document and its id).
     Webhook,
+    /// An SNS topic (a subject and a readable text).
+    Sns,
 }
 
 impl Destination {
@@ -23,6 +25,7 @@ impl Destination {
         match self {
             Self::Slack => "slack",
             Self::Webhook => "webhook",
+            Self::Sns => "sns",
         }
     }
 }
@@ -40,6 +43,9 @@ pub enum SendError {
         /// Its `Retry-After`, when it said one.
         retry_after: Option<String>,
     },
+    /// SNS refused the message or could not be reached.
+    #[error("sns: {0}")]
+    Publish(String),
     /// No answer: a timeout or a connection error (the URL left out).
     #[error("{destination} could not be reached: {source}")]
     Transport {
@@ -55,6 +61,7 @@ pub enum SendError {
 #[derive(Debug, Clone)]
 pub struct Notifier {
     http: reqwest::Client,
+    sns: Option<aws_sdk_sns::Client>,
 }
 
 impl Notifier {
@@ -69,20 +76,45 @@ impl Notifier {
             .timeout(timeout)
             .build()
             .map_err(reqwest::Error::without_url)?;
-        Ok(Self { http })
+        Ok(Self { http, sns: None })
+    }
+
+    /// The same notifier, publishing to SNS with `client`.
+    #[must_use]
+    pub fn with_sns(self, client: aws_sdk_sns::Client) -> Self {
+        Self { sns: Some(client), ..self }
+    }
+
+    /// Publishes `subject` and `message` to `topic`.
+    ///
+    /// # Errors
+    /// [`SendError::Publish`] when SNS refuses or cannot be reached, or no SNS client was given.
+    pub async fn publish(&self, topic: &str, subject: &str, message: &str) -> Result<(), SendError> {
+        let client = self.sns.as_ref().ok_or_else(|| SendError::Publish("no SNS client".into()))?;
+        // SNS subjects: at most 100 printable ASCII characters, no line breaks.
+        let subject: String = subject.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).take(100).collect();
+        client
+            .publish()
+            .topic_arn(topic)
+            .subject(subject)
+            .message(message)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| SendError::Publish(aws_sdk_sns::error::DisplayErrorContext(e).to_string()))
     }
 
     /// Posts `body` as JSON to `url`.
     ///
     /// # Errors
     /// A [`SendError`] for anything but a 2xx answer.
-    pub async fn post(&self, destination: Destination, url: &Url, body: &Value) -> Result<(), SendError> {
+    pub async fn post(&self, destination: Destination, url: &str, body: &Value) -> Result<(), SendError> {
         let name = destination.as_str();
         let transport =
             |source: reqwest::Error| SendError::Transport { destination: name, source: source.without_url() };
         let resp = self
             .http
-            .post(url.clone())
+            .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string())
             .send()

@@ -341,6 +341,32 @@ pub fn slack_message(alert: &Value, dashboards: Option<&url::Url>) -> Value {
     json!({"text": truncate(&text("message"), 3000), "blocks": blocks})
 }
 
+/// The plain text of an alert, for SNS subscribers (e-mail, SMS): the readable line, then who,
+/// from where, when and where, and the rule's author.
+#[must_use]
+pub fn text_message(alert: &Value) -> String {
+    let field = |path: &str| -> String {
+        let v = path.split('.').try_fold(alert, |v, k| v.get(k)).unwrap_or(&Value::Null);
+        v.as_str().map_or_else(|| if v.is_null() { "-".to_owned() } else { v.to_string() }, str::to_owned)
+    };
+    format!(
+        "{}\n\nrule: {} ({}), by {}\nwhen: {}\nwho: {}\nfrom: {} ({}, AS{})\naccount: {} {}\nalert: {} x{}\n",
+        field("message"),
+        field("rule.name"),
+        field("rule.level"),
+        field("rule.author"),
+        field("@timestamp"),
+        field("user.name"),
+        field("source.ip"),
+        field("source.geo.country_iso_code"),
+        field("source.as.number"),
+        field("cloud.account.id"),
+        field("cloud.region"),
+        field("alert.kind"),
+        field("alert.count"),
+    )
+}
+
 /// Slack's control characters in text taken from logs.
 fn escape_slack(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")

@@ -10,6 +10,8 @@ import { accessLogBucket, alarmOnAny, alarmTopic, asyncFunction, bulkEnvironment
 
 export interface CloudTrailStackProps extends StackProps {
   readonly packageDir?: string;
+  /** Addresses and CIDR ranges people sign in from (`ALLOWED_CIDRS`: the rule for sign-ins from elsewhere). */
+  readonly allowedSignInCidrs?: string[];
   readonly memorySize?: number;
   /** Retention of the trail's log group; default one year. */
   readonly logRetention?: logs.RetentionDays;
@@ -92,6 +94,7 @@ export class CloudTrailStack extends Stack {
       environment: bulkEnvironment(domain, {
         INDEX_PREFIX: "cloudtrail",
         ...(props.centralRoleArn ? { OPENSEARCH_ROLE_ARN: props.centralRoleArn } : {}),
+        ...(props.allowedSignInCidrs?.length ? { ALLOWED_CIDRS: props.allowedSignInCidrs.join(",") } : {}),
       }),
     });
     if (props.centralRoleArn) {

@@ -9,7 +9,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 
 /** The functions `scripts/package` builds (`target/lambda/<name>/bootstrap.zip`). */
-export type FunctionName = "cloudtrail" | "waf" | "vpcflow" | "route53" | "securityhub";
+export type FunctionName = "cloudtrail" | "waf" | "vpcflow" | "route53" | "securityhub" | "detect";
 
 export interface SeclogFunctionProps {
   readonly name: FunctionName;

@@ -2,6 +2,7 @@ import { App, Stack } from "aws-cdk-lib";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { CentralWriterStack } from "./central-writer-stack";
 import { CloudTrailStack } from "./cloudtrail-stack";
+import { DetectStack } from "./detect-stack";
 import { DomainStack } from "./domain-stack";
 import { FirehoseStack } from "./firehose-stack";
 import { Route53PublicStack } from "./route53-public-stack";
@@ -18,7 +19,7 @@ function list(app: App, key: string): string[] {
 /**
  * Every stack of the app, chosen by context (`-c key=value`; see infra/README.md):
  * `packageDir`, `memorySize`, `logRetentionDays`, `s3DataEvents`, `webAclArn`, `vpcId`, `buffering`,
- * `newDomain`, `allowedCidrs`, `sourceAccounts`, `centralRoleArn`. Environment-agnostic: `cdk synth` runs offline, without
+ * `newDomain`, `allowedCidrs`, `sourceAccounts`, `centralRoleArn`, `allowedSignInCidrs`, `slackSecretArn`. Environment-agnostic: `cdk synth` runs offline, without
  * credentials or lookups.
  */
 export function addStacks(app: App): Stack[] {
@@ -33,12 +34,13 @@ export function addStacks(app: App): Stack[] {
   }
   const logRetention = retention === undefined ? undefined : (Number(retention) as logs.RetentionDays);
   const buffering = app.node.tryGetContext("buffering");
+  const signIns = list(app, "allowedSignInCidrs");
   const stacks: Stack[] = [];
   if (flag("newDomain")) {
     stacks.push(new DomainStack(app, "SeclogDomain", { allowedCidrs: list(app, "allowedCidrs") }));
   }
   stacks.push(
-    new CloudTrailStack(app, "SeclogCloudTrail", { ...common, logRetention, s3DataEvents: flag("s3DataEvents") }),
+    new CloudTrailStack(app, "SeclogCloudTrail", { ...common, logRetention, s3DataEvents: flag("s3DataEvents"), allowedSignInCidrs: signIns }),
     new FirehoseStack(app, "SeclogFirehose", {
       ...common,
       webAclArn: app.node.tryGetContext("webAclArn"),
@@ -48,6 +50,11 @@ export function addStacks(app: App): Stack[] {
     }),
     new Route53PublicStack(app, "SeclogRoute53Public", common),
     new SecurityHubStack(app, "SeclogSecurityHub", common),
+    new DetectStack(app, "SeclogDetect", {
+      ...common,
+      allowedSignInCidrs: signIns,
+      slackSecretArn: app.node.tryGetContext("slackSecretArn"),
+    }),
   );
   // Multi-account: `sourceAccounts` (in the central account) adds the writer role those accounts
   // assume; `centralRoleArn` (in a source account) adds a CloudTrail stack that writes through it.
@@ -57,7 +64,7 @@ export function addStacks(app: App): Stack[] {
   }
   const centralRoleArn = app.node.tryGetContext("centralRoleArn");
   if (centralRoleArn) {
-    stacks.push(new CloudTrailStack(app, "SeclogSourceCloudTrail", { ...common, logRetention, centralRoleArn }));
+    stacks.push(new CloudTrailStack(app, "SeclogSourceCloudTrail", { ...common, logRetention, centralRoleArn, allowedSignInCidrs: signIns }));
   }
   return stacks;
 }

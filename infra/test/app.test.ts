@@ -12,7 +12,7 @@ const templates = stacks.map((s) => [s.stackName, Template.fromStack(s)] as cons
 test("every stack of the app is synthesised", () => {
   assert.deepEqual(
     stacks.map((s) => s.stackName),
-    ["SeclogDomain", "SeclogCloudTrail", "SeclogFirehose", "SeclogRoute53Public", "SeclogSecurityHub", "SeclogCentralWriter", "SeclogSourceCloudTrail"],
+    ["SeclogDomain", "SeclogCloudTrail", "SeclogFirehose", "SeclogRoute53Public", "SeclogSecurityHub", "SeclogDetect", "SeclogCentralWriter", "SeclogSourceCloudTrail"],
   );
 });
 
@@ -31,7 +31,7 @@ test("every function: arm64 provided.al2023, 128 MB, JSON logs, encrypted enviro
       seen += 1;
     }
   }
-  assert.equal(seen, 7); // cloudtrail ×2, waf, vpcflow, route53 Resolver, route53 public, securityhub
+  assert.equal(seen, 8); // cloudtrail ×2, waf, vpcflow, route53 Resolver, route53 public, securityhub, detect
 });
 
 test("every asynchronously invoked function has a dead-letter queue; Firehose processors are synchronous", () => {
@@ -61,6 +61,7 @@ test("every role that writes into the domain is an output, for the fine-grained 
     SeclogFirehose: ["Route53DeliveryWriterRoleArn", "VpcflowDeliveryWriterRoleArn", "WafDeliveryWriterRoleArn"],
     SeclogRoute53Public: ["QueryLogGroupArn", "Route53WriterRoleArn"],
     SeclogSecurityHub: ["SecurityhubWriterRoleArn"],
+    SeclogDetect: ["DetectWriterRoleArn"],
     SeclogCentralWriter: ["CentralWriterRoleArn"],
     SeclogSourceCloudTrail: [],
   });
@@ -97,7 +98,8 @@ const WRITER_INDEX_ACTIONS = [
 ];
 
 test("each writer's OpenSearch role maps only to what it writes: no update, delete, manage or action groups", () => {
-  const files = fs.readdirSync(OPENSEARCH_ROLES).filter((f) => f.endsWith(".json"));
+  // The alerter's role is checked on its own below: it reads, and it updates its own alerts.
+  const files = fs.readdirSync(OPENSEARCH_ROLES).filter((f) => f.endsWith(".json") && f !== "seclog_detect.json");
   assert.ok(files.length >= 6);
   for (const file of files) {
     const role = JSON.parse(fs.readFileSync(path.join(OPENSEARCH_ROLES, file), "utf8"));
@@ -125,12 +127,46 @@ test("every role that writes into the domain names an OpenSearch role of infra/o
       checked += 1;
     }
   }
-  assert.equal(checked, 7);
+  assert.equal(checked, 8);
+});
+
+test("the alerter may search the log families, and create, update and refresh only its alerts: never delete or manage", () => {
+  const role = JSON.parse(fs.readFileSync(path.join(OPENSEARCH_ROLES, "seclog_detect.json"), "utf8"));
+  const byPattern = Object.fromEntries(role.index_permissions.flatMap((p: any) => p.index_patterns.map((i: string) => [i, [...p.allowed_actions].sort()])));
+  for (const family of ["cloudtrail-*", "route53-resolver-*", "route53-public-*", "securityhub-*"]) {
+    assert.deepEqual(byPattern[family], ["indices:data/read/search*"], family);
+  }
+  assert.ok(byPattern["seclog-alerts-*"].includes("indices:data/write/update"));
+  for (const actions of Object.values(byPattern) as string[][]) {
+    assert.ok(!actions.some((a) => /delete|manage|\*$/.test(a) && !/(search|bulk|refresh)\*$/.test(a)), `${actions}`);
+  }
+  const [, detect] = templates.find(([n]) => n === "SeclogDetect")!;
+  const posts = Object.values(detect.findResources("AWS::IAM::Policy")).flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+    .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith("es:")));
+  assert.equal(posts.length, 1);
+  assert.deepEqual([posts[0].Action].flat(), ["es:ESHttpPost"]);
+  const paths = [posts[0].Resource].flat().map((r: any) => /\/([a-z0-9-]+-\*\/_[a-z]+(?:\/\*)?)"\]\]\}$/.exec(JSON.stringify(r))?.[1]).sort();
+  assert.deepEqual(paths, [
+    "cloudtrail-*/_search", "route53-public-*/_search", "route53-resolver-*/_search", "seclog-alerts-*/_bulk",
+    "seclog-alerts-*/_refresh", "seclog-alerts-*/_search", "seclog-alerts-*/_update/*", "seclog-deadletter-*/_bulk", "securityhub-*/_search",
+  ]);
+});
+
+test("the alerter runs every five minutes, one at a time, and the ingest functions and it share the allowed sign-in ranges", () => {
+  const [, detect] = templates.find(([n]) => n === "SeclogDetect")!;
+  detect.hasResourceProperties("AWS::Scheduler::Schedule", { ScheduleExpression: "rate(5 minutes)" });
+  detect.hasResourceProperties("AWS::Lambda::Function", {
+    ReservedConcurrentExecutions: 1,
+    Environment: { Variables: Match.objectLike({ ALLOWED_CIDRS: "198.51.100.0/24,192.0.2.7", SLACK_WEBHOOK_SECRET_ARN: Match.anyValue(), ALERTS_TOPIC_ARN: Match.anyValue() }) },
+  });
+  const [, trail] = templates.find(([n]) => n === "SeclogCloudTrail")!;
+  trail.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ ALLOWED_CIDRS: "198.51.100.0/24,192.0.2.7" }) } });
 });
 
 test("functions post `_bulk` to their own index patterns only: never the root `_bulk`, never PUT", () => {
   let checked = 0;
-  for (const [name, template] of templates) {
+  // The alerter also searches and updates its alerts: checked on its own above.
+  for (const [name, template] of templates.filter(([n]) => n !== "SeclogDetect")) {
     for (const policy of Object.values(template.findResources("AWS::IAM::Policy")) as any[]) {
       const firehoseDelivery = policy.Properties.PolicyName.includes("Delivery");
       for (const s of policy.Properties.PolicyDocument.Statement) {

@@ -9,7 +9,7 @@ import { FLAGS } from "../lib/common";
 /** A package folder with an (empty) zip per function: these tests check templates, not the build. */
 export function packages(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seclog-pkg-"));
-  for (const f of ["cloudtrail", "waf", "vpcflow", "route53", "securityhub"]) {
+  for (const f of ["cloudtrail", "waf", "vpcflow", "route53", "securityhub", "detect"]) {
     fs.mkdirSync(path.join(dir, f));
     fs.writeFileSync(path.join(dir, f, "bootstrap.zip"), "");
   }
@@ -33,6 +33,7 @@ export function wholeApp(): App {
     vpcId: "vpc-0123456789abcdef0",
     sourceAccounts: "222222222222,333333333333",
     centralRoleArn: "arn:aws:iam::111111111111:role/seclog-central-writer",
+    allowedSignInCidrs: "198.51.100.0/24,192.0.2.7",
   });
 }
 

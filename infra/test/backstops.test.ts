@@ -25,6 +25,16 @@ test("the senders found: every function DLQ, the EventBridge target DLQ, every a
   assert.deepEqual(kinds("SeclogRoute53Public"), ["queue:role", "topic:cloudwatch.amazonaws.com"]);
   assert.deepEqual(kinds("SeclogFirehose"), ["topic:cloudwatch.amazonaws.com"]);
   assert.deepEqual(kinds("SeclogSourceCloudTrail"), ["queue:role", "topic:cloudwatch.amazonaws.com"]);
+  assert.deepEqual(kinds("SeclogDetect"), ["queue:role", "topic:cloudwatch.amazonaws.com", "topic:role"]);
+});
+
+test("the check fails when the alerter may not publish to its alerts topic or use its key", () => {
+  const [, detect] = templates.find(([n]) => n === "SeclogDetect")!;
+  assert.deepEqual(backstopProblems(detect), []);
+  const publish = backstopProblems(without(detect, (s) => !s.Principal && names(s).includes("sns:Publish")));
+  assert.ok(publish.some((p) => /alerts topic \(role \w+\) cannot sns:Publish/.test(p)), JSON.stringify(publish));
+  const key = backstopProblems(without(detect, (s) => !s.Principal && names(s).includes("kms:GenerateDataKey")));
+  assert.ok(key.some((p) => /alerts topic \(role \w+\) cannot kms:GenerateDataKey/.test(p)), JSON.stringify(key));
 });
 
 /** Removes, from every policy of the template, the statements `drop` selects. */

@@ -180,6 +180,9 @@ export function senders(resources: Resources): Sender[] {
       const role = r.Properties.Role?.["Fn::GetAtt"]?.[0];
       const dlq = targetOf(r.Properties.DeadLetterConfig?.TargetArn);
       if (dlq && encrypted(dlq)) found.push({ target: dlq, kind: "queue", principal: { role }, why: `${id}'s dead-letter queue` });
+      // The alerter publishes alerts to the topic its configuration names.
+      const alerts = targetOf(r.Properties.Environment?.Variables?.ALERTS_TOPIC_ARN);
+      if (alerts && encrypted(alerts)) found.push({ target: alerts, kind: "topic", principal: { role }, why: `${id}'s alerts topic` });
     }
     if (r.Type === "AWS::Lambda::EventInvokeConfig") {
       const fnId = r.Properties.FunctionName?.Ref;
@@ -242,6 +245,20 @@ export function backstopProblems(template: any, region = "eu-west-1"): string[] 
       const req = { action: "sqs:SendMessage", resource: arnOf(resources, sender.target), context };
       if (!allowed(resources, sender.principal, queuePolicy, req)) {
         problems.push(`${sender.why} (${describe(sender.principal)}) cannot sqs:SendMessage to ${sender.target}`);
+      }
+    }
+    // A role publishes by its own policy (and the topic's, if any). CloudWatch publishes alarm
+    // actions under the topic's default access policy, which CloudFormation does not show.
+    if (sender.kind === "topic" && "role" in sender.principal) {
+      const topicPolicy = resolve(
+        resources,
+        Object.values(resources)
+          .filter((r: any) => r.Type === "AWS::SNS::TopicPolicy" && list(r.Properties.Topics).some((t: any) => t?.Ref === sender.target))
+          .flatMap((r: any) => list(r.Properties.PolicyDocument.Statement)),
+      );
+      const req = { action: "sns:Publish", resource: arnOf(resources, sender.target), context };
+      if (!allowed(resources, sender.principal, topicPolicy, req)) {
+        problems.push(`${sender.why} (${describe(sender.principal)}) cannot sns:Publish to ${sender.target}`);
       }
     }
   }

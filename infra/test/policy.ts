@@ -236,12 +236,7 @@ export function backstopProblems(template: any, region = "eu-west-1"): string[] 
       }
     }
     if (sender.kind === "queue") {
-      const queuePolicy = resolve(
-        resources,
-        Object.values(resources)
-          .filter((r: any) => r.Type === "AWS::SQS::QueuePolicy" && list(r.Properties.Queues).some((q: any) => q?.Ref === sender.target))
-          .flatMap((r: any) => list(r.Properties.PolicyDocument.Statement)),
-      );
+      const queuePolicy = policyOf(resources, "AWS::SQS::QueuePolicy", "Queues", sender.target);
       const req = { action: "sqs:SendMessage", resource: arnOf(resources, sender.target), context };
       if (!allowed(resources, sender.principal, queuePolicy, req)) {
         problems.push(`${sender.why} (${describe(sender.principal)}) cannot sqs:SendMessage to ${sender.target}`);
@@ -250,12 +245,7 @@ export function backstopProblems(template: any, region = "eu-west-1"): string[] 
     // A role publishes by its own policy (and the topic's, if any). CloudWatch publishes alarm
     // actions under the topic's default access policy, which CloudFormation does not show.
     if (sender.kind === "topic" && "role" in sender.principal) {
-      const topicPolicy = resolve(
-        resources,
-        Object.values(resources)
-          .filter((r: any) => r.Type === "AWS::SNS::TopicPolicy" && list(r.Properties.Topics).some((t: any) => t?.Ref === sender.target))
-          .flatMap((r: any) => list(r.Properties.PolicyDocument.Statement)),
-      );
+      const topicPolicy = policyOf(resources, "AWS::SNS::TopicPolicy", "Topics", sender.target);
       const req = { action: "sns:Publish", resource: arnOf(resources, sender.target), context };
       if (!allowed(resources, sender.principal, topicPolicy, req)) {
         problems.push(`${sender.why} (${describe(sender.principal)}) cannot sns:Publish to ${sender.target}`);
@@ -263,6 +253,16 @@ export function backstopProblems(template: any, region = "eu-west-1"): string[] 
     }
   }
   return problems;
+}
+
+/** The statements of the resource policies of `type` (a queue or topic policy) that name `target`. */
+function policyOf(resources: Resources, type: string, targets: string, target: string): any[] {
+  return resolve(
+    resources,
+    Object.values(resources)
+      .filter((r: any) => r.Type === type && list(r.Properties[targets]).some((t: any) => t?.Ref === target))
+      .flatMap((r: any) => list(r.Properties.PolicyDocument.Statement)),
+  );
 }
 
 function describe(p: Principal): string {

@@ -40,6 +40,13 @@ impl Env<'static> {
     pub fn process() -> Self {
         Self(Box::new(|k| std::env::var(k).ok()))
     }
+
+    /// A few values given as pairs (tests, and commands that set variables from flags).
+    #[must_use]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Self(Box::new(move |k| map.get(k).cloned()))
+    }
 }
 
 impl<'a> Env<'a> {

@@ -253,12 +253,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn read(pairs: &[(&str, &str)]) -> Result<DetectConfig, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        let env = Env::from_map(&map);
-        DetectConfig::from_env(&env)
+        DetectConfig::from_env(&Env::from_pairs(pairs))
     }
 
     #[test]

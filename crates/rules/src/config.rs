@@ -105,12 +105,9 @@ fn entries(list: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn read(pairs: &[(&str, &str)]) -> Result<RulesConfig, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        let env = Env::from_map(&map);
-        RulesConfig::from_env(&env)
+        RulesConfig::from_env(&Env::from_pairs(pairs))
     }
 
     #[test]

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 const BURST: &str = "0f782939-330e-4fdd-a8cf-9dd67b8a1900";
 const OUTSIDE: &str = "ffb392a5-3809-4121-941a-113858c1bade";
+const STOP_LOGGING: &str = "4db60cc0-36fb-42b7-9b58-a5b53019fb74";
 const NEW_COUNTRY: &str = "2a8f3c1e-6d4b-4e0a-9b57-1f3e8d2c6a90";
 const NEW_NETWORK: &str = "7c1d9e42-3b8a-4f65-a0d2-8e4b6c3f1a57";
 
@@ -325,4 +326,56 @@ async fn the_slack_url_comes_from_its_secret_and_alerts_reach_an_sns_topic_once(
             "[high] AWS Console Sign-In From a Country New for the User",
         ]
     );
+}
+
+#[tokio::test]
+async fn ten_thousand_matches_in_one_window_raise_a_bounded_number_of_alerts_and_one_summary() {
+    use seclog_core::document::{Document, Origin, WriteOp};
+    use seclog_core::sink::BulkSink;
+    let (server, client) = seclog_e2e::server().await;
+    // Ten thousand StopLogging calls within ten minutes, as the cloudtrail function marks them.
+    let docs: Vec<Document<'_>> = (0..10_000)
+        .map(|i| {
+            let body = json!({"@timestamp": format!("2026-11-30T21:{:02}:{:02}.{:03}Z", 10 + i / 1000, (i / 17) % 60, i % 1000),
+                "event": {"action": "StopLogging"}, "eventName": "StopLogging", "sourceIPAddress": "198.51.100.9",
+                "detection": {"rule_ids": [STOP_LOGGING], "level": "medium"}});
+            let origin = Origin { dataset: "aws.cloudtrail", record_id: i.to_string().into(), raw: "".into() };
+            Document::new("cloudtrail-2026.11.30".into(), format!("flood-{i:05}"), WriteOp::Create, body.to_string().into_bytes(), origin)
+        })
+        .collect();
+    let sink = OpenSearchSink::with_signer(seclog_e2e::fast_config(server.url()), None).unwrap();
+    let delivered = sink.deliver(docs, Instant::now() + Duration::from_secs(120)).await.unwrap();
+    assert_eq!(delivered.indexed, 10_000);
+    client.refresh().await.unwrap();
+
+    let deps = alerter(server.url(), rules(), Destinations::default()).await;
+    let started = std::time::Instant::now();
+    let first = run_at(&deps, "2026-11-30T21:30:00Z").await;
+    let per_rule = deps.config.max_alerts_per_rule;
+    assert_eq!(first.raised.len(), per_rule + 1, "{} alerts", first.raised.len());
+    let summary = first.raised.iter().find(|r| r.message.contains("10000 matches")).expect("one summary alert");
+    assert!(summary.message.contains("alerts were raised for the first 100"), "{}", summary.message);
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    // The same window again: the same alerts, nothing new.
+    let again = run_at(&deps, "2026-11-30T21:30:00Z").await;
+    assert_eq!((again.raised.len(), again.already_raised), (0, per_rule + 1));
+}
+
+#[tokio::test]
+async fn a_cluster_answering_503_fails_the_run_sends_nothing_and_the_next_run_catches_up() {
+    use seclog_testkit::proxy::{Fault, FaultProxy};
+    let (server, client) = seclog_e2e::server().await;
+    let rules = rules();
+    ingest(server.url(), &rules, &client).await;
+    let receiver = Receiver::start([]).await.unwrap();
+    let proxy = FaultProxy::start(server.url(), [Fault::Status(503)]).await;
+    let destinations = Destinations { webhook: Some(receiver.url("hook").parse().unwrap()), ..Destinations::default() };
+    let deps = alerter(&proxy.url(), rules, destinations).await;
+    let err = run(&deps, at("2026-11-30T21:30:00Z"), Instant::now() + Duration::from_secs(10)).await.unwrap_err();
+    assert!(err.to_string().contains("503"), "{err}");
+    assert!(receiver.received().is_empty());
+    assert!(alerts(&client).await.is_empty(), "nothing raised");
+    // A minute later: the window starts at 21:01, so the first failed sign-in is out of it.
+    let next = run_at(&deps, "2026-11-30T21:31:00Z").await;
+    assert_eq!((next.raised.len(), next.sent.len()), (11, 4));
 }

@@ -36,6 +36,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| parsed.iter().map(|r| rules.cloudtrail(r).rule_ids.len()).sum::<usize>());
     });
     group.finish();
+    // What a cold start spends on the rules: parse, check and compile the bundled set.
+    c.bench_function("rules/load the bundled set", |b| {
+        b.iter(|| RuleSet::load(&RulesConfig::bundled()).unwrap().rules().len())
+    });
 }
 
 criterion_group!(benches, bench);

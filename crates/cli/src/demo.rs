@@ -445,44 +445,9 @@ pub async fn run(
         writeln!(out, "   {time}  {user:<20} from {source:<20} {event:<24} {os}")?;
     }
     dns_and_findings(&client, out).await?;
-    alerts(&config, rules, out).await?;
+    Box::pin(crate::detect::demo_question(&config, rules, out)).await?;
     drop(server);
     writeln!(out, "\nosmem-server stopped.")?;
-    Ok(())
-}
-
-/// When the recorded brute-force burst ends: the alerter runs as its schedule would then.
-pub const ALERTS_AT: &str = "2026-11-30T21:30:00Z";
-
-/// Question 17: the alerter, run twice against a local webhook receiver standing in for Slack.
-async fn alerts(
-    config: &OpenSearchConfig,
-    rules: std::sync::Arc<seclog_rules::RuleSet>,
-    out: &mut impl Write,
-) -> Result<()> {
-    let receiver = crate::receiver::Receiver::start([]).await?;
-    let detect = seclog_detect::config::DetectConfig {
-        destinations: seclog_detect::config::Destinations {
-            slack: Some(receiver.url("slack").parse()?),
-            ..seclog_detect::config::Destinations::default()
-        },
-        ..seclog_detect::config::DetectConfig::default()
-    };
-    let now = chrono::DateTime::parse_from_rfc3339(ALERTS_AT)?.to_utc();
-    writeln!(
-        out,
-        "\n17. Alerts: the alerter runs as its 5-minute schedule would at {ALERTS_AT}, with a local receiver standing in for Slack"
-    )?;
-    let first = crate::detect::run(config.clone(), detect.clone(), rules.clone(), now).await?;
-    crate::detect::print(&first, out)?;
-    writeln!(out, "   Slack got {} messages:", receiver.received().len())?;
-    for (_, message) in receiver.received() {
-        writeln!(out, "   > {}", message["text"].as_str().unwrap_or_default())?;
-    }
-    writeln!(out, "   The same run again (a retry, an overlapping window):")?;
-    let again = crate::detect::run(config.clone(), detect, rules, now).await?;
-    crate::detect::print(&again, out)?;
-    writeln!(out, "   Slack got {} messages in all.", receiver.received().len())?;
     Ok(())
 }
 

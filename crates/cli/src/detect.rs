@@ -53,3 +53,35 @@ pub fn print(report: &RunReport, out: &mut impl Write) -> Result<()> {
     }
     Ok(())
 }
+
+/// When the recorded brute-force burst ends: the alerter runs as its schedule would then.
+pub const ALERTS_AT: &str = "2026-11-30T21:30:00Z";
+
+/// The demo's question 17: the alerter, run twice against a local webhook receiver standing in
+/// for Slack.
+pub(crate) async fn demo_question(config: &OpenSearchConfig, rules: Arc<RuleSet>, out: &mut impl Write) -> Result<()> {
+    let receiver = crate::receiver::Receiver::start([]).await?;
+    let detect = seclog_detect::config::DetectConfig {
+        destinations: seclog_detect::config::Destinations {
+            slack: Some(receiver.url("slack").parse()?),
+            ..seclog_detect::config::Destinations::default()
+        },
+        ..seclog_detect::config::DetectConfig::default()
+    };
+    let now = chrono::DateTime::parse_from_rfc3339(ALERTS_AT)?.to_utc();
+    writeln!(
+        out,
+        "\n17. Alerts: the alerter runs as its 5-minute schedule would at {ALERTS_AT}, with a local receiver standing in for Slack"
+    )?;
+    let first = run(config.clone(), detect.clone(), rules.clone(), now).await?;
+    print(&first, out)?;
+    writeln!(out, "   Slack got {} messages:", receiver.received().len())?;
+    for (_, message) in receiver.received() {
+        writeln!(out, "   > {}", message["text"].as_str().unwrap_or_default())?;
+    }
+    writeln!(out, "   The same run again (a retry, an overlapping window):")?;
+    let again = run(config.clone(), detect, rules, now).await?;
+    print(&again, out)?;
+    writeln!(out, "   Slack got {} messages in all.", receiver.received().len())?;
+    Ok(())
+}

@@ -11,6 +11,7 @@
 
 pub mod baseline;
 pub mod config;
+pub mod find;
 pub mod handler;
 pub mod notify;
 pub mod transform;

@@ -1,0 +1,199 @@
+//! What each kind of rule finds in one window: documents marked by a rule, bursts counted by a
+//! correlation, values first seen against a baseline, findings at or above a severity. Each search
+//! is bounded, so a flood costs bounded memory and time.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use seclog_core::client::ClientError;
+use seclog_rules::{Level, RuleInfo, RuleSet};
+use serde_json::{json, Value};
+
+use crate::handler::Deps;
+use crate::transform::{bursts, event_alert, summary_alert, threshold_alert, Alert, Hit};
+
+/// At most this many matches are read for one correlation in one run (memory stays bounded).
+pub const MAX_CORRELATION_HITS: usize = 5_000;
+
+fn window(field: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
+    json!({"range": {field: {"gte": from.to_rfc3339_opts(SecondsFormat::Millis, true), "lte": to.to_rfc3339_opts(SecondsFormat::Millis, true)}}})
+}
+
+pub(crate) fn hits(answer: &Value) -> Vec<Hit> {
+    answer["hits"]["hits"].as_array().map(|a| a.iter().filter_map(Hit::from_search).collect()).unwrap_or_default()
+}
+
+/// The rules whose matches raise alerts of their own: at or above `ALERT_MIN_LEVEL`, and not only
+/// counted by a correlation (Sigma's `generate: false`).
+fn alerting_rules(rules: &RuleSet, min: Level) -> Vec<&RuleInfo> {
+    let counted_only = |r: &RuleInfo| {
+        rules
+            .correlations()
+            .iter()
+            .any(|c| !c.generate && c.rules.iter().any(|x| *x == r.id || Some(x) == r.name.as_ref()))
+    };
+    rules.rules().iter().filter(|r| r.level >= min && !counted_only(r)).collect()
+}
+
+pub(crate) async fn event_alerts<S>(
+    deps: &Deps<S>,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Alert>, ClientError> {
+    let rules = alerting_rules(&deps.rules, deps.config.alert_min_level);
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let matched =
+        json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, window("@timestamp", start, now)]}});
+    let counts = deps
+        .client
+        .search(&deps.config.indices, &json!({"size": 0, "query": matched, "aggs": {"rules": {"terms": {"field": "detection.rule_ids", "size": 1000}}}}))
+        .await?;
+    let cap = deps.config.max_alerts_per_rule;
+    let mut alerts = Vec::new();
+    for bucket in counts["aggregations"]["rules"]["buckets"].as_array().into_iter().flatten() {
+        let (Some(id), Some(total)) = (bucket["key"].as_str(), bucket["doc_count"].as_u64()) else { continue };
+        let Some(rule) = rules.iter().find(|r| r.id == id) else { continue };
+        let query =
+            json!({"bool": {"filter": [{"term": {"detection.rule_ids": id}}, window("@timestamp", start, now)]}});
+        let page = deps
+            .client
+            .search(&deps.config.indices, &json!({"size": cap, "query": query, "sort": [{"@timestamp": "asc"}]}))
+            .await?;
+        let found = hits(&page);
+        alerts.extend(found.iter().filter_map(|h| event_alert(rule, h)));
+        if total > found.len() as u64 {
+            alerts.push(summary_alert(rule, total, found.len(), start, now));
+        }
+    }
+    Ok(alerts)
+}
+
+pub(crate) async fn threshold_alerts<S>(
+    deps: &Deps<S>,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Alert>, ClientError> {
+    let mut alerts = Vec::new();
+    for correlation in deps.rules.correlations() {
+        let ids: Vec<&str> = deps
+            .rules
+            .rules()
+            .iter()
+            .filter(|r| correlation.rules.iter().any(|x| *x == r.id || Some(x) == r.name.as_ref()))
+            .map(|r| r.id.as_str())
+            .collect();
+        let span = chrono::Duration::seconds(i64::try_from(correlation.timespan_seconds).unwrap_or(0));
+        let from = start - span;
+        let query =
+            json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, window("@timestamp", from, now)]}});
+        let page = deps
+            .client
+            .search(
+                &deps.config.indices,
+                &json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}]}),
+            )
+            .await?;
+        let matches = hits(&page);
+        if matches.len() < usize::try_from(correlation.threshold).unwrap_or(usize::MAX) {
+            continue;
+        }
+        let earlier = json!({"bool": {"filter": [{"term": {"rule.id": correlation.id}}, window("alert.window_end", from, now + span)]}});
+        let earlier =
+            deps.client.search(&deps.config.alerts_pattern(), &json!({"size": 1000, "query": earlier})).await?;
+        let alerted: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = hits(&earlier)
+            .iter()
+            .filter_map(|h| {
+                let group = h.field("alert.group")?.as_str()?.to_owned();
+                let end = DateTime::parse_from_rfc3339(h.field("alert.window_end")?.as_str()?).ok()?.to_utc();
+                Some((group, h.time()?, end))
+            })
+            .collect();
+        alerts.extend(bursts(correlation, &matches, &alerted).iter().filter_map(|b| threshold_alert(correlation, b)));
+    }
+    Ok(alerts)
+}
+
+/// At most this many entities (users, principals) are checked against their baseline in one run.
+pub const MAX_FIRST_SEEN_ENTITIES: usize = 200;
+
+pub(crate) async fn first_seen_alerts<S>(
+    deps: &Deps<S>,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Alert>, ClientError> {
+    let indices = deps.config.cloudtrail_indices();
+    let mut alerts = Vec::new();
+    for rule in crate::baseline::first_seen_rules() {
+        let query = json!({"bool": {"filter": [rule.documents.clone(), window("@timestamp", start, now),
+            {"exists": {"field": rule.entity}}, {"exists": {"field": rule.value}}]}});
+        let page = deps
+            .client
+            .search(&indices, &json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}]}))
+            .await?;
+        // The first document of each (entity, value) pair in the window.
+        let mut firsts: Vec<(String, String, Hit)> = Vec::new();
+        for hit in hits(&page) {
+            let (Some(entity), Some(value)) = (hit.field(rule.entity), hit.field(rule.value)) else { continue };
+            let (entity, value) = (text_of(entity), text_of(value));
+            if !firsts.iter().any(|(e, v, _)| *e == entity && *v == value) {
+                firsts.push((entity, value, hit));
+            }
+        }
+        let mut entities: Vec<&str> = Vec::new();
+        for (entity, _, _) in &firsts {
+            if !entities.contains(&entity.as_str()) && entities.len() < MAX_FIRST_SEEN_ENTITIES {
+                entities.push(entity);
+            }
+        }
+        let (from, to) = crate::baseline::baseline(start);
+        for entity in entities {
+            let history = json!({"bool": {"filter": [rule.documents.clone(), {"term": {rule.entity: entity}},
+                {"range": {"@timestamp": {"gte": from.to_rfc3339_opts(SecondsFormat::Millis, true), "lt": to.to_rfc3339_opts(SecondsFormat::Millis, true)}}}]}});
+            let seen = deps
+                .client
+                .search(
+                    &indices,
+                    &json!({"size": 0, "track_total_hits": true, "query": history,
+                    "aggs": {"values": {"terms": {"field": rule.value, "size": 1000}}}}),
+                )
+                .await?;
+            let has_history = seen["hits"]["total"]["value"].as_u64().unwrap_or(0) > 0;
+            if !has_history && !deps.config.first_seen_without_history {
+                continue;
+            }
+            let known: Vec<String> = seen["aggregations"]["values"]["buckets"]
+                .as_array()
+                .map(|b| b.iter().map(|b| text_of(&b["key"])).collect())
+                .unwrap_or_default();
+            for (_, value, hit) in firsts.iter().filter(|(e, v, _)| e == entity && !known.contains(v)) {
+                alerts.extend(crate::baseline::first_seen_alert(&rule, entity, value, hit));
+            }
+        }
+    }
+    Ok(alerts)
+}
+
+pub(crate) async fn finding_alerts<S>(
+    deps: &Deps<S>,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Alert>, ClientError> {
+    let rule = crate::baseline::findings_rule();
+    let labels = crate::baseline::severities_from(&deps.config.findings_min_severity);
+    let query = json!({"bool": {
+        "filter": [{"terms": {"finding.severity.label": labels}}, window("@timestamp", start, now)],
+        "must_not": [{"terms": {"finding.workflow_status": ["SUPPRESSED", "RESOLVED"]}}, {"term": {"finding.record_state": "ARCHIVED"}}]}});
+    let page = deps
+        .client
+        .search(
+            &deps.config.findings_indices,
+            &json!({"size": deps.config.max_alerts_per_rule, "query": query, "sort": [{"@timestamp": "asc"}]}),
+        )
+        .await?;
+    Ok(hits(&page).iter().filter_map(|h| crate::baseline::finding_alert(&rule, h)).collect())
+}
+
+fn text_of(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}

@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
     // What a cold start spends on the rules: parse, check and compile the bundled set.
     c.bench_function("rules/load the bundled set", |b| {
-        b.iter(|| RuleSet::load(&RulesConfig::bundled()).unwrap().rules().len())
+        b.iter(|| RuleSet::load(&RulesConfig::bundled()).unwrap().rules().len());
     });
 }
 

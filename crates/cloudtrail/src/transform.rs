@@ -135,11 +135,17 @@ impl Transformer {
         Self { enricher, ..self }
     }
 
-    /// Transforms one record (a log event's message).
+    /// Transforms one record (a log event's message) read at `ingested` (RFC 3339; empty: not
+    /// written).
     ///
     /// # Errors
     /// A [`RecordError`] saying why the record cannot be indexed (see the module docs).
-    pub fn transform<'a>(&self, message: &'a str, origin: Origin<'a>) -> Result<Document<'a>, RecordError> {
+    pub fn transform<'a>(
+        &self,
+        message: &'a str,
+        origin: Origin<'a>,
+        ingested: &str,
+    ) -> Result<Document<'a>, RecordError> {
         let record: Record<'_> =
             serde_json::from_str(message).map_err(|e| RecordError::json("bad_json", "not a JSON object", &e))?;
         let event_id = required_str(&record, "eventID")?;
@@ -147,7 +153,7 @@ impl Transformer {
         let time = parse_time(&event_time).ok_or_else(|| {
             RecordError::new("bad_time", format!("eventTime `{}` is not a date", shorten(&event_time)))
         })?;
-        let mut ecs = Ecs::derive(&record, &event_id, time, &self.enricher);
+        let mut ecs = Ecs::derive(&record, &event_id, time, ingested, &self.enricher);
         ecs.detection = self.rules.cloudtrail(&record);
         // The document is the record plus a few hundred bytes of ECS block: size it once.
         let mut body = Vec::with_capacity(message.len() + 1024);
@@ -171,9 +177,9 @@ impl EventTransform for Transformer {
         &self,
         message: &'a str,
         origin: Origin<'a>,
-        _: &EventContext<'_>,
+        context: &EventContext<'_>,
     ) -> Result<Document<'a>, RecordError> {
-        Transformer::transform(self, message, origin)
+        Transformer::transform(self, message, origin, context.ingested)
     }
 }
 
@@ -213,6 +219,9 @@ struct Event<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     provider: Option<Cow<'a, str>>,
     outcome: &'static str,
+    /// When the function read the record: the alerter also looks back by it, for late deliveries.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    ingested: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -256,7 +265,13 @@ impl Related<'_> {
 }
 
 impl<'a> Ecs<'a> {
-    fn derive(record: &Record<'a>, event_id: &str, time: DateTime<Utc>, enricher: &Enricher) -> Self {
+    fn derive(
+        record: &Record<'a>,
+        event_id: &str,
+        time: DateTime<Utc>,
+        ingested: &'a str,
+        enricher: &Enricher,
+    ) -> Self {
         let identity = record.parse::<UserIdentity<'a>>("userIdentity").unwrap_or_default();
         let user_name = user_name(&identity);
         let mut related = Related::default();
@@ -281,6 +296,7 @@ impl<'a> Ecs<'a> {
                 action,
                 provider: record.str("eventSource"),
                 outcome,
+                ingested,
             },
             cloud: Cloud {
                 provider: "aws",
@@ -397,7 +413,7 @@ mod tests {
         let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap());
         let msg = record.to_string();
         let origin = Origin { dataset: DATASET, record_id: Cow::Borrowed("1"), raw: Cow::Borrowed("") };
-        let doc = t.transform(&msg, origin)?;
+        let doc = t.transform(&msg, origin, "")?;
         assert_eq!(doc.index, "cloudtrail-2023.07.10");
         Ok(serde_json::from_slice(&doc.body).unwrap())
     }
@@ -491,7 +507,7 @@ mod tests {
         let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap());
         let kind = |msg: &str| {
             let origin = Origin { dataset: DATASET, record_id: Cow::Borrowed("1"), raw: Cow::Borrowed("") };
-            t.transform(msg, origin).unwrap_err().kind
+            t.transform(msg, origin, "").unwrap_err().kind
         };
         assert_eq!(kind("not json"), "bad_json");
         assert_eq!(kind("[1,2]"), "bad_json");
@@ -509,7 +525,7 @@ mod tests {
         let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap());
         let msg = r.to_string();
         let origin = Origin { dataset: DATASET, record_id: Cow::Borrowed("1"), raw: Cow::Borrowed("") };
-        let doc = t.transform(&msg, origin).unwrap();
+        let doc = t.transform(&msg, origin, "").unwrap();
         assert_eq!(doc.id.len(), 64);
     }
 }

@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::time::Instant;
 
 use crate::deadletter::{DeadLetters, Failure};
@@ -34,6 +34,8 @@ pub struct EventContext<'p> {
     pub log_stream: &'p str,
     /// The event's `CloudWatch` Logs timestamp (epoch milliseconds).
     pub timestamp: i64,
+    /// When the function read the event (RFC 3339, milliseconds): the documents' `event.ingested`.
+    pub ingested: &'p str,
 }
 
 /// One log event's message → one document.
@@ -103,6 +105,7 @@ pub async fn process<S: BulkSink, T: EventTransform>(
         }
     }
     let now = (pipeline.clock)();
+    let ingested = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     let docs: Vec<Document<'_>> = payload
         .log_events
         .iter()
@@ -113,6 +116,7 @@ pub async fn process<S: BulkSink, T: EventTransform>(
                 log_group: &payload.log_group,
                 log_stream: &payload.log_stream,
                 timestamp: ev.timestamp,
+                ingested: &ingested,
             };
             pipeline.transform.transform(&ev.message, origin.clone(), &context).unwrap_or_else(|e| {
                 let failure = Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };

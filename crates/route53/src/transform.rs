@@ -117,11 +117,12 @@ impl Route53Transform {
         &self,
         record: &[u8],
         account: Option<&str>,
+        ingested: &str,
     ) -> Result<(Kind, DateTime<Utc>, Vec<u8>), RecordError> {
         let kind = Kind::of(record);
         let (time, body) = match kind {
-            Kind::Resolver => resolver(record, &self.enricher, &self.rules)?,
-            Kind::Public => public(record, account, &self.enricher, &self.rules)?,
+            Kind::Resolver => resolver(record, ingested, &self.enricher, &self.rules)?,
+            Kind::Public => public(record, account, ingested, &self.enricher, &self.rules)?,
         };
         Ok((kind, time, body))
     }
@@ -144,7 +145,8 @@ impl RecordTransform for Route53Transform {
                 return Ok(Transformed::Split(parts.collect()));
             }
         }
-        self.transform_record(data, None).map(|(_, _, body)| Transformed::Document(body))
+        // Firehose delivers the document later: no `event.ingested` (its buffering is bounded).
+        self.transform_record(data, None, "").map(|(_, _, body)| Transformed::Document(body))
     }
 }
 
@@ -160,7 +162,7 @@ impl EventTransform for Route53Transform {
         context: &EventContext<'_>,
     ) -> Result<Document<'a>, RecordError> {
         let account = Some(context.owner).filter(|o| !o.is_empty());
-        let (kind, time, body) = self.transform_record(message.as_bytes(), account)?;
+        let (kind, time, body) = self.transform_record(message.as_bytes(), account, context.ingested)?;
         let index = match kind {
             Kind::Resolver => self.resolver_index.index_for(time)?,
             Kind::Public => self.public_index.index_for(time)?,
@@ -210,7 +212,12 @@ fn bad_timestamp(raw: &str) -> RecordError {
 }
 
 /// A Resolver query log (JSON object) → `(time, body)`.
-fn resolver(record: &[u8], enricher: &Enricher, rules: &RuleSet) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
+fn resolver(
+    record: &[u8],
+    ingested: &str,
+    enricher: &Enricher,
+    rules: &RuleSet,
+) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
     let log: RawObject<'_> =
         serde_json::from_slice(record).map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
     if log.get("query_name").is_none() && log.get("query_timestamp").is_none() {
@@ -239,7 +246,7 @@ fn resolver(record: &[u8], enricher: &Enricher, rules: &RuleSet) -> Result<(Date
     });
     let derived = Derived {
         timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-        event: Event { dataset: RESOLVER_DATASET, action: log.str("firewall_rule_action") },
+        event: Event { dataset: RESOLVER_DATASET, action: log.str("firewall_rule_action"), ingested },
         cloud: Cloud {
             provider: "aws",
             account: log.str("account_id").map(|id| Account { id }),
@@ -289,6 +296,7 @@ fn unknown() -> RecordError {
 fn public(
     record: &[u8],
     account: Option<&str>,
+    ingested: &str,
     enricher: &Enricher,
     rules: &RuleSet,
 ) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
@@ -317,7 +325,7 @@ fn public(
     });
     let derived = Derived {
         timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-        event: Event { dataset: PUBLIC_DATASET, action: None },
+        event: Event { dataset: PUBLIC_DATASET, action: None, ingested },
         cloud: Cloud {
             provider: "aws",
             account: account.map(|id| Account { id: Cow::Borrowed(id) }),
@@ -392,6 +400,9 @@ struct Event<'a> {
     dataset: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<Cow<'a, str>>,
+    /// When the function read a subscription's record (empty for Firehose's: not written).
+    #[serde(skip_serializing_if = "str::is_empty")]
+    ingested: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -474,12 +485,12 @@ mod tests {
 
     fn run(record: &str) -> Value {
         let (_, _, body) =
-            Route53Transform::default().transform_record(record.as_bytes(), Some("111122223333")).unwrap();
+            Route53Transform::default().transform_record(record.as_bytes(), Some("111122223333"), "").unwrap();
         serde_json::from_slice(&body).unwrap()
     }
 
     fn error(record: &str) -> RecordError {
-        Route53Transform::default().transform_record(record.as_bytes(), None).unwrap_err()
+        Route53Transform::default().transform_record(record.as_bytes(), None, "").unwrap_err()
     }
 
     #[test]
@@ -566,7 +577,7 @@ mod tests {
             error("1.0 2017-12-13T08:16:02.130Z Z1").reason,
             "a public query log line has 10 fields, this one 3"
         );
-        let bytes = Route53Transform::default().transform_record(b"1.0 \xff", None).unwrap_err();
+        let bytes = Route53Transform::default().transform_record(b"1.0 \xff", None, "").unwrap_err();
         assert_eq!(bytes.kind, "bad_line");
     }
 
@@ -574,7 +585,8 @@ mod tests {
     fn with_the_deployed_window_a_query_far_from_now_names_no_index() {
         let config = crate::config::Config::from_env(&seclog_core::config::Env::from_lookup(|_| None)).unwrap();
         let t = Route53Transform::new(config.resolver_index, config.public_index);
-        let context = EventContext { owner: "111122223333", log_group: "g", log_stream: "s", timestamp: 0 };
+        let context =
+            EventContext { owner: "111122223333", log_group: "g", log_stream: "s", timestamp: 0, ingested: "" };
         let transform = |line: String| {
             let origin = Origin { dataset: DATASET, record_id: "1".into(), raw: line.clone().into() };
             EventTransform::transform(&t, &line, origin, &context).map(|d| d.index)

@@ -208,6 +208,7 @@ pub fn prepare<'a>(
     window: TimeWindow,
     origin: Origin<'a>,
     enricher: &Enricher,
+    ingested: &str,
 ) -> Result<Prepared<'a>, RecordError> {
     let finding: RawObject<'a> = serde_json::from_str(raw.get())
         .map_err(|e| RecordError::json("bad_json", "the finding is not a JSON object", &e))?;
@@ -222,7 +223,7 @@ pub fn prepare<'a>(
     let version = version(derived.updated.timestamp_millis(), raw.get())
         .ok_or_else(|| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
-    serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding })
+    serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding, ingested })
         .map_err(|e| RecordError::json("bad_json", "", &e))?;
     let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
@@ -549,9 +550,12 @@ struct ResourcesOut<'r> {
 }
 
 #[derive(Serialize)]
-struct Event {
+struct Event<'o> {
     dataset: &'static str,
     kind: &'static str,
+    /// When the function read the finding: the alerter also looks back by it.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    ingested: &'o str,
 }
 
 #[derive(Serialize)]
@@ -571,6 +575,7 @@ struct Account<'r> {
 struct Output<'o, 'a> {
     derived: &'o Derived<'a>,
     finding: &'o RawObject<'a>,
+    ingested: &'o str,
 }
 
 impl Serialize for Output<'_, '_> {
@@ -578,7 +583,7 @@ impl Serialize for Output<'_, '_> {
         let d = self.derived;
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("@timestamp", &iso(d.updated))?;
-        map.serialize_entry("event", &Event { dataset: DATASET, kind: "alert" })?;
+        map.serialize_entry("event", &Event { dataset: DATASET, kind: "alert", ingested: self.ingested })?;
         map.serialize_entry(
             "cloud",
             &Cloud {
@@ -607,7 +612,7 @@ mod tests {
 
     fn run(finding: &Value, format: Format) -> Result<(Prepared<'static>, Value), RecordError> {
         let raw: &'static RawValue = Box::leak(serde_json::value::to_raw_value(finding).unwrap());
-        let p = prepare(raw, format, "securityhub", TimeWindow::ANY, origin(), &Enricher::disabled())?;
+        let p = prepare(raw, format, "securityhub", TimeWindow::ANY, origin(), &Enricher::disabled(), "")?;
         let doc = serde_json::from_slice(&p.document.body).unwrap();
         Ok((p, doc))
     }
@@ -628,7 +633,8 @@ mod tests {
         };
         let prepare_at = |created| {
             let raw: &'static RawValue = Box::leak(serde_json::value::to_raw_value(&finding(created)).unwrap());
-            prepare(raw, Format::Asff, "securityhub", window, origin(), &Enricher::disabled()).map(|p| p.document.index)
+            prepare(raw, Format::Asff, "securityhub", window, origin(), &Enricher::disabled(), "")
+                .map(|p| p.document.index)
         };
         assert_eq!(prepare_at(now), Ok(now.format("securityhub-guardduty-%Y.%m").to_string()));
         for far in [now - chrono::TimeDelta::days(401), now + chrono::TimeDelta::days(8)] {

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 use lambda_runtime::LambdaEvent;
 
 use seclog_core::deadletter::{DeadLetters, Failure};
@@ -158,6 +158,7 @@ pub async fn process<S: BulkSink, R: RecordSink>(
     let started = std::time::Instant::now();
     let mut summary = InvocationSummary { dataset: DATASET, ..InvocationSummary::default() };
     let now = (deps.clock)();
+    let ingested = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     let whole = |e: &RecordError, id: &str| {
         let origin = Origin {
             dataset: DATASET,
@@ -207,6 +208,7 @@ pub async fn process<S: BulkSink, R: RecordSink>(
                         deps.config.window,
                         origin.clone(),
                         &deps.enricher,
+                        &ingested,
                     ) {
                         Ok(p) if deps.config.filters.keep(&p.facts) => docs.push(p.document),
                         Ok(_) => summary.drop("filter", 1),

@@ -38,11 +38,17 @@ fn rules() -> Arc<RuleSet> {
 }
 
 async fn ingest(url: &str, rules: &Arc<RuleSet>, client: &Client) {
+    ingest_at(url, rules, client, Utc::now).await;
+}
+
+/// Indexes the recorded sign-ins as the cloudtrail function does when its clock says `clock()`.
+async fn ingest_at(url: &str, rules: &Arc<RuleSet>, client: &Client, clock: fn() -> DateTime<Utc>) {
     let sink = OpenSearchSink::with_signer(seclog_e2e::fast_config(url), None).unwrap();
     let dl = sink.deadletters().clone();
-    let deps = IngestDeps::new(sink, dl, FunctionConfig::default())
+    let mut deps = IngestDeps::new(sink, dl, FunctionConfig::default())
         .with_enricher(seclog_testkit::enricher())
         .with_rules(rules.clone());
+    deps.clock = clock;
     let summary = process(&seclog_e2e::event("synthetic-sign-ins"), &deps, Instant::now() + Duration::from_secs(30))
         .await
         .unwrap();
@@ -168,6 +174,51 @@ async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_r
     let medium_sent =
         docs.iter().filter(|d| d["rule"]["level"] == "medium" && d["alert"]["notified_at"].is_string()).count();
     assert_eq!(medium_sent, 0, "NOTIFY_MIN_LEVEL is high");
+}
+
+/// The recorded sign-ins happened around 21:00; CloudTrail delivered them two hours late.
+fn two_hours_late() -> DateTime<Utc> {
+    at("2026-11-30T23:00:00Z")
+}
+
+#[tokio::test]
+async fn events_delivered_hours_after_they_happened_raise_their_alerts_in_the_run_after_delivery() {
+    let (server, client) = seclog_e2e::server().await;
+    let rules = rules();
+    let deps = alerter(server.url(), rules.clone(), Destinations::default()).await;
+    ingest_at(server.url(), &rules, &client, two_hours_late).await;
+
+    // The window (22:35–23:05) holds none of the events' own times, but holds their delivery.
+    let late = run_at(&deps, "2026-11-30T23:05:00Z").await;
+    let mut raised: Vec<&str> =
+        late.raised.iter().filter(|r| r.level.to_string() == "high").map(|r| r.rule.as_str()).collect();
+    raised.sort_unstable();
+    assert_eq!(
+        raised,
+        [
+            "AWS API Call From a Network New for the Principal",
+            "AWS Console Sign-In Brute-Force Burst",
+            "AWS Console Sign-In From Outside the Allowed Addresses",
+            // alice's sign-in from home on the 20th was delivered in the same late batch.
+            "AWS Console Sign-In From Outside the Allowed Addresses",
+            "AWS Console Sign-In From a Country New for the User",
+        ]
+    );
+    // The twelve of a timely delivery (see the first test), and that sign-in from the 20th.
+    assert_eq!(late.raised.len(), 13, "{late:?}");
+    // Compared with alice's 30 days before the sign-in, not with what was delivered with it.
+    let docs = alerts(&client).await;
+    let country = docs.iter().find(|d| d["rule"]["id"] == NEW_COUNTRY).unwrap();
+    assert_eq!(country["alert"]["group"], "alice / DE");
+    let burst = docs.iter().find(|d| d["rule"]["id"] == BURST).unwrap();
+    assert_eq!(
+        (burst["@timestamp"].as_str(), burst["alert"]["count"].as_u64()),
+        (Some("2026-11-30T21:00:05.000Z"), Some(6))
+    );
+
+    // The next run overlaps the delivery: nothing new.
+    let next = run_at(&deps, "2026-11-30T23:10:00Z").await;
+    assert!(next.raised.is_empty(), "{next:?}");
 }
 
 #[tokio::test]

@@ -132,7 +132,8 @@ pub fn finding_alert(rule: &RuleInfo, hit: &Hit) -> Option<Alert> {
     Some(alert)
 }
 
-/// The baseline window of a first-seen rule: the 30 days before `start`.
+/// The baseline window of a first-seen rule: the 30 days before `start` (the earliest new
+/// document of the entity, or the run's window start).
 #[must_use]
 pub fn baseline(start: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (start - chrono::Duration::days(30), start)

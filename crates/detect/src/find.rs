@@ -17,6 +17,24 @@ fn window(field: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Value {
     json!({"range": {field: {"gte": from.to_rfc3339_opts(SecondsFormat::Millis, true), "lte": to.to_rfc3339_opts(SecondsFormat::Millis, true)}}})
 }
 
+/// The documents of one run's window: those whose event happened in it, and those the functions
+/// read in it (`event.ingested`), so that a record delivered later than the window is still seen.
+/// Deterministic alert ids absorb the overlap.
+fn recent(start: DateTime<Utc>, now: DateTime<Utc>) -> Value {
+    json!({"bool": {"should": [window("@timestamp", start, now), window("event.ingested", start, now)], "minimum_should_match": 1}})
+}
+
+/// The earliest event time among `query`'s documents, when there are any.
+async fn earliest<S>(deps: &Deps<S>, indices: &str, query: &Value) -> Result<Option<DateTime<Utc>>, ClientError> {
+    let answer = deps
+        .client
+        .search(indices, &json!({"size": 0, "query": query, "aggs": {"earliest": {"min": {"field": "@timestamp"}}}}))
+        .await?;
+    let millis = answer["aggregations"]["earliest"]["value"].as_f64();
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(millis.and_then(|m| DateTime::from_timestamp_millis(m as i64)))
+}
+
 pub(crate) fn hits(answer: &Value) -> Vec<Hit> {
     answer["hits"]["hits"].as_array().map(|a| a.iter().filter_map(Hit::from_search).collect()).unwrap_or_default()
 }
@@ -43,8 +61,7 @@ pub(crate) async fn event_alerts<S>(
         return Ok(Vec::new());
     }
     let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-    let matched =
-        json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, window("@timestamp", start, now)]}});
+    let matched = json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, recent(start, now)]}});
     let counts = deps
         .client
         .search(&deps.config.indices, &json!({"size": 0, "query": matched, "aggs": {"rules": {"terms": {"field": "detection.rule_ids", "size": 1000}}}}))
@@ -54,8 +71,7 @@ pub(crate) async fn event_alerts<S>(
     for bucket in counts["aggregations"]["rules"]["buckets"].as_array().into_iter().flatten() {
         let (Some(id), Some(total)) = (bucket["key"].as_str(), bucket["doc_count"].as_u64()) else { continue };
         let Some(rule) = rules.iter().find(|r| r.id == id) else { continue };
-        let query =
-            json!({"bool": {"filter": [{"term": {"detection.rule_ids": id}}, window("@timestamp", start, now)]}});
+        let query = json!({"bool": {"filter": [{"term": {"detection.rule_ids": id}}, recent(start, now)]}});
         let page = deps
             .client
             .search(&deps.config.indices, &json!({"size": cap, "query": query, "sort": [{"@timestamp": "asc"}]}))
@@ -84,7 +100,11 @@ pub(crate) async fn threshold_alerts<S>(
             .map(|r| r.id.as_str())
             .collect();
         let span = chrono::Duration::seconds(i64::try_from(correlation.timespan_seconds).unwrap_or(0));
-        let from = start - span;
+        // Nothing new in the window: no burst can end in it. A late delivery reaches back to its
+        // own time, so a burst is counted with the matches around it.
+        let new = json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, recent(start, now)]}});
+        let Some(first) = earliest(deps, &deps.config.indices, &new).await? else { continue };
+        let from = first.min(start) - span;
         let query =
             json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, window("@timestamp", from, now)]}});
         let page = deps
@@ -114,8 +134,8 @@ pub(crate) async fn threshold_alerts<S>(
     Ok(alerts)
 }
 
-/// At most this many entities (users, principals) are checked against their baseline in one run.
-pub const MAX_FIRST_SEEN_ENTITIES: usize = 200;
+/// At most this many (entity, value) pairs are checked against their baseline in one run.
+pub const MAX_FIRST_SEEN_PAIRS: usize = 200;
 
 pub(crate) async fn first_seen_alerts<S>(
     deps: &Deps<S>,
@@ -125,7 +145,7 @@ pub(crate) async fn first_seen_alerts<S>(
     let indices = deps.config.cloudtrail_indices();
     let mut alerts = Vec::new();
     for rule in crate::baseline::first_seen_rules() {
-        let query = json!({"bool": {"filter": [rule.documents.clone(), window("@timestamp", start, now),
+        let query = json!({"bool": {"filter": [rule.documents.clone(), recent(start, now),
             {"exists": {"field": rule.entity}}, {"exists": {"field": rule.value}}]}});
         let page = deps
             .client
@@ -136,18 +156,14 @@ pub(crate) async fn first_seen_alerts<S>(
         for hit in hits(&page) {
             let (Some(entity), Some(value)) = (hit.field(rule.entity), hit.field(rule.value)) else { continue };
             let (entity, value) = (text_of(entity), text_of(value));
-            if !firsts.iter().any(|(e, v, _)| *e == entity && *v == value) {
+            if firsts.len() < MAX_FIRST_SEEN_PAIRS && !firsts.iter().any(|(e, v, _)| *e == entity && *v == value) {
                 firsts.push((entity, value, hit));
             }
         }
-        let mut entities: Vec<&str> = Vec::new();
-        for (entity, _, _) in &firsts {
-            if !entities.contains(&entity.as_str()) && entities.len() < MAX_FIRST_SEEN_ENTITIES {
-                entities.push(entity);
-            }
-        }
-        let (from, to) = crate::baseline::baseline(start);
-        for entity in entities {
+        for (entity, value, hit) in &firsts {
+            // The baseline is the 30 days before the pair's first document (for a late delivery,
+            // what came before it, not what was indexed since).
+            let (from, to) = crate::baseline::baseline(hit.time().map_or(start, |t| t.min(start)));
             let history = json!({"bool": {"filter": [rule.documents.clone(), {"term": {rule.entity: entity}},
                 {"range": {"@timestamp": {"gte": from.to_rfc3339_opts(SecondsFormat::Millis, true), "lt": to.to_rfc3339_opts(SecondsFormat::Millis, true)}}}]}});
             let seen = deps
@@ -155,18 +171,12 @@ pub(crate) async fn first_seen_alerts<S>(
                 .search(
                     &indices,
                     &json!({"size": 0, "track_total_hits": true, "query": history,
-                    "aggs": {"values": {"terms": {"field": rule.value, "size": 1000}}}}),
+                    "aggs": {"known": {"filter": {"term": {rule.value: value}}}}}),
                 )
                 .await?;
             let has_history = seen["hits"]["total"]["value"].as_u64().unwrap_or(0) > 0;
-            if !has_history && !deps.config.first_seen_without_history {
-                continue;
-            }
-            let known: Vec<String> = seen["aggregations"]["values"]["buckets"]
-                .as_array()
-                .map(|b| b.iter().map(|b| text_of(&b["key"])).collect())
-                .unwrap_or_default();
-            for (_, value, hit) in firsts.iter().filter(|(e, v, _)| e == entity && !known.contains(v)) {
+            let known = seen["aggregations"]["known"]["doc_count"].as_u64().unwrap_or(0) > 0;
+            if !known && (has_history || deps.config.first_seen_without_history) {
                 alerts.extend(crate::baseline::first_seen_alert(&rule, entity, value, hit));
             }
         }
@@ -182,7 +192,7 @@ pub(crate) async fn finding_alerts<S>(
     let rule = crate::baseline::findings_rule();
     let labels = crate::baseline::severities_from(&deps.config.findings_min_severity);
     let query = json!({"bool": {
-        "filter": [{"terms": {"finding.severity.label": labels}}, window("@timestamp", start, now)],
+        "filter": [{"terms": {"finding.severity.label": labels}}, recent(start, now)],
         "must_not": [{"terms": {"finding.workflow_status": ["SUPPRESSED", "RESOLVED"]}}, {"term": {"finding.record_state": "ARCHIVED"}}]}});
     let page = deps
         .client

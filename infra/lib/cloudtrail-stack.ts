@@ -12,6 +12,8 @@ export interface CloudTrailStackProps extends StackProps {
   readonly packageDir?: string;
   /** Addresses and CIDR ranges people sign in from (`ALLOWED_CIDRS`: the rule for sign-ins from elsewhere). */
   readonly allowedSignInCidrs?: string[];
+  /** A folder of your own Sigma rules, shipped as a layer beside the bundled ones (`-c rulesDir=`). */
+  readonly rulesDir?: string;
   readonly memorySize?: number;
   /** Retention of the trail's log group; default one year. */
   readonly logRetention?: logs.RetentionDays;
@@ -91,6 +93,7 @@ export class CloudTrailStack extends Stack {
       reservedConcurrency: 20,
       key,
       roleName: props.centralRoleArn ? SOURCE_ROLE_NAME : undefined,
+      rulesDir: props.rulesDir,
       environment: bulkEnvironment(domain, {
         INDEX_PREFIX: "cloudtrail",
         ...(props.centralRoleArn ? { OPENSEARCH_ROLE_ARN: props.centralRoleArn } : {}),

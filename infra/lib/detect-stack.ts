@@ -14,6 +14,8 @@ export interface DetectStackProps extends StackProps {
   readonly memorySize?: number;
   /** Addresses and CIDR ranges people sign in from (`ALLOWED_CIDRS`, `%Legitimate_IP_Ranges%`). */
   readonly allowedSignInCidrs?: string[];
+  /** A folder of your own Sigma rules, shipped as a layer beside the bundled ones (`-c rulesDir=`). */
+  readonly rulesDir?: string;
   /** An existing secret holding the Slack webhook's URL; default: an empty secret this stack creates. */
   readonly slackSecretArn?: string;
   /** Minutes between runs; default 5. */
@@ -58,6 +60,7 @@ export class DetectStack extends Stack {
       memorySize: props.memorySize,
       reservedConcurrency: 1,
       key,
+      rulesDir: props.rulesDir,
       environment: bulkEnvironment(domain, {
         ALERTS_PREFIX: "seclog",
         SLACK_WEBHOOK_SECRET_ARN: slack.secretArn,

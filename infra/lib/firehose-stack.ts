@@ -30,6 +30,8 @@ export interface FirehoseStackProps extends StackProps {
   /** The VPC whose flow logs and Resolver query logs to ship; none when absent. */
   readonly vpcId?: string;
   readonly buffering?: Partial<Record<"waf" | "vpcflow" | "route53", Partial<Buffering>>>;
+  /** A folder of your own Sigma rules for the Route 53 Resolver processor (`-c rulesDir=`). */
+  readonly rulesDir?: string;
 }
 
 const DEFAULTS: Record<"waf" | "vpcflow" | "route53", Buffering> = {
@@ -79,6 +81,8 @@ export class FirehoseStack extends Stack {
         synchronous: true,
         key,
         environment: { RECORD_DELIMITER: "none" },
+        // The DNS rules read Resolver queries; WAF and VPC records have no rules.
+        rulesDir: fnName === "route53" ? props.rulesDir : undefined,
       }).fn;
       // Records that do not fit the 6 MB answer are put back into the stream they came from.
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["firehose:PutRecordBatch"], resources: [streamArn] }));

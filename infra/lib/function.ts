@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as fs from "node:fs";
-import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
+import { ArnFormat, DockerImage, Duration, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -28,6 +28,56 @@ export interface SeclogFunctionProps {
   readonly synchronous?: boolean;
   /** A fixed name for the function's role (one another account's trust policy can name). */
   readonly roleName?: string;
+  /** A folder of the user's own Sigma rules, shipped as a layer (`DETECTION_RULES_DIR`). */
+  readonly rulesDir?: string;
+}
+
+/** Where Lambda mounts the user's rules layer; the functions read it through `DETECTION_RULES_DIR`. */
+export const RULES_MOUNT = "/opt/seclog-rules";
+
+/** The rule files the functions read from a folder: its own `*.yml` and `*.yaml`, not sub-folders. */
+export function ruleFiles(dir: string): string[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new Error(`rulesDir=${dir} is not a folder (it should hold your Sigma rules, *.yml)`);
+  }
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f) && fs.statSync(path.join(dir, f)).isFile())
+    .sort();
+  if (files.length === 0) {
+    throw new Error(`rulesDir=${dir} holds no *.yml or *.yaml rule (sub-folders are not read)`);
+  }
+  return files;
+}
+
+/**
+ * The user's Sigma rules as one layer per stack, mounted at `/opt/seclog-rules`. Only the files the
+ * functions read are copied (no Docker: a local copy). Check them first with
+ * `seclog rules list --rules <dir>`: a rule that cannot load is skipped with a warning at cold start.
+ */
+function rulesLayer(stack: Stack, rulesDir: string): lambda.ILayerVersion {
+  const existing = stack.node.tryFindChild("DetectionRules") as lambda.ILayerVersion | undefined;
+  if (existing) {
+    return existing;
+  }
+  const dir = path.resolve(rulesDir);
+  const files = ruleFiles(dir);
+  const copy = {
+    tryBundle(outputDir: string): boolean {
+      const target = path.join(outputDir, path.basename(RULES_MOUNT));
+      fs.mkdirSync(target, { recursive: true });
+      for (const f of files) {
+        fs.copyFileSync(path.join(dir, f), path.join(target, f));
+      }
+      return true;
+    },
+  };
+  return new lambda.LayerVersion(stack, "DetectionRules", {
+    code: lambda.Code.fromAsset(dir, { bundling: { image: DockerImage.fromRegistry("scratch"), local: copy } }),
+    compatibleArchitectures: [lambda.Architecture.ARM_64],
+    compatibleRuntimes: [lambda.Runtime.PROVIDED_AL2023],
+    description: `seclog detection rules of your own (${files.length} files), beside the bundled SigmaHQ and seclog rules`,
+  });
 }
 
 /**
@@ -95,12 +145,17 @@ export class SeclogFunction extends Construct {
       timeout: props.timeout,
       reservedConcurrentExecutions: props.reservedConcurrency,
       // SECLOG_FUNCTION and SECLOG_ACCOUNT_ID name an assumed role's sessions seclog-<function>-<account>.
-      environment: { SECLOG_FUNCTION: props.name, SECLOG_ACCOUNT_ID: Stack.of(this).account, ...props.environment },
+      environment: {
+        SECLOG_FUNCTION: props.name,
+        SECLOG_ACCOUNT_ID: Stack.of(this).account,
+        ...(props.rulesDir ? { DETECTION_RULES_DIR: RULES_MOUNT } : {}),
+        ...props.environment,
+      },
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
       environmentEncryption: props.key,
       deadLetterQueue: props.deadLetterQueue,
-      layers: [enrichmentLayer(Stack.of(this), dir)],
+      layers: [enrichmentLayer(Stack.of(this), dir), ...(props.rulesDir ? [rulesLayer(Stack.of(this), props.rulesDir)] : [])],
     });
     // Reaches OpenSearch over HTTPS with SigV4; a VPC is the domain's choice, not the function's.
     const skip = [{ id: "CKV_AWS_117", comment: "Calls OpenSearch and Firehose endpoints over HTTPS with SigV4; put it in a VPC only when the domain is in one." }];

@@ -10,6 +10,8 @@ export interface Route53PublicStackProps extends StackProps {
   readonly packageDir?: string;
   readonly memorySize?: number;
   readonly logRetention?: logs.RetentionDays;
+  /** A folder of your own Sigma rules, shipped as a layer beside the bundled ones (`-c rulesDir=`). */
+  readonly rulesDir?: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export class Route53PublicStack extends Stack {
       memorySize: props.memorySize,
       reservedConcurrency: 10,
       key,
+      rulesDir: props.rulesDir,
       environment: bulkEnvironment(domain, { PUBLIC_INDEX_PREFIX: "route53-public" }),
     });
     grantBulk("Route53", fn, domain, ["route53-public-*", "route53-resolver-*"], "seclog_route53");

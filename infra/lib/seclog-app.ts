@@ -19,7 +19,7 @@ function list(app: App, key: string): string[] {
 /**
  * Every stack of the app, chosen by context (`-c key=value`; see infra/README.md):
  * `packageDir`, `memorySize`, `logRetentionDays`, `s3DataEvents`, `webAclArn`, `vpcId`, `buffering`,
- * `newDomain`, `allowedCidrs`, `sourceAccounts`, `centralRoleArn`, `allowedSignInCidrs`, `slackSecretArn`. Environment-agnostic: `cdk synth` runs offline, without
+ * `newDomain`, `allowedCidrs`, `sourceAccounts`, `centralRoleArn`, `allowedSignInCidrs`, `slackSecretArn`, `rulesDir`. Environment-agnostic: `cdk synth` runs offline, without
  * credentials or lookups.
  */
 export function addStacks(app: App): Stack[] {
@@ -35,24 +35,28 @@ export function addStacks(app: App): Stack[] {
   const logRetention = retention === undefined ? undefined : (Number(retention) as logs.RetentionDays);
   const buffering = app.node.tryGetContext("buffering");
   const signIns = list(app, "allowedSignInCidrs");
+  // Your own Sigma rules, as a layer on every function that evaluates rules.
+  const rulesDir: string | undefined = app.node.tryGetContext("rulesDir") || undefined;
   const stacks: Stack[] = [];
   if (flag("newDomain")) {
     stacks.push(new DomainStack(app, "SeclogDomain", { allowedCidrs: list(app, "allowedCidrs") }));
   }
   stacks.push(
-    new CloudTrailStack(app, "SeclogCloudTrail", { ...common, logRetention, s3DataEvents: flag("s3DataEvents"), allowedSignInCidrs: signIns }),
+    new CloudTrailStack(app, "SeclogCloudTrail", { ...common, logRetention, s3DataEvents: flag("s3DataEvents"), allowedSignInCidrs: signIns, rulesDir }),
     new FirehoseStack(app, "SeclogFirehose", {
       ...common,
       webAclArn: app.node.tryGetContext("webAclArn"),
       vpcId: app.node.tryGetContext("vpcId"),
       // e.g. -c buffering='{"waf":{"processorMb":2,"destinationSeconds":300}}'
       buffering: typeof buffering === "string" ? JSON.parse(buffering) : buffering,
+      rulesDir,
     }),
-    new Route53PublicStack(app, "SeclogRoute53Public", common),
+    new Route53PublicStack(app, "SeclogRoute53Public", { ...common, rulesDir }),
     new SecurityHubStack(app, "SeclogSecurityHub", common),
     new DetectStack(app, "SeclogDetect", {
       ...common,
       allowedSignInCidrs: signIns,
+      rulesDir,
       slackSecretArn: app.node.tryGetContext("slackSecretArn"),
     }),
   );
@@ -64,7 +68,7 @@ export function addStacks(app: App): Stack[] {
   }
   const centralRoleArn = app.node.tryGetContext("centralRoleArn");
   if (centralRoleArn) {
-    stacks.push(new CloudTrailStack(app, "SeclogSourceCloudTrail", { ...common, logRetention, centralRoleArn, allowedSignInCidrs: signIns }));
+    stacks.push(new CloudTrailStack(app, "SeclogSourceCloudTrail", { ...common, logRetention, centralRoleArn, allowedSignInCidrs: signIns, rulesDir }));
   }
   return stacks;
 }

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { addStacks } from "../lib/seclog-app";
@@ -221,4 +222,41 @@ test("Firehose may only put failed documents under its own prefixes of the backu
     checked += 1;
   }
   assert.equal(checked, 3);
+});
+
+test("-c rulesDir ships your Sigma rules as a layer to the functions that evaluate rules, and only the files they read", () => {
+  const rules = fs.mkdtempSync(path.join(os.tmpdir(), "seclog-rules-"));
+  fs.writeFileSync(path.join(rules, "root-sign-in.yml"), "title: Root sign-in\n");
+  fs.writeFileSync(path.join(rules, "dns.yaml"), "title: DNS\n");
+  fs.writeFileSync(path.join(rules, "README.md"), "notes\n");
+  fs.mkdirSync(path.join(rules, "drafts"));
+  fs.writeFileSync(path.join(rules, "drafts", "draft.yml"), "title: Draft\n");
+  const withRules = app({ packageDir: packages(), vpcId: "vpc-0123456789abcdef0", rulesDir: rules, "aws:cdk:enable-asset-metadata": "true" });
+  const synthesised = addStacks(withRules);
+  const assembly = withRules.synth();
+  const layered: string[] = [];
+  for (const stack of synthesised) {
+    const template = Template.fromStack(stack);
+    for (const [id, fn] of Object.entries(template.findResources("AWS::Lambda::Function")) as [string, any][]) {
+      const env = fn.Properties.Environment?.Variables ?? {};
+      if (fn.Properties.Layers.length === 2) {
+        assert.equal(env.DETECTION_RULES_DIR, "/opt/seclog-rules", id);
+        layered.push(`${stack.stackName}/${env.SECLOG_FUNCTION}`);
+      } else {
+        assert.equal(fn.Properties.Layers.length, 1, id);
+        assert.equal(env.DETECTION_RULES_DIR, undefined, id);
+      }
+    }
+    for (const layer of Object.values(template.findResources("AWS::Lambda::LayerVersion")) as any[]) {
+      if (!/own/.test(layer.Properties.Description)) continue;
+      const staged = path.join(assembly.directory, layer.Metadata["aws:asset:path"]);
+      assert.deepEqual(fs.readdirSync(staged), ["seclog-rules"]);
+      assert.deepEqual(fs.readdirSync(path.join(staged, "seclog-rules")).sort(), ["dns.yaml", "root-sign-in.yml"]);
+    }
+  }
+  assert.deepEqual(layered.sort(), ["SeclogCloudTrail/cloudtrail", "SeclogDetect/detect", "SeclogFirehose/route53", "SeclogRoute53Public/route53"]);
+
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "seclog-rules-"));
+  assert.throws(() => addStacks(app({ packageDir: packages(), rulesDir: empty })), /holds no \*\.yml or \*\.yaml rule/);
+  assert.throws(() => addStacks(app({ packageDir: packages(), rulesDir: path.join(empty, "missing") })), /is not a folder/);
 });

@@ -115,3 +115,18 @@ fn dns_rules_see_route53_names_through_the_field_map_without_the_trailing_dot() 
     let a_record = DnsQuery { query_type: Some(Cow::Borrowed("A")), ..txt("IEX (New-Object Net.WebClient)") };
     assert!(rules.dns(&a_record).is_empty(), "the TXT rule needs record_type TXT");
 }
+
+#[test]
+fn the_example_rule_of_your_own_loads_beside_the_bundled_ones_and_matches_only_its_user() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rules");
+    let rules = RuleSet::load(&RulesConfig { dir: Some(dir), ..RulesConfig::bundled() }).unwrap();
+    let example = "c330b72d-0252-4b94-b0b6-6bc745b8227a";
+    assert!(rules.rules().iter().any(|r| r.id == example && r.author.as_deref() == Some("your team")));
+    let break_glass =
+        console_login("192.0.2.44", "Success").replace(r#""userName":"alice""#, r#""userName":"break-glass""#);
+    let matched = cloudtrail(&rules, &break_glass);
+    assert!(matched.rule_ids.iter().any(|id| id == example), "{matched:?}");
+    assert_eq!(matched.level, Some(Level::High));
+    let alice = cloudtrail(&rules, &console_login("192.0.2.44", "Success"));
+    assert!(!alice.rule_ids.iter().any(|id| id == example), "{alice:?}");
+}

@@ -1,5 +1,5 @@
 //! Runs one path of the benchmark a fixed number of times, for instruction counting:
-//! `valgrind --tool=callgrind target/release/examples/count handler|plain <fixture> <n>`
+//! `valgrind --tool=callgrind target/release/examples/count handler|handler-rules|plain <fixture> <n>`
 //! (the machine's timers are noisy; instruction counts are not).
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -21,9 +21,11 @@ fn main() {
     let n: usize = args[3].parse().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
+    // `handler-rules`: the same handler evaluating the bundled rules.
+    let deps = if args[1] == "handler-rules" { deps.with_rules(seclog_testkit::rules()) } else { deps };
     let mut bytes = 0;
     for _ in 0..n {
-        bytes += if args[1] == "handler" {
+        bytes += if args[1].starts_with("handler") {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
             rt.block_on(process(&event, &deps, deadline)).unwrap();
             deps.sink.take().len()

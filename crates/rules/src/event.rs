@@ -17,9 +17,10 @@ use serde_json::{Map, Value};
 /// A `CloudTrail` record, for rule evaluation.
 pub struct CloudTrailRecord<'r, 'a> {
     record: &'r RawObject<'a>,
-    /// Top-level objects scanned so far (by their position in the record), so each is scanned
-    /// once per record however many rules probe paths inside it.
-    objects: RefCell<Vec<(usize, Option<RawObject<'a>>)>>,
+    /// Objects scanned so far, by their path (`userIdentity`, `userIdentity.sessionContext`), so
+    /// each is scanned once per record however many rules (and index probes) read paths inside it.
+    /// `None`: the value there is not an object.
+    objects: RefCell<Vec<(Box<str>, Option<RawObject<'a>>)>>,
     /// The whole record as a tree, built only for keyword rules and correlation snapshots.
     whole: OnceCell<Value>,
 }
@@ -40,6 +41,36 @@ impl<'r, 'a> CloudTrailRecord<'r, 'a> {
             Value::Object(map)
         })
     }
+
+    /// One step of a dotted path: `rest` read inside the object at `prefix` (raw JSON `raw`).
+    fn inside(&self, prefix: &str, raw: &'a RawValue, rest: &str) -> Step<'a> {
+        let mut objects = self.objects.borrow_mut();
+        let slot = objects.iter().position(|(p, _)| **p == *prefix).unwrap_or_else(|| {
+            let text = raw.get().trim_start();
+            let parsed = if text.starts_with('{') { serde_json::from_str(text).ok() } else { None };
+            objects.push((prefix.into(), parsed));
+            objects.len() - 1
+        });
+        let Some(object) = &objects[slot].1 else { return Step::NotObject };
+        if let Some(value) = object.get(rest) {
+            return Step::Found(value);
+        }
+        match rest.split_once('.') {
+            Some((inner, _)) => object.get(inner).map_or(Step::Missing, |value| Step::Down(value, inner.len())),
+            None => Step::Missing,
+        }
+    }
+}
+
+/// Where one step of a dotted path leads.
+enum Step<'a> {
+    /// The value (the rest of the path was a key).
+    Found(&'a RawValue),
+    /// One level down: the value of the first segment, and that segment's length.
+    Down(&'a RawValue, usize),
+    /// The value on the way is not an object (an array).
+    NotObject,
+    Missing,
 }
 
 impl Event for CloudTrailRecord<'_, '_> {
@@ -47,23 +78,22 @@ impl Event for CloudTrailRecord<'_, '_> {
         if let Some(raw) = self.record.get(path) {
             return Some(raw_value(raw));
         }
-        let (head, rest) = path.split_once('.')?;
-        let position = self.record.0.iter().position(|(k, _)| k.0 == head)?;
-        let raw = self.record.0[position].1;
-        let mut objects = self.objects.borrow_mut();
-        let slot = objects.iter().position(|(p, _)| *p == position).unwrap_or_else(|| {
-            let text = raw.get().trim_start();
-            let parsed = if text.starts_with('{') { serde_json::from_str(text).ok() } else { None };
-            objects.push((position, parsed));
-            objects.len() - 1
-        });
-        // Not an object (an array on the way): read the way Sigma reads it.
-        let Some(object) = &objects[slot].1 else { return nested(raw, rest) };
-        if let Some(value) = object.get(rest) {
-            return Some(raw_value(value));
+        let (head, _) = path.split_once('.')?;
+        let mut raw = self.record.get(head)?;
+        let mut at = head.len();
+        loop {
+            let rest = &path[at + 1..];
+            match self.inside(&path[..at], raw, rest) {
+                Step::Found(value) => return Some(raw_value(value)),
+                Step::Down(value, len) => {
+                    raw = value;
+                    at += 1 + len;
+                }
+                // An array on the way: read the way Sigma reads it.
+                Step::NotObject => return nested(raw, rest),
+                Step::Missing => return None,
+            }
         }
-        let (inner, rest) = rest.split_once('.')?;
-        nested(object.get(inner)?, rest)
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {

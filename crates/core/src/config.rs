@@ -101,6 +101,18 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// An optional switch, `on` (also when unset or empty) or `off`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for anything else.
+    pub fn on_off(&self, var: &'static str) -> Result<bool, ConfigError> {
+        match self.get(var).as_deref().map(str::trim) {
+            None | Some("" | "on") => Ok(true),
+            Some("off") => Ok(false),
+            Some(other) => Err(ConfigError::Invalid { var, reason: format!("`{other}` is not one of on, off") }),
+        }
+    }
+
     /// `DEADLINE_MARGIN_MS`: the time every function keeps free before the Lambda deadline
     /// ([`DEFAULT_DEADLINE_MARGIN`] when unset).
     ///

@@ -139,16 +139,7 @@ impl DetectConfig {
                 webhook: url(env, "WEBHOOK_URL")?,
                 dashboards: url(env, "DASHBOARDS_URL")?,
             },
-            first_seen: match env.get("FIRST_SEEN").as_deref().map(str::trim) {
-                None | Some("" | "on") => true,
-                Some("off") => false,
-                Some(other) => {
-                    return Err(ConfigError::Invalid {
-                        var: "FIRST_SEEN",
-                        reason: format!("`{other}` is not one of on, off"),
-                    })
-                }
-            },
+            first_seen: env.on_off("FIRST_SEEN")?,
             first_seen_without_history: env.bool_or("FIRST_SEEN_WITHOUT_HISTORY", d.first_seen_without_history)?,
             findings_indices: env.get("FINDINGS_INDICES").unwrap_or(d.findings_indices),
             findings_min_severity: match env.get("FINDINGS_MIN_SEVERITY") {

@@ -42,12 +42,7 @@ pub(crate) fn hits(answer: &Value) -> Vec<Hit> {
 /// The rules whose matches raise alerts of their own: at or above `ALERT_MIN_LEVEL`, and not only
 /// counted by a correlation (Sigma's `generate: false`).
 fn alerting_rules(rules: &RuleSet, min: Level) -> Vec<&RuleInfo> {
-    let counted_only = |r: &RuleInfo| {
-        rules
-            .correlations()
-            .iter()
-            .any(|c| !c.generate && c.rules.iter().any(|x| *x == r.id || Some(x) == r.name.as_ref()))
-    };
+    let counted_only = |r: &RuleInfo| rules.correlations().iter().any(|c| !c.generate && c.counts(r));
     rules.rules().iter().filter(|r| r.level >= min && !counted_only(r)).collect()
 }
 
@@ -92,13 +87,8 @@ pub(crate) async fn threshold_alerts<S>(
 ) -> Result<Vec<Alert>, ClientError> {
     let mut alerts = Vec::new();
     for correlation in deps.rules.correlations() {
-        let ids: Vec<&str> = deps
-            .rules
-            .rules()
-            .iter()
-            .filter(|r| correlation.rules.iter().any(|x| *x == r.id || Some(x) == r.name.as_ref()))
-            .map(|r| r.id.as_str())
-            .collect();
+        let ids: Vec<&str> =
+            deps.rules.rules().iter().filter(|r| correlation.counts(r)).map(|r| r.id.as_str()).collect();
         let span = chrono::Duration::seconds(i64::try_from(correlation.timespan_seconds).unwrap_or(0));
         // Nothing new in the window: no burst can end in it. A late delivery reaches back to its
         // own time, so a burst is counted with the matches around it.

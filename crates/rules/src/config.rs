@@ -40,16 +40,7 @@ impl RulesConfig {
     /// # Errors
     /// A [`ConfigError`] naming the variable that cannot be used.
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let enabled = match env.get("DETECTION").as_deref().map(str::trim) {
-            None | Some("" | "on") => true,
-            Some("off") => false,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    var: "DETECTION",
-                    reason: format!("`{other}` is not one of on, off"),
-                })
-            }
-        };
+        let enabled = env.on_off("DETECTION")?;
         let dir = env.get("DETECTION_RULES_DIR").filter(|d| !d.trim().is_empty()).map(PathBuf::from);
         let allowed_cidrs = match env.get("ALLOWED_CIDRS") {
             Some(list) => parse_cidrs(&list).map_err(|reason| ConfigError::Invalid { var: "ALLOWED_CIDRS", reason })?,

@@ -167,6 +167,12 @@ pub struct Correlation {
 }
 
 impl Correlation {
+    /// Whether it counts `rule`'s matches (named by id or by `name`).
+    #[must_use]
+    pub fn counts(&self, rule: &RuleInfo) -> bool {
+        self.rules.iter().any(|x| *x == rule.id || Some(x) == rule.name.as_ref())
+    }
+
     /// What the alerter evaluates: `event_count` with a lower bound; `Err` says why not.
     fn from_rule(rule: &CorrelationRule, file: String) -> Result<Self, String> {
         if rule.correlation_type != rsigma_parser::CorrelationType::EventCount {

@@ -1,43 +1,20 @@
-//! One finding (ASFF, or GuardDuty's own format) → one document. Pure: no I/O.
+//! What a finding says, in either format (ASFF, or GuardDuty's own): its severity, product,
+//! facts and the derived block's values. Pure: no I/O.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::document::{digest_id, Document, Origin, WriteOp};
-use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
-use seclog_core::json::{shorten, RawObject, ShapeGuard};
+use seclog_core::json::{shorten, RawObject};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_enrich::{Endpoint, Enricher};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
 
 /// The dataset of every finding document.
 pub const DATASET: &str = "aws.securityhub";
-
-/// ASFF and GuardDuty keys the template maps as objects (or `flat_object`): a value of another
-/// shape is kept as JSON text.
-const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&[
-    "Severity",
-    "Compliance",
-    "Workflow",
-    "ProductFields",
-    "UserDefinedFields",
-    "Resources",
-    "Remediation",
-    "FindingProviderFields",
-    "Note",
-    "Network",
-    "resource",
-    "service",
-]);
-
-/// Top-level keys the derived block writes; a finding key of the same name is kept as
-/// `securityhub_<key>`.
-const DERIVED_KEYS: [&str; 5] = ["@timestamp", "event", "cloud", "finding", "source"];
 
 /// A severity label, ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -133,36 +110,6 @@ pub fn slug(name: &str) -> String {
         out.to_owned()
     }
 }
-
-/// The products that get an index family of their own: AWS's own Security Hub integrations. Any
-/// other product name (a partner's, or whatever a member account imports with
-/// `BatchImportFindings`) is written to `<prefix>-other-YYYY.MM`, so findings cannot create index
-/// families at will; the document keeps its real product in `finding.product`.
-pub(crate) const PRODUCT_INDICES: [&str; 12] = [
-    "security-hub",
-    "guardduty",
-    "inspector",
-    "macie",
-    "config",
-    "iam-access-analyzer",
-    "firewall-manager",
-    "systems-manager-patch-manager",
-    "health",
-    "detective",
-    "audit-manager",
-    "trusted-advisor",
-];
-
-/// The index-name part of a product: its slug when it is one of [`PRODUCT_INDICES`], else `other`.
-#[must_use]
-pub(crate) fn index_part(product: &str) -> &str {
-    if PRODUCT_INDICES.contains(&product) {
-        product
-    } else {
-        "other"
-    }
-}
-
 /// Which format a finding is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -181,68 +128,6 @@ pub struct Facts {
     pub severity: Severity,
     /// `RecordState` is `ACTIVE` (GuardDuty: not archived).
     pub active: bool,
-}
-
-/// A finding ready to write: the facts, and its document.
-#[derive(Debug)]
-pub struct Prepared<'a> {
-    /// For the filters.
-    pub facts: Facts,
-    /// Id = digest of the finding's `Id`, external version = `UpdatedAt` (ms × 1000), then a
-    /// digest of the state.
-    pub document: Document<'a>,
-}
-
-/// Turns a finding into its document, for the index family `<prefix>-<product>-YYYY.MM` (the month
-/// of `CreatedAt`, which does not change when the finding is updated, so every state of a finding
-/// lands on the same document).
-///
-/// # Errors
-/// `bad_json` when not a JSON object; `missing_field` without `Id` (GuardDuty: `arn`/`id`);
-/// `bad_timestamp` when `UpdatedAt` is missing or not a date; `time_out_of_range` when the month's
-/// time is outside `window` of now.
-pub fn prepare<'a>(
-    raw: &'a RawValue,
-    format: Format,
-    prefix: &str,
-    window: TimeWindow,
-    origin: Origin<'a>,
-    enricher: &Enricher,
-    ingested: &str,
-) -> Result<Prepared<'a>, RecordError> {
-    let finding: RawObject<'a> = serde_json::from_str(raw.get())
-        .map_err(|e| RecordError::json("bad_json", "the finding is not a JSON object", &e))?;
-    let derived = match format {
-        Format::Asff => Derived::of_asff(&finding, enricher)?,
-        Format::GuardDuty => Derived::of_guardduty(&finding, enricher)?,
-    };
-    let family = format!("{prefix}-{}", index_part(&derived.facts.product));
-    let family = IndexPattern::new(&family, Rotation::Monthly)
-        .map_err(|reason| RecordError::new("bad_index", format!("index family `{family}` {reason}")))?;
-    let index = family.within(window).index_for(derived.created.unwrap_or(derived.updated))?;
-    let version = version(derived.updated.timestamp_millis(), raw.get())
-        .ok_or_else(|| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
-    let mut body = Vec::with_capacity(raw.get().len() + 768);
-    serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding, ingested })
-        .map_err(|e| RecordError::json("bad_json", "", &e))?;
-    let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
-    Ok(Prepared { facts: derived.facts.clone(), document })
-}
-
-/// The external version of a finding's state: `UpdatedAt` in epoch milliseconds × 1000, plus a
-/// digest of the finding's canonical JSON (keys sorted, no white space: the state, not how it was
-/// spelt), modulo 1000. A later `UpdatedAt` always wins; two different
-/// states with the same `UpdatedAt` (Security Hub does send these) converge on the same one in every
-/// order of delivery, instead of whichever arrived first; the same state again is the same version,
-/// a conflict: already present. `None` before 1970.
-#[must_use]
-pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
-    let ms = u64::try_from(updated_ms).ok()?;
-    // serde_json's map keeps keys sorted (no `preserve_order`): writing the value back is canonical.
-    let canonical = serde_json::from_str::<serde_json::Value>(finding).ok()?.to_string();
-    // The first 16 bits of its SHA-256 (hex), modulo 1000.
-    let tie = u64::from_str_radix(&digest_id(&canonical)[..4], 16).ok()? % 1000;
-    ms.checked_mul(1000)?.checked_add(tie)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -279,16 +164,16 @@ struct AsffNetwork<'a> {
 
 /// The common block: the same fields for both formats, so one query covers both.
 #[derive(Debug)]
-struct Derived<'a> {
-    id: Cow<'a, str>,
-    updated: DateTime<Utc>,
-    created: Option<DateTime<Utc>>,
+pub(crate) struct Derived<'a> {
+    pub(crate) id: Cow<'a, str>,
+    pub(crate) updated: DateTime<Utc>,
+    pub(crate) created: Option<DateTime<Utc>>,
     first_observed: Option<DateTime<Utc>>,
     last_observed: Option<DateTime<Utc>>,
-    facts: Facts,
+    pub(crate) facts: Facts,
     product_name: Cow<'a, str>,
-    account: Option<Cow<'a, str>>,
-    region: Option<Cow<'a, str>>,
+    pub(crate) account: Option<Cow<'a, str>>,
+    pub(crate) region: Option<Cow<'a, str>>,
     generator_id: Option<Cow<'a, str>>,
     types: Vec<Cow<'a, str>>,
     title: Option<Cow<'a, str>>,
@@ -297,7 +182,7 @@ struct Derived<'a> {
     workflow_status: Option<Cow<'a, str>>,
     record_state: Cow<'a, str>,
     resources: Vec<AsffResource<'a>>,
-    source: Option<Endpoint<'a>>,
+    pub(crate) source: Option<Endpoint<'a>>,
 }
 
 fn time_of(finding: &RawObject<'_>, key: &str) -> Result<Option<DateTime<Utc>>, RecordError> {
@@ -318,7 +203,7 @@ fn required_id<'a>(finding: &RawObject<'a>, keys: &[&str]) -> Result<Cow<'a, str
 }
 
 impl<'a> Derived<'a> {
-    fn of_asff(f: &RawObject<'a>, enricher: &Enricher) -> Result<Self, RecordError> {
+    pub(crate) fn of_asff(f: &RawObject<'a>, enricher: &Enricher) -> Result<Self, RecordError> {
         let id = required_id(f, &["Id"])?;
         let updated = required_time(f, "UpdatedAt")?;
         let created = time_of(f, "CreatedAt")?;
@@ -375,7 +260,7 @@ impl<'a> Derived<'a> {
         })
     }
 
-    fn of_guardduty(f: &RawObject<'a>, enricher: &Enricher) -> Result<Self, RecordError> {
+    pub(crate) fn of_guardduty(f: &RawObject<'a>, enricher: &Enricher) -> Result<Self, RecordError> {
         // The ARN is what Security Hub uses as the ASFF `Id` of a GuardDuty finding, so both
         // routes of the same finding write the same document.
         let id = required_id(f, &["arn", "id"])?;
@@ -486,7 +371,7 @@ fn lenient_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTim
     Ok(value.as_str().and_then(parse_time))
 }
 
-fn iso(t: DateTime<Utc>) -> String {
+pub(crate) fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -547,217 +432,4 @@ struct SeverityOut {
 struct ResourcesOut<'r> {
     types: Vec<&'r str>,
     ids: Vec<&'r str>,
-}
-
-#[derive(Serialize)]
-struct Event<'o> {
-    dataset: &'static str,
-    kind: &'static str,
-    /// When the function read the finding: the alerter also looks back by it.
-    #[serde(skip_serializing_if = "str::is_empty")]
-    ingested: &'o str,
-}
-
-#[derive(Serialize)]
-struct Cloud<'r> {
-    provider: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Account<'r>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<&'r str>,
-}
-
-#[derive(Serialize)]
-struct Account<'r> {
-    id: &'r str,
-}
-
-struct Output<'o, 'a> {
-    derived: &'o Derived<'a>,
-    finding: &'o RawObject<'a>,
-    ingested: &'o str,
-}
-
-impl Serialize for Output<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let d = self.derived;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("@timestamp", &iso(d.updated))?;
-        map.serialize_entry("event", &Event { dataset: DATASET, kind: "alert", ingested: self.ingested })?;
-        map.serialize_entry(
-            "cloud",
-            &Cloud {
-                provider: "aws",
-                account: d.account.as_deref().map(|id| Account { id }),
-                region: d.region.as_deref(),
-            },
-        )?;
-        if let Some(source) = &d.source {
-            map.serialize_entry("source", source)?;
-        }
-        map.serialize_entry("finding", d)?;
-        OBJECT_MAPPED.write_fields(&mut map, self.finding, &DERIVED_KEYS, "securityhub")?;
-        map.end()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::{json, Value};
-
-    fn origin() -> Origin<'static> {
-        Origin { dataset: DATASET, record_id: Cow::Borrowed("e1/0"), raw: Cow::Borrowed("") }
-    }
-
-    fn run(finding: &Value, format: Format) -> Result<(Prepared<'static>, Value), RecordError> {
-        let raw: &'static RawValue = Box::leak(serde_json::value::to_raw_value(finding).unwrap());
-        let p = prepare(raw, format, "securityhub", TimeWindow::ANY, origin(), &Enricher::disabled(), "")?;
-        let doc = serde_json::from_slice(&p.document.body).unwrap();
-        Ok((p, doc))
-    }
-
-    #[test]
-    fn with_the_deployed_window_a_finding_created_far_from_now_names_no_index() {
-        let window = crate::config::Config::from_env(&seclog_core::config::Env::from_lookup(|k| {
-            (k == "DELIVERY_STREAM_NAME").then(|| "findings".to_owned())
-        }))
-        .unwrap()
-        .window;
-        assert_eq!(window, TimeWindow::default());
-        let now = Utc::now();
-        let finding = |created: DateTime<Utc>| {
-            let created = created.to_rfc3339_opts(SecondsFormat::Millis, true);
-            json!({"SchemaVersion": "2018-10-08", "Id": "f1", "ProductName": "GuardDuty", "CreatedAt": created,
-                "UpdatedAt": created, "Severity": {"Label": "HIGH"}})
-        };
-        let prepare_at = |created| {
-            let raw: &'static RawValue = Box::leak(serde_json::value::to_raw_value(&finding(created)).unwrap());
-            prepare(raw, Format::Asff, "securityhub", window, origin(), &Enricher::disabled(), "")
-                .map(|p| p.document.index)
-        };
-        assert_eq!(prepare_at(now), Ok(now.format("securityhub-guardduty-%Y.%m").to_string()));
-        for far in [now - chrono::TimeDelta::days(401), now + chrono::TimeDelta::days(8)] {
-            assert_eq!(prepare_at(far).unwrap_err().kind, "time_out_of_range", "{far}");
-        }
-    }
-
-    #[test]
-    fn versions_order_by_updated_at_then_break_ties_by_state() {
-        let (a, b) = (r#"{"Workflow":{"Status":"NEW"}}"#, r#"{"Workflow":{"Status":"NOTIFIED"}}"#);
-        assert!(version(1_001, a).unwrap() > version(1_000, b).unwrap());
-        assert!(version(1_001, b).unwrap() > version(1_000, a).unwrap());
-        assert_ne!(version(1_000, a), version(1_000, b), "these two states differ in their tie-break");
-        assert_eq!(version(1_000, a), version(1_000, a));
-        let spelt_otherwise = "{ \"Workflow\" : {\n  \"Status\": \"NEW\" } }";
-        assert_eq!(version(1_000, a), version(1_000, spelt_otherwise), "formatting is not state");
-        let (ab, ba) = (r#"{"A":1,"B":{"C":2,"D":3}}"#, r#"{"B":{"D":3,"C":2},"A":1}"#);
-        assert_eq!(version(1_000, ab), version(1_000, ba), "nor is key order");
-        assert_eq!(version(-1, a), None);
-        assert!(version(i64::MAX, a).is_none(), "never wraps");
-    }
-
-    #[test]
-    fn only_known_products_get_an_index_family_of_their_own() {
-        assert_eq!(index_part("guardduty"), "guardduty");
-        assert_eq!(index_part("security-hub"), "security-hub");
-        assert_eq!(index_part("decoydetector"), "other");
-        assert_eq!(index_part(&slug("Anything A Member Account Imports 7")), "other");
-    }
-
-    #[test]
-    fn slugs() {
-        assert_eq!(slug("Security Hub"), "security-hub");
-        assert_eq!(slug("GuardDuty"), "guardduty");
-        assert_eq!(slug("  Machine Data Analytics!! "), "machine-data-analytics");
-        assert_eq!(slug("Inspector/v2"), "inspector-v2");
-        assert_eq!(slug("データ"), "unknown");
-        assert_eq!(slug(&"a".repeat(60)).len(), 40);
-    }
-
-    #[test]
-    fn severities() {
-        assert_eq!(Severity::of_normalized(0.0), Severity::Informational);
-        assert_eq!(Severity::of_normalized(30.0), Severity::Low);
-        assert_eq!(Severity::of_normalized(70.0), Severity::High);
-        assert_eq!(Severity::of_guardduty(8.9), Severity::High);
-        assert_eq!(Severity::of_guardduty(2.0), Severity::Low);
-        assert_eq!("high".parse::<Severity>().unwrap(), Severity::High);
-        assert!(Severity::Critical > Severity::Medium);
-        assert!("severe".parse::<Severity>().is_err());
-    }
-
-    #[test]
-    fn asff_finding() {
-        let f = json!({"SchemaVersion": "2018-10-08", "Id": "arn:aws:securityhub:eu-west-1:111111111111:subscription/x/finding/1",
-            "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/securityhub", "GeneratorId": "aws-foundational-security-best-practices/v/1.0.0/RDS.6",
-            "AwsAccountId": "111111111111", "Region": "eu-west-1", "Types": ["Software and Configuration Checks"],
-            "CreatedAt": "2020-11-04T23:43:29.220Z", "UpdatedAt": "2020-12-01T10:00:00.000000Z", "Title": "RDS.6",
-            "Severity": {"Normalized": 10, "Label": "LOW"}, "Compliance": {"Status": "FAILED", "SecurityControlId": "RDS.6"},
-            "Workflow": {"Status": "NEW"}, "RecordState": "ACTIVE",
-            "ProductFields": {"aws/securityhub/ProductName": "Security Hub", "RelatedAWSResources:0/name": "x"},
-            "Resources": [{"Type": "AwsRdsDbInstance", "Id": "arn:aws:rds:eu-west-1:111111111111:db:db-1", "Details": {"AwsRdsDbInstance": {"x": 1}}}],
-            "Network": {"SourceIpV4": "10.0.0.1"}, "event": "collides"});
-        let (p, doc) = run(&f, Format::Asff).unwrap();
-        assert_eq!(p.document.index, "securityhub-security-hub-2020.11", "the month of CreatedAt");
-        assert_eq!(p.document.id, digest_id("arn:aws:securityhub:eu-west-1:111111111111:subscription/x/finding/1"));
-        let WriteOp::IndexExternal { version } = p.document.op else { panic!("external version") };
-        assert_eq!(version / 1000, 1_606_816_800_000, "UpdatedAt in milliseconds first");
-        assert_eq!(p.facts, Facts { product: "security-hub".into(), severity: Severity::Low, active: true });
-        assert_eq!(doc["@timestamp"], "2020-12-01T10:00:00.000Z");
-        assert_eq!(doc["cloud"], json!({"provider": "aws", "account": {"id": "111111111111"}, "region": "eu-west-1"}));
-        assert_eq!(doc["finding"]["control_id"], "RDS.6");
-        assert_eq!(doc["finding"]["compliance_status"], "FAILED");
-        assert_eq!(
-            doc["finding"]["resource"],
-            json!({"types": ["AwsRdsDbInstance"], "ids": ["arn:aws:rds:eu-west-1:111111111111:db:db-1"]})
-        );
-        assert_eq!(doc["source"], json!({"address": "10.0.0.1", "ip": "10.0.0.1", "address_class": "private"}));
-        assert_eq!(doc["securityhub_event"], "collides");
-        assert_eq!(doc["Resources"][0]["Details"]["AwsRdsDbInstance"]["x"], 1);
-    }
-
-    #[test]
-    fn asff_fallbacks() {
-        let f = json!({"Id": "x", "UpdatedAt": "2019-04-18T14:51:55.000000Z", "Severity": {"Normalized": 30},
-            "ProductArn": "arn:aws:securityhub:us-east-2:1:product/sumologicinc/sumologic-mda", "RecordState": "ARCHIVED",
-            "Compliance": "odd"});
-        let (p, doc) = run(&f, Format::Asff).unwrap();
-        assert_eq!(p.facts, Facts { product: "sumologic-mda".into(), severity: Severity::Low, active: false });
-        assert_eq!(
-            p.document.index, "securityhub-other-2019.04",
-            "UpdatedAt's month without CreatedAt; a partner product: the other family"
-        );
-        assert_eq!(doc["Compliance"], json!({"_value": "\"odd\""}));
-    }
-
-    #[test]
-    fn guardduty_finding() {
-        let f = json!({"accountId": "123456789012", "region": "us-east-1", "partition": "aws",
-            "arn": "arn:aws:guardduty:us-east-1:123456789012:detector/d1/finding/f1", "id": "f1",
-            "type": "UnauthorizedAccess:EC2/SSHBruteForce", "severity": 8, "title": "SSH brute force",
-            "createdAt": "2025-02-25 20:40:06.721", "updatedAt": "2025-02-26T01:00:00.000Z",
-            "resource": {"resourceType": "Instance"},
-            "service": {"archived": false, "detectorId": "d1", "action": {"networkConnectionAction": {"remoteIpDetails": {"ipAddressV4": "198.51.100.7"}}}}});
-        let (p, doc) = run(&f, Format::GuardDuty).unwrap();
-        assert_eq!(p.document.index, "securityhub-guardduty-2025.02");
-        assert_eq!(p.document.id, digest_id("arn:aws:guardduty:us-east-1:123456789012:detector/d1/finding/f1"));
-        assert_eq!(p.facts, Facts { product: "guardduty".into(), severity: Severity::High, active: true });
-        assert_eq!(doc["finding"]["severity"], json!({"label": "HIGH", "normalized": 80}));
-        assert_eq!(doc["finding"]["types"], json!(["UnauthorizedAccess:EC2/SSHBruteForce"]));
-        assert_eq!(doc["source"]["ip"], "198.51.100.7");
-        assert_eq!(doc["finding"]["created_at"], "2025-02-25T20:40:06.721Z");
-    }
-
-    #[test]
-    fn bad_findings_have_exact_outcomes() {
-        let kind = |f: Value, format| run(&f, format).unwrap_err().kind;
-        assert_eq!(kind(json!({"UpdatedAt": "2020-01-01T00:00:00Z"}), Format::Asff), "missing_field");
-        assert_eq!(kind(json!({"Id": "", "UpdatedAt": "2020-01-01T00:00:00Z"}), Format::Asff), "missing_field");
-        assert_eq!(kind(json!({"Id": "x"}), Format::Asff), "bad_timestamp");
-        assert_eq!(kind(json!({"Id": "x", "UpdatedAt": "soon"}), Format::Asff), "bad_timestamp");
-        assert_eq!(kind(json!({"Id": "x", "UpdatedAt": "1960-01-01T00:00:00Z"}), Format::Asff), "bad_timestamp");
-        assert_eq!(kind(json!([1]), Format::Asff), "bad_json");
-        assert_eq!(kind(json!({"type": "x", "updatedAt": "2020-01-01T00:00:00Z"}), Format::GuardDuty), "missing_field");
-    }
 }

@@ -18,7 +18,8 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use crate::config::Config;
-use crate::finding::{prepare, Format, DATASET};
+use crate::finding::{Format, DATASET};
+use crate::transform::prepare;
 
 /// Where documents go.
 #[derive(Debug)]

@@ -31,5 +31,7 @@
 pub mod config;
 mod finding;
 pub mod handler;
+mod transform;
 
-pub use finding::{prepare, slug, Facts, Format, Prepared, Severity, DATASET};
+pub use finding::{slug, Facts, Format, Severity, DATASET};
+pub use transform::{prepare, Prepared};

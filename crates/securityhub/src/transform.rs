@@ -1,0 +1,180 @@
+//! One finding → one document: the index family, the external version, and the body (the derived
+//! block, then the finding's own fields). Pure: no I/O.
+
+use seclog_core::document::{digest_id, Document, Origin, WriteOp};
+use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
+use seclog_core::json::{RawObject, ShapeGuard};
+use seclog_core::RecordError;
+use seclog_enrich::Enricher;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::finding::{iso, Derived, Facts, Format, DATASET};
+
+/// ASFF and GuardDuty keys the template maps as objects (or `flat_object`): a value of another
+/// shape is kept as JSON text.
+const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&[
+    "Severity",
+    "Compliance",
+    "Workflow",
+    "ProductFields",
+    "UserDefinedFields",
+    "Resources",
+    "Remediation",
+    "FindingProviderFields",
+    "Note",
+    "Network",
+    "resource",
+    "service",
+]);
+
+/// Top-level keys the derived block writes; a finding key of the same name is kept as
+/// `securityhub_<key>`.
+const DERIVED_KEYS: [&str; 5] = ["@timestamp", "event", "cloud", "finding", "source"];
+
+/// The products that get an index family of their own: AWS's own Security Hub integrations. Any
+/// other product name (a partner's, or whatever a member account imports with
+/// `BatchImportFindings`) is written to `<prefix>-other-YYYY.MM`, so findings cannot create index
+/// families at will; the document keeps its real product in `finding.product`.
+pub(crate) const PRODUCT_INDICES: [&str; 12] = [
+    "security-hub",
+    "guardduty",
+    "inspector",
+    "macie",
+    "config",
+    "iam-access-analyzer",
+    "firewall-manager",
+    "systems-manager-patch-manager",
+    "health",
+    "detective",
+    "audit-manager",
+    "trusted-advisor",
+];
+
+/// The index-name part of a product: its slug when it is one of [`PRODUCT_INDICES`], else `other`.
+#[must_use]
+pub(crate) fn index_part(product: &str) -> &str {
+    if PRODUCT_INDICES.contains(&product) {
+        product
+    } else {
+        "other"
+    }
+}
+
+/// A finding ready to write: the facts, and its document.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    /// For the filters.
+    pub facts: Facts,
+    /// Id = digest of the finding's `Id`, external version = `UpdatedAt` (ms × 1000), then a
+    /// digest of the state.
+    pub document: Document<'a>,
+}
+
+/// Turns a finding into its document, for the index family `<prefix>-<product>-YYYY.MM` (the month
+/// of `CreatedAt`, which does not change when the finding is updated, so every state of a finding
+/// lands on the same document).
+///
+/// # Errors
+/// `bad_json` when not a JSON object; `missing_field` without `Id` (GuardDuty: `arn`/`id`);
+/// `bad_timestamp` when `UpdatedAt` is missing or not a date; `time_out_of_range` when the month's
+/// time is outside `window` of now.
+pub fn prepare<'a>(
+    raw: &'a RawValue,
+    format: Format,
+    prefix: &str,
+    window: TimeWindow,
+    origin: Origin<'a>,
+    enricher: &Enricher,
+    ingested: &str,
+) -> Result<Prepared<'a>, RecordError> {
+    let finding: RawObject<'a> = serde_json::from_str(raw.get())
+        .map_err(|e| RecordError::json("bad_json", "the finding is not a JSON object", &e))?;
+    let derived = match format {
+        Format::Asff => Derived::of_asff(&finding, enricher)?,
+        Format::GuardDuty => Derived::of_guardduty(&finding, enricher)?,
+    };
+    let family = format!("{prefix}-{}", index_part(&derived.facts.product));
+    let family = IndexPattern::new(&family, Rotation::Monthly)
+        .map_err(|reason| RecordError::new("bad_index", format!("index family `{family}` {reason}")))?;
+    let index = family.within(window).index_for(derived.created.unwrap_or(derived.updated))?;
+    let version = version(derived.updated.timestamp_millis(), raw.get())
+        .ok_or_else(|| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
+    let mut body = Vec::with_capacity(raw.get().len() + 768);
+    serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding, ingested })
+        .map_err(|e| RecordError::json("bad_json", "", &e))?;
+    let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
+    Ok(Prepared { facts: derived.facts.clone(), document })
+}
+
+/// The external version of a finding's state: `UpdatedAt` in epoch milliseconds × 1000, plus a
+/// digest of the finding's canonical JSON (keys sorted, no white space: the state, not how it was
+/// spelt), modulo 1000. A later `UpdatedAt` always wins; two different
+/// states with the same `UpdatedAt` (Security Hub does send these) converge on the same one in every
+/// order of delivery, instead of whichever arrived first; the same state again is the same version,
+/// a conflict: already present. `None` before 1970.
+#[must_use]
+pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
+    let ms = u64::try_from(updated_ms).ok()?;
+    // serde_json's map keeps keys sorted (no `preserve_order`): writing the value back is canonical.
+    let canonical = serde_json::from_str::<serde_json::Value>(finding).ok()?.to_string();
+    // The first 16 bits of its SHA-256 (hex), modulo 1000.
+    let tie = u64::from_str_radix(&digest_id(&canonical)[..4], 16).ok()? % 1000;
+    ms.checked_mul(1000)?.checked_add(tie)
+}
+
+#[derive(Serialize)]
+struct Event<'o> {
+    dataset: &'static str,
+    kind: &'static str,
+    /// When the function read the finding: the alerter also looks back by it.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    ingested: &'o str,
+}
+
+#[derive(Serialize)]
+struct Cloud<'r> {
+    provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<Account<'r>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'r str>,
+}
+
+#[derive(Serialize)]
+struct Account<'r> {
+    id: &'r str,
+}
+
+struct Output<'o, 'a> {
+    derived: &'o Derived<'a>,
+    finding: &'o RawObject<'a>,
+    ingested: &'o str,
+}
+
+impl Serialize for Output<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let d = self.derived;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("@timestamp", &iso(d.updated))?;
+        map.serialize_entry("event", &Event { dataset: DATASET, kind: "alert", ingested: self.ingested })?;
+        map.serialize_entry(
+            "cloud",
+            &Cloud {
+                provider: "aws",
+                account: d.account.as_deref().map(|id| Account { id }),
+                region: d.region.as_deref(),
+            },
+        )?;
+        if let Some(source) = &d.source {
+            map.serialize_entry("source", source)?;
+        }
+        map.serialize_entry("finding", d)?;
+        OBJECT_MAPPED.write_fields(&mut map, self.finding, &DERIVED_KEYS, "securityhub")?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -13,8 +13,9 @@
 //! let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap());
 //! let msg = r#"{"eventID":"e1","eventTime":"2023-07-10T12:00:00Z","eventName":"ConsoleLogin"}"#;
 //! let origin = Origin { dataset: "aws.cloudtrail", record_id: Cow::Borrowed("1"), raw: Cow::Borrowed(msg) };
-//! let doc = t.transform(msg, origin).unwrap();
+//! let doc = t.transform(msg, origin, "2023-07-10T12:05:00.000Z").unwrap();
 //! assert_eq!((doc.index.as_str(), doc.id.as_str()), ("cloudtrail-2023.07.10", "e1"));
+//! assert!(String::from_utf8(doc.body).unwrap().contains(r#""ingested":"2023-07-10T12:05:00.000Z""#));
 //! ```
 #![warn(missing_docs)]
 

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
+use seclog_core::ecs::{natural_id, Cloud, Event};
 use seclog_core::index::IndexPattern;
 use seclog_core::json::{shorten, RawObject as Record, ShapeGuard};
 use seclog_core::subscription::{EventContext, EventTransform};
@@ -62,9 +63,6 @@ const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&[
 /// Top-level keys the ECS block writes; a record key of the same name is kept as `cloudtrail_<key>`.
 const ECS_KEYS: [&str; 9] =
     ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags", "detection"];
-
-/// `OpenSearch` refuses ids longer than 512 bytes.
-const MAX_ID_BYTES: usize = 512;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,12 +157,7 @@ impl Transformer {
         let mut body = Vec::with_capacity(message.len() + 1024);
         serde_json::to_writer(&mut body, &Output { ecs: &ecs, record: &record })
             .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
-        let id = if event_id.len() > MAX_ID_BYTES {
-            seclog_core::document::digest_id(&event_id)
-        } else {
-            event_id.into_owned()
-        };
-        Ok(Document::new(self.index.index_for(time)?, id, WriteOp::Create, body, origin))
+        Ok(Document::new(self.index.index_for(time)?, natural_id(event_id), WriteOp::Create, body, origin))
     }
 }
 
@@ -208,34 +201,6 @@ struct Ecs<'a> {
     /// The rules this record matched, as `CloudTrail` wrote it.
     #[serde(skip_serializing_if = "Detection::is_empty")]
     detection: Detection,
-}
-
-#[derive(Debug, Serialize)]
-struct Event<'a> {
-    dataset: &'static str,
-    id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    action: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    provider: Option<Cow<'a, str>>,
-    outcome: &'static str,
-    /// When the function read the record: the alerter also looks back by it, for late deliveries.
-    #[serde(skip_serializing_if = "str::is_empty")]
-    ingested: &'a str,
-}
-
-#[derive(Debug, Serialize)]
-struct Cloud<'a> {
-    provider: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Account<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<Cow<'a, str>>,
-}
-
-#[derive(Debug, Serialize)]
-struct Account<'a> {
-    id: Cow<'a, str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -291,18 +256,14 @@ impl<'a> Ecs<'a> {
         Self {
             timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
             event: Event {
-                dataset: DATASET,
-                id: event_id.to_owned(),
+                id: Some(Cow::Owned(event_id.to_owned())),
                 action,
                 provider: record.str("eventSource"),
-                outcome,
+                outcome: Some(outcome),
                 ingested,
+                ..Event::of(DATASET)
             },
-            cloud: Cloud {
-                provider: "aws",
-                account: account.filter(|a| !a.is_empty()).map(|id| Account { id }),
-                region: record.str("awsRegion"),
-            },
+            cloud: Cloud::aws(account, record.str("awsRegion")),
             user: user_name.map(|name| User { name }),
             source,
             user_agent: record

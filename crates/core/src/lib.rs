@@ -30,6 +30,7 @@ pub mod config;
 pub mod deadletter;
 pub mod decode;
 pub mod document;
+pub mod ecs;
 pub mod envelope;
 pub mod error;
 pub mod firehose;

@@ -4,7 +4,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::document::{digest_id, Document, Origin, WriteOp};
+use seclog_core::document::{Document, Origin, WriteOp};
+use seclog_core::ecs::{natural_id, Account, Cloud, Event, Instance};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::index::{IndexPattern, Rotation};
 use seclog_core::json::{shorten, RawObject, ShapeGuard};
@@ -46,9 +47,6 @@ const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&["answers", "srcids"]);
 /// Top-level keys the derived block writes; a record key of the same name is kept as
 /// `route53_<key>`.
 const DERIVED_KEYS: [&str; 8] = ["@timestamp", "event", "cloud", "source", "client", "network", "dns", "detection"];
-
-/// Ids longer than this are replaced by their digest (`OpenSearch` refuses ids over 512 bytes).
-const MAX_ID_BYTES: usize = 512;
 
 /// Which kind of query log a record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,11 +165,7 @@ impl EventTransform for Route53Transform {
             Kind::Resolver => self.resolver_index.index_for(time)?,
             Kind::Public => self.public_index.index_for(time)?,
         };
-        let id = if origin.record_id.len() > MAX_ID_BYTES {
-            digest_id(&origin.record_id)
-        } else {
-            origin.record_id.clone().into_owned()
-        };
+        let id = natural_id(origin.record_id.clone());
         let origin = Origin { dataset: dataset_of(kind), ..origin };
         Ok(Document::new(index, id, WriteOp::Create, body, origin))
     }
@@ -246,12 +240,11 @@ fn resolver(
     });
     let derived = Derived {
         timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-        event: Event { dataset: RESOLVER_DATASET, action: log.str("firewall_rule_action"), ingested },
+        event: Event { action: log.str("firewall_rule_action"), ingested, ..Event::of(RESOLVER_DATASET) },
         cloud: Cloud {
-            provider: "aws",
             account: log.str("account_id").map(|id| Account { id }),
-            region: log.str("region"),
             instance: ids.instance.map(|id| Instance { id }),
+            ..Cloud::aws(None, log.str("region"))
         },
         source,
         client: None,
@@ -325,13 +318,8 @@ fn public(
     });
     let derived = Derived {
         timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-        event: Event { dataset: PUBLIC_DATASET, action: None, ingested },
-        cloud: Cloud {
-            provider: "aws",
-            account: account.map(|id| Account { id: Cow::Borrowed(id) }),
-            region: None,
-            instance: None,
-        },
+        event: Event { ingested, ..Event::of(PUBLIC_DATASET) },
+        cloud: Cloud::aws(account.map(Cow::Borrowed), None),
         source: Some(enricher.endpoint(Cow::Borrowed(resolver_ip), None)),
         client,
         network: Network::of(Some(protocol)),
@@ -393,37 +381,6 @@ impl Derived<'_> {
         }
         Ok(())
     }
-}
-
-#[derive(Debug, Serialize)]
-struct Event<'a> {
-    dataset: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    action: Option<Cow<'a, str>>,
-    /// When the function read a subscription's record (empty for Firehose's: not written).
-    #[serde(skip_serializing_if = "str::is_empty")]
-    ingested: &'a str,
-}
-
-#[derive(Debug, Serialize)]
-struct Cloud<'a> {
-    provider: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Account<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instance: Option<Instance<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct Account<'a> {
-    id: Cow<'a, str>,
-}
-
-#[derive(Debug, Serialize)]
-struct Instance<'a> {
-    id: Cow<'a, str>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]

@@ -1,7 +1,10 @@
 //! One finding → one document: the index family, the external version, and the body (the derived
 //! block, then the finding's own fields). Pure: no I/O.
 
+use std::borrow::Cow;
+
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
+use seclog_core::ecs::{Account, Cloud, Event};
 use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::json::{RawObject, ShapeGuard};
 use seclog_core::RecordError;
@@ -124,29 +127,6 @@ pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
     ms.checked_mul(1000)?.checked_add(tie)
 }
 
-#[derive(Serialize)]
-struct Event<'o> {
-    dataset: &'static str,
-    kind: &'static str,
-    /// When the function read the finding: the alerter also looks back by it.
-    #[serde(skip_serializing_if = "str::is_empty")]
-    ingested: &'o str,
-}
-
-#[derive(Serialize)]
-struct Cloud<'r> {
-    provider: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Account<'r>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<&'r str>,
-}
-
-#[derive(Serialize)]
-struct Account<'r> {
-    id: &'r str,
-}
-
 struct Output<'o, 'a> {
     derived: &'o Derived<'a>,
     finding: &'o RawObject<'a>,
@@ -158,15 +138,9 @@ impl Serialize for Output<'_, '_> {
         let d = self.derived;
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("@timestamp", &iso(d.updated))?;
-        map.serialize_entry("event", &Event { dataset: DATASET, kind: "alert", ingested: self.ingested })?;
-        map.serialize_entry(
-            "cloud",
-            &Cloud {
-                provider: "aws",
-                account: d.account.as_deref().map(|id| Account { id }),
-                region: d.region.as_deref(),
-            },
-        )?;
+        map.serialize_entry("event", &Event { kind: Some("alert"), ingested: self.ingested, ..Event::of(DATASET) })?;
+        let account = d.account.as_deref().map(|id| Account { id: Cow::Borrowed(id) });
+        map.serialize_entry("cloud", &Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) })?;
         if let Some(source) = &d.source {
             map.serialize_entry("source", source)?;
         }

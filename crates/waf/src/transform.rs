@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use seclog_core::ecs::{Account, Cloud, Event};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
 use seclog_core::RecordError;
@@ -172,33 +173,12 @@ struct Derived<'a> {
     #[serde(rename = "@timestamp")]
     timestamp: String,
     event: Event<'a>,
-    cloud: Cloud,
+    cloud: Cloud<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Source<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<Rule<'a>>,
     waf: Waf<'a>,
-}
-
-#[derive(Debug, Serialize)]
-struct Event<'a> {
-    dataset: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    action: Option<Cow<'a, str>>,
-}
-
-#[derive(Debug, Serialize)]
-struct Cloud {
-    provider: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Account>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Account {
-    id: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -346,11 +326,10 @@ impl<'a> Derived<'a> {
         let rate_based_rule = rate_based_rule(log, terminating.as_ref());
         Self {
             timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            event: Event { dataset: DATASET, action },
+            event: Event { action, ..Event::of(DATASET) },
             cloud: Cloud {
-                provider: "aws",
-                account: account.map(|id| Account { id: id.to_owned() }),
-                region: region.map(str::to_owned),
+                account: account.map(|id| Account { id: Cow::Owned(id.to_owned()) }),
+                ..Cloud::aws(None, region.map(|r| Cow::Owned(r.to_owned())))
             },
             source,
             rule,

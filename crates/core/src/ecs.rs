@@ -1,0 +1,131 @@
+//! The document skeleton every function writes before a record's own fields: ECS's `event` and
+//! `cloud` blocks, and the rule that turns a natural id into a document id.
+//!
+//! Each block writes only what a source knows (absent fields are left out), in one key order for
+//! every function, so the same question (`event.outcome: failure`, `cloud.account.id: …`) reads the
+//! same in every index family.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use crate::document::digest_id;
+
+/// OpenSearch refuses ids over 512 bytes.
+pub const MAX_ID_BYTES: usize = 512;
+
+/// A record's natural id as a document id: itself, or its SHA-256 when it is over
+/// [`MAX_ID_BYTES`].
+#[must_use]
+pub fn natural_id(id: Cow<'_, str>) -> String {
+    if id.len() > MAX_ID_BYTES {
+        digest_id(&id)
+    } else {
+        id.into_owned()
+    }
+}
+
+/// ECS `event.*`.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Event<'a> {
+    /// `aws.cloudtrail`, `aws.waf`, …
+    pub dataset: &'static str,
+    /// ECS `event.kind` (`alert` for findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// The source's own id of the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Cow<'a, str>>,
+    /// What happened (`ConsoleLogin`, `block`, `accept`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Cow<'a, str>>,
+    /// The AWS service (`signin.amazonaws.com`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Cow<'a, str>>,
+    /// `success` or `failure`, where the source says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<&'static str>,
+    /// When the function read the record (RFC 3339); empty (not written) for documents Firehose
+    /// delivers.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub ingested: &'a str,
+}
+
+impl Event<'_> {
+    /// An event of `dataset`, nothing else known yet.
+    #[must_use]
+    pub fn of(dataset: &'static str) -> Self {
+        Self { dataset, ..Self::default() }
+    }
+}
+
+/// ECS `cloud.*`, always `provider: aws`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cloud<'a> {
+    /// `aws`.
+    pub provider: &'static str,
+    /// The account the record belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account<'a>>,
+    /// The region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Cow<'a, str>>,
+    /// The instance the record came from (Route 53 Resolver queries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<Instance<'a>>,
+}
+
+impl<'a> Cloud<'a> {
+    /// AWS, in `account` (left out when absent or empty) and `region`.
+    #[must_use]
+    pub fn aws(account: Option<Cow<'a, str>>, region: Option<Cow<'a, str>>) -> Self {
+        Self {
+            provider: "aws",
+            account: account.filter(|a| !a.is_empty()).map(|id| Account { id }),
+            region,
+            instance: None,
+        }
+    }
+}
+
+/// ECS `cloud.account`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account<'a> {
+    /// The account id.
+    pub id: Cow<'a, str>,
+}
+
+/// ECS `cloud.instance`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance<'a> {
+    /// The instance id.
+    pub id: Cow<'a, str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_write_only_what_is_known_in_one_order() {
+        let event = Event { id: Some("e1".into()), outcome: Some("failure"), ingested: "t", ..Event::of("aws.x") };
+        assert_eq!(
+            serde_json::to_string(&event).unwrap(),
+            r#"{"dataset":"aws.x","id":"e1","outcome":"failure","ingested":"t"}"#
+        );
+        assert_eq!(serde_json::to_string(&Cloud::aws(Some("".into()), None)).unwrap(), r#"{"provider":"aws"}"#);
+        let cloud = Cloud::aws(Some("111122223333".into()), Some("eu-west-1".into()));
+        assert_eq!(
+            serde_json::to_string(&cloud).unwrap(),
+            r#"{"provider":"aws","account":{"id":"111122223333"},"region":"eu-west-1"}"#
+        );
+    }
+
+    #[test]
+    fn ids_over_512_bytes_become_their_digest() {
+        assert_eq!(natural_id("e1".into()), "e1");
+        let long = "x".repeat(513);
+        assert_eq!(natural_id(long.as_str().into()), digest_id(&long));
+        assert_eq!(natural_id("y".repeat(512).into()).len(), 512);
+    }
+}

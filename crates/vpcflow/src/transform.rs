@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::config::{ConfigError, Env};
+use seclog_core::ecs::{Account, Cloud, Event};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::shorten;
 use seclog_core::RecordError;
@@ -219,29 +220,6 @@ struct Network {
 }
 
 #[derive(Serialize)]
-struct Event<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    action: Option<Cow<'a, str>>,
-    dataset: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    outcome: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct Cloud<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Account<'a>>,
-    provider: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct Account<'a> {
-    id: &'a str,
-}
-
-#[derive(Serialize)]
 struct Related<'a> {
     ip: Vec<&'a str>,
 }
@@ -268,21 +246,19 @@ impl Serialize for Output<'_, '_> {
             "REJECT" => Some("failure"),
             _ => None,
         });
-        // Keys in the order `serde_json::Map` (sorted) gave them, so the documents stay byte for byte.
         let event = Event {
             action: action.map(|a| match a {
                 "ACCEPT" => Cow::Borrowed("accept"),
                 "REJECT" => Cow::Borrowed("reject"),
                 other => Cow::Owned(other.to_ascii_lowercase()),
             }),
-            dataset: DATASET,
             outcome,
+            ..Event::of(DATASET)
         };
         map.serialize_entry("event", &event)?;
         let cloud = Cloud {
-            account: flow.text("account-id").filter(|a| *a != "unknown").map(|id| Account { id }),
-            provider: "aws",
-            region: flow.text("region"),
+            account: flow.text("account-id").filter(|a| *a != "unknown").map(|id| Account { id: Cow::Borrowed(id) }),
+            ..Cloud::aws(None, flow.text("region").map(Cow::Borrowed))
         };
         map.serialize_entry("cloud", &cloud)?;
         let endpoint = |addr: &str, port: &str| {

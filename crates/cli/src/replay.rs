@@ -394,15 +394,15 @@ pub async fn replay<S: BulkSink>(
                 };
                 let started = Instant::now();
                 let deadline = tokio::time::Instant::now() + budget;
+                let (sink, dead) = (&deps.sink, &deps.deadletters);
                 let result = if source == Source::Waf {
-                    firehose::replay(&event, &waf, "waf", &deps.sink, &deps.deadletters, deadline).await
+                    firehose::replay(&event, &waf, seclog_waf::FAMILY, sink, dead, deadline).await
                 } else if source == Source::Route53 {
-                    firehose::replay(&event, &route53, "route53-resolver", &deps.sink, &deps.deadletters, deadline)
-                        .await
+                    firehose::replay(&event, &route53, seclog_route53::RESOLVER_FAMILY, sink, dead, deadline).await
                 } else {
                     let transform =
                         VpcFlowTransform::new(vpc_format_for(path, vpc_format)?).with_enricher(enricher.clone());
-                    firehose::replay(&event, &transform, "vpcflow", &deps.sink, &deps.deadletters, deadline).await
+                    firehose::replay(&event, &transform, seclog_vpcflow::FAMILY, sink, dead, deadline).await
                 };
                 totals.duration += started.elapsed();
                 records += totals.add(result.map(|o| Totals::of_outcome(&o)), path);

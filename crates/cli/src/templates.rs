@@ -7,12 +7,12 @@ use crate::client::Client;
 
 /// `(family, template JSON)` for every family.
 pub const TEMPLATES: [(&str, &str); 8] = [
-    ("cloudtrail", include_str!("../../../templates/cloudtrail.json")),
-    ("waf", include_str!("../../../templates/waf.json")),
-    ("vpcflow", include_str!("../../../templates/vpcflow.json")),
-    ("route53-resolver", include_str!("../../../templates/route53-resolver.json")),
-    ("route53-public", include_str!("../../../templates/route53-public.json")),
-    ("securityhub", include_str!("../../../templates/securityhub.json")),
+    (seclog_cloudtrail::FAMILY, include_str!("../../../templates/cloudtrail.json")),
+    (seclog_waf::FAMILY, include_str!("../../../templates/waf.json")),
+    (seclog_vpcflow::FAMILY, include_str!("../../../templates/vpcflow.json")),
+    (seclog_route53::RESOLVER_FAMILY, include_str!("../../../templates/route53-resolver.json")),
+    (seclog_route53::PUBLIC_FAMILY, include_str!("../../../templates/route53-public.json")),
+    (seclog_securityhub::FAMILY, include_str!("../../../templates/securityhub.json")),
     ("deadletter", include_str!("../../../templates/deadletter.json")),
     ("alerts", include_str!("../../../templates/alerts.json")),
 ];

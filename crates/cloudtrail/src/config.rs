@@ -7,7 +7,8 @@
 //! | `MAX_DECODED_BYTES` | `33554432` | cap on the decompressed subscription payload |
 //! | `DEADLINE_MARGIN_MS` | `2000` | time kept free before the Lambda deadline |
 //!
-//! plus the `OpenSearch` variables of [`seclog_core::sink::opensearch::config`].
+//! plus the `OpenSearch` variables of [`seclog_core::sink::opensearch::config`] and the rules'
+//! of [`seclog_rules::config`].
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use seclog_core::config::{ConfigError, Env, DEFAULT_DEADLINE_MARGIN};
 use seclog_core::decode::DEFAULT_MAX_DECODED_BYTES;
 use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
+use seclog_rules::RulesConfig;
 
 /// Everything the function needs.
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ pub struct Config {
     pub opensearch: OpenSearchConfig,
     /// Function settings.
     pub function: FunctionConfig,
+    /// The rules evaluated at ingest.
+    pub rules: RulesConfig,
 }
 
 /// The settings that do not concern the sink.
@@ -42,7 +46,7 @@ impl FunctionConfig {
     /// # Errors
     /// A [`ConfigError`] naming the variable.
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| "cloudtrail".into());
+        let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| crate::FAMILY.into());
         let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
         let index = IndexPattern::new(prefix.trim(), rotation)
             .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?
@@ -55,7 +59,7 @@ impl FunctionConfig {
 impl Default for FunctionConfig {
     fn default() -> Self {
         Self {
-            index: IndexPattern::new("cloudtrail", Rotation::Daily).unwrap_or_else(|_| unreachable!("valid prefix")),
+            index: IndexPattern::new(crate::FAMILY, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid prefix")),
             max_decoded_bytes: DEFAULT_MAX_DECODED_BYTES,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
         }
@@ -68,7 +72,11 @@ impl Config {
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable.
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        Ok(Self { opensearch: OpenSearchConfig::from_env(env)?, function: FunctionConfig::from_env(env)? })
+        Ok(Self {
+            opensearch: OpenSearchConfig::from_env(env)?,
+            function: FunctionConfig::from_env(env)?,
+            rules: RulesConfig::from_env(env)?,
+        })
     }
 }
 

@@ -31,14 +31,17 @@ pub struct Deps<S> {
 }
 
 impl Deps<OpenSearchSink> {
-    /// Builds the real dependencies.
+    /// Builds the real dependencies: the sink, the enrichment data (`ENRICH_DATA_DIR`) and the
+    /// rules.
     ///
     /// # Errors
-    /// When the sink cannot be built.
-    pub async fn init(config: Config) -> Result<Self, DeliveryError> {
+    /// When the sink cannot be built or the rules cannot be loaded.
+    pub async fn init(config: Config) -> Result<Self, lambda_runtime::Error> {
+        let rules = std::sync::Arc::new(seclog_rules::RuleSet::load(&config.rules)?);
         let sink = OpenSearchSink::connect(config.opensearch).await?;
         let deadletters = sink.deadletters().clone();
-        Ok(Self::new(sink, deadletters, config.function))
+        let enricher = seclog_enrich::Enricher::from_env();
+        Ok(Self::new(sink, deadletters, config.function).with_enricher(enricher).with_rules(rules))
     }
 }
 

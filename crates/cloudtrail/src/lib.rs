@@ -19,6 +19,10 @@
 //! ```
 #![warn(missing_docs)]
 
+/// The index family the function writes (`<family>-YYYY.MM.DD` unless `INDEX_PREFIX` says
+/// otherwise).
+pub const FAMILY: &str = "cloudtrail";
+
 pub mod config;
 pub mod handler;
 pub mod transform;

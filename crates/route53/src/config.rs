@@ -6,6 +6,7 @@ use seclog_core::config::{ConfigError, Env};
 use seclog_core::firehose::Settings;
 use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
+use seclog_rules::RulesConfig;
 
 /// The function's configuration, read once at cold start.
 ///
@@ -19,8 +20,8 @@ use seclog_core::sink::opensearch::config::OpenSearchConfig;
 ///
 /// plus the Firehose settings of [`Settings::from_env`] (`MAX_DECODED_BYTES` and
 /// `DEADLINE_MARGIN_MS` apply to both triggers) and, with an endpoint, the `OpenSearch` variables
-/// of [`seclog_core::sink::opensearch::config`]. Firehose requests never use the endpoint: the
-/// delivery stream writes the documents.
+/// of [`seclog_core::sink::opensearch::config`] (Firehose requests never use the endpoint: the
+/// delivery stream writes the documents), and the rules' of [`seclog_rules::config`].
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Where `CloudWatch` Logs documents go, when configured.
@@ -33,6 +34,8 @@ pub struct Config {
     pub settings: Settings,
     /// Time kept free before the Lambda deadline.
     pub deadline_margin: Duration,
+    /// The DNS rules evaluated at ingest.
+    pub rules: RulesConfig,
 }
 
 impl Default for Config {
@@ -40,10 +43,11 @@ impl Default for Config {
         let daily = |prefix| IndexPattern::new(prefix, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid"));
         Self {
             opensearch: None,
-            resolver_index: daily("route53-resolver"),
-            public_index: daily("route53-public"),
+            resolver_index: daily(crate::RESOLVER_FAMILY),
+            public_index: daily(crate::PUBLIC_FAMILY),
             settings: Settings::default(),
             deadline_margin: seclog_core::config::DEFAULT_DEADLINE_MARGIN,
+            rules: RulesConfig::bundled(),
         }
     }
 }
@@ -69,10 +73,11 @@ impl Config {
         };
         Ok(Self {
             opensearch,
-            resolver_index: family("RESOLVER_INDEX_PREFIX", "route53-resolver")?,
-            public_index: family("PUBLIC_INDEX_PREFIX", "route53-public")?,
+            resolver_index: family("RESOLVER_INDEX_PREFIX", crate::RESOLVER_FAMILY)?,
+            public_index: family("PUBLIC_INDEX_PREFIX", crate::PUBLIC_FAMILY)?,
             settings,
             deadline_margin,
+            rules: RulesConfig::from_env(env)?,
         })
     }
 }

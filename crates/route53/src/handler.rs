@@ -89,17 +89,20 @@ pub struct Deps<S, R> {
 }
 
 impl Deps<OpenSearchSink, FirehoseSink> {
-    /// Builds the real dependencies.
+    /// Builds the real dependencies: the sinks, the enrichment data (`ENRICH_DATA_DIR`) and the
+    /// rules.
     ///
     /// # Errors
-    /// When the sink cannot be built.
-    pub async fn init(config: Config) -> Result<Self, DeliveryError> {
+    /// When a sink cannot be built or the rules cannot be loaded.
+    pub async fn init(config: Config) -> Result<Self, lambda_runtime::Error> {
+        let rules = std::sync::Arc::new(seclog_rules::RuleSet::load(&config.rules)?);
+        let enricher = seclog_enrich::Enricher::from_env();
         let sink = match config.opensearch.clone() {
             Some(c) => Some(OpenSearchSink::connect(c).await?),
             None => None,
         };
         let reingest = FirehoseSink::from_environment().await;
-        Ok(Self::new(sink, reingest, config))
+        Ok(Self::new(sink, reingest, config).with_enricher(enricher).with_rules(rules))
     }
 }
 

@@ -29,6 +29,11 @@
 //! neither trigger's is refused with a clear error.
 #![warn(missing_docs)]
 
+/// The index family of Resolver query logs.
+pub const RESOLVER_FAMILY: &str = "route53-resolver";
+/// The index family of public hosted-zone query logs.
+pub const PUBLIC_FAMILY: &str = "route53-public";
+
 pub mod config;
 pub mod dns;
 pub mod handler;

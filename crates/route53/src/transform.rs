@@ -83,7 +83,7 @@ impl Default for Route53Transform {
     /// Without lookups, writing to `route53-resolver-*` and `route53-public-*` daily.
     fn default() -> Self {
         let daily = |prefix| IndexPattern::new(prefix, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid"));
-        Self::new(daily("route53-resolver"), daily("route53-public"))
+        Self::new(daily(crate::RESOLVER_FAMILY), daily(crate::PUBLIC_FAMILY))
     }
 }
 

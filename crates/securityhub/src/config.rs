@@ -64,7 +64,7 @@ impl Default for Config {
         Self {
             opensearch: None,
             delivery_stream: None,
-            index_prefix: "securityhub".into(),
+            index_prefix: crate::FAMILY.into(),
             window: TimeWindow::ANY,
             filters: Filters::default(),
             deadline_margin: seclog_core::config::DEFAULT_DEADLINE_MARGIN,
@@ -78,7 +78,7 @@ impl Config {
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable.
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| "securityhub".into()).trim().to_owned();
+        let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| crate::FAMILY.into()).trim().to_owned();
         seclog_core::index::IndexPattern::new(&prefix, seclog_core::index::Rotation::Monthly)
             .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?;
         let min_severity = match env.get("MIN_SEVERITY") {

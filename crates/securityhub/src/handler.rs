@@ -51,7 +51,8 @@ pub struct Deps<S, R> {
 }
 
 impl Deps<OpenSearchSink, FirehoseSink> {
-    /// Builds the real dependencies.
+    /// Builds the real dependencies: where findings go, and the enrichment data
+    /// (`ENRICH_DATA_DIR`).
     ///
     /// # Errors
     /// When the sink cannot be built.
@@ -65,7 +66,7 @@ impl Deps<OpenSearchSink, FirehoseSink> {
                 return Err(DeliveryError::NotConfigured("OPENSEARCH_ENDPOINT or DELIVERY_STREAM_NAME".into()))
             }
         };
-        Ok(Self::new(delivery, config))
+        Ok(Self::new(delivery, config).with_enricher(seclog_enrich::Enricher::from_env()))
     }
 }
 

@@ -28,6 +28,9 @@
 //! template: searchable, never a field per key.
 #![warn(missing_docs)]
 
+/// The prefix of the finding families (`<prefix>-<product>-YYYY.MM`).
+pub const FAMILY: &str = "securityhub";
+
 pub mod config;
 mod finding;
 pub mod handler;

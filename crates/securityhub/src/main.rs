@@ -6,8 +6,6 @@ use seclog_securityhub::handler::{self, Deps};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env(&Env::process())?;
-    let enricher = seclog_enrich::Enricher::from_env();
-    let deps = &Deps::init(config).await?.with_enricher(enricher);
+    let deps = &Deps::init(Config::from_env(&Env::process())?).await?;
     lambda_runtime::run(service_fn(move |event| Box::pin(handler::handle(event, deps)))).await
 }

@@ -19,8 +19,13 @@
 //! derived from the address classes: private → public is `egress`, public → private `ingress`,
 //! private → private `internal`, public → public `external`.
 
+pub mod config;
 mod format;
+pub mod handler;
 mod transform;
+
+/// The index family Firehose writes the documents to (the stream's destination).
+pub const FAMILY: &str = "vpcflow";
 
 pub use format::{Format, DEFAULT_FORMAT};
 pub use transform::{VpcFlowTransform, DATASET};

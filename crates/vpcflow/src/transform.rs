@@ -5,7 +5,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::config::{ConfigError, Env};
 use seclog_core::ecs::{Account, Cloud, Event};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::shorten;
@@ -37,19 +36,6 @@ impl VpcFlowTransform {
     #[must_use]
     pub fn with_enricher(self, enricher: Arc<Enricher>) -> Self {
         Self { enricher, ..self }
-    }
-
-    /// Reads `VPC_FLOW_LOG_FORMAT` (default: the version-2 default format).
-    ///
-    /// # Errors
-    /// A format that does not parse.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        match env.get("VPC_FLOW_LOG_FORMAT") {
-            None => Ok(Self::default()),
-            Some(f) => Format::parse(&f)
-                .map(Self::new)
-                .map_err(|reason| ConfigError::Invalid { var: "VPC_FLOW_LOG_FORMAT", reason }),
-        }
     }
 }
 
@@ -459,11 +445,5 @@ mod tests {
         );
         assert_eq!(run("\n").unwrap_err().kind, "empty_record");
         assert_eq!(t.transform(&[0xff, 0xfe], &ctx).unwrap_err().kind, "bad_utf8");
-    }
-
-    #[test]
-    fn format_from_env() {
-        let map = std::collections::HashMap::from([("VPC_FLOW_LOG_FORMAT".to_owned(), "${a} ${a}".to_owned())]);
-        assert!(VpcFlowTransform::from_env(&Env::from_map(&map)).is_err());
     }
 }

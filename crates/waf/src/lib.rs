@@ -23,6 +23,11 @@
 //! A record holding several JSON logs (NDJSON) is split into one record per log. A record that is
 //! not a JSON object is `bad_json`.
 
+pub mod config;
+pub mod handler;
 mod transform;
+
+/// The index family Firehose writes the documents to (the stream's destination).
+pub const FAMILY: &str = "waf";
 
 pub use transform::{WafTransform, DATASET};

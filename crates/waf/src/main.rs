@@ -1,5 +1,11 @@
+use lambda_runtime::service_fn;
+use seclog_core::config::Env;
+use seclog_waf::config::Config;
+use seclog_waf::handler;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    seclog_core::firehose::serve(seclog_waf::WafTransform::new(seclog_enrich::Enricher::from_env())).await
+    let deps = &handler::init(Config::from_env(&Env::process())?).await;
+    lambda_runtime::run(service_fn(move |event| handler::handle(event, deps))).await
 }

@@ -387,20 +387,39 @@ fn fail_unaccepted(
     );
 }
 
-/// Runs a Firehose transformation function: settings from the environment, re-ingestion through
-/// the real Firehose, and `transform` for each record.
+/// What a Firehose transformation function needs, built once per container: its transform, the
+/// stream records are put back into, and the step's settings.
+#[derive(Debug)]
+pub struct Deps<T, R> {
+    /// Record → document.
+    pub transform: T,
+    /// Where records that do not fit the response go back.
+    pub reingest: R,
+    /// The step's settings.
+    pub settings: Settings,
+    /// Time kept free before the Lambda deadline.
+    pub deadline_margin: Duration,
+}
+
+impl<T: RecordTransform> Deps<T, FirehoseSink> {
+    /// `transform` with re-ingestion through the real Firehose.
+    pub async fn init(transform: T, settings: Settings, deadline_margin: Duration) -> Self {
+        Self { transform, reingest: FirehoseSink::from_environment().await, settings, deadline_margin }
+    }
+}
+
+/// The Lambda entry point of every Firehose transformation function.
 ///
 /// # Errors
-/// A configuration error at cold start, or the runtime's.
-pub async fn serve<T: RecordTransform>(transform: T) -> Result<(), lambda_runtime::Error> {
-    let (settings, margin) = Settings::from_env(&Env::process())?;
-    let sink = FirehoseSink::from_environment().await;
-    let (transform, sink, settings) = (&transform, &sink, &settings);
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<FirehoseEvent>| async move {
-        let deadline = crate::lambda::deadline_of(event.context.deadline, margin);
-        process(&event.payload, transform, sink, settings, deadline).await.map(|(response, _)| response)
-    }))
-    .await
+/// When records that had to be re-ingested could not be (see [`process`]).
+pub async fn handle<T: RecordTransform, R: RecordSink>(
+    event: LambdaEvent<FirehoseEvent>,
+    deps: &Deps<T, R>,
+) -> Result<FirehoseResponse, DeliveryError> {
+    let deadline = crate::lambda::deadline_of(event.context.deadline, deps.deadline_margin);
+    process(&event.payload, &deps.transform, &deps.reingest, &deps.settings, deadline)
+        .await
+        .map(|(response, _)| response)
 }
 
 #[cfg(test)]

@@ -1,0 +1,18 @@
+//! The invocation: the shared Firehose step ([`seclog_core::firehose`]) with [`WafTransform`].
+
+use seclog_core::firehose;
+pub use seclog_core::firehose::handle;
+use seclog_core::sink::firehose::FirehoseSink;
+
+use crate::config::Config;
+use crate::WafTransform;
+
+/// What an invocation needs, built once per container.
+pub type Deps<R = FirehoseSink> = firehose::Deps<WafTransform, R>;
+
+/// Builds the real dependencies: the transform with the enrichment data, and re-ingestion through
+/// the real Firehose.
+pub async fn init(config: Config) -> Deps {
+    let transform = WafTransform::new(seclog_enrich::Enricher::from_env());
+    firehose::Deps::init(transform, config.settings, config.deadline_margin).await
+}

@@ -1,5 +1,5 @@
 //! The five function binaries themselves, run as Lambda runs them (cargo-lambda's runtime
-//! emulator, see `seclog_e2e::emulator`): each starts from its environment alone, survives an
+//! emulator, see `seclog_testkit::emulator`): each starts from its environment alone, survives an
 //! event of the wrong shape (the invocation fails, the process keeps serving), then answers a
 //! recorded event exactly as its golden files say — the Firehose response byte for byte, the
 //! `_bulk` functions' documents and dead letters in a real `osmem-server` — and prints its summary
@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use seclog_e2e::emulator::{binary, environment, Emulator, Instance};
 use seclog_e2e::server;
+use seclog_testkit::emulator::{binary, environment, Emulator, Instance};
 use seclog_testkit::{fixtures, sibling};
 use serde_json::Value;
 

@@ -1,9 +1,9 @@
 //! Every input a fuzz target ever failed on, kept in `fixtures/fuzz-regressions/<target>/`, and
 //! every recorded fixture record, replayed through the same entry points as the fuzz targets
-//! (`seclog_e2e::fuzzing`). A failure here is a regression of a fixed crash.
+//! (`seclog_testkit::fuzzing`). A failure here is a regression of a fixed crash.
 #![allow(clippy::unwrap_used)]
 
-use seclog_e2e::fuzzing::TARGETS;
+use seclog_testkit::fuzzing::TARGETS;
 
 #[test]
 fn every_saved_fuzz_input_still_keeps_the_contracts() {
@@ -27,7 +27,7 @@ fn every_saved_fuzz_input_still_keeps_the_contracts() {
 fn the_targets_accept_their_seed_corpora() {
     // What scripts/fuzz seeds each corpus with: the recorded records of the matching source.
     for (name, target) in TARGETS {
-        let seeds = seclog_e2e::fuzzing::seeds(name);
+        let seeds = seclog_testkit::fuzzing::seeds(name);
         assert!(!seeds.is_empty(), "{name}: no seeds");
         for seed in seeds {
             target(&seed);

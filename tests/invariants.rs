@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use seclog_e2e::eventbridge_invariants;
-use seclog_e2e::fuzzing::{CLOUDTRAIL, ROUTE53, VPC, VPC_CUSTOM, WAF};
+use seclog_testkit::fuzzing::eventbridge_invariants;
+use seclog_testkit::fuzzing::{CLOUDTRAIL, ROUTE53, VPC, VPC_CUSTOM, WAF};
 use seclog_testkit::invariants::{firehose, fixture_records, logs_payload, subscription, subscription_payload};
 use serde_json::Value;
 

@@ -2,9 +2,6 @@
 //! recorded `CloudTrail` corpus, and the counts its golden files promise.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
-pub mod emulator;
-pub mod fuzzing;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -278,25 +275,4 @@ pub async fn s3_objects(moto: &seclog_testkit::moto::Moto, bucket: &str) -> Stri
         out.push_str(&object.unwrap().error_for_status().unwrap().text().await.unwrap());
     }
     out
-}
-
-/// An `EventBridge` event (any JSON) through the `securityhub` handler into memory: it succeeds;
-/// every finding ends as exactly one document (its own or a dead letter) or is dropped by a rule, a
-/// whole event that holds no findings is one dead letter or one drop; every body is one line of JSON
-/// and every dead letter has a typed reason.
-pub fn eventbridge_invariants(event: &serde_json::value::RawValue) -> InvocationSummary {
-    use seclog_core::sink::firehose::MemoryRecordSink;
-    use seclog_core::sink::MemorySink;
-    use seclog_securityhub::config::Config;
-    use seclog_securityhub::handler::{process, Delivery, Deps};
-    let deps = Deps::<MemorySink, MemoryRecordSink>::new(Delivery::Bulk(MemorySink::new()), Config::default());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let summary = runtime.block_on(process(event, &deps, deadline)).expect("memory sink");
-    let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
-    let (documents, dead_letters) = seclog_testkit::invariants::bulk_items(&sink.take());
-    assert_eq!((summary.indexed, summary.dead_lettered), (documents, dead_letters));
-    assert_eq!(documents + dead_letters + summary.dropped, summary.received, "{summary:?}");
-    assert_eq!(summary.dropped, summary.dropped_by.values().sum::<usize>());
-    summary
 }

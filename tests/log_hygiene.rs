@@ -49,7 +49,7 @@ fn no_payload_fragment_is_logged() {
         "source": "aws.securityhub", "account": "111122223333", "time": "2024-01-01T00:00:00Z",
         "region": "eu-west-1", "resources": [], "detail": MARKER});
     let raw = serde_json::value::to_raw_value(&event).unwrap();
-    assert_eq!(seclog_e2e::eventbridge_invariants(&raw).dead_lettered, 1);
+    assert_eq!(seclog_testkit::fuzzing::eventbridge_invariants(&raw).dead_lettered, 1);
 
     // CloudWatch Logs: the payload is a JSON string, not a log message.
     let transform = seclog_cloudtrail::transform::Transformer::new(

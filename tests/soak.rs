@@ -315,7 +315,7 @@ async fn soak_nothing_lost_nothing_duplicated_under_every_fault() {
 /// until every record has its final answer exactly once. Returns (records in, answered, rounds).
 async fn firehose_soak(requests: u64) -> (usize, usize, usize) {
     let (mut firehose_in, mut firehose_answered, mut rounds) = (0_usize, 0_usize, 0_usize);
-    let waf = &*seclog_e2e::fuzzing::WAF;
+    let waf = &*seclog_testkit::fuzzing::WAF;
     // Real WAF records (the well-formed ones), each copy with its own client and request id.
     let seeds: Vec<Value> = seclog_testkit::invariants::fixture_records("waf")
         .iter()

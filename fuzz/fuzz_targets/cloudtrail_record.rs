@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| seclog_e2e::fuzzing::cloudtrail_record(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| seclog_testkit::fuzzing::cloudtrail_record(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| seclog_e2e::fuzzing::cloudwatch_payload(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| seclog_testkit::fuzzing::cloudwatch_payload(data));

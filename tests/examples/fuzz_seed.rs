@@ -1,10 +1,10 @@
-//! Writes each fuzz target's seed corpus (`seclog_e2e::fuzzing::seeds`) into `<folder>/<target>/` (scripts/fuzz).
+//! Writes each fuzz target's seed corpus (`seclog_testkit::fuzzing::seeds`) into `<folder>/<target>/` (scripts/fuzz).
 fn main() {
     let root = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: fuzz-seed <corpus folder>"));
-    for (name, _) in seclog_e2e::fuzzing::TARGETS {
+    for (name, _) in seclog_testkit::fuzzing::TARGETS {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).expect("corpus folder");
-        let seeds = seclog_e2e::fuzzing::seeds(name);
+        let seeds = seclog_testkit::fuzzing::seeds(name);
         for (i, seed) in seeds.iter().enumerate() {
             std::fs::write(dir.join(format!("seed-{i:04}")), seed).expect("seed");
         }

@@ -1,5 +1,5 @@
 //! Cold start and peak memory of the real function binaries under cargo-lambda's runtime emulator
-//! (`seclog_e2e::emulator`), as `scripts/bench` publishes them:
+//! (`seclog_testkit::emulator`), as `scripts/bench` publishes them:
 //!
 //! `cargo run --release -p seclog-e2e --example lambda-bench -- <binary dir> <runs> <out.json>`
 //!
@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use seclog_e2e::emulator::{Emulator, Instance};
 use seclog_testkit::batches;
+use seclog_testkit::emulator::{Emulator, Instance};
 use seclog_testkit::moto::Moto;
 use serde_json::{json, Value};
 
@@ -65,7 +65,7 @@ async fn main() {
         seclog_e2e::firehose_to_s3(moto.url(), &moto, stream, &format!("reingested-{i}")).await;
     }
     let emulator = Emulator::start().unwrap();
-    let env = seclog_e2e::emulator::environment(server.url(), moto.url());
+    let env = seclog_testkit::emulator::environment(server.url(), moto.url());
     let mut results = Vec::new();
     for (name, batch, event, records, bytes) in inputs() {
         let binary: &Path = &dir.join(name);

@@ -3,7 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod batches;
+pub mod emulator;
 pub mod firehose;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod golden;
 pub mod invariants;
 pub mod moto;

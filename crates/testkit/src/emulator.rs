@@ -37,7 +37,7 @@ pub struct Emulator {
 impl Emulator {
     /// Starts the emulator on a free loopback port and waits until it accepts connections.
     pub fn start() -> anyhow::Result<Self> {
-        let tools = seclog_testkit::workspace_root().join(".tools/lambda");
+        let tools = crate::workspace_root().join(".tools/lambda");
         let program = tools.join("bin/cargo-lambda");
         if !program.exists() {
             bail!("{} is missing: run scripts/setup", program.display());
@@ -45,7 +45,7 @@ impl Emulator {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(&program)
             .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
-            .current_dir(seclog_testkit::workspace_root())
+            .current_dir(crate::workspace_root())
             .env("PYTHONPATH", &tools)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -94,7 +94,7 @@ pub fn environment(opensearch: &str, firehose: &str) -> Vec<(&'static str, Strin
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ("AWS_ENDPOINT_URL_FIREHOSE", firehose.into()),
         ("OPENSEARCH_ENDPOINT", opensearch.into()),
-        ("ENRICH_DATA_DIR", seclog_testkit::enrichment_dir().to_string_lossy().into_owned()),
+        ("ENRICH_DATA_DIR", crate::enrichment_dir().to_string_lossy().into_owned()),
         // The recorded logs are years old: with the deployed window (400 days back) every one
         // would be dead-lettered `time_out_of_range`.
         ("MAX_EVENT_AGE_DAYS", "none".into()),
@@ -103,7 +103,7 @@ pub fn environment(opensearch: &str, firehose: &str) -> Vec<(&'static str, Strin
 
 /// A function binary of the workspace: `<target>/<profile>/<name>`.
 pub fn binary(profile: &str, name: &str) -> anyhow::Result<PathBuf> {
-    let path = seclog_testkit::target_dir().join(profile).join(name);
+    let path = crate::target_dir().join(profile).join(name);
     if !path.exists() {
         bail!(
             "{} is missing: build it first (cargo build --bins, or cargo test --workspace --all-targets)",
@@ -234,7 +234,7 @@ async fn forward(
 /// Where an instance's output goes: `<target>/emulator/<binary>-<pid>-<n>.{stdout,stderr}`.
 fn log_files(binary: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let dir = seclog_testkit::target_dir().join("emulator");
+    let dir = crate::target_dir().join("emulator");
     std::fs::create_dir_all(&dir)?;
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = binary.file_name().context("binary name")?.to_string_lossy();

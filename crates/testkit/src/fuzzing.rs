@@ -1,38 +1,40 @@
 //! One entry per fuzz target: `fuzz/fuzz_targets/<name>.rs` calls it with libFuzzer's input, and
 //! `tests/fuzz_regressions.rs` replays every saved input of `fixtures/fuzz-regressions/<name>/`
 //! through it in the normal test command. Each checks the contracts of
-//! `seclog_testkit::invariants` (or [`crate::eventbridge_invariants`]), which panic when broken.
+//! `crate::invariants` (or [`eventbridge_invariants`]), which panic when broken.
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
+use crate::invariants::{firehose, firehose_event, logs_payload, subscription, subscription_payload};
 use seclog_cloudtrail::transform::Transformer;
 use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_core::index::{IndexPattern, Rotation};
+use seclog_core::telemetry::InvocationSummary;
 use seclog_route53::Route53Transform;
-use seclog_testkit::invariants::{firehose, firehose_event, logs_payload, subscription, subscription_payload};
 use seclog_vpcflow::{Format, VpcFlowTransform};
 use seclog_waf::WafTransform;
 
 /// The `cloudtrail` transform as deployed (daily indices, the pinned enrichment data).
 pub static CLOUDTRAIL: LazyLock<Transformer> = LazyLock::new(|| {
     Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap_or_else(|_| unreachable!()))
-        .with_enricher(seclog_testkit::enricher())
+        .with_enricher(crate::enricher())
 });
 /// The `waf` transform.
-pub static WAF: LazyLock<WafTransform> = LazyLock::new(|| WafTransform::new(seclog_testkit::enricher()));
+pub static WAF: LazyLock<WafTransform> = LazyLock::new(|| WafTransform::new(crate::enricher()));
 /// The `vpcflow` transform with the default (version 2) format.
 pub static VPC: LazyLock<VpcFlowTransform> =
-    LazyLock::new(|| VpcFlowTransform::default().with_enricher(seclog_testkit::enricher()));
+    LazyLock::new(|| VpcFlowTransform::default().with_enricher(crate::enricher()));
 /// A custom format: fields of versions 2 to 5 reordered, as a user configures it.
 pub static VPC_CUSTOM: LazyLock<VpcFlowTransform> = LazyLock::new(|| {
     let format = "${flow-direction} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${bytes} ${packets} \
                   ${start} ${end} ${action} ${log-status} ${tcp-flags} ${pkt-srcaddr} ${account-id} ${vpc-id}";
     VpcFlowTransform::new(Format::parse(format).unwrap_or_else(|e| unreachable!("{e}")))
-        .with_enricher(seclog_testkit::enricher())
+        .with_enricher(crate::enricher())
 });
 /// The `route53` transform (both kinds).
 pub static ROUTE53: LazyLock<Route53Transform> =
-    LazyLock::new(|| Route53Transform::default().with_enricher(seclog_testkit::enricher()));
+    LazyLock::new(|| Route53Transform::default().with_enricher(crate::enricher()));
 
 /// A target: one fuzz input in, a panic when a contract breaks.
 pub type Target = fn(&[u8]);
@@ -105,16 +107,16 @@ pub fn route53_records(data: &[u8]) {
 /// An `EventBridge` event for `securityhub` (the runtime hands over only valid JSON).
 pub fn eventbridge_event(data: &[u8]) {
     if let Ok(raw) = serde_json::from_slice::<Box<serde_json::value::RawValue>>(data) {
-        crate::eventbridge_invariants(&raw);
+        eventbridge_invariants(&raw);
     }
 }
 
 /// The seed corpus of a target: the recorded fixtures of its source, shaped as its input.
 #[must_use]
 pub fn seeds(target: &str) -> Vec<Vec<u8>> {
-    use seclog_testkit::invariants::fixture_records;
+    use crate::invariants::fixture_records;
     let envelopes = || {
-        seclog_testkit::inputs("cloudtrail").into_iter().map(|p| {
+        crate::inputs("cloudtrail").into_iter().map(|p| {
             let v: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(p).unwrap_or_default()).unwrap_or_default();
             v["awslogs"]["data"].as_str().unwrap_or_default().as_bytes().to_vec()
@@ -126,7 +128,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             .filter_map(|d| seclog_core::decode::gunzip_base64(std::str::from_utf8(&d).ok()?, 1 << 24).ok())
             .collect(),
         "cloudtrail_record" => fixture_records("cloudtrail"),
-        "firehose_request" => seclog_testkit::inputs("waf").into_iter().filter_map(|p| std::fs::read(p).ok()).collect(),
+        "firehose_request" => crate::inputs("waf").into_iter().filter_map(|p| std::fs::read(p).ok()).collect(),
         "waf_records" => fixture_records("waf"),
         "vpcflow_records" => fixture_records("vpcflow")
             .into_iter()
@@ -136,4 +138,25 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "eventbridge_event" => fixture_records("securityhub"),
         _ => Vec::new(),
     }
+}
+
+/// An `EventBridge` event (any JSON) through the `securityhub` handler into memory: it succeeds;
+/// every finding ends as exactly one document (its own or a dead letter) or is dropped by a rule, a
+/// whole event that holds no findings is one dead letter or one drop; every body is one line of JSON
+/// and every dead letter has a typed reason.
+pub fn eventbridge_invariants(event: &serde_json::value::RawValue) -> InvocationSummary {
+    use seclog_core::sink::firehose::MemoryRecordSink;
+    use seclog_core::sink::MemorySink;
+    use seclog_securityhub::config::Config;
+    use seclog_securityhub::handler::{process, Delivery, Deps};
+    let deps = Deps::<MemorySink, MemoryRecordSink>::new(Delivery::Bulk(MemorySink::new()), Config::default());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let summary = runtime.block_on(process(event, &deps, deadline)).expect("memory sink");
+    let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
+    let (documents, dead_letters) = crate::invariants::bulk_items(&sink.take());
+    assert_eq!((summary.indexed, summary.dead_lettered), (documents, dead_letters));
+    assert_eq!(documents + dead_letters + summary.dropped, summary.received, "{summary:?}");
+    assert_eq!(summary.dropped, summary.dropped_by.values().sum::<usize>());
+    summary
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use seclog_cli::demo;
 use seclog_cli::replay::{self, Source};
 use seclog_core::sink::backoff::Backoff;
-use seclog_core::sink::firehose::FirehoseSink;
+use seclog_core::sink::firehose::{FirehoseSink, StreamSink};
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_e2e::{fast_config, firehose_to_s3, options, s3_objects, server};
 use seclog_securityhub::config::Config;
@@ -166,8 +166,10 @@ async fn the_firehose_path_puts_every_document_into_the_stream() {
     let moto = Moto::start();
     let client = firehose_to_s3(moto.url(), &moto, "securityhub-findings", "seclog-findings").await;
     let backoff = Backoff { base: Duration::from_millis(5), max: Duration::from_millis(50), max_attempts: 5 };
-    let delivery: Delivery<OpenSearchSink, FirehoseSink> =
-        Delivery::Firehose { stream: "securityhub-findings".into(), sink: FirehoseSink::new(client, backoff) };
+    let delivery: Delivery<OpenSearchSink, FirehoseSink> = Delivery::Firehose(StreamSink {
+        stream: "securityhub-findings".into(),
+        sink: FirehoseSink::new(client, backoff),
+    });
     let config = Config { delivery_stream: Some("securityhub-findings".into()), ..Config::default() };
     let deps = Deps::new(delivery, config);
     let mut sent = Vec::new();

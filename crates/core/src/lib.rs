@@ -33,6 +33,7 @@ pub mod document;
 pub mod ecs;
 pub mod envelope;
 pub mod error;
+pub mod eventbridge;
 pub mod firehose;
 pub mod index;
 pub mod json;

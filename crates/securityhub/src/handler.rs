@@ -1,14 +1,14 @@
-//! The invocation: which event it is, one document per finding, the filters, delivery.
+//! The invocation: the shared `EventBridge` step with the findings an event carries, the filters,
+//! and delivery through `_bulk` or a Firehose stream.
 
-use std::borrow::Cow;
-
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use lambda_runtime::LambdaEvent;
 
-use seclog_core::deadletter::{DeadLetters, Failure};
-use seclog_core::document::{digest_id, Document, Origin};
+use seclog_core::deadletter::DeadLetters;
+use seclog_core::document::{Document, Origin};
 use seclog_core::envelope::eventbridge::EventBridgeEvent;
-use seclog_core::sink::firehose::{FirehoseSink, RecordSink};
+use seclog_core::eventbridge::{self, EventBridgeTransform, Outcome, Pipeline, Records};
+use seclog_core::sink::firehose::{FirehoseSink, RecordSink, StreamSink};
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::{BulkSink, DeliveryReport};
 use seclog_core::telemetry::InvocationSummary;
@@ -27,12 +27,16 @@ pub enum Delivery<S, R> {
     /// `_bulk`, with external versioning.
     Bulk(S),
     /// `PutRecordBatch` into a Firehose stream (which assigns its own document ids).
-    Firehose {
-        /// The stream.
-        stream: String,
-        /// The client.
-        sink: R,
-    },
+    Firehose(StreamSink<R>),
+}
+
+impl<S: BulkSink, R: RecordSink> BulkSink for Delivery<S, R> {
+    async fn deliver(&self, docs: Vec<Document<'_>>, deadline: Instant) -> Result<DeliveryReport, DeliveryError> {
+        match self {
+            Self::Bulk(sink) => sink.deliver(docs, deadline).await,
+            Self::Firehose(stream) => stream.deliver(docs, deadline).await,
+        }
+    }
 }
 
 /// What an invocation needs, built once per container.
@@ -59,7 +63,7 @@ impl Deps<OpenSearchSink, FirehoseSink> {
     pub async fn init(config: Config) -> Result<Self, DeliveryError> {
         let delivery = match (&config.delivery_stream, &config.opensearch) {
             (Some(stream), _) => {
-                Delivery::Firehose { stream: stream.clone(), sink: FirehoseSink::from_environment().await }
+                Delivery::Firehose(StreamSink { stream: stream.clone(), sink: FirehoseSink::from_environment().await })
             }
             (None, Some(c)) => Delivery::Bulk(OpenSearchSink::connect(c.clone()).await?),
             (None, None) => {
@@ -105,12 +109,10 @@ pub async fn handle<S: BulkSink, R: RecordSink>(
     process(&event.payload, deps, deadline).await
 }
 
-/// What an event holds.
-enum Findings<'a> {
-    /// Findings to write, in their format.
-    Some(Format, Vec<&'a RawValue>),
-    /// An event of a kind that carries no findings (`Security Hub Insight Results`): skipped.
-    Skipped,
+/// The findings of an event, as the `EventBridge` step reads them.
+struct Findings<'d> {
+    config: &'d Config,
+    enricher: &'d seclog_enrich::Enricher,
 }
 
 #[derive(Deserialize)]
@@ -119,34 +121,56 @@ struct Detail<'a> {
     findings: Option<Vec<&'a RawValue>>,
 }
 
-/// Which findings `event` carries.
-fn findings<'a>(event: &EventBridgeEvent<'a>) -> Result<Findings<'a>, RecordError> {
-    let (source, kind) = (&*event.source, &*event.detail_type);
-    let detail = || event.detail.ok_or_else(|| RecordError::new("missing_field", "the event has no detail"));
-    match source {
-        "aws.securityhub" if kind.starts_with("Security Hub Findings") => {
-            let detail: Detail<'a> = serde_json::from_str(detail()?.get())
-                .map_err(|e| RecordError::json("bad_event", "detail is not an object of findings", &e))?;
-            let findings = detail
-                .findings
-                .ok_or_else(|| RecordError::new("missing_field", "detail.findings is missing or null"))?;
-            Ok(Findings::Some(Format::Asff, findings))
+impl EventBridgeTransform for Findings<'_> {
+    type Kind = Format;
+
+    fn dataset(&self) -> &'static str {
+        DATASET
+    }
+
+    /// Security Hub's `detail.findings[]` (ASFF) or GuardDuty's `detail`; other Security Hub
+    /// events carry none (`detail_type`); other sources are dead-lettered (`unsupported_event`).
+    fn records<'e>(&self, event: &EventBridgeEvent<'e>) -> Result<Records<'e, Format>, RecordError> {
+        let (source, kind) = (&*event.source, &*event.detail_type);
+        let detail = || event.detail.ok_or_else(|| RecordError::new("missing_field", "the event has no detail"));
+        match source {
+            "aws.securityhub" if kind.starts_with("Security Hub Findings") => {
+                let detail: Detail<'e> = serde_json::from_str(detail()?.get())
+                    .map_err(|e| RecordError::json("bad_event", "detail is not an object of findings", &e))?;
+                let findings = detail
+                    .findings
+                    .ok_or_else(|| RecordError::new("missing_field", "detail.findings is missing or null"))?;
+                Ok(Records::Some(Format::Asff, findings))
+            }
+            "aws.securityhub" => Ok(Records::Skipped("detail_type")),
+            "aws.guardduty" if kind == "GuardDuty Finding" => Ok(Records::Some(Format::GuardDuty, vec![detail()?])),
+            _ => Err(RecordError::new(
+                "unsupported_event",
+                format!(
+                    "source `{}` with detail-type `{}` is neither Security Hub findings nor a GuardDuty finding",
+                    seclog_core::json::shorten(source),
+                    seclog_core::json::shorten(kind)
+                ),
+            )),
         }
-        "aws.securityhub" => Ok(Findings::Skipped),
-        "aws.guardduty" if kind == "GuardDuty Finding" => Ok(Findings::Some(Format::GuardDuty, vec![detail()?])),
-        _ => Err(RecordError::new(
-            "unsupported_event",
-            format!(
-                "source `{}` with detail-type `{}` is neither Security Hub findings nor a GuardDuty finding",
-                seclog_core::json::shorten(source),
-                seclog_core::json::shorten(kind)
-            ),
-        )),
+    }
+
+    /// The finding's document, or dropped by the filters (`filter`).
+    fn transform<'e>(
+        &self,
+        format: Format,
+        record: &'e RawValue,
+        origin: Origin<'e>,
+        ingested: &str,
+    ) -> Result<Outcome<'e>, RecordError> {
+        let c = self.config;
+        let p = prepare(record, format, &c.index_prefix, c.window, origin, self.enricher, ingested)?;
+        Ok(if c.filters.keep(&p.facts) { Outcome::Document(p.document) } else { Outcome::Dropped("filter") })
     }
 }
 
 /// Processes one event: one document per finding kept by the filters, the others dropped, and
-/// anything that cannot be indexed dead-lettered with its raw JSON and the reason.
+/// dead letters for what cannot be indexed ([`seclog_core::eventbridge`]).
 ///
 /// # Errors
 /// A [`DeliveryError`] when documents could not be delivered within the time left: `EventBridge`
@@ -157,110 +181,8 @@ pub async fn process<S: BulkSink, R: RecordSink>(
     deps: &Deps<S, R>,
     deadline: Instant,
 ) -> Result<InvocationSummary, DeliveryError> {
-    let started = std::time::Instant::now();
-    let mut summary = InvocationSummary { dataset: DATASET, ..InvocationSummary::default() };
-    let now = (deps.clock)();
-    let ingested = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let whole = |e: &RecordError, id: &str| {
-        let origin = Origin {
-            dataset: DATASET,
-            record_id: Cow::Owned(if id.is_empty() {
-                format!("event-{}", digest_id(event.get()))
-            } else {
-                id.to_owned()
-            }),
-            raw: Cow::Borrowed(event.get()),
-        };
-        deps.deadletters.document(
-            origin,
-            &Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None },
-            now,
-        )
-    };
-    let parsed: Result<EventBridgeEvent<'_>, _> = serde_json::from_str(event.get());
-    let docs = match parsed {
-        Err(e) => {
-            summary.received = 1;
-            vec![whole(&RecordError::json("bad_event", "not an EventBridge event", &e), "")]
-        }
-        Ok(ev) => match findings(&ev) {
-            Err(e) => {
-                summary.received = 1;
-                tracing::warn!(error_type = e.kind, at = %e.loggable_position(), "Event dead-lettered.");
-                vec![whole(&e, &ev.id)]
-            }
-            Ok(Findings::Skipped) => {
-                summary.received = 1;
-                summary.drop("detail_type", 1);
-                Vec::new()
-            }
-            Ok(Findings::Some(format, findings)) => {
-                summary.received = findings.len();
-                let mut docs = Vec::with_capacity(findings.len());
-                for (i, raw) in findings.into_iter().enumerate() {
-                    let origin = Origin {
-                        dataset: DATASET,
-                        record_id: Cow::Owned(format!("{}/{i}", ev.id)),
-                        raw: Cow::Borrowed(raw.get()),
-                    };
-                    match prepare(
-                        raw,
-                        format,
-                        &deps.config.index_prefix,
-                        deps.config.window,
-                        origin.clone(),
-                        &deps.enricher,
-                        &ingested,
-                    ) {
-                        Ok(p) if deps.config.filters.keep(&p.facts) => docs.push(p.document),
-                        Ok(_) => summary.drop("filter", 1),
-                        Err(e) => {
-                            let failure =
-                                Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
-                            docs.push(deps.deadletters.document(origin, &failure, now));
-                        }
-                    }
-                }
-                docs
-            }
-        },
-    };
-    if !docs.is_empty() {
-        match deliver(&deps.delivery, docs, deadline).await {
-            Ok(report) => summary.add_delivery(&report),
-            Err(e) => {
-                summary.failed = 1;
-                summary.emit(started.elapsed());
-                return Err(e);
-            }
-        }
-    }
-    summary.emit(started.elapsed());
-    Ok(summary)
-}
-
-/// Delivers through `_bulk`, or puts the bodies (dead letters too: the stream is the only way
-/// out) into the Firehose stream.
-async fn deliver<S: BulkSink, R: RecordSink>(
-    delivery: &Delivery<S, R>,
-    docs: Vec<Document<'_>>,
-    deadline: Instant,
-) -> Result<DeliveryReport, DeliveryError> {
-    match delivery {
-        Delivery::Bulk(sink) => sink.deliver(docs, deadline).await,
-        Delivery::Firehose { stream, sink } => {
-            let dead_lettered = docs.iter().filter(|d| d.dead_letter).count();
-            let indexed = docs.len() - dead_lettered;
-            let bytes_sent = docs.iter().map(|d| d.body.len()).sum();
-            let report = sink.put(stream, docs.into_iter().map(|d| d.body).collect(), deadline).await?;
-            Ok(DeliveryReport {
-                indexed,
-                dead_lettered,
-                retried: report.retried,
-                bulk_requests: report.calls,
-                bytes_sent,
-                ..DeliveryReport::default()
-            })
-        }
-    }
+    let transform = Findings { config: &deps.config, enricher: &deps.enricher };
+    let pipeline =
+        Pipeline { sink: &deps.delivery, transform: &transform, deadletters: &deps.deadletters, clock: deps.clock };
+    eventbridge::process(event, &pipeline, deadline).await
 }

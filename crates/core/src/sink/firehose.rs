@@ -17,6 +17,8 @@ use aws_sdk_firehose::types::Record;
 use tokio::time::Instant;
 
 use super::backoff::Backoff;
+use super::{BulkSink, DeliveryReport};
+use crate::document::Document;
 use crate::DeliveryError;
 
 /// At most this many records per `PutRecordBatch` call.
@@ -226,6 +228,33 @@ fn retryable_reason<R: std::fmt::Debug>(e: SdkError<PutRecordBatchError, R>) -> 
             }
         }
         other => Ok(format!("{}", aws_sdk_firehose::error::DisplayErrorContext(other))),
+    }
+}
+
+/// A [`BulkSink`] that puts each document's body into a Firehose stream, which writes it to
+/// `OpenSearch` under an id of its own (dead letters too: the stream is the only way out).
+#[derive(Debug)]
+pub struct StreamSink<R> {
+    /// The stream.
+    pub stream: String,
+    /// The client.
+    pub sink: R,
+}
+
+impl<R: RecordSink> BulkSink for StreamSink<R> {
+    async fn deliver(&self, docs: Vec<Document<'_>>, deadline: Instant) -> Result<DeliveryReport, DeliveryError> {
+        let dead_lettered = docs.iter().filter(|d| d.dead_letter).count();
+        let indexed = docs.len() - dead_lettered;
+        let bytes_sent = docs.iter().map(|d| d.body.len()).sum();
+        let report = self.sink.put(&self.stream, docs.into_iter().map(|d| d.body).collect(), deadline).await?;
+        Ok(DeliveryReport {
+            indexed,
+            dead_lettered,
+            retried: report.retried,
+            bulk_requests: report.calls,
+            bytes_sent,
+            ..DeliveryReport::default()
+        })
     }
 }
 

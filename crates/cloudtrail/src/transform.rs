@@ -14,7 +14,7 @@
 //!
 //! Outcomes, per record:
 //! - not a JSON object → `bad_json`; `eventID` or `eventTime` missing or not a string →
-//!   `missing_field`; `eventTime` not a date → `bad_time`. Each is dead-lettered by the handler.
+//!   `missing_field`; `eventTime` not a date → `bad_timestamp`. Each is dead-lettered by the handler.
 //! - otherwise one document with id = `eventID` (a SHA-256 digest when longer than `OpenSearch`'s
 //!   512-byte id limit), in the index of `eventTime`'s day.
 
@@ -149,7 +149,7 @@ impl Transformer {
         let event_id = required_str(&record, "eventID")?;
         let event_time = required_str(&record, "eventTime")?;
         let time = parse_time(&event_time).ok_or_else(|| {
-            RecordError::new("bad_time", format!("eventTime `{}` is not a date", shorten(&event_time)))
+            RecordError::new("bad_timestamp", format!("eventTime `{}` is not a date", shorten(&event_time)))
         })?;
         let mut ecs = Ecs::derive(&record, &event_id, time, ingested, &self.enricher);
         ecs.detection = self.rules.cloudtrail(&record);

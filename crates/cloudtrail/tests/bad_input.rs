@@ -120,7 +120,7 @@ async fn bad_records_are_dead_lettered_and_the_rest_indexed() {
     let (s, docs) = run(payload(&events)).await;
     assert_eq!((s.received, s.indexed, s.dead_lettered), (5, 1, 4));
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["deadletter"]["error_type"].as_str()).collect();
-    assert_eq!(kinds, ["bad_json", "missing_field", "missing_field", "bad_time"]);
+    assert_eq!(kinds, ["bad_json", "missing_field", "missing_field", "bad_timestamp"]);
     let raws: Vec<&str> = docs.iter().filter_map(|d| d["deadletter"]["raw"].as_str()).collect();
     assert_eq!(raws[0], "plain text, not JSON", "the raw record is kept");
 }

@@ -95,7 +95,7 @@ fn iso(t: DateTime<Utc>) -> String {
 ///
 /// # Errors
 /// `field_count` when the line does not have the format's number of fields; `bad_number`,
-/// `bad_address` or `bad_time` for a value of the wrong kind; `missing_time` when neither `start`
+/// `bad_address` or `bad_timestamp` for a value of the wrong kind; `missing_time` when neither `start`
 /// nor `end` nor the arrival time is known.
 pub(crate) fn transform_line(
     format: &Format,
@@ -130,7 +130,7 @@ pub(crate) fn transform_line(
                     .parse::<i64>()
                     .ok()
                     .and_then(|s| DateTime::from_timestamp(s, 0))
-                    .ok_or_else(|| bad("bad_time"))?,
+                    .ok_or_else(|| bad("bad_timestamp"))?,
             ),
         };
         values.push((field.name.as_str(), value));
@@ -419,7 +419,7 @@ mod tests {
         assert_eq!(kind("2 1 eni-1"), "field_count");
         assert_eq!(kind("2 1 eni-1 10.0.0.1 10.0.0.2 x 22 6 1 1 1 1 ACCEPT OK"), "bad_number");
         assert_eq!(kind("2 1 eni-1 10.0.0.999 10.0.0.2 1 22 6 1 1 1 1 ACCEPT OK"), "bad_address");
-        assert_eq!(kind("2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 -5x 1 ACCEPT OK"), "bad_time");
+        assert_eq!(kind("2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 -5x 1 ACCEPT OK"), "bad_timestamp");
         assert_eq!(kind("2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 - - ACCEPT OK"), "missing_time");
     }
 

@@ -110,7 +110,7 @@ fn bad_records_have_exact_outcomes() {
     assert_eq!(kind(r#"{"eventTime":"2023-07-10T12:00:00Z"}"#), "missing_field");
     assert_eq!(kind(r#"{"eventID":"x"}"#), "missing_field");
     assert_eq!(kind(r#"{"eventID":5,"eventTime":"2023-07-10T12:00:00Z"}"#), "missing_field");
-    assert_eq!(kind(r#"{"eventID":"x","eventTime":"yesterday"}"#), "bad_time");
+    assert_eq!(kind(r#"{"eventID":"x","eventTime":"yesterday"}"#), "bad_timestamp");
 }
 
 #[test]

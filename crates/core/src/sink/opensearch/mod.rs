@@ -2,13 +2,14 @@
 //!
 //! Documents are grouped by index and chunked by bytes and count, encoded as NDJSON, gzipped,
 //! signed and posted to `/<index>/_bulk` (never the root `_bulk`: see [`encoder`]).
-//! Each item's result is classified ([`retry`]): written or already present is done; retryable
+//! Each answer becomes a plan ([`plan`]: pure, tested on canned answers, using the rules of [`retry`]): written or already present is done; retryable
 //! items are sent again with exponential backoff and full jitter while the time budget lasts;
 //! permanent failures are written to the dead-letter index with the raw record and the reason.
 //! Retryable failures left when the budget is spent fail the call, so the invocation is retried.
 
 pub mod config;
 pub mod encoder;
+pub mod plan;
 pub mod response;
 pub mod retry;
 pub mod signing;
@@ -20,16 +21,12 @@ use chrono::Utc;
 use tokio::time::Instant;
 
 use self::config::{Auth, OpenSearchConfig};
-use self::response::BulkResponse;
-use self::retry::{classify_item, classify_response, ItemClass, ResponseClass};
+use self::plan::{plan, reply_of, Reply};
 use self::signing::Signer;
 use super::{BulkSink, DeliveryReport};
 use crate::deadletter::{DeadLetters, Failure};
 use crate::document::Document;
 use crate::DeliveryError;
-
-/// The longest server reason kept in a dead-letter document or error.
-const MAX_REASON: usize = 1000;
 
 /// The most of a response body that is read: a bulk answer for 5,000 documents is about 1.5 MB, so
 /// anything larger is not an answer to our request (and must not exhaust a 128 MB function).
@@ -53,13 +50,6 @@ enum Outcome {
     Written,
     AlreadyPresent,
     Permanent { status: u16, error_type: String, reason: String },
-}
-
-/// What one bulk request came back with.
-enum Reply {
-    Items(Vec<(u16, String, String)>),
-    RetryAll(String),
-    TooLarge,
 }
 
 /// Counters kept across the write passes of one delivery.
@@ -127,37 +117,25 @@ impl OpenSearchSink {
             let mut last_reason = String::new();
             let mut queue: VecDeque<Vec<usize>> = self.chunks(docs, &pending).into();
             while let Some(chunk) = queue.pop_front() {
-                match self.send(docs, &chunk, deadline, stats).await? {
-                    Reply::Items(results) => {
-                        for (&i, (status, error_type, reason)) in chunk.iter().zip(results) {
-                            match classify_item(docs[i].op, status, &error_type) {
-                                ItemClass::Written => outcomes[i] = Outcome::Written,
-                                ItemClass::AlreadyPresent => outcomes[i] = Outcome::AlreadyPresent,
-                                ItemClass::Retry => {
-                                    last_reason = format!("item status {status} {error_type}");
-                                    retry.push(i);
-                                }
-                                ItemClass::Permanent => outcomes[i] = Outcome::Permanent { status, error_type, reason },
-                            }
-                        }
-                    }
-                    Reply::RetryAll(reason) => {
-                        last_reason = reason;
-                        retry.extend(chunk);
-                    }
-                    Reply::TooLarge if chunk.len() > 1 => {
-                        let (a, b) = chunk.split_at(chunk.len() / 2);
-                        queue.push_front(b.to_vec());
-                        queue.push_front(a.to_vec());
-                    }
-                    Reply::TooLarge => {
-                        outcomes[chunk[0]] = Outcome::Permanent {
-                            status: 413,
-                            error_type: "request_entity_too_large".into(),
-                            reason: "the document alone is larger than the cluster accepts".into(),
-                        };
-                    }
+                let reply = self.send(docs, &chunk, deadline, stats).await?;
+                let plan = plan(&chunk, |i| docs[i].op, reply);
+                for i in plan.written {
+                    outcomes[i] = Outcome::Written;
                 }
+                for i in plan.already_present {
+                    outcomes[i] = Outcome::AlreadyPresent;
+                }
+                for (i, r) in plan.permanent {
+                    outcomes[i] = Outcome::Permanent { status: r.status, error_type: r.error_type, reason: r.reason };
+                }
+                if let Some((a, b)) = plan.split {
+                    queue.push_front(b);
+                    queue.push_front(a);
+                }
+                if let Some(reason) = plan.retry_reason {
+                    last_reason = reason;
+                }
+                retry.extend(plan.retry);
             }
             if retry.is_empty() {
                 break;
@@ -250,16 +228,7 @@ impl OpenSearchSink {
             }
         };
         stats.bulk_latency_ms.push(u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX));
-        let error_type = if (200..300).contains(&code) { String::new() } else { response::error_type(&bytes) };
-        match classify_response(code, &error_type) {
-            ResponseClass::RetryAll if error_type.is_empty() => Ok(Reply::RetryAll(format!("status {code}"))),
-            ResponseClass::RetryAll => Ok(Reply::RetryAll(format!("status {code} {error_type}"))),
-            ResponseClass::TooLarge => Ok(Reply::TooLarge),
-            ResponseClass::Refused => {
-                Err(DeliveryError::Refused { status: code, reason: shorten(&String::from_utf8_lossy(&bytes)) })
-            }
-            ResponseClass::Items => Ok(parse_items(&bytes, chunk.len())),
-        }
+        reply_of(code, &bytes, chunk.len())
     }
 
     async fn build_request(&self, index: &str, body: Vec<u8>) -> Result<reqwest::Request, DeliveryError> {
@@ -364,33 +333,6 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
             Err(e) => return Err(format!("reading response: {}", error_chain(&e.without_url()))),
         }
     }
-}
-
-/// Reads per-item results; a body that does not match the request is retried as a whole.
-fn parse_items(bytes: &[u8], expected: usize) -> Reply {
-    let Ok(parsed) = BulkResponse::parse(bytes) else {
-        return Reply::RetryAll("the bulk response could not be parsed".into());
-    };
-    if parsed.items.len() != expected {
-        return Reply::RetryAll(format!("the bulk response has {} items for {expected} sent", parsed.items.len()));
-    }
-    let mut results = Vec::with_capacity(expected);
-    for item in parsed.results() {
-        let Some(item) = item else {
-            return Reply::RetryAll("a bulk response item has no action".into());
-        };
-        let (kind, reason) = item.error.map(|e| (e.kind, e.reason.unwrap_or_default())).unwrap_or_default();
-        results.push((item.status, kind, shorten(&reason)));
-    }
-    Reply::Items(results)
-}
-
-fn shorten(s: &str) -> String {
-    let mut end = s.len().min(MAX_REASON);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

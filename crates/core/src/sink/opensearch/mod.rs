@@ -2,8 +2,8 @@
 //!
 //! Documents are grouped by index and chunked by bytes and count, encoded as NDJSON, gzipped,
 //! signed and posted to `/<index>/_bulk` (never the root `_bulk`: see [`encoder`]).
-//! Each answer becomes a plan ([`plan`]: pure, tested on canned answers, using the rules of [`retry`]): written or already present is done; retryable
-//! items are sent again with exponential backoff and full jitter while the time budget lasts;
+//! Each answer becomes a plan ([`mod@plan`]: pure, tested on canned answers, with the rules of
+//! [`retry`]): written or already present is done; retryable items are sent again with exponential backoff and full jitter while the time budget lasts;
 //! permanent failures are written to the dead-letter index with the raw record and the reason.
 //! Retryable failures left when the budget is spent fail the call, so the invocation is retried.
 

@@ -137,18 +137,11 @@ pub async fn process<S: BulkSink, T: EventBridgeTransform>(
             }
         },
     };
-    if !docs.is_empty() {
-        match pipeline.sink.deliver(docs, deadline).await {
-            Ok(report) => summary.add_delivery(&report),
-            Err(e) => {
-                summary.failed = 1;
-                summary.emit(started.elapsed());
-                return Err(e);
-            }
-        }
+    if docs.is_empty() {
+        summary.emit(started.elapsed());
+        return Ok(summary);
     }
-    summary.emit(started.elapsed());
-    Ok(summary)
+    summary.finish(pipeline.sink.deliver(docs, deadline).await, started)
 }
 
 fn dead_letter<'o>(deadletters: &DeadLetters, origin: Origin<'o>, e: &RecordError, now: DateTime<Utc>) -> Document<'o> {

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use crate::deadletter::{DeadLetters, Failure};
 use crate::document::{digest_id, Document, Origin};
 use crate::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent, MessageType};
-use crate::sink::{BulkSink, DeliveryReport};
+use crate::sink::BulkSink;
 use crate::telemetry::{self, InvocationSummary};
 use crate::{DecodeError, DeliveryError, RecordError};
 
@@ -128,7 +128,7 @@ pub async fn process<S: BulkSink, T: EventTransform>(
         summary.emit(started.elapsed());
         return Ok(summary);
     }
-    finish(pipeline.sink.deliver(docs, deadline).await, summary, started)
+    summary.finish(pipeline.sink.deliver(docs, deadline).await, started)
 }
 
 /// Retrying cannot fix an undecodable payload: it is dead-lettered whole, with the reason, and
@@ -151,25 +151,5 @@ async fn undecodable<S: BulkSink, T: EventTransform>(
     let reason = error.to_string();
     let failure = Failure { error_type: error.kind(), reason: &reason, status: None, intended_index: None };
     let doc = pipeline.deadletters.document(origin, &failure, (pipeline.clock)());
-    finish(pipeline.sink.deliver(vec![doc], deadline).await, summary, started)
-}
-
-/// Counts what the delivery did and prints the summary line, also when it failed (`Failed: 1`).
-fn finish(
-    result: Result<DeliveryReport, DeliveryError>,
-    mut summary: InvocationSummary,
-    started: std::time::Instant,
-) -> Result<InvocationSummary, DeliveryError> {
-    match result {
-        Ok(report) => {
-            summary.add_delivery(&report);
-            summary.emit(started.elapsed());
-            Ok(summary)
-        }
-        Err(e) => {
-            summary.failed = 1;
-            summary.emit(started.elapsed());
-            Err(e)
-        }
-    }
+    summary.finish(pipeline.sink.deliver(vec![doc], deadline).await, started)
 }

@@ -169,6 +169,23 @@ impl InvocationSummary {
         }
     }
 
+    /// Counts what a delivery did and prints the summary line, also when it failed (`Failed: 1`).
+    ///
+    /// # Errors
+    /// The delivery's error, after counting it.
+    pub fn finish(
+        mut self,
+        delivered: Result<crate::sink::DeliveryReport, crate::DeliveryError>,
+        started: std::time::Instant,
+    ) -> Result<Self, crate::DeliveryError> {
+        match &delivered {
+            Ok(report) => self.add_delivery(report),
+            Err(_) => self.failed = 1,
+        }
+        self.emit(started.elapsed());
+        delivered.map(|_| self)
+    }
+
     /// Takes what a delivery did.
     pub fn add_delivery(&mut self, report: &crate::sink::DeliveryReport) {
         self.indexed += report.indexed;

@@ -230,9 +230,49 @@ impl InvocationSummary {
     }
 }
 
+/// What one Firehose transformation invocation did, logged once at its end.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TransformationSummary {
+    /// The dataset.
+    pub dataset: &'static str,
+    /// Records received.
+    pub received: usize,
+    /// Answered `Ok`.
+    pub ok: usize,
+    /// Answered `Dropped` by a filter or as a control message.
+    pub dropped: usize,
+    /// Answered `ProcessingFailed`.
+    pub failed: usize,
+    /// Answered `Dropped` because their parts were re-ingested.
+    pub split: usize,
+    /// Answered `Dropped` because they did not fit the response and were re-ingested.
+    pub overflowed: usize,
+    /// Records put back into the stream.
+    pub reingested: usize,
+    /// Record retries of `PutRecordBatch`.
+    pub put_retried: usize,
+    /// `PutRecordBatch` calls.
+    pub put_calls: usize,
+    /// The response's serialised size.
+    pub response_bytes: usize,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Records answered `Dropped` on purpose, by rule.
+    pub dropped_by: DroppedBy,
+    /// 1 when the invocation failed (re-ingestion could not finish: Firehose retries it), else 0.
+    pub invocation_failed: usize,
+}
+
+impl TransformationSummary {
+    /// Prints the summary line (JSON, EMF).
+    pub fn emit(&self) {
+        emit_transformation(self);
+    }
+}
+
 /// What one Firehose transformation did, as its summary line (JSON, EMF).
 #[must_use]
-pub fn transformation_line(summary: &crate::firehose::TransformationSummary, timestamp_ms: i64) -> String {
+pub fn transformation_line(summary: &TransformationSummary, timestamp_ms: i64) -> String {
     let count = |name: &str, n: usize| (name.to_owned(), Unit::Count, Value::from(n));
     let mut metrics = vec![
         count("RecordsIn", summary.received),
@@ -249,7 +289,7 @@ pub fn transformation_line(summary: &crate::firehose::TransformationSummary, tim
 }
 
 /// Prints a Firehose transformation's summary line.
-pub fn emit_transformation(summary: &crate::firehose::TransformationSummary) {
+pub fn emit_transformation(summary: &TransformationSummary) {
     print(&transformation_line(summary, now_ms()));
 }
 

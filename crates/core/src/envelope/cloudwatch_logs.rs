@@ -6,7 +6,7 @@
 //! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>.
 //!
 //! Decoding is two-stage: [`CloudWatchLogsEvent`] is owned (the runtime needs that), then
-//! [`decode`] gunzips once into an owned buffer and [`LogsPayload`] borrows from it.
+//! [`decode()`] gunzips once into an owned buffer and [`LogsPayload`] borrows from it.
 
 use std::borrow::Cow;
 

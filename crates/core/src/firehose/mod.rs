@@ -33,7 +33,6 @@ use std::time::Duration;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
-use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::config::{ConfigError, Env};
@@ -41,6 +40,7 @@ use crate::sink::firehose::FirehoseSink;
 
 use crate::envelope::firehose::{FirehoseEvent, FirehoseResponse, RecordResult, ResponseRecord};
 use crate::sink::firehose::{PartialPut, PutReport, RecordSink};
+pub use crate::telemetry::TransformationSummary;
 use crate::{decode, DeliveryError, RecordError};
 
 mod fit;
@@ -190,46 +190,6 @@ impl Default for Settings {
             max_invocation_bytes: DEFAULT_MAX_INVOCATION_BYTES,
             max_invocation_parts: DEFAULT_MAX_INVOCATION_PARTS,
         }
-    }
-}
-
-/// What one invocation did, logged once at its end.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TransformationSummary {
-    /// The dataset.
-    pub dataset: &'static str,
-    /// Records received.
-    pub received: usize,
-    /// Answered `Ok`.
-    pub ok: usize,
-    /// Answered `Dropped` by a filter or as a control message.
-    pub dropped: usize,
-    /// Answered `ProcessingFailed`.
-    pub failed: usize,
-    /// Answered `Dropped` because their parts were re-ingested.
-    pub split: usize,
-    /// Answered `Dropped` because they did not fit the response and were re-ingested.
-    pub overflowed: usize,
-    /// Records put back into the stream.
-    pub reingested: usize,
-    /// Record retries of `PutRecordBatch`.
-    pub put_retried: usize,
-    /// `PutRecordBatch` calls.
-    pub put_calls: usize,
-    /// The response's serialised size.
-    pub response_bytes: usize,
-    /// Wall time in milliseconds.
-    pub duration_ms: u64,
-    /// Records answered `Dropped` on purpose, by rule.
-    pub dropped_by: crate::telemetry::DroppedBy,
-    /// 1 when the invocation failed (re-ingestion could not finish: Firehose retries it), else 0.
-    pub invocation_failed: usize,
-}
-
-impl TransformationSummary {
-    /// Prints the summary line (JSON, EMF; see [`crate::telemetry`]).
-    pub fn emit(&self) {
-        crate::telemetry::emit_transformation(self);
     }
 }
 

@@ -29,6 +29,7 @@ use seclog_core::json::{shorten, RawObject as Record, ShapeGuard};
 use seclog_core::subscription::{EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
+use seclog_core::RecordKind;
 use seclog_enrich::{Endpoint, Enricher};
 use seclog_rules::{Detection, RuleSet};
 use serde::ser::SerializeMap;
@@ -144,19 +145,19 @@ impl Transformer {
         origin: Origin<'a>,
         ingested: &str,
     ) -> Result<Document<'a>, RecordError> {
-        let record: Record<'_> =
-            serde_json::from_str(message).map_err(|e| RecordError::json("bad_json", "not a JSON object", &e))?;
+        let record: Record<'_> = serde_json::from_str(message)
+            .map_err(|e| RecordError::json(RecordKind::BadJson, "not a JSON object", &e))?;
         let event_id = required_str(&record, "eventID")?;
         let event_time = required_str(&record, "eventTime")?;
         let time = parse_time(&event_time).ok_or_else(|| {
-            RecordError::new("bad_timestamp", format!("eventTime `{}` is not a date", shorten(&event_time)))
+            RecordError::new(RecordKind::BadTimestamp, format!("eventTime `{}` is not a date", shorten(&event_time)))
         })?;
         let mut ecs = Ecs::derive(&record, &event_id, time, ingested, &self.enricher);
         ecs.detection = self.rules.cloudtrail(&record);
         // The document is the record plus a few hundred bytes of ECS block: size it once.
         let mut body = Vec::with_capacity(message.len() + 1024);
         serde_json::to_writer(&mut body, &Output { ecs: &ecs, record: &record })
-            .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+            .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
         Ok(Document::new(self.index.index_for(time)?, natural_id(event_id), WriteOp::Create, body, origin))
     }
 }
@@ -177,10 +178,9 @@ impl EventTransform for Transformer {
 }
 
 fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, str>, RecordError> {
-    record
-        .str(key)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| RecordError::new("missing_field", format!("{key} is missing or not a non-empty string")))
+    record.str(key).filter(|s| !s.is_empty()).ok_or_else(|| {
+        RecordError::new(RecordKind::MissingField, format!("{key} is missing or not a non-empty string"))
+    })
 }
 
 /// The ECS-style block.

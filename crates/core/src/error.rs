@@ -39,17 +39,121 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
-    /// A short stable name for the error, used in dead-letter documents and metrics.
+    /// What kind of record error it makes, in dead-letter documents and metrics.
     #[must_use]
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> RecordKind {
         match self {
-            Self::Base64(_) => "bad_base64",
-            Self::NotCompressed(_) => "not_compressed",
-            Self::Decompress(_) => "bad_compression",
-            Self::TooLarge { .. } => "too_large",
-            Self::Json { .. } => "bad_json",
-            Self::UnknownMessageType => "unknown_message_type",
+            Self::Base64(_) => RecordKind::BadBase64,
+            Self::NotCompressed(_) => RecordKind::NotCompressed,
+            Self::Decompress(_) => RecordKind::BadCompression,
+            Self::TooLarge { .. } => RecordKind::TooLarge,
+            Self::Json { .. } => RecordKind::BadJson,
+            Self::UnknownMessageType => RecordKind::UnknownMessageType,
         }
+    }
+}
+
+/// Why a record cannot be indexed: the stable names dead letters, metrics and logs carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// Not the JSON expected (or not JSON at all).
+    BadJson,
+    /// Not valid base64.
+    BadBase64,
+    /// Neither gzip nor zlib where compressed data was expected.
+    NotCompressed,
+    /// A corrupt or truncated compressed stream.
+    BadCompression,
+    /// Larger than the configured cap once decompressed.
+    TooLarge,
+    /// A `CloudWatch` Logs payload of neither message type.
+    UnknownMessageType,
+    /// A field the record needs is absent (or empty, or not a string).
+    MissingField,
+    /// A time that is not a date.
+    BadTimestamp,
+    /// No time at all (a flow-log line without `start` or `end`).
+    MissingTime,
+    /// A text line of the wrong shape (a public query log line).
+    BadLine,
+    /// A record of the wrong shape.
+    BadRecord,
+    /// An index family name the record would produce is not valid.
+    BadIndex,
+    /// A flow-log header line that does not parse.
+    BadHeader,
+    /// An empty record.
+    EmptyRecord,
+    /// A part of a split record is larger than one Firehose record.
+    PartTooLarge,
+    /// The invocation's byte or part budget is spent.
+    InvocationBudget,
+    /// Not an `EventBridge` event, or its detail is not what the source sends.
+    BadEvent,
+    /// An `EventBridge` event from a source or of a type the function does not read.
+    UnsupportedEvent,
+    /// Text that is not UTF-8.
+    BadUtf8,
+    /// A time too far from now (`TIME_WINDOW_*`): no index would be right.
+    TimeOutOfRange,
+    /// A flow-log line with another number of fields than its format.
+    FieldCount,
+    /// A flow-log number field that is not a number.
+    BadNumber,
+    /// A flow-log address field that is not an IP address.
+    BadAddress,
+    /// A record of none of the kinds the function reads.
+    UnknownRecord,
+}
+
+impl RecordKind {
+    /// The stable name (`bad_json`, `missing_field`, …).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadJson => "bad_json",
+            Self::BadBase64 => "bad_base64",
+            Self::NotCompressed => "not_compressed",
+            Self::BadCompression => "bad_compression",
+            Self::TooLarge => "too_large",
+            Self::UnknownMessageType => "unknown_message_type",
+            Self::MissingField => "missing_field",
+            Self::BadTimestamp => "bad_timestamp",
+            Self::MissingTime => "missing_time",
+            Self::BadLine => "bad_line",
+            Self::BadRecord => "bad_record",
+            Self::BadIndex => "bad_index",
+            Self::BadHeader => "bad_header",
+            Self::EmptyRecord => "empty_record",
+            Self::PartTooLarge => "part_too_large",
+            Self::InvocationBudget => "invocation_budget",
+            Self::BadEvent => "bad_event",
+            Self::UnsupportedEvent => "unsupported_event",
+            Self::BadUtf8 => "bad_utf8",
+            Self::TimeOutOfRange => "time_out_of_range",
+            Self::FieldCount => "field_count",
+            Self::BadNumber => "bad_number",
+            Self::BadAddress => "bad_address",
+            Self::UnknownRecord => "unknown_record",
+        }
+    }
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for RecordKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for RecordKind {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
     }
 }
 
@@ -60,8 +164,8 @@ impl DecodeError {
 /// and [`RecordError::position`] only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordError {
-    /// A short stable name (`bad_json`, `missing_field`, …).
-    pub kind: &'static str,
+    /// What kind of error (its stable name: `bad_json`, `missing_field`, …).
+    pub kind: RecordKind,
     /// A human-readable reason, for the dead letter.
     pub reason: String,
     /// Where in the record parsing stopped, when a parser said so.
@@ -85,12 +189,12 @@ impl fmt::Display for Position {
 
 impl RecordError {
     /// A new record error.
-    pub fn new(kind: &'static str, reason: impl Into<String>) -> Self {
+    pub fn new(kind: RecordKind, reason: impl Into<String>) -> Self {
         Self { kind, reason: reason.into(), position: None }
     }
 
     /// A record that JSON could not take: `context: <serde's message>`, with serde's position.
-    pub fn json(kind: &'static str, context: &str, e: &serde_json::Error) -> Self {
+    pub fn json(kind: RecordKind, context: &str, e: &serde_json::Error) -> Self {
         let position = (e.line() > 0).then(|| Position { line: e.line(), column: e.column() });
         let reason = if context.is_empty() { e.to_string() } else { format!("{context}: {e}") };
         Self { kind, reason, position }

@@ -22,6 +22,7 @@ use crate::document::{digest_id, Document, Origin};
 use crate::envelope::eventbridge::EventBridgeEvent;
 use crate::sink::BulkSink;
 use crate::telemetry::InvocationSummary;
+use crate::RecordKind;
 use crate::{DeliveryError, RecordError};
 
 /// The records one event carries.
@@ -105,12 +106,12 @@ pub async fn process<S: BulkSink, T: EventBridgeTransform>(
     let docs = match parsed {
         Err(e) => {
             summary.received = 1;
-            vec![whole(&RecordError::json("bad_event", "not an EventBridge event", &e), "")]
+            vec![whole(&RecordError::json(RecordKind::BadEvent, "not an EventBridge event", &e), "")]
         }
         Ok(ev) => match pipeline.transform.records(&ev) {
             Err(e) => {
                 summary.received = 1;
-                tracing::warn!(error_type = e.kind, at = %e.loggable_position(), "Event dead-lettered.");
+                tracing::warn!(error_type = e.kind.as_str(), at = %e.loggable_position(), "Event dead-lettered.");
                 vec![whole(&e, &ev.id)]
             }
             Ok(Records::Skipped(rule)) => {
@@ -145,7 +146,7 @@ pub async fn process<S: BulkSink, T: EventBridgeTransform>(
 }
 
 fn dead_letter<'o>(deadletters: &DeadLetters, origin: Origin<'o>, e: &RecordError, now: DateTime<Utc>) -> Document<'o> {
-    let failure = Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
+    let failure = Failure { error_type: e.kind.as_str(), reason: &e.reason, status: None, intended_index: None };
     deadletters.document(origin, &failure, now)
 }
 
@@ -169,9 +170,9 @@ mod tests {
             if event.detail_type == "Nothing" {
                 return Ok(Records::Skipped("detail_type"));
             }
-            let detail = event.detail.ok_or_else(|| RecordError::new("missing_field", "no detail"))?;
+            let detail = event.detail.ok_or_else(|| RecordError::new(RecordKind::MissingField, "no detail"))?;
             let items: Vec<&'e RawValue> = serde_json::from_str(detail.get())
-                .map_err(|e| RecordError::json("bad_event", "detail is not an array", &e))?;
+                .map_err(|e| RecordError::json(RecordKind::BadEvent, "detail is not an array", &e))?;
             Ok(Records::Some((), items))
         }
 
@@ -184,7 +185,7 @@ mod tests {
         ) -> Result<Outcome<'e>, RecordError> {
             match record.get() {
                 r#"{"drop":true}"# => Ok(Outcome::Dropped("filter")),
-                r#"{"bad":true}"# => Err(RecordError::new("bad_item", "refused")),
+                r#"{"bad":true}"# => Err(RecordError::new(RecordKind::BadRecord, "refused")),
                 body => {
                     let body = format!(r#"{{"item":{body},"ingested":"{ingested}"}}"#).into_bytes();
                     let id = origin.record_id.to_string();
@@ -213,7 +214,7 @@ mod tests {
         assert_eq!((s.received, s.indexed, s.dropped, s.dead_lettered), (3, 1, 1, 1));
         assert_eq!(s.dropped_by.get("filter"), Some(&1));
         assert!(bulk.contains(r#"{"item":{"a":1},"ingested":"2023-11-14T22:13:20.000Z"}"#), "{bulk}");
-        assert!(bulk.contains(r#""error_type":"bad_item""#) && bulk.contains(r#""record_id":"e1/2""#), "{bulk}");
+        assert!(bulk.contains(r#""error_type":"bad_record""#) && bulk.contains(r#""record_id":"e1/2""#), "{bulk}");
     }
 
     #[test]

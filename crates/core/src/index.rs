@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, TimeDelta, Utc};
 
 use crate::config::{ConfigError, Env};
 use crate::error::RecordError;
+use crate::RecordKind;
 
 /// How far from now an event's own time may be for it to name an index. A record outside is not
 /// indexed: it goes to the dead-letter index (whose name comes from the time of processing) with
@@ -56,7 +57,7 @@ impl TimeWindow {
     pub fn check(&self, time: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), RecordError> {
         let out = |side: &str, limit: TimeDelta| {
             RecordError::new(
-                "time_out_of_range",
+                RecordKind::TimeOutOfRange,
                 format!(
                     "the event time {} is more than {} days {side} the time of processing",
                     time.to_rfc3339(),

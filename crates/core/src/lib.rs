@@ -44,4 +44,4 @@ pub mod telemetry;
 pub mod time;
 
 pub use document::{Document, WriteOp};
-pub use error::{DecodeError, DeliveryError, RecordError};
+pub use error::{DecodeError, DeliveryError, RecordError, RecordKind};

@@ -119,7 +119,8 @@ pub async fn process<S: BulkSink, T: EventTransform>(
                 ingested: &ingested,
             };
             pipeline.transform.transform(&ev.message, origin.clone(), &context).unwrap_or_else(|e| {
-                let failure = Failure { error_type: e.kind, reason: &e.reason, status: None, intended_index: None };
+                let failure =
+                    Failure { error_type: e.kind.as_str(), reason: &e.reason, status: None, intended_index: None };
                 pipeline.deadletters.document(origin, &failure, now)
             })
         })
@@ -141,7 +142,7 @@ async fn undecodable<S: BulkSink, T: EventTransform>(
     mut summary: InvocationSummary,
     started: std::time::Instant,
 ) -> Result<InvocationSummary, DeliveryError> {
-    telemetry::payload_undecodable(error.kind());
+    telemetry::payload_undecodable(error.kind().as_str());
     summary.received = 1;
     let origin = Origin {
         dataset: summary.dataset,
@@ -149,7 +150,7 @@ async fn undecodable<S: BulkSink, T: EventTransform>(
         raw: Cow::Borrowed(&event.awslogs.data),
     };
     let reason = error.to_string();
-    let failure = Failure { error_type: error.kind(), reason: &reason, status: None, intended_index: None };
+    let failure = Failure { error_type: error.kind().as_str(), reason: &reason, status: None, intended_index: None };
     let doc = pipeline.deadletters.document(origin, &failure, (pipeline.clock)());
     summary.finish(pipeline.sink.deliver(vec![doc], deadline).await, started)
 }

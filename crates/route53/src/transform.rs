@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::dns::{self, Dns, Question, RawAnswer};
+use seclog_core::RecordKind;
 
 /// The dataset of Resolver query log documents.
 pub const RESOLVER_DATASET: &str = "aws.route53_resolver";
@@ -202,7 +203,7 @@ fn is_version(field: &str) -> bool {
 }
 
 fn bad_timestamp(raw: &str) -> RecordError {
-    RecordError::new("bad_timestamp", format!("query_timestamp `{}` is not a date", shorten(raw)))
+    RecordError::new(RecordKind::BadTimestamp, format!("query_timestamp `{}` is not a date", shorten(raw)))
 }
 
 /// A Resolver query log (JSON object) → `(time, body)`.
@@ -212,18 +213,18 @@ fn resolver(
     enricher: &Enricher,
     rules: &RuleSet,
 ) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
-    let log: RawObject<'_> =
-        serde_json::from_slice(record).map_err(|e| RecordError::new("bad_json", format!("not a JSON object: {e}")))?;
+    let log: RawObject<'_> = serde_json::from_slice(record)
+        .map_err(|e| RecordError::new(RecordKind::BadJson, format!("not a JSON object: {e}")))?;
     if log.get("query_name").is_none() && log.get("query_timestamp").is_none() {
         return Err(unknown());
     }
     let raw_time = log
         .str("query_timestamp")
-        .ok_or_else(|| RecordError::new("bad_timestamp", "query_timestamp is missing or not a string"))?;
+        .ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, "query_timestamp is missing or not a string"))?;
     let time = parse_time(&raw_time).ok_or_else(|| bad_timestamp(&raw_time))?;
     let name = log
         .str("query_name")
-        .ok_or_else(|| RecordError::new("missing_field", "query_name is missing or not a string"))?;
+        .ok_or_else(|| RecordError::new(RecordKind::MissingField, "query_name is missing or not a string"))?;
     let raw_answers = resolver_answers(log.get("answers"));
     let detection = rules.dns(&DnsQuery {
         query_type: log.str("query_type"),
@@ -260,7 +261,7 @@ fn resolver(
     };
     let mut body = Vec::with_capacity(record.len() + 1024);
     serde_json::to_writer(&mut body, &ResolverOutput { derived: &derived, log: &log })
-        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+        .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
     Ok((time, body))
 }
 
@@ -279,7 +280,7 @@ fn number(raw: &str) -> Option<u64> {
 
 fn unknown() -> RecordError {
     RecordError::new(
-        "unknown_record",
+        RecordKind::UnknownRecord,
         "neither a Resolver query log (a JSON object with query_name and query_timestamp) nor a public \
          query log line (`<version> <timestamp> <zone> <name> <type> <rcode> <protocol> <edge> <resolver-ip> <subnet>`)",
     )
@@ -294,7 +295,7 @@ fn public(
     rules: &RuleSet,
 ) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
     let line = std::str::from_utf8(record)
-        .map_err(|e| RecordError::new("bad_line", format!("not UTF-8 text: {e}")))?
+        .map_err(|e| RecordError::new(RecordKind::BadLine, format!("not UTF-8 text: {e}")))?
         .trim_ascii();
     let fields: Vec<&str> = line.split_ascii_whitespace().collect();
     if !fields.first().is_some_and(|v| is_version(v)) {
@@ -302,7 +303,10 @@ fn public(
     }
     let Ok(fields): Result<[&str; 10], _> = fields.try_into() else {
         let found = line.split_ascii_whitespace().count();
-        return Err(RecordError::new("bad_line", format!("a public query log line has 10 fields, this one {found}")));
+        return Err(RecordError::new(
+            RecordKind::BadLine,
+            format!("a public query log line has 10 fields, this one {found}"),
+        ));
     };
     let [_, raw_time, _, name, kind, rcode, protocol, _, resolver_ip, subnet] = fields;
     let time = parse_time(raw_time).ok_or_else(|| bad_timestamp(raw_time))?;
@@ -334,7 +338,7 @@ fn public(
     };
     let mut body = Vec::with_capacity(line.len() * 3 + 1024);
     serde_json::to_writer(&mut body, &PublicOutput { derived: &derived, fields })
-        .map_err(|e| RecordError::new("bad_json", e.to_string()))?;
+        .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
     Ok((time, body))
 }
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::json::{shorten, RawObject};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
+use seclog_core::RecordKind;
 use seclog_enrich::{Endpoint, Enricher};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
@@ -189,16 +190,19 @@ fn time_of(finding: &RawObject<'_>, key: &str) -> Result<Option<DateTime<Utc>>, 
     let Some(raw) = finding.str(key) else { return Ok(None) };
     parse_time(&raw)
         .map(Some)
-        .ok_or_else(|| RecordError::new("bad_timestamp", format!("{key} `{}` is not a date", shorten(&raw))))
+        .ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, format!("{key} `{}` is not a date", shorten(&raw))))
 }
 
 fn required_time(finding: &RawObject<'_>, key: &'static str) -> Result<DateTime<Utc>, RecordError> {
-    time_of(finding, key)?.ok_or_else(|| RecordError::new("bad_timestamp", format!("{key} is missing")))
+    time_of(finding, key)?.ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, format!("{key} is missing")))
 }
 
 fn required_id<'a>(finding: &RawObject<'a>, keys: &[&str]) -> Result<Cow<'a, str>, RecordError> {
     keys.iter().find_map(|k| finding.str(k).filter(|s| !s.is_empty())).ok_or_else(|| {
-        RecordError::new("missing_field", format!("{} is missing or not a non-empty string", keys.join(" or ")))
+        RecordError::new(
+            RecordKind::MissingField,
+            format!("{} is missing or not a non-empty string", keys.join(" or ")),
+        )
     })
 }
 

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use crate::config::Config;
 use crate::finding::{Format, DATASET};
 use crate::transform::prepare;
+use seclog_core::RecordKind;
 
 /// Where documents go.
 #[derive(Debug)]
@@ -132,20 +133,21 @@ impl EventBridgeTransform for Findings<'_> {
     /// events carry none (`detail_type`); other sources are dead-lettered (`unsupported_event`).
     fn records<'e>(&self, event: &EventBridgeEvent<'e>) -> Result<Records<'e, Format>, RecordError> {
         let (source, kind) = (&*event.source, &*event.detail_type);
-        let detail = || event.detail.ok_or_else(|| RecordError::new("missing_field", "the event has no detail"));
+        let detail =
+            || event.detail.ok_or_else(|| RecordError::new(RecordKind::MissingField, "the event has no detail"));
         match source {
             "aws.securityhub" if kind.starts_with("Security Hub Findings") => {
                 let detail: Detail<'e> = serde_json::from_str(detail()?.get())
-                    .map_err(|e| RecordError::json("bad_event", "detail is not an object of findings", &e))?;
+                    .map_err(|e| RecordError::json(RecordKind::BadEvent, "detail is not an object of findings", &e))?;
                 let findings = detail
                     .findings
-                    .ok_or_else(|| RecordError::new("missing_field", "detail.findings is missing or null"))?;
+                    .ok_or_else(|| RecordError::new(RecordKind::MissingField, "detail.findings is missing or null"))?;
                 Ok(Records::Some(Format::Asff, findings))
             }
             "aws.securityhub" => Ok(Records::Skipped("detail_type")),
             "aws.guardduty" if kind == "GuardDuty Finding" => Ok(Records::Some(Format::GuardDuty, vec![detail()?])),
             _ => Err(RecordError::new(
-                "unsupported_event",
+                RecordKind::UnsupportedEvent,
                 format!(
                     "source `{}` with detail-type `{}` is neither Security Hub findings nor a GuardDuty finding",
                     seclog_core::json::shorten(source),

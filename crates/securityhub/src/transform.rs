@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::finding::{iso, Derived, Facts, Format, DATASET};
+use seclog_core::RecordKind;
 
 /// ASFF and GuardDuty keys the template maps as objects (or `flat_object`): a value of another
 /// shape is kept as JSON text.
@@ -93,20 +94,20 @@ pub fn prepare<'a>(
     ingested: &str,
 ) -> Result<Prepared<'a>, RecordError> {
     let finding: RawObject<'a> = serde_json::from_str(raw.get())
-        .map_err(|e| RecordError::json("bad_json", "the finding is not a JSON object", &e))?;
+        .map_err(|e| RecordError::json(RecordKind::BadJson, "the finding is not a JSON object", &e))?;
     let derived = match format {
         Format::Asff => Derived::of_asff(&finding, enricher)?,
         Format::GuardDuty => Derived::of_guardduty(&finding, enricher)?,
     };
     let family = format!("{prefix}-{}", index_part(&derived.facts.product));
     let family = IndexPattern::new(&family, Rotation::Monthly)
-        .map_err(|reason| RecordError::new("bad_index", format!("index family `{family}` {reason}")))?;
+        .map_err(|reason| RecordError::new(RecordKind::BadIndex, format!("index family `{family}` {reason}")))?;
     let index = family.within(window).index_for(derived.created.unwrap_or(derived.updated))?;
     let version = version(derived.updated.timestamp_millis(), raw.get())
-        .ok_or_else(|| RecordError::new("bad_timestamp", "UpdatedAt is before 1970"))?;
+        .ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
     serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding, ingested })
-        .map_err(|e| RecordError::json("bad_json", "", &e))?;
+        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
 }

@@ -14,6 +14,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::format::{is_header, Format, Kind};
+use seclog_core::RecordKind;
 
 /// The dataset name of every flow-log document.
 pub const DATASET: &str = "aws.vpcflow";
@@ -45,17 +46,17 @@ impl RecordTransform for VpcFlowTransform {
     }
 
     fn transform(&self, data: &[u8], context: &RecordContext) -> Result<Transformed, RecordError> {
-        let text = std::str::from_utf8(data).map_err(|e| RecordError::new("bad_utf8", e.to_string()))?;
+        let text = std::str::from_utf8(data).map_err(|e| RecordError::new(RecordKind::BadUtf8, e.to_string()))?;
         let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty()).peekable();
         let header = lines.next_if(|l| is_header(l));
         let rest: Vec<&str> = lines.collect();
         let format = match header {
-            Some(h) => Format::parse(h).map_err(|e| RecordError::new("bad_header", e))?,
+            Some(h) => Format::parse(h).map_err(|e| RecordError::new(RecordKind::BadHeader, e))?,
             None => self.format.clone(),
         };
         match rest.as_slice() {
             [] if header.is_some() => Ok(Transformed::Drop("header_line")),
-            [] => Err(RecordError::new("empty_record", "the record holds no flow-log line")),
+            [] => Err(RecordError::new(RecordKind::EmptyRecord, "the record holds no flow-log line")),
             [line] => transform_line(&format, line, context, &self.enricher).map(Transformed::Document),
             lines => Ok(Transformed::Split(
                 lines
@@ -106,7 +107,7 @@ pub(crate) fn transform_line(
     let count = line.split_ascii_whitespace().count();
     if count != format.fields().len() {
         return Err(RecordError::new(
-            "field_count",
+            RecordKind::FieldCount,
             format!("the line has {count} fields, the format {}", format.fields().len()),
         ));
     }
@@ -115,35 +116,35 @@ pub(crate) fn transform_line(
         if token == "-" {
             continue;
         }
-        let bad = |kind: &'static str| {
+        let bad = |kind: RecordKind| {
             RecordError::new(
                 kind,
-                format!("{} `{}` is not {}", field.name, shorten(token), kind.trim_start_matches("bad_")),
+                format!("{} `{}` is not {}", field.name, shorten(token), kind.as_str().trim_start_matches("bad_")),
             )
         };
         let value = match field.kind {
             Kind::Text => Value::Text(token),
-            Kind::Number => Value::Number(token.parse().map_err(|_| bad("bad_number"))?),
-            Kind::Address => Value::Address(token.parse().map_err(|_| bad("bad_address"))?),
+            Kind::Number => Value::Number(token.parse().map_err(|_| bad(RecordKind::BadNumber))?),
+            Kind::Address => Value::Address(token.parse().map_err(|_| bad(RecordKind::BadAddress))?),
             Kind::Time => Value::Time(
                 token
                     .parse::<i64>()
                     .ok()
                     .and_then(|s| DateTime::from_timestamp(s, 0))
-                    .ok_or_else(|| bad("bad_timestamp"))?,
+                    .ok_or_else(|| bad(RecordKind::BadTimestamp))?,
             ),
         };
         values.push((field.name.as_str(), value));
     }
     let flow = Flow(values);
     let time = flow.time("start").or_else(|| flow.time("end")).or(context.arrival).ok_or_else(|| {
-        RecordError::new("missing_time", "the line has no start or end time and the record no arrival time")
+        RecordError::new(RecordKind::MissingTime, "the line has no start or end time and the record no arrival time")
     })?;
     // The document is about 8 times the line, plus about 300 bytes per enriched address: size it
     // once (a reallocation copies it and doubles its footprint).
     let mut body = Vec::with_capacity(line.len() * 4 + 1024);
     serde_json::to_writer(&mut body, &Output { flow: &flow, time, enricher })
-        .map_err(|e| RecordError::json("bad_json", "", &e))?;
+        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     Ok(body)
 }
 

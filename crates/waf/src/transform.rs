@@ -8,6 +8,7 @@ use seclog_core::ecs::{Account, Cloud, Event};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
 use seclog_core::RecordError;
+use seclog_core::RecordKind;
 use seclog_enrich::{Enricher, IpEnrichment};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
@@ -82,17 +83,17 @@ impl RecordTransform for WafTransform {
 /// milliseconds nor an RFC 3339 date.
 pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<Vec<u8>, RecordError> {
     let log: RawObject<'_> =
-        serde_json::from_slice(data).map_err(|e| RecordError::json("bad_json", "not a JSON object", &e))?;
+        serde_json::from_slice(data).map_err(|e| RecordError::json(RecordKind::BadJson, "not a JSON object", &e))?;
     let (time, millis) = timestamp(&log)?;
     let derived = Derived::of(&log, time, enricher);
     let mut body = Vec::with_capacity(data.len() + 1024);
     serde_json::to_writer(&mut body, &Output { derived: &derived, log: &log, millis })
-        .map_err(|e| RecordError::json("bad_json", "", &e))?;
+        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     Ok(body)
 }
 
 fn timestamp(log: &RawObject<'_>) -> Result<(DateTime<Utc>, i64), RecordError> {
-    let raw = log.get("timestamp").ok_or_else(|| RecordError::new("bad_timestamp", "timestamp is missing"))?;
+    let raw = log.get("timestamp").ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, "timestamp is missing"))?;
     let time = if let Ok(ms) = serde_json::from_str::<i64>(raw.get()) {
         DateTime::from_timestamp_millis(ms)
     } else {
@@ -100,7 +101,7 @@ fn timestamp(log: &RawObject<'_>) -> Result<(DateTime<Utc>, i64), RecordError> {
     };
     let time = time.ok_or_else(|| {
         RecordError::new(
-            "bad_timestamp",
+            RecordKind::BadTimestamp,
             format!("timestamp `{}` is neither epoch milliseconds nor an RFC 3339 date", shorten(raw.get())),
         )
     })?;

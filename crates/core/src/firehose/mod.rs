@@ -46,6 +46,7 @@ use crate::{decode, DeliveryError, RecordError};
 mod fit;
 mod step;
 
+use crate::RecordKind;
 pub use fit::response_len;
 use fit::{fit, Fit};
 use step::{record_step, Budget, Step};
@@ -92,7 +93,7 @@ pub fn json_values(data: &[u8]) -> Result<Option<Vec<Vec<u8>>>, RecordError> {
     let Some(Ok(second)) = values.next() else { return Ok(None) };
     let mut parts = vec![first.get().as_bytes().to_vec(), second.get().as_bytes().to_vec()];
     for value in values {
-        let value = value.map_err(|e| RecordError::new("bad_json", format!("not JSON: {e}")))?;
+        let value = value.map_err(|e| RecordError::new(RecordKind::BadJson, format!("not JSON: {e}")))?;
         parts.push(value.get().as_bytes().to_vec());
     }
     Ok(Some(parts))
@@ -252,7 +253,7 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
             }
             (Step::Failed(e), _) => {
                 summary.failed += 1;
-                tracing::warn!(record_id = %record.record_id, error_type = e.kind, at = %e.loggable_position(), "record failed");
+                tracing::warn!(record_id = %record.record_id, error_type = e.kind.as_str(), at = %e.loggable_position(), "record failed");
                 (RecordResult::ProcessingFailed, Vec::new())
             }
         };

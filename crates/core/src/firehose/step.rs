@@ -6,6 +6,7 @@ use chrono::DateTime;
 use super::{RecordContext, RecordTransform, Settings, Transformed};
 use crate::envelope::cloudwatch_logs::{self, MessageType};
 use crate::envelope::firehose::FirehoseRecord;
+use crate::RecordKind;
 use crate::{decode, RecordError};
 
 /// A record's outcome before the response is fitted.
@@ -34,7 +35,7 @@ pub(super) fn record_step<T: RecordTransform>(
     let left = budget.bytes.saturating_sub(bytes.len()).max(1024);
     let capped = Settings { max_decoded_bytes: settings.max_decoded_bytes.min(left), ..*settings };
     let step = match step_of(&bytes, transform, &capped, &context) {
-        Step::Failed(e) if e.kind == "too_large" && left < settings.max_decoded_bytes => {
+        Step::Failed(e) if e.kind == RecordKind::TooLarge && left < settings.max_decoded_bytes => {
             // It needs at least one byte more than is left.
             Step::Failed(budget.spent(bytes.len(), left + 1, 0))
         }
@@ -118,7 +119,7 @@ impl Budget {
              MAX_INVOCATION_BYTES, MAX_INVOCATION_PARTS",
             self.bytes, self.parts
         );
-        RecordError::new("invocation_budget", reason)
+        RecordError::new(RecordKind::InvocationBudget, reason)
     }
 
     /// Charges a record's original and its step's output, or fails the record when they do not fit
@@ -134,7 +135,7 @@ impl Budget {
                         big.len(),
                         crate::sink::firehose::MAX_RECORD_BYTES
                     );
-                    return Step::Failed(RecordError::new("part_too_large", reason));
+                    return Step::Failed(RecordError::new(RecordKind::PartTooLarge, reason));
                 }
                 (parts.iter().map(Vec::len).sum(), parts.len())
             }

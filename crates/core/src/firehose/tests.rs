@@ -3,6 +3,7 @@
 use super::*;
 use crate::envelope::firehose::FirehoseRecord;
 use crate::sink::firehose::MemoryRecordSink;
+use crate::RecordKind;
 use fit::EMPTY_RESPONSE_LEN;
 use proptest::prelude::*;
 use RecordResult::{Dropped, Ok as Kept, ProcessingFailed as Failed};
@@ -23,10 +24,10 @@ impl RecordTransform for Echo {
         "test"
     }
     fn transform(&self, data: &[u8], _: &RecordContext) -> Result<Transformed, RecordError> {
-        let text = std::str::from_utf8(data).map_err(|e| RecordError::new("bad_utf8", e.to_string()))?;
+        let text = std::str::from_utf8(data).map_err(|e| RecordError::new(RecordKind::BadUtf8, e.to_string()))?;
         match text {
             "drop" => Ok(Transformed::Drop("test_rule")),
-            "bad" => Err(RecordError::new("bad_record", "bad")),
+            "bad" => Err(RecordError::new(RecordKind::BadRecord, "bad")),
             t if t.starts_with("split:") => {
                 Ok(Transformed::Split(t[6..].split(',').map(|p| p.as_bytes().to_vec()).collect()))
             }
@@ -213,7 +214,7 @@ fn kind(step: &Step) -> &'static str {
     match step {
         Step::Ok(_) => "ok",
         Step::Dropped(_) => "dropped",
-        Step::Failed(e) => e.kind,
+        Step::Failed(e) => e.kind.as_str(),
         Step::Split(_) => "split",
     }
 }

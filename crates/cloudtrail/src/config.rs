@@ -59,7 +59,7 @@ impl FunctionConfig {
 impl Default for FunctionConfig {
     fn default() -> Self {
         Self {
-            index: IndexPattern::new(crate::FAMILY, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid prefix")),
+            index: seclog_core::family!(crate::FAMILY, Rotation::Daily),
             max_decoded_bytes: DEFAULT_MAX_DECODED_BYTES,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
         }

@@ -97,6 +97,46 @@ impl std::str::FromStr for Rotation {
     }
 }
 
+/// Whether `prefix` is a family name seclog may build in: 1 to 200 bytes of ASCII lowercase
+/// letters, digits, `-`, `_` and `.`, not starting with `-`, `_` or `+` (a stricter form of the
+/// rules of [`IndexPattern::new`]). `const`, so [`crate::family!`] checks its names when compiled.
+#[must_use]
+pub const fn is_builtin_prefix(prefix: &str) -> bool {
+    let bytes = prefix.as_bytes();
+    if bytes.is_empty() || bytes.len() > 200 || matches!(bytes[0], b'-' | b'_' | b'+') {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if !matches!(bytes[i], b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The [`IndexPattern`] of one of seclog's own family names, checked when compiled (a name that
+/// is not valid does not build), so building it cannot fail:
+/// `family!("cloudtrail", Rotation::Daily)`.
+///
+/// ```
+/// use seclog_core::index::Rotation;
+/// assert_eq!(seclog_core::family!("cloudtrail", Rotation::Daily).prefix(), "cloudtrail");
+/// ```
+///
+/// ```compile_fail
+/// // Uppercase and a space: not an index name, so this does not build.
+/// let _ = seclog_core::family!("Cloud Trail", seclog_core::index::Rotation::Daily);
+/// ```
+#[macro_export]
+macro_rules! family {
+    ($prefix:expr, $rotation:expr) => {{
+        const _: () = assert!($crate::index::is_builtin_prefix($prefix), "not a valid index family name");
+        $crate::index::IndexPattern::checked($prefix, $rotation)
+    }};
+}
+
 /// A validated index prefix with its rotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexPattern {
@@ -106,6 +146,13 @@ pub struct IndexPattern {
 }
 
 impl IndexPattern {
+    /// One of seclog's own family names, already checked when compiled: use [`crate::family!`].
+    #[doc(hidden)]
+    #[must_use]
+    pub fn checked(prefix: &'static str, rotation: Rotation) -> Self {
+        Self { prefix: prefix.to_owned(), rotation, window: TimeWindow::ANY }
+    }
+
     /// Validates the prefix against `OpenSearch`'s index name rules (lowercase; no spaces or
     /// `\ / * ? " < > | , # :`; not starting with `-`, `_` or `+`; at most 200 bytes).
     ///
@@ -214,6 +261,19 @@ mod tests {
         let open_back = TimeWindow { behind: None, ..window };
         assert!(open_back.check(t("2001-01-01T00:00:00Z"), now).is_ok());
         assert!(open_back.check(t("2027-01-01T00:00:00Z"), now).is_err());
+    }
+
+    #[test]
+    fn built_in_names_are_valid_names() {
+        for name in ["cloudtrail", "route53-resolver", "route53-public", "seclog-alerts", "waf", "vpcflow"] {
+            assert!(is_builtin_prefix(name), "{name}");
+            assert!(IndexPattern::new(name, Rotation::Daily).is_ok(), "{name}");
+        }
+        for bad in ["", "Cloudtrail", "-x", "_x", "+x", "a b", "a*b", "a:b"] {
+            assert!(!is_builtin_prefix(bad), "{bad}");
+        }
+        assert!(!is_builtin_prefix(&"a".repeat(201)));
+        assert_eq!(crate::family!("cloudtrail", Rotation::Monthly).prefix(), "cloudtrail");
     }
 
     #[test]

@@ -40,11 +40,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let daily = |prefix| IndexPattern::new(prefix, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid"));
         Self {
             opensearch: None,
-            resolver_index: daily(crate::RESOLVER_FAMILY),
-            public_index: daily(crate::PUBLIC_FAMILY),
+            resolver_index: seclog_core::family!(crate::RESOLVER_FAMILY, Rotation::Daily),
+            public_index: seclog_core::family!(crate::PUBLIC_FAMILY, Rotation::Daily),
             settings: Settings::default(),
             deadline_margin: seclog_core::config::DEFAULT_DEADLINE_MARGIN,
             rules: RulesConfig::bundled(),

@@ -83,8 +83,10 @@ pub struct Route53Transform {
 impl Default for Route53Transform {
     /// Without lookups, writing to `route53-resolver-*` and `route53-public-*` daily.
     fn default() -> Self {
-        let daily = |prefix| IndexPattern::new(prefix, Rotation::Daily).unwrap_or_else(|_| unreachable!("valid"));
-        Self::new(daily(crate::RESOLVER_FAMILY), daily(crate::PUBLIC_FAMILY))
+        Self::new(
+            seclog_core::family!(crate::RESOLVER_FAMILY, Rotation::Daily),
+            seclog_core::family!(crate::PUBLIC_FAMILY, Rotation::Daily),
+        )
     }
 }
 

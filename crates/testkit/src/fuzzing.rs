@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::invariants::{firehose, firehose_event, logs_payload, subscription, subscription_payload};
 use seclog_cloudtrail::transform::Transformer;
 use seclog_core::envelope::firehose::FirehoseEvent;
-use seclog_core::index::{IndexPattern, Rotation};
+use seclog_core::index::Rotation;
 use seclog_core::telemetry::InvocationSummary;
 use seclog_route53::Route53Transform;
 use seclog_vpcflow::{Format, VpcFlowTransform};
@@ -17,8 +17,7 @@ use seclog_waf::WafTransform;
 
 /// The `cloudtrail` transform as deployed (daily indices, the pinned enrichment data).
 pub static CLOUDTRAIL: LazyLock<Transformer> = LazyLock::new(|| {
-    Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap_or_else(|_| unreachable!()))
-        .with_enricher(crate::enricher())
+    Transformer::new(seclog_core::family!(seclog_cloudtrail::FAMILY, Rotation::Daily)).with_enricher(crate::enricher())
 });
 /// The `waf` transform.
 pub static WAF: LazyLock<WafTransform> = LazyLock::new(|| WafTransform::new(crate::enricher()));

@@ -66,7 +66,8 @@ pub struct Pipeline<'d, S, T> {
     pub deadletters: &'d DeadLetters,
     /// Cap on the decompressed payload.
     pub max_decoded_bytes: usize,
-    /// The time of failure written into dead-letter documents (fixed in golden tests).
+    /// When the function reads an event: `event.ingested` of the documents it writes itself, and
+    /// the time of its dead letters (fixed in golden tests).
     pub clock: fn() -> DateTime<Utc>,
 }
 

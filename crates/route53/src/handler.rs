@@ -84,7 +84,8 @@ pub struct Deps<S, R> {
     pub deadletters: DeadLetters,
     /// Settings.
     pub config: Config,
-    /// The time of failure written into dead-letter documents (fixed in golden tests).
+    /// When the function reads an event: `event.ingested` of the documents it writes itself, and
+    /// the time of its dead letters (fixed in golden tests).
     pub clock: fn() -> chrono::DateTime<Utc>,
 }
 

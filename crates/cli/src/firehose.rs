@@ -8,6 +8,7 @@
 //! so replaying a request twice does not duplicate.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -16,13 +17,15 @@ use seclog_core::document::{digest_id, Document, Origin, WriteOp};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResult};
 use seclog_core::firehose::{process, RecordTransform, Settings};
 use seclog_core::index::{IndexPattern, Rotation};
+use seclog_core::sink::backoff::Backoff;
+use seclog_core::sink::drive::{drive, Attempt, Left};
 use seclog_core::sink::firehose::MemoryRecordSink;
 use seclog_core::sink::{BulkSink, DeliveryReport};
 use seclog_core::DeliveryError;
 use tokio::time::Instant;
 
 /// Rounds of re-ingestion followed before giving up (the transforms never need more than one).
-const MAX_ROUNDS: usize = 4;
+const MAX_ROUNDS: u32 = 4;
 
 /// What replaying one request did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,17 +60,61 @@ pub async fn replay<T: RecordTransform, S: BulkSink>(
 ) -> Result<Outcome, DeliveryError> {
     let pattern = IndexPattern::new(family, Rotation::Daily)
         .map_err(|reason| DeliveryError::Setup(format!("family `{family}` {reason}")))?;
-    let mut outcome = Outcome { received: event.records.len(), ..Outcome::default() };
-    let mut current = event.clone();
-    for round in 0..MAX_ROUNDS {
+    let mut round = Round {
+        event,
+        invocation_id: event.invocation_id.clone(),
+        transform,
+        pattern,
+        sink,
+        deadletters,
+        deadline,
+        outcome: Outcome { received: event.records.len(), ..Outcome::default() },
+    };
+    // Firehose re-ingests at once: rounds follow each other without a wait.
+    let rounds = Backoff { base: Duration::ZERO, max: Duration::ZERO, max_attempts: MAX_ROUNDS };
+    drive(&mut round, event.records.clone(), &rounds, deadline).await.map_err(|e| match e {
+        DeliveryError::RetriesExhausted { .. } => {
+            DeliveryError::PutRefused(format!("re-ingestion did not settle after {MAX_ROUNDS} rounds"))
+        }
+        other => other,
+    })?;
+    Ok(round.outcome)
+}
+
+/// One round of Firehose's: a request of `records` transformed, its answers delivered, and what it
+/// re-ingested left for the next round.
+struct Round<'a, T, S> {
+    event: &'a FirehoseEvent,
+    invocation_id: String,
+    transform: &'a T,
+    pattern: IndexPattern,
+    sink: &'a S,
+    deadletters: &'a DeadLetters,
+    deadline: Instant,
+    outcome: Outcome,
+}
+
+impl<T: RecordTransform, S: BulkSink> Attempt<FirehoseRecord> for Round<'_, T, S> {
+    async fn attempt(
+        &mut self,
+        records: Vec<FirehoseRecord>,
+        round: u32,
+    ) -> Result<Left<FirehoseRecord>, DeliveryError> {
+        let current = FirehoseEvent {
+            invocation_id: self.invocation_id.clone(),
+            delivery_stream_arn: self.event.delivery_stream_arn.clone(),
+            region: self.event.region.clone(),
+            records,
+        };
         let reingest = MemoryRecordSink::new();
-        let (response, summary) = process(&current, transform, &reingest, &Settings::default(), deadline).await?;
-        outcome.dropped += summary.dropped;
+        let (response, summary) =
+            process(&current, self.transform, &reingest, &Settings::default(), self.deadline).await?;
+        self.outcome.dropped += summary.dropped;
         let now = Utc::now();
         let mut docs = Vec::new();
         for (record, answer) in current.records.iter().zip(&response.records) {
             let origin = Origin {
-                dataset: transform.dataset(),
+                dataset: self.transform.dataset(),
                 record_id: Cow::Borrowed(record.record_id.as_str()),
                 raw: Cow::Borrowed(record.data.as_str()),
             };
@@ -76,7 +123,7 @@ pub async fn replay<T: RecordTransform, S: BulkSink>(
                     let body = base64::engine::general_purpose::STANDARD.decode(&answer.data).unwrap_or_default();
                     let time = serde_json::from_slice::<Timestamp>(&body).map_or(now, |t| t.at);
                     let id = digest_id(&format!("{}/{}", current.delivery_stream_arn, record.record_id));
-                    docs.push(Document::new(pattern.name_for(time), id, WriteOp::Create, body, origin));
+                    docs.push(Document::new(self.pattern.name_for(time), id, WriteOp::Create, body, origin));
                 }
                 RecordResult::ProcessingFailed => {
                     let failure = Failure {
@@ -86,33 +133,31 @@ pub async fn replay<T: RecordTransform, S: BulkSink>(
                         status: None,
                         intended_index: None,
                     };
-                    docs.push(deadletters.document(origin, &failure, now));
+                    docs.push(self.deadletters.document(origin, &failure, now));
                 }
                 RecordResult::Dropped => {}
             }
         }
         if !docs.is_empty() {
-            let report = sink.deliver(docs, deadline).await?;
-            add(&mut outcome.delivery, &report);
+            let report = self.sink.deliver(docs, self.deadline).await?;
+            add(&mut self.outcome.delivery, &report);
         }
         let put = reingest.take();
-        if put.is_empty() {
-            return Ok(outcome);
-        }
-        outcome.reingested += put.len();
-        let invocation_id = format!("{}/{}", current.invocation_id, round + 1);
-        let records = put
+        self.outcome.reingested += put.len();
+        // Each round's request is named after the one that re-ingested its records.
+        self.invocation_id = format!("{}/{round}", self.invocation_id);
+        let arrival = current.records.first().and_then(|r| r.approximate_arrival_timestamp);
+        let items = put
             .into_iter()
             .enumerate()
             .map(|(i, (_, data))| FirehoseRecord {
-                record_id: format!("{invocation_id}/{i}"),
-                approximate_arrival_timestamp: current.records.first().and_then(|r| r.approximate_arrival_timestamp),
+                record_id: format!("{}/{i}", self.invocation_id),
+                approximate_arrival_timestamp: arrival,
                 data: base64::engine::general_purpose::STANDARD.encode(data),
             })
             .collect();
-        current = FirehoseEvent { invocation_id, records, ..current };
+        Ok(Left { items, reason: "records re-ingested".into() })
     }
-    Err(DeliveryError::PutRefused(format!("re-ingestion did not settle after {MAX_ROUNDS} rounds")))
 }
 
 fn add(total: &mut DeliveryReport, report: &DeliveryReport) {

@@ -17,6 +17,7 @@ use aws_sdk_firehose::types::Record;
 use tokio::time::Instant;
 
 use super::backoff::Backoff;
+use super::drive::{drive, Attempt, Left};
 use super::{BulkSink, DeliveryReport};
 use crate::document::Document;
 use crate::DeliveryError;
@@ -142,7 +143,9 @@ impl RecordSink for FirehoseSink {
         for batch in batches {
             let len = batch.len();
             let pending = (first..first + len).zip(batch).collect();
-            if let Err(error) = self.put_batch(stream, pending, deadline, &mut report, &mut accepted).await {
+            let mut call =
+                Call { client: &self.client, stream, deadline, report: &mut report, accepted: &mut accepted };
+            if let Err(error) = drive(&mut call, pending, &self.backoff, deadline).await {
                 return Err(PartialPut { error, accepted, report });
             }
             first += len;
@@ -151,68 +154,62 @@ impl RecordSink for FirehoseSink {
     }
 }
 
-impl FirehoseSink {
-    /// Puts `pending` (each record with its place among all the records given), marking in
-    /// `accepted` each the stream accepts.
-    async fn put_batch(
-        &self,
-        stream: &str,
+/// One `PutRecordBatch` call of a batch: the records the stream accepts are marked in `accepted`,
+/// those it refuses are left to try again.
+struct Call<'a> {
+    client: &'a aws_sdk_firehose::Client,
+    stream: &'a str,
+    deadline: Instant,
+    report: &'a mut PutReport,
+    accepted: &'a mut [bool],
+}
+
+impl Attempt<(usize, Vec<u8>)> for Call<'_> {
+    /// Puts `pending` (each record with its place among all the records given).
+    async fn attempt(
+        &mut self,
         mut pending: Vec<(usize, Vec<u8>)>,
-        deadline: Instant,
-        report: &mut PutReport,
-        accepted: &mut [bool],
-    ) -> Result<(), DeliveryError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            report.calls += 1;
-            let entries = pending.iter().map(|(_, data)| Record::builder().data(Blob::new(data.clone())).build());
-            let entries =
-                entries.collect::<Result<Vec<_>, _>>().map_err(|e| DeliveryError::PutRefused(e.to_string()))?;
-            let left = deadline.saturating_duration_since(Instant::now());
-            let call = self.client.put_record_batch().delivery_stream_name(stream).set_records(Some(entries)).send();
-            let last_reason = match tokio::time::timeout(left, call).await {
-                Err(_) => "timed out".to_owned(),
-                Ok(Err(e)) => retryable_reason(e)?,
-                Ok(Ok(output)) => {
-                    let responses = output.request_responses();
-                    let failed: Vec<bool> = if output.failed_put_count() == 0 {
-                        vec![false; pending.len()]
-                    } else {
-                        (0..pending.len()).map(|i| responses.get(i).is_none_or(|r| r.error_code().is_some())).collect()
-                    };
-                    let reason = responses
-                        .iter()
-                        .find_map(|r| r.error_code().map(|c| format!("{c}: {}", r.error_message().unwrap_or(""))))
-                        .unwrap_or_default();
-                    let before = pending.len();
-                    let mut i = 0;
-                    pending.retain(|(place, _)| {
-                        i += 1;
-                        if !failed[i - 1] {
-                            accepted[*place] = true;
-                        }
-                        failed[i - 1]
-                    });
-                    report.put += before - pending.len();
-                    if pending.is_empty() {
-                        return Ok(());
-                    }
-                    reason
-                }
-            };
-            let delay = self.backoff.delay(attempt);
-            if attempt >= self.backoff.max_attempts || Instant::now() + delay >= deadline {
-                return Err(DeliveryError::RetriesExhausted {
-                    remaining: pending.len(),
-                    attempts: attempt,
-                    last_reason,
-                });
-            }
-            tracing::warn!(attempt, failing = pending.len(), reason = %last_reason, "retrying PutRecordBatch");
-            report.retried += pending.len();
-            tokio::time::sleep(delay).await;
+        attempt: u32,
+    ) -> Result<Left<(usize, Vec<u8>)>, DeliveryError> {
+        if attempt > 1 {
+            self.report.retried += pending.len();
         }
+        self.report.calls += 1;
+        let entries = pending.iter().map(|(_, data)| Record::builder().data(Blob::new(data.clone())).build());
+        let entries = entries.collect::<Result<Vec<_>, _>>().map_err(|e| DeliveryError::PutRefused(e.to_string()))?;
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let call = self.client.put_record_batch().delivery_stream_name(self.stream).set_records(Some(entries)).send();
+        let reason = match tokio::time::timeout(left, call).await {
+            Err(_) => "timed out".to_owned(),
+            Ok(Err(e)) => retryable_reason(e)?,
+            Ok(Ok(output)) => {
+                let responses = output.request_responses();
+                let failed: Vec<bool> = if output.failed_put_count() == 0 {
+                    vec![false; pending.len()]
+                } else {
+                    (0..pending.len()).map(|i| responses.get(i).is_none_or(|r| r.error_code().is_some())).collect()
+                };
+                let reason = responses
+                    .iter()
+                    .find_map(|r| r.error_code().map(|c| format!("{c}: {}", r.error_message().unwrap_or(""))))
+                    .unwrap_or_default();
+                let before = pending.len();
+                let mut i = 0;
+                pending.retain(|(place, _)| {
+                    i += 1;
+                    if !failed[i - 1] {
+                        self.accepted[*place] = true;
+                    }
+                    failed[i - 1]
+                });
+                self.report.put += before - pending.len();
+                reason
+            }
+        };
+        if !pending.is_empty() {
+            tracing::warn!(attempt, failing = pending.len(), reason = %reason, "PutRecordBatch left records to retry");
+        }
+        Ok(Left { items: pending, reason })
     }
 }
 

@@ -4,6 +4,7 @@
 //! the in-memory [`MemorySink`] that handler unit tests and `seclog replay --output` use.
 
 pub mod backoff;
+pub mod drive;
 pub mod firehose;
 pub mod opensearch;
 

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use self::config::{Auth, OpenSearchConfig};
 use self::plan::{plan, reply_of, Reply};
 use self::signing::Signer;
+use super::drive::{drive, Attempt, Left};
 use super::{BulkSink, DeliveryReport};
 use crate::deadletter::{DeadLetters, Failure};
 use crate::document::Document;
@@ -108,49 +109,16 @@ impl OpenSearchSink {
         deadline: Instant,
         stats: &mut Stats,
     ) -> Result<(Vec<Outcome>, Option<DeliveryError>), DeliveryError> {
-        let mut outcomes = vec![Outcome::Pending; docs.len()];
-        let mut pending: Vec<usize> = (0..docs.len()).collect();
-        let mut attempt = 0_u32;
-        while !pending.is_empty() {
-            attempt += 1;
-            let mut retry = Vec::new();
-            let mut last_reason = String::new();
-            let mut queue: VecDeque<Vec<usize>> = self.chunks(docs, &pending).into();
-            while let Some(chunk) = queue.pop_front() {
-                let reply = self.send(docs, &chunk, deadline, stats).await?;
-                let plan = plan(&chunk, |i| docs[i].op, reply);
-                for i in plan.written {
-                    outcomes[i] = Outcome::Written;
-                }
-                for i in plan.already_present {
-                    outcomes[i] = Outcome::AlreadyPresent;
-                }
-                for (i, r) in plan.permanent {
-                    outcomes[i] = Outcome::Permanent { status: r.status, error_type: r.error_type, reason: r.reason };
-                }
-                if let Some((a, b)) = plan.split {
-                    queue.push_front(b);
-                    queue.push_front(a);
-                }
-                if let Some(reason) = plan.retry_reason {
-                    last_reason = reason;
-                }
-                retry.extend(plan.retry);
+        let mut pass = Pass { sink: self, docs, deadline, outcomes: vec![Outcome::Pending; docs.len()], stats };
+        let exhausted = match drive(&mut pass, (0..docs.len()).collect(), &self.config.backoff, deadline).await {
+            Ok(_) => None,
+            Err(e @ DeliveryError::RetriesExhausted { .. }) => {
+                tracing::warn!(error = %e, "Retry budget spent.");
+                Some(e)
             }
-            if retry.is_empty() {
-                break;
-            }
-            let delay = self.config.backoff.delay(attempt);
-            if attempt >= self.config.backoff.max_attempts || Instant::now() + delay >= deadline {
-                tracing::warn!(remaining = retry.len(), attempts = attempt, reason = %last_reason, "Retry budget spent.");
-                let err = DeliveryError::RetriesExhausted { remaining: retry.len(), attempts: attempt, last_reason };
-                return Ok((outcomes, Some(err)));
-            }
-            stats.retried += retry.len();
-            tokio::time::sleep(delay).await;
-            pending = retry;
-        }
-        Ok((outcomes, None))
+            Err(e) => return Err(e),
+        };
+        Ok((pass.outcomes, exhausted))
     }
 
     /// Splits the pending items into requests of one index each, of at most `max_bulk_bytes` and
@@ -255,6 +223,48 @@ impl OpenSearchSink {
             signer.sign(&mut request).await?;
         }
         reqwest::Request::try_from(request).map_err(|e| DeliveryError::Signing(e.to_string()))
+    }
+}
+
+/// One attempt of [`OpenSearchSink::write`]: every pending document sent once, in chunks, each
+/// answer's plan carried out.
+struct Pass<'s, 'd, 'a> {
+    sink: &'s OpenSearchSink,
+    docs: &'d [Document<'a>],
+    deadline: Instant,
+    outcomes: Vec<Outcome>,
+    stats: &'s mut Stats,
+}
+
+impl Attempt<usize> for Pass<'_, '_, '_> {
+    async fn attempt(&mut self, pending: Vec<usize>, attempt: u32) -> Result<Left<usize>, DeliveryError> {
+        if attempt > 1 {
+            self.stats.retried += pending.len();
+        }
+        let mut left = Left::nothing();
+        let mut queue: VecDeque<Vec<usize>> = self.sink.chunks(self.docs, &pending).into();
+        while let Some(chunk) = queue.pop_front() {
+            let reply = self.sink.send(self.docs, &chunk, self.deadline, self.stats).await?;
+            let plan = plan(&chunk, |i| self.docs[i].op, reply);
+            for i in plan.written {
+                self.outcomes[i] = Outcome::Written;
+            }
+            for i in plan.already_present {
+                self.outcomes[i] = Outcome::AlreadyPresent;
+            }
+            for (i, r) in plan.permanent {
+                self.outcomes[i] = Outcome::Permanent { status: r.status, error_type: r.error_type, reason: r.reason };
+            }
+            if let Some((a, b)) = plan.split {
+                queue.push_front(b);
+                queue.push_front(a);
+            }
+            if let Some(reason) = plan.retry_reason {
+                left.reason = reason;
+            }
+            left.items.extend(plan.retry);
+        }
+        Ok(left)
     }
 }
 

@@ -233,7 +233,8 @@ async fn an_unreachable_cluster_fails_the_run_and_marks_nothing() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let down = alerter(&format!("http://{closed}"), rules.clone(), destinations.clone()).await;
     let err = run(&down, at("2026-11-30T21:30:00Z"), Instant::now() + Duration::from_secs(10)).await.unwrap_err();
-    assert!(err.to_string().starts_with("OpenSearch:"), "{err}");
+    let err = seclog_core::error::Chain(&err).to_string();
+    assert!(err.starts_with("OpenSearch could not be searched or updated: "), "{err}");
     assert!(receiver.received().is_empty());
     // The next run, with the cluster back, catches up.
     let up = alerter(server.url(), rules, destinations).await;
@@ -423,7 +424,8 @@ async fn a_cluster_answering_503_fails_the_run_sends_nothing_and_the_next_run_ca
     let destinations = Destinations { webhook: Some(receiver.url("hook").parse().unwrap()), ..Destinations::default() };
     let deps = alerter(&proxy.url(), rules, destinations).await;
     let err = run(&deps, at("2026-11-30T21:30:00Z"), Instant::now() + Duration::from_secs(10)).await.unwrap_err();
-    assert!(err.to_string().contains("503"), "{err}");
+    let err = seclog_core::error::Chain(&err).to_string();
+    assert!(err.contains("503"), "{err}");
     assert!(receiver.received().is_empty());
     assert!(alerts(&client).await.is_empty(), "nothing raised");
     // A minute later: the window starts at 21:01, so the first failed sign-in is out of it.

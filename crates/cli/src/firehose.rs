@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use seclog_core::deadletter::{DeadLetters, Failure};
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResult};
+use seclog_core::error::{PutRefusal, SetupError};
 use seclog_core::firehose::{process, RecordTransform, Settings};
 use seclog_core::index::{IndexPattern, Rotation};
 use seclog_core::sink::backoff::Backoff;
@@ -59,7 +60,7 @@ pub async fn replay<T: RecordTransform, S: BulkSink>(
     deadline: Instant,
 ) -> Result<Outcome, DeliveryError> {
     let pattern = IndexPattern::new(family, Rotation::Daily)
-        .map_err(|reason| DeliveryError::Setup(format!("family `{family}` {reason}")))?;
+        .map_err(|source| DeliveryError::Setup(SetupError::Family { family: family.to_owned(), source }))?;
     let mut round = Round {
         event,
         invocation_id: event.invocation_id.clone(),
@@ -73,9 +74,7 @@ pub async fn replay<T: RecordTransform, S: BulkSink>(
     // Firehose re-ingests at once: rounds follow each other without a wait.
     let rounds = Backoff { base: Duration::ZERO, max: Duration::ZERO, max_attempts: MAX_ROUNDS };
     drive(&mut round, event.records.clone(), &rounds, deadline).await.map_err(|e| match e {
-        DeliveryError::RetriesExhausted { .. } => {
-            DeliveryError::PutRefused(format!("re-ingestion did not settle after {MAX_ROUNDS} rounds"))
-        }
+        DeliveryError::RetriesExhausted { .. } => DeliveryError::PutRefused(PutRefusal::NotSettled(MAX_ROUNDS)),
         other => other,
     })?;
     Ok(round.outcome)
@@ -186,7 +185,15 @@ mod tests {
         let deadline = Instant::now() + std::time::Duration::from_secs(5);
         let transform = seclog_waf::WafTransform::default();
         let err = replay(&event, &transform, "Not Valid", &sink, &deadletters, deadline).await.unwrap_err();
-        assert!(matches!(&err, DeliveryError::Setup(reason) if reason.contains("family `Not Valid`")), "{err}");
+        assert!(
+            matches!(&err, DeliveryError::Setup(SetupError::Family { family, source: seclog_core::index::IndexNameError::Character('N') })
+                if family == "Not Valid"),
+            "{err}"
+        );
+        assert_eq!(
+            seclog_core::error::Chain(&err).to_string(),
+            "the function's setup is unusable: family `Not Valid`: must not contain `N` (lowercase, no spaces or \\ / * ? \" < > | , # :)"
+        );
         assert_eq!(err.error_type(), "SetupFailed");
         assert!(sink.take().is_empty());
     }

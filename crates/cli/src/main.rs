@@ -293,7 +293,7 @@ async fn main() -> Result<()> {
                 let deadletters = sink.deadletters().clone();
                 replay::replay(&files, &options, sink, deadletters, progress).await?.0
             } else {
-                let deadletters = DeadLetters::new("seclog").map_err(anyhow::Error::msg)?;
+                let deadletters = DeadLetters::default();
                 let (report, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, progress).await?;
                 let ndjson = sink.take();
                 match output.as_deref() {
@@ -321,7 +321,7 @@ async fn main() -> Result<()> {
             seclog_cli::rules::list(&ruleset, &mut std::io::stderr())?;
             let files = replay::discover(&events)?;
             let options = replay::Options { rules: ruleset.clone(), ..replay::Options::new(enrich.open()) };
-            let deadletters = DeadLetters::new("seclog").map_err(anyhow::Error::msg)?;
+            let deadletters = DeadLetters::default();
             let (_, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, |_, _, _| {}).await?;
             let hits = seclog_cli::rules::hits(&sink.take());
             seclog_cli::rules::print_hits(&ruleset, &files, &hits, &mut std::io::stdout())?;

@@ -122,7 +122,7 @@ impl Totals {
             }
             Err(e) => {
                 self.failed_invocations += 1;
-                tracing::error!(file = %path.display(), error = %e, "Invocation failed; AWS would retry it.");
+                tracing::error!(file = %path.display(), error = %seclog_core::error::Chain(&e), "Invocation failed; AWS would retry it.");
                 0
             }
         }

@@ -49,7 +49,7 @@ impl FunctionConfig {
         let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| crate::FAMILY.into());
         let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
         let index = IndexPattern::new(prefix.trim(), rotation)
-            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?
+            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason: reason.to_string() })?
             .within(TimeWindow::from_env(env)?);
         let max_decoded_bytes = env.max_decoded_bytes(DEFAULT_MAX_DECODED_BYTES)?;
         Ok(Self { index, max_decoded_bytes, deadline_margin: env.deadline_margin()? })

@@ -65,7 +65,7 @@ impl ClientError {
 
 impl From<DeliveryError> for ClientError {
     fn from(e: DeliveryError) -> Self {
-        Self::Request(e.to_string())
+        Self::Request(crate::error::Chain(&e).to_string())
     }
 }
 

@@ -7,13 +7,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::document::{Document, Origin, WriteOp};
-use crate::index::{IndexPattern, Rotation};
+use crate::index::{IndexNameError, IndexPattern, Rotation};
 
 /// The largest raw payload kept in a dead-letter document; longer ones are cut (and flagged).
 pub const MAX_RAW_BYTES: usize = 1024 * 1024;
 
 /// Builds dead-letter documents.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetters {
     pattern: IndexPattern,
 }
@@ -56,12 +56,19 @@ pub struct Failure<'a> {
     pub intended_index: Option<&'a str>,
 }
 
+/// `seclog-deadletter-YYYY.MM`, the default.
+impl Default for DeadLetters {
+    fn default() -> Self {
+        Self { pattern: crate::family!("seclog-deadletter", Rotation::Monthly) }
+    }
+}
+
 impl DeadLetters {
     /// Dead letters go to `<prefix>-deadletter-YYYY.MM`.
     ///
     /// # Errors
     /// When the prefix is not a valid index name.
-    pub fn new(prefix: &str) -> Result<Self, String> {
+    pub fn new(prefix: &str) -> Result<Self, IndexNameError> {
         Ok(Self { pattern: IndexPattern::new(&format!("{prefix}-deadletter"), Rotation::Monthly)? })
     }
 
@@ -117,6 +124,13 @@ mod tests {
 
     fn origin(id: &str) -> Origin<'static> {
         Origin { dataset: "aws.cloudtrail", record_id: Cow::Owned(id.into()), raw: Cow::Borrowed("not json") }
+    }
+
+    #[test]
+    fn the_default_is_the_seclog_prefix_and_bad_prefixes_say_why() {
+        assert_eq!(DeadLetters::default(), DeadLetters::new("seclog").unwrap());
+        assert_eq!(DeadLetters::new("Seclog"), Err(IndexNameError::Character('S')));
+        assert_eq!(DeadLetters::new("_x"), Err(IndexNameError::Start));
     }
 
     #[test]

@@ -247,21 +247,114 @@ pub enum DeliveryError {
     /// Firehose refused records in a way retrying cannot fix (unknown stream, access denied, a
     /// record over the size limit).
     #[error("Firehose refused the records: {0}")]
-    PutRefused(String),
+    PutRefused(#[source] PutRefusal),
     /// Credentials could not be obtained (STS or the credentials endpoint failing): retried
     /// within the budget, then the invocation fails.
-    #[error("no credentials to sign with: {0}")]
-    Credentials(String),
+    #[error("no credentials to sign with")]
+    Credentials(#[source] aws_credential_types::provider::error::CredentialsError),
     /// The request could not be signed.
-    #[error("could not sign the request: {0}")]
-    Signing(String),
-    /// The function is not configured for this kind of event (no sink for it).
+    #[error("could not sign the request")]
+    Signing(#[source] SigningError),
+    /// The function is not configured for this kind of event (no sink for it): what it would need.
     #[error("not configured for this event: {0}")]
-    NotConfigured(String),
+    NotConfigured(&'static str),
     /// The function's own setup is unusable (its HTTP client, an index or dead-letter name): no
     /// request was sent.
-    #[error("the function's setup is unusable: {0}")]
-    Setup(String),
+    #[error("the function's setup is unusable")]
+    Setup(#[source] SetupError),
+}
+
+/// Why Firehose will not take records.
+#[derive(Debug, thiserror::Error)]
+pub enum PutRefusal {
+    /// A record larger than one Firehose record may be.
+    #[error("a record of {bytes} bytes exceeds Firehose's {limit}-byte limit")]
+    RecordTooLarge {
+        /// The record's size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The service refused the call (unknown stream, access denied, …).
+    #[error("{code}: {message}")]
+    Service {
+        /// The service's error code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// A record the SDK would not build.
+    #[error("a record could not be built")]
+    Build(#[source] aws_sdk_firehose::error::BuildError),
+    /// Records must be re-ingested, but the event does not say into which stream.
+    #[error("records must be re-ingested but the event has no deliveryStreamArn")]
+    NoStream,
+    /// Re-ingestion went on for more rounds than any transform needs.
+    #[error("re-ingestion did not settle after {0} rounds")]
+    NotSettled(u32),
+}
+
+/// Why a request could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    /// The request itself could not be built.
+    #[error("the request could not be built")]
+    Request(#[source] http::Error),
+    /// The signing parameters were incomplete.
+    #[error("the signing parameters are incomplete")]
+    Params(#[source] aws_sigv4::sign::v4::signing_params::BuildError),
+    /// The signer refused the request.
+    #[error("the signer refused the request")]
+    Sign(#[source] aws_sigv4::http_request::SigningError),
+    /// Basic-auth credentials that are not header text (the credentials are not repeated).
+    #[error("basic auth credentials are not valid header text")]
+    BasicAuth,
+    /// The signed request could not be handed to the HTTP client.
+    #[error("the signed request could not be sent")]
+    Convert(#[source] reqwest::Error),
+}
+
+/// What of the function's own setup is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built")]
+    HttpClient(#[source] reqwest::Error),
+    /// A family name is not a valid index name.
+    #[error("family `{family}`")]
+    Family {
+        /// The family.
+        family: String,
+        /// What is wrong with it.
+        #[source]
+        source: crate::index::IndexNameError,
+    },
+    /// An index name that makes no URL with the endpoint.
+    #[error("index `{index}`")]
+    IndexUrl {
+        /// The index.
+        index: String,
+        /// The URL parser's error.
+        #[source]
+        source: url::ParseError,
+    },
+}
+
+/// An error and its sources, `: `-separated (`a: b: c`): what a log line or the Lambda error
+/// response shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
 }
 
 impl DeliveryError {
@@ -283,6 +376,6 @@ impl DeliveryError {
 
 impl From<DeliveryError> for lambda_runtime::Diagnostic {
     fn from(e: DeliveryError) -> Self {
-        Self { error_type: e.error_type().to_owned(), error_message: e.to_string() }
+        Self { error_type: e.error_type().to_owned(), error_message: Chain(&e).to_string() }
     }
 }

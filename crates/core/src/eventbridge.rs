@@ -22,6 +22,7 @@ use crate::document::{digest_id, Document, Origin};
 use crate::envelope::eventbridge::EventBridgeEvent;
 use crate::sink::BulkSink;
 use crate::telemetry::InvocationSummary;
+use crate::DropRule;
 use crate::RecordKind;
 use crate::{DeliveryError, RecordError};
 
@@ -31,7 +32,7 @@ pub enum Records<'e, K> {
     /// These records, all of kind `K` (a format, say).
     Some(K, Vec<&'e RawValue>),
     /// None: an event of a kind that carries no records, dropped on purpose by this rule.
-    Skipped(&'static str),
+    Skipped(DropRule),
 }
 
 /// What became of one record.
@@ -40,7 +41,7 @@ pub enum Outcome<'e> {
     /// Its document.
     Document(Document<'e>),
     /// Dropped on purpose, by this rule.
-    Dropped(&'static str),
+    Dropped(DropRule),
 }
 
 /// One event's records → documents.
@@ -168,7 +169,7 @@ mod tests {
 
         fn records<'e>(&self, event: &EventBridgeEvent<'e>) -> Result<Records<'e, ()>, RecordError> {
             if event.detail_type == "Nothing" {
-                return Ok(Records::Skipped("detail_type"));
+                return Ok(Records::Skipped(DropRule::DetailType));
             }
             let detail = event.detail.ok_or_else(|| RecordError::new(RecordKind::MissingField, "no detail"))?;
             let items: Vec<&'e RawValue> = serde_json::from_str(detail.get())
@@ -184,7 +185,7 @@ mod tests {
             ingested: &str,
         ) -> Result<Outcome<'e>, RecordError> {
             match record.get() {
-                r#"{"drop":true}"# => Ok(Outcome::Dropped("filter")),
+                r#"{"drop":true}"# => Ok(Outcome::Dropped(DropRule::Filter)),
                 r#"{"bad":true}"# => Err(RecordError::new(RecordKind::BadRecord, "refused")),
                 body => {
                     let body = format!(r#"{{"item":{body},"ingested":"{ingested}"}}"#).into_bytes();
@@ -212,7 +213,7 @@ mod tests {
         let (s, bulk) =
             run(r#"{"id":"e1","detail-type":"Items","source":"x","detail":[{"a":1},{"drop":true},{"bad":true}]}"#);
         assert_eq!((s.received, s.indexed, s.dropped, s.dead_lettered), (3, 1, 1, 1));
-        assert_eq!(s.dropped_by.get("filter"), Some(&1));
+        assert_eq!(s.dropped_by.get(&DropRule::Filter), Some(&1));
         assert!(bulk.contains(r#"{"item":{"a":1},"ingested":"2023-11-14T22:13:20.000Z"}"#), "{bulk}");
         assert!(bulk.contains(r#""error_type":"bad_record""#) && bulk.contains(r#""record_id":"e1/2""#), "{bulk}");
     }

@@ -145,6 +145,20 @@ pub struct IndexPattern {
     window: TimeWindow,
 }
 
+/// Why a name cannot start an index name (`OpenSearch`'s rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IndexNameError {
+    /// Empty, or longer than 200 bytes.
+    #[error("must be 1 to 200 bytes long")]
+    Length,
+    /// Starts with `-`, `_` or `+`.
+    #[error("must not start with `-`, `_` or `+`")]
+    Start,
+    /// Holds a character index names cannot.
+    #[error("must not contain `{0}` (lowercase, no spaces or \\ / * ? \" < > | , # :)")]
+    Character(char),
+}
+
 impl IndexPattern {
     /// One of seclog's own family names, already checked when compiled: use [`crate::family!`].
     #[doc(hidden)]
@@ -157,17 +171,17 @@ impl IndexPattern {
     /// `\ / * ? " < > | , # :`; not starting with `-`, `_` or `+`; at most 200 bytes).
     ///
     /// # Errors
-    /// A message saying what is wrong with the prefix.
-    pub fn new(prefix: &str, rotation: Rotation) -> Result<Self, String> {
+    /// What is wrong with the prefix.
+    pub fn new(prefix: &str, rotation: Rotation) -> Result<Self, IndexNameError> {
         if prefix.is_empty() || prefix.len() > 200 {
-            return Err("must be 1 to 200 bytes long".into());
+            return Err(IndexNameError::Length);
         }
         if prefix.starts_with(['-', '_', '+']) {
-            return Err("must not start with `-`, `_` or `+`".into());
+            return Err(IndexNameError::Start);
         }
         if let Some(c) = prefix.chars().find(|c| c.is_uppercase() || c.is_whitespace() || r#"\/*?"<>|,#:"#.contains(*c))
         {
-            return Err(format!("must not contain `{c}` (lowercase, no spaces or \\ / * ? \" < > | , # :)"));
+            return Err(IndexNameError::Character(c));
         }
         Ok(Self { prefix: prefix.to_owned(), rotation, window: TimeWindow::ANY })
     }

@@ -45,3 +45,4 @@ pub mod time;
 
 pub use document::{Document, WriteOp};
 pub use error::{DecodeError, DeliveryError, RecordError, RecordKind};
+pub use telemetry::DropRule;

@@ -21,6 +21,7 @@ use crate::document::{digest_id, Document, Origin};
 use crate::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent, MessageType};
 use crate::sink::BulkSink;
 use crate::telemetry::{self, InvocationSummary};
+use crate::DropRule;
 use crate::{DecodeError, DeliveryError, RecordError};
 
 /// Where a log event came from, besides its message.
@@ -95,7 +96,7 @@ pub async fn process<S: BulkSink, T: EventTransform>(
     match payload.message_type {
         MessageType::DataMessage => {}
         MessageType::ControlMessage => {
-            summary.drop("control_message", payload.log_events.len());
+            summary.drop(DropRule::ControlMessage, payload.log_events.len());
             summary.emit(started.elapsed());
             return Ok(summary);
         }

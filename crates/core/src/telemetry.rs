@@ -87,9 +87,47 @@ fn print(line: &str) {
     }
 }
 
-/// Counts and dimensions of records dropped on purpose, by rule (`control_message`,
-/// `header_line`, `filter`, …).
-pub type DroppedBy = BTreeMap<&'static str, usize>;
+/// Why a record was dropped on purpose: the documented drop rules, by the stable names metrics
+/// (`Dropped.<rule>`) and summary lines carry. Declared in the order of those names, so counts by
+/// rule list alphabetically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropRule {
+    /// A `CloudWatch` Logs control message (the subscription's own test message).
+    ControlMessage,
+    /// An `EventBridge` event of a detail-type the function does not index (Security Hub's
+    /// insight results and custom actions).
+    DetailType,
+    /// A `CloudWatch` Logs payload with no log event.
+    EmptyPayload,
+    /// A record the function's configured filters leave out (Security Hub's products, severity…).
+    Filter,
+    /// A flow-log header line (the field names, not a flow).
+    HeaderLine,
+}
+
+impl DropRule {
+    /// The stable name (`control_message`, …).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ControlMessage => "control_message",
+            Self::DetailType => "detail_type",
+            Self::EmptyPayload => "empty_payload",
+            Self::Filter => "filter",
+            Self::HeaderLine => "header_line",
+        }
+    }
+}
+
+impl std::fmt::Display for DropRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Counts of records dropped on purpose, by rule.
+pub type DroppedBy = BTreeMap<DropRule, usize>;
 
 /// The `Dropped` metric and one `Dropped.<rule>` metric per rule that dropped something.
 fn dropped_metrics(total: usize, by: &DroppedBy) -> impl Iterator<Item = Metric> + '_ {
@@ -162,7 +200,7 @@ fn emf_samples(samples: &[u64]) -> Vec<u64> {
 
 impl InvocationSummary {
     /// Counts `n` records dropped on purpose by `rule`.
-    pub fn drop(&mut self, rule: &'static str, n: usize) {
+    pub fn drop(&mut self, rule: DropRule, n: usize) {
         if n > 0 {
             self.dropped += n;
             *self.dropped_by.entry(rule).or_default() += n;
@@ -302,6 +340,23 @@ pub fn payload_undecodable(kind: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drop_rules_keep_their_names_and_list_alphabetically() {
+        let all = [
+            DropRule::HeaderLine,
+            DropRule::Filter,
+            DropRule::EmptyPayload,
+            DropRule::DetailType,
+            DropRule::ControlMessage,
+        ];
+        let by: DroppedBy = all.iter().map(|&r| (r, 1)).collect();
+        let json = serde_json::to_string(&by).unwrap();
+        assert_eq!(json, r#"{"control_message":1,"detail_type":1,"empty_payload":1,"filter":1,"header_line":1}"#);
+        for rule in all {
+            assert_eq!(serde_json::to_value(rule).unwrap(), rule.as_str());
+        }
+    }
 
     fn parsed(summary: &InvocationSummary) -> Value {
         serde_json::from_str(&summary.line(1_700_000_000_000)).unwrap()

@@ -117,7 +117,7 @@ impl DetectConfig {
             &format!("{alerts_prefix}-alerts"),
             seclog_core::index::Rotation::Monthly,
         )
-        .map_err(|reason| ConfigError::Invalid { var: "ALERTS_PREFIX", reason })?;
+        .map_err(|reason| ConfigError::Invalid { var: "ALERTS_PREFIX", reason: reason.to_string() })?;
         Ok(Self {
             alerts_prefix,
             indices: env.get("DETECTION_INDICES").unwrap_or(d.indices),

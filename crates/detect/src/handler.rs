@@ -42,13 +42,13 @@ pub struct Deps<S> {
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     /// The sink.
-    #[error(transparent)]
+    #[error("the alerts sink")]
     Sink(#[from] DeliveryError),
     /// The search client.
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The notifier's HTTP client.
-    #[error("HTTP client: {0}")]
+    #[error("the notifier's HTTP client")]
     Http(#[from] reqwest::Error),
     /// The Slack webhook's secret could not be read or does not hold a URL (its value is never
     /// repeated).
@@ -122,10 +122,10 @@ impl Deps<OpenSearchSink> {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// `OpenSearch` could not be searched or updated.
-    #[error("OpenSearch: {0}")]
+    #[error("OpenSearch could not be searched or updated")]
     Search(#[from] ClientError),
     /// Alerts could not be written.
-    #[error("alerts could not be written: {0}")]
+    #[error("alerts could not be written")]
     Deliver(#[from] DeliveryError),
 }
 
@@ -135,7 +135,7 @@ impl From<RunError> for lambda_runtime::Diagnostic {
             RunError::Search(_) => "SearchFailed",
             RunError::Deliver(d) => d.error_type(),
         };
-        Self { error_type: error_type.to_owned(), error_message: e.to_string() }
+        Self { error_type: error_type.to_owned(), error_message: seclog_core::error::Chain(&e).to_string() }
     }
 }
 

@@ -61,8 +61,8 @@ impl Config {
         let window = TimeWindow::from_env(env)?;
         let family = |var: &'static str, default: &str| {
             let prefix = env.get(var).unwrap_or_else(|| default.into());
-            let pattern =
-                IndexPattern::new(prefix.trim(), rotation).map_err(|reason| ConfigError::Invalid { var, reason });
+            let pattern = IndexPattern::new(prefix.trim(), rotation)
+                .map_err(|reason| ConfigError::Invalid { var, reason: reason.to_string() });
             pattern.map(|p| p.within(window))
         };
         let (settings, deadline_margin) = Settings::from_env(env)?;

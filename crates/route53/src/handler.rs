@@ -110,9 +110,7 @@ impl Deps<OpenSearchSink, FirehoseSink> {
 impl<S: BulkSink, R: RecordSink> Deps<S, R> {
     /// Dependencies around any sinks, without enrichment lookups.
     pub fn new(sink: Option<S>, reingest: R, config: Config) -> Self {
-        let deadletters =
-            DeadLetters::new(config.opensearch.as_ref().map_or("seclog", |c| c.deadletter_prefix.as_str()))
-                .unwrap_or_else(|_| unreachable!("the prefix was validated with the configuration"));
+        let deadletters = config.opensearch.as_ref().map_or_else(DeadLetters::default, |c| c.deadletters.clone());
         let transform = Route53Transform::new(config.resolver_index.clone(), config.public_index.clone());
         Self { sink, reingest, transform, deadletters, config, clock: Utc::now }
     }
@@ -163,7 +161,7 @@ pub async fn process<S: BulkSink, R: RecordSink>(
         Route53Event::Logs(logs) => {
             let sink = deps.sink.as_ref().ok_or_else(|| {
                 DeliveryError::NotConfigured(
-                    "a CloudWatch Logs event needs OPENSEARCH_ENDPOINT; this function serves Firehose only".into(),
+                    "a CloudWatch Logs event needs OPENSEARCH_ENDPOINT; this function serves Firehose only",
                 )
             })?;
             let pipeline = Pipeline {

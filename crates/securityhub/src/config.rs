@@ -80,7 +80,7 @@ impl Config {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| crate::FAMILY.into()).trim().to_owned();
         seclog_core::index::IndexPattern::new(&prefix, seclog_core::index::Rotation::Monthly)
-            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason })?;
+            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason: reason.to_string() })?;
         let min_severity = match env.get("MIN_SEVERITY") {
             Some(s) => Some(s.parse().map_err(|reason| ConfigError::Invalid { var: "MIN_SEVERITY", reason })?),
             None => None,

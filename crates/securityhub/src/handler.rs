@@ -12,7 +12,7 @@ use seclog_core::sink::firehose::{FirehoseSink, RecordSink, StreamSink};
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::{BulkSink, DeliveryReport};
 use seclog_core::telemetry::InvocationSummary;
-use seclog_core::{DeliveryError, RecordError};
+use seclog_core::{DeliveryError, DropRule, RecordError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
@@ -68,9 +68,7 @@ impl Deps<OpenSearchSink, FirehoseSink> {
                 Delivery::Firehose(StreamSink { stream: stream.clone(), sink: FirehoseSink::from_environment().await })
             }
             (None, Some(c)) => Delivery::Bulk(OpenSearchSink::connect(c.clone()).await?),
-            (None, None) => {
-                return Err(DeliveryError::NotConfigured("OPENSEARCH_ENDPOINT or DELIVERY_STREAM_NAME".into()))
-            }
+            (None, None) => return Err(DeliveryError::NotConfigured("OPENSEARCH_ENDPOINT or DELIVERY_STREAM_NAME")),
         };
         Ok(Self::new(delivery, config).with_enricher(seclog_enrich::Enricher::from_env()))
     }
@@ -79,9 +77,7 @@ impl Deps<OpenSearchSink, FirehoseSink> {
 impl<S: BulkSink, R: RecordSink> Deps<S, R> {
     /// Dependencies around a delivery, without enrichment lookups.
     pub fn new(delivery: Delivery<S, R>, config: Config) -> Self {
-        let prefix = config.opensearch.as_ref().map_or("seclog", |c| c.deadletter_prefix.as_str());
-        let deadletters = DeadLetters::new(prefix)
-            .unwrap_or_else(|_| unreachable!("the prefix was validated with the configuration"));
+        let deadletters = config.opensearch.as_ref().map_or_else(DeadLetters::default, |c| c.deadletters.clone());
         Self {
             delivery,
             deadletters,
@@ -145,7 +141,7 @@ impl EventBridgeTransform for Findings<'_> {
                     .ok_or_else(|| RecordError::new(RecordKind::MissingField, "detail.findings is missing or null"))?;
                 Ok(Records::Some(Format::Asff, findings))
             }
-            "aws.securityhub" => Ok(Records::Skipped("detail_type")),
+            "aws.securityhub" => Ok(Records::Skipped(DropRule::DetailType)),
             "aws.guardduty" if kind == "GuardDuty Finding" => Ok(Records::Some(Format::GuardDuty, vec![detail()?])),
             _ => Err(RecordError::new(
                 RecordKind::UnsupportedEvent,
@@ -168,7 +164,7 @@ impl EventBridgeTransform for Findings<'_> {
     ) -> Result<Outcome<'e>, RecordError> {
         let c = self.config;
         let p = prepare(record, format, &c.index_prefix, c.window, origin, self.enricher, ingested)?;
-        Ok(if c.filters.keep(&p.facts) { Outcome::Document(p.document) } else { Outcome::Dropped("filter") })
+        Ok(if c.filters.keep(&p.facts) { Outcome::Document(p.document) } else { Outcome::Dropped(DropRule::Filter) })
     }
 }
 

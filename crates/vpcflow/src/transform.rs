@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::ecs::{Account, Cloud, Event};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::shorten;
-use seclog_core::RecordError;
+use seclog_core::{DropRule, RecordError};
 use seclog_enrich::{AddressClass, Enricher, IpEnrichment};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -55,7 +55,7 @@ impl RecordTransform for VpcFlowTransform {
             None => self.format.clone(),
         };
         match rest.as_slice() {
-            [] if header.is_some() => Ok(Transformed::Drop("header_line")),
+            [] if header.is_some() => Ok(Transformed::Drop(DropRule::HeaderLine)),
             [] => Err(RecordError::new(RecordKind::EmptyRecord, "the record holds no flow-log line")),
             [line] => transform_line(&format, line, context, &self.enricher).map(Transformed::Document),
             lines => Ok(Transformed::Split(
@@ -436,7 +436,7 @@ mod tests {
         let d: Json = serde_json::from_slice(&d).unwrap();
         assert_eq!(d["@timestamp"], "2023-11-14T22:13:20Z");
         assert_eq!(d["interface-id"], "eni-1");
-        assert_eq!(run(header).unwrap(), Transformed::Drop("header_line"));
+        assert_eq!(run(header).unwrap(), Transformed::Drop(DropRule::HeaderLine));
         assert_eq!(
             run(&format!("{header}\na b 10.0.0.1 10.0.0.2\nc d 10.0.0.3 10.0.0.4")).unwrap(),
             Transformed::Split(vec![

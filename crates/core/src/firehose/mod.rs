@@ -37,6 +37,7 @@ use tokio::time::Instant;
 
 use crate::config::{ConfigError, Env};
 use crate::sink::firehose::FirehoseSink;
+use crate::DropRule;
 
 use crate::envelope::firehose::{FirehoseEvent, FirehoseResponse, RecordResult, ResponseRecord};
 use crate::sink::firehose::{PartialPut, PutReport, RecordSink};
@@ -62,8 +63,8 @@ pub enum Transformed {
     Document(Vec<u8>),
     /// Several records, each to be re-ingested and transformed on its own.
     Split(Vec<Vec<u8>>),
-    /// Dropped on purpose by a documented filter (its rule: `header_line`, …).
-    Drop(&'static str),
+    /// Dropped on purpose by a documented rule.
+    Drop(DropRule),
 }
 
 /// Bytes of one record → a document.
@@ -307,10 +308,7 @@ async fn put_back<R: RecordSink>(
 ) -> Result<PutReport, PartialPut> {
     match event.delivery_stream_name() {
         Some(stream) => reingest.put(stream, records, deadline).await,
-        None => Err(PartialPut::none_of(
-            records.len(),
-            DeliveryError::PutRefused("records must be re-ingested but the event has no deliveryStreamArn".into()),
-        )),
+        None => Err(PartialPut::none_of(records.len(), DeliveryError::PutRefused(crate::error::PutRefusal::NoStream))),
     }
 }
 
@@ -343,7 +341,7 @@ fn fail_unaccepted(
     tracing::warn!(
         failed,
         accepted = summary.reingested,
-        error = %stopped.error,
+        error = %crate::error::Chain(&stopped.error),
         "re-ingestion stopped after part was accepted: the rest is answered ProcessingFailed"
     );
 }

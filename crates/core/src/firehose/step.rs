@@ -6,13 +6,14 @@ use chrono::DateTime;
 use super::{RecordContext, RecordTransform, Settings, Transformed};
 use crate::envelope::cloudwatch_logs::{self, MessageType};
 use crate::envelope::firehose::FirehoseRecord;
+use crate::DropRule;
 use crate::RecordKind;
 use crate::{decode, RecordError};
 
 /// A record's outcome before the response is fitted.
 pub(super) enum Step {
     Ok(Vec<u8>),
-    Dropped(&'static str),
+    Dropped(DropRule),
     Failed(RecordError),
     Split(Vec<Vec<u8>>),
 }
@@ -86,14 +87,14 @@ pub(super) fn envelope_step<T: RecordTransform>(
     };
     match payload.message_type {
         MessageType::DataMessage => {}
-        MessageType::ControlMessage => return Step::Dropped("control_message"),
+        MessageType::ControlMessage => return Step::Dropped(DropRule::ControlMessage),
         MessageType::Unknown => {
             let e = crate::DecodeError::UnknownMessageType;
             return Step::Failed(RecordError::new(e.kind(), e.to_string()));
         }
     }
     match payload.log_events.as_slice() {
-        [] => Step::Dropped("empty_payload"),
+        [] => Step::Dropped(DropRule::EmptyPayload),
         [one] => {
             // The log event's own time is better than the record's arrival.
             let context = RecordContext { arrival: DateTime::from_timestamp_millis(one.timestamp).or(context.arrival) };

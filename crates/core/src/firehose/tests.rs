@@ -26,7 +26,7 @@ impl RecordTransform for Echo {
     fn transform(&self, data: &[u8], _: &RecordContext) -> Result<Transformed, RecordError> {
         let text = std::str::from_utf8(data).map_err(|e| RecordError::new(RecordKind::BadUtf8, e.to_string()))?;
         match text {
-            "drop" => Ok(Transformed::Drop("test_rule")),
+            "drop" => Ok(Transformed::Drop(DropRule::Filter)),
             "bad" => Err(RecordError::new(RecordKind::BadRecord, "bad")),
             t if t.starts_with("split:") => {
                 Ok(Transformed::Split(t[6..].split(',').map(|p| p.as_bytes().to_vec()).collect()))

@@ -20,6 +20,7 @@ use super::backoff::Backoff;
 use super::drive::{drive, Attempt, Left};
 use super::{BulkSink, DeliveryReport};
 use crate::document::Document;
+use crate::error::PutRefusal;
 use crate::DeliveryError;
 
 /// At most this many records per `PutRecordBatch` call.
@@ -114,10 +115,10 @@ pub fn batches(records: Vec<Vec<u8>>) -> Result<Vec<Vec<Vec<u8>>>, DeliveryError
     let mut bytes = 0;
     for record in records {
         if record.len() > MAX_RECORD_BYTES {
-            return Err(DeliveryError::PutRefused(format!(
-                "a record of {} bytes exceeds Firehose's {MAX_RECORD_BYTES}-byte limit",
-                record.len()
-            )));
+            return Err(DeliveryError::PutRefused(PutRefusal::RecordTooLarge {
+                bytes: record.len(),
+                limit: MAX_RECORD_BYTES,
+            }));
         }
         match out.last_mut() {
             Some(batch) if batch.len() < MAX_BATCH_RECORDS && bytes + record.len() <= MAX_BATCH_BYTES => {
@@ -176,7 +177,8 @@ impl Attempt<(usize, Vec<u8>)> for Call<'_> {
         }
         self.report.calls += 1;
         let entries = pending.iter().map(|(_, data)| Record::builder().data(Blob::new(data.clone())).build());
-        let entries = entries.collect::<Result<Vec<_>, _>>().map_err(|e| DeliveryError::PutRefused(e.to_string()))?;
+        let entries =
+            entries.collect::<Result<Vec<_>, _>>().map_err(|e| DeliveryError::PutRefused(PutRefusal::Build(e)))?;
         let left = self.deadline.saturating_duration_since(Instant::now());
         let call = self.client.put_record_batch().delivery_stream_name(self.stream).set_records(Some(entries)).send();
         let reason = match tokio::time::timeout(left, call).await {
@@ -221,7 +223,10 @@ fn retryable_reason<R: std::fmt::Debug>(e: SdkError<PutRecordBatchError, R>) -> 
             if matches!(err, PutRecordBatchError::ServiceUnavailableException(_)) {
                 Ok(err.to_string())
             } else {
-                Err(DeliveryError::PutRefused(format!("{}: {}", err.code().unwrap_or("error"), err)))
+                Err(DeliveryError::PutRefused(PutRefusal::Service {
+                    code: err.code().unwrap_or("error").to_owned(),
+                    message: err.to_string(),
+                }))
             }
         }
         other => Ok(format!("{}", aws_sdk_firehose::error::DisplayErrorContext(other))),

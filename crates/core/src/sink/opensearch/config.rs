@@ -26,6 +26,7 @@ use url::Url;
 
 use super::retry::Backoff;
 use crate::config::{ConfigError, Env};
+use crate::deadletter::DeadLetters;
 
 /// The `SigV4` service name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +109,8 @@ pub struct OpenSearchConfig {
     pub max_bulk_docs: NonZeroUsize,
     /// Retry policy.
     pub backoff: Backoff,
-    /// Prefix of the dead-letter index.
-    pub deadletter_prefix: String,
+    /// Where dead letters go (`<DEADLETTER_PREFIX>-deadletter-YYYY.MM`).
+    pub deadletters: DeadLetters,
 }
 
 impl OpenSearchConfig {
@@ -127,7 +128,7 @@ impl OpenSearchConfig {
             max_bulk_bytes: NonZeroUsize::new(5 << 20).unwrap_or(NonZeroUsize::MIN),
             max_bulk_docs: NonZeroUsize::new(5000).unwrap_or(NonZeroUsize::MIN),
             backoff: Backoff::default(),
-            deadletter_prefix: "seclog".into(),
+            deadletters: DeadLetters::default(),
         })
     }
 
@@ -200,9 +201,11 @@ impl OpenSearchConfig {
             max: Duration::from_millis(env.parse_or("RETRY_MAX_MS", 10_000)?),
             max_attempts: env.parse_or("RETRY_MAX_ATTEMPTS", defaults.max_attempts)?.max(1),
         };
-        let deadletter_prefix = env.get("DEADLETTER_PREFIX").unwrap_or_else(|| "seclog".into());
-        crate::deadletter::DeadLetters::new(&deadletter_prefix)
-            .map_err(|reason| ConfigError::Invalid { var: "DEADLETTER_PREFIX", reason })?;
+        let deadletters = match env.get("DEADLETTER_PREFIX") {
+            None => DeadLetters::default(),
+            Some(prefix) => DeadLetters::new(&prefix)
+                .map_err(|reason| ConfigError::Invalid { var: "DEADLETTER_PREFIX", reason: reason.to_string() })?,
+        };
         Ok(Self {
             endpoint,
             auth,
@@ -211,7 +214,7 @@ impl OpenSearchConfig {
             max_bulk_bytes: env.parse_or("BULK_MAX_BYTES", NonZeroUsize::new(5 << 20).unwrap_or(NonZeroUsize::MIN))?,
             max_bulk_docs: env.parse_or("BULK_MAX_DOCS", NonZeroUsize::new(5000).unwrap_or(NonZeroUsize::MIN))?,
             backoff,
-            deadletter_prefix,
+            deadletters,
         })
     }
 }

@@ -27,6 +27,7 @@ use super::drive::{drive, Attempt, Left};
 use super::{BulkSink, DeliveryReport};
 use crate::deadletter::{DeadLetters, Failure};
 use crate::document::Document;
+use crate::error::{Chain, SetupError, SigningError};
 use crate::DeliveryError;
 
 /// The most of a response body that is read: a bulk answer for 5,000 documents is about 1.5 MB, so
@@ -75,7 +76,7 @@ impl OpenSearchSink {
     /// Builds the sink with a given signer (tests, and callers with their own credentials).
     ///
     /// # Errors
-    /// When the HTTP client cannot be built or the dead-letter prefix is invalid.
+    /// When the HTTP client cannot be built.
     pub fn with_signer(config: OpenSearchConfig, signer: Option<Signer>) -> Result<Self, DeliveryError> {
         let http = reqwest::Client::builder()
             .use_rustls_tls()
@@ -85,13 +86,12 @@ impl OpenSearchSink {
             // A redirect would carry the signature and `x-amz-security-token` to another host.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| DeliveryError::Setup(format!("HTTP client: {e}")))?;
+            .map_err(|e| DeliveryError::Setup(SetupError::HttpClient(e)))?;
         let mut base_url = config.endpoint.clone();
         if !base_url.path().ends_with('/') {
             base_url.set_path(&format!("{}/", base_url.path()));
         }
-        let deadletters = DeadLetters::new(&config.deadletter_prefix)
-            .map_err(|reason| DeliveryError::Setup(format!("dead-letter prefix: {reason}")))?;
+        let deadletters = config.deadletters.clone();
         Ok(Self { http, base_url, config, signer, deadletters })
     }
 
@@ -113,7 +113,7 @@ impl OpenSearchSink {
         let exhausted = match drive(&mut pass, (0..docs.len()).collect(), &self.config.backoff, deadline).await {
             Ok(_) => None,
             Err(e @ DeliveryError::RetriesExhausted { .. }) => {
-                tracing::warn!(error = %e, "Retry budget spent.");
+                tracing::warn!(error = %Chain(&e), "Retry budget spent.");
                 Some(e)
             }
             Err(e) => return Err(e),
@@ -176,14 +176,14 @@ impl OpenSearchSink {
         let req = match self.build_request(&docs[chunk[0]].index, body).await {
             Ok(req) => req,
             // STS throttling or a credentials endpoint hiccup: back off like any other retry.
-            Err(DeliveryError::Credentials(reason)) => return Ok(Reply::RetryAll(reason)),
+            Err(e @ DeliveryError::Credentials(_)) => return Ok(Reply::RetryAll(Chain(&e).to_string())),
             Err(e) => return Err(e),
         };
         let timeout = self.config.request_timeout.min(remaining);
         let sent = Instant::now();
         let response = match tokio::time::timeout(timeout, self.http.execute(req)).await {
             Err(_) => return Ok(Reply::RetryAll(format!("no response within {} ms", timeout.as_millis()))),
-            Ok(Err(e)) => return Ok(Reply::RetryAll(format!("transport error: {}", error_chain(&e.without_url())))),
+            Ok(Err(e)) => return Ok(Reply::RetryAll(format!("transport error: {}", Chain(&e.without_url())))),
             Ok(Ok(r)) => r,
         };
         let code = response.status().as_u16();
@@ -203,7 +203,7 @@ impl OpenSearchSink {
         let url = self
             .base_url
             .join(&format!("{index}/_bulk"))
-            .map_err(|e| DeliveryError::Setup(format!("index `{index}`: {e}")))?;
+            .map_err(|source| DeliveryError::Setup(SetupError::IndexUrl { index: index.to_owned(), source }))?;
         let mut builder = http::Request::builder()
             .method("POST")
             .uri(url.as_str())
@@ -218,11 +218,11 @@ impl OpenSearchSink {
         if let Auth::Basic { username, password } = &self.config.auth {
             builder = builder.header(http::header::AUTHORIZATION, signing::basic_auth_header(username, password)?);
         }
-        let mut request = builder.body(body).map_err(|e| DeliveryError::Signing(e.to_string()))?;
+        let mut request = builder.body(body).map_err(|e| DeliveryError::Signing(SigningError::Request(e)))?;
         if let Some(signer) = &self.signer {
             signer.sign(&mut request).await?;
         }
-        reqwest::Request::try_from(request).map_err(|e| DeliveryError::Signing(e.to_string()))
+        reqwest::Request::try_from(request).map_err(|e| DeliveryError::Signing(SigningError::Convert(e)))
     }
 }
 
@@ -340,18 +340,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
             }
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => return Ok(body),
-            Err(e) => return Err(format!("reading response: {}", error_chain(&e.without_url()))),
+            Err(e) => return Err(format!("reading response: {}", Chain(&e.without_url()))),
         }
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

@@ -13,6 +13,7 @@ use aws_sigv4::sign::v4;
 use tokio::sync::Mutex;
 
 use super::config::{Auth, SigningService};
+use crate::error::SigningError;
 use crate::DeliveryError;
 
 const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
@@ -95,11 +96,7 @@ impl Signer {
                 return Ok(c.clone());
             }
         }
-        let creds = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|e| DeliveryError::Credentials(format!("no credentials: {e}")))?;
+        let creds = self.provider.provide_credentials().await.map_err(DeliveryError::Credentials)?;
         // Static environment credentials have no expiry and are cheap to read: cache only
         // credentials that expire (assumed roles, container credentials).
         if creds.expiry().is_some() {
@@ -125,14 +122,14 @@ impl Signer {
             .time(SystemTime::now())
             .settings(settings)
             .build()
-            .map_err(|e| DeliveryError::Signing(e.to_string()))?
+            .map_err(|e| DeliveryError::Signing(SigningError::Params(e)))?
             .into();
         let uri = req.uri().to_string();
         let headers = req.headers().iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
         let signable = SignableRequest::new(req.method().as_str(), uri, headers, SignableBody::Bytes(req.body()))
-            .map_err(|e| DeliveryError::Signing(e.to_string()))?;
+            .map_err(|e| DeliveryError::Signing(SigningError::Sign(e)))?;
         let (instructions, _signature) =
-            sign(signable, &params).map_err(|e| DeliveryError::Signing(e.to_string()))?.into_parts();
+            sign(signable, &params).map_err(|e| DeliveryError::Signing(SigningError::Sign(e)))?.into_parts();
         instructions.apply_to_request_http1x(req);
         Ok(())
     }
@@ -146,7 +143,7 @@ pub fn basic_auth_header(username: &str, password: &str) -> Result<http::HeaderV
     use base64::Engine as _;
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     let mut value = http::HeaderValue::from_str(&format!("Basic {token}"))
-        .map_err(|_| DeliveryError::Signing("basic auth credentials are not valid header text".into()))?;
+        .map_err(|_| DeliveryError::Signing(SigningError::BasicAuth))?;
     value.set_sensitive(true);
     Ok(value)
 }

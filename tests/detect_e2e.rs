@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 const BURST: &str = "0f782939-330e-4fdd-a8cf-9dd67b8a1900";
+const FAILED_SIGN_IN: &str = "674ae9a4-edfe-4177-9fd1-394553868e65";
 const OUTSIDE: &str = "ffb392a5-3809-4121-941a-113858c1bade";
 const STOP_LOGGING: &str = "4db60cc0-36fb-42b7-9b58-a5b53019fb74";
 const NEW_COUNTRY: &str = "2a8f3c1e-6d4b-4e0a-9b57-1f3e8d2c6a90";
@@ -377,6 +378,54 @@ async fn the_slack_url_comes_from_its_secret_and_alerts_reach_an_sns_topic_once(
             "[high] AWS Console Sign-In From Outside the Allowed Addresses",
             "[high] AWS Console Sign-In From a Country New for the User",
         ]
+    );
+}
+
+/// A failed console sign-in as the cloudtrail function marks it.
+fn failed_sign_in(id: String, at: &str, ip: &str, ingested: &str) -> seclog_core::document::Document<'static> {
+    use seclog_core::document::{Document, Origin, WriteOp};
+    let body = json!({"@timestamp": at, "event": {"action": "ConsoleLogin", "ingested": ingested},
+        "eventName": "ConsoleLogin", "sourceIPAddress": ip, "source": {"ip": ip}, "errorMessage": "Failed authentication",
+        "detection": {"rule_ids": [FAILED_SIGN_IN], "level": "low"}});
+    let origin = Origin { dataset: "aws.cloudtrail", record_id: id.clone().into(), raw: "".into() };
+    Document::new(
+        format!("cloudtrail-{}", at[..10].replace('-', ".")),
+        id,
+        WriteOp::Create,
+        body.to_string().into_bytes(),
+        origin,
+    )
+}
+
+#[tokio::test]
+async fn a_burst_in_the_window_is_found_behind_thousands_of_older_matches_and_a_late_delivery() {
+    use seclog_core::sink::BulkSink;
+    let (server, client) = seclog_e2e::server().await;
+    // Five thousand failed sign-ins over the days before, each from its own address: no burst.
+    let mut docs: Vec<_> = (0..5_000)
+        .map(|i| {
+            let at = (at("2026-11-25T00:00:00Z") + chrono::Duration::minutes(i)).to_rfc3339();
+            failed_sign_in(format!("old-{i}"), &at, &format!("198.18.{}.{}", i / 250, i % 250), &at)
+        })
+        .collect();
+    // One from six days ago, read only in this run's window (a late delivery)…
+    docs.push(failed_sign_in("late".into(), "2026-11-24T12:00:00Z", "198.19.0.1", "2026-11-30T21:25:00Z"));
+    // …and six from one address in the window: a brute-force burst.
+    for i in 0..6 {
+        let at = format!("2026-11-30T21:20:{:02}Z", i * 10);
+        docs.push(failed_sign_in(format!("burst-{i}"), &at, "203.0.113.7", &at));
+    }
+    let sink = OpenSearchSink::with_signer(seclog_e2e::fast_config(server.url()), None).unwrap();
+    assert_eq!(sink.deliver(docs, Instant::now() + Duration::from_secs(120)).await.unwrap().indexed, 5_007);
+    client.refresh().await.unwrap();
+
+    let deps = alerter(server.url(), rules(), Destinations::default()).await;
+    let run = run_at(&deps, "2026-11-30T21:30:00Z").await;
+    let bursts: Vec<_> = alerts(&client).await.into_iter().filter(|a| a["rule"]["id"] == BURST).collect();
+    assert_eq!(bursts.len(), 1, "{run:?}");
+    assert_eq!(
+        (bursts[0]["source"]["ip"].as_str(), bursts[0]["alert"]["count"].as_u64()),
+        (Some("203.0.113.7"), Some(6))
     );
 }
 

@@ -24,13 +24,19 @@ fn recent(start: DateTime<Utc>, now: DateTime<Utc>) -> Value {
     json!({"bool": {"should": [window("@timestamp", start, now), window("event.ingested", start, now)], "minimum_should_match": 1}})
 }
 
-/// The earliest event time among `query`'s documents, when there are any.
-async fn earliest<S>(deps: &Deps<S>, indices: &str, query: &Value) -> Result<Option<DateTime<Utc>>, ClientError> {
+/// The earliest (`"min"`) or latest (`"max"`) event time among `query`'s documents, when there
+/// are any.
+async fn bound<S>(
+    deps: &Deps<S>,
+    indices: &str,
+    query: &Value,
+    which: &str,
+) -> Result<Option<DateTime<Utc>>, ClientError> {
     let answer = deps
         .client
-        .search(indices, &json!({"size": 0, "query": query, "aggs": {"earliest": {"min": {"field": "@timestamp"}}}}))
+        .search(indices, &json!({"size": 0, "query": query, "aggs": {"bound": {which: {"field": "@timestamp"}}}}))
         .await?;
-    let millis = answer["aggregations"]["earliest"]["value"].as_f64();
+    let millis = answer["aggregations"]["bound"]["value"].as_f64();
     #[allow(clippy::cast_possible_truncation)]
     Ok(millis.and_then(|m| DateTime::from_timestamp_millis(m as i64)))
 }
@@ -80,6 +86,29 @@ pub(crate) async fn event_alerts<S>(
     Ok(alerts)
 }
 
+/// The time ranges a correlation's bursts are counted in: the run's window reaching back one
+/// timespan, and, when matches read in this run happened before that (a late delivery), a range
+/// around those matches alone (from the earliest `first` less a timespan to the latest plus one).
+/// Apart, each range is searched on its own, so that days of older matches between a late delivery
+/// and the window never push the window's own burst out of a capped search.
+async fn ranges<S>(
+    deps: &Deps<S>,
+    ids: &[&str],
+    span: chrono::Duration,
+    first: DateTime<Utc>,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, ClientError> {
+    let live = (start - span, now);
+    if first >= live.0 {
+        return Ok(vec![live]);
+    }
+    let late = json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, recent(start, now),
+        {"range": {"@timestamp": {"lt": live.0.to_rfc3339_opts(SecondsFormat::Millis, true)}}}]}});
+    let last = bound(deps, &deps.config.indices, &late, "max").await?.unwrap_or(first);
+    Ok(if last + span >= live.0 { vec![(first - span, now)] } else { vec![(first - span, last + span), live] })
+}
+
 pub(crate) async fn threshold_alerts<S>(
     deps: &Deps<S>,
     start: DateTime<Utc>,
@@ -90,36 +119,37 @@ pub(crate) async fn threshold_alerts<S>(
         let ids: Vec<&str> =
             deps.rules.rules().iter().filter(|r| correlation.counts(r)).map(|r| r.id.as_str()).collect();
         let span = chrono::Duration::seconds(i64::try_from(correlation.timespan_seconds).unwrap_or(0));
-        // Nothing new in the window: no burst can end in it. A late delivery reaches back to its
-        // own time, so a burst is counted with the matches around it.
+        // Nothing new in the window: no burst can end in it.
         let new = json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, recent(start, now)]}});
-        let Some(first) = earliest(deps, &deps.config.indices, &new).await? else { continue };
-        let from = first.min(start) - span;
-        let query =
-            json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, window("@timestamp", from, now)]}});
-        let page = deps
-            .client
-            .search(
-                &deps.config.indices,
-                &json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}]}),
-            )
-            .await?;
-        let matches = hits(&page);
-        if matches.len() < usize::try_from(correlation.threshold).unwrap_or(usize::MAX) {
-            continue;
+        let Some(first) = bound(deps, &deps.config.indices, &new, "min").await? else { continue };
+        for (from, to) in ranges(deps, &ids, span, first, start, now).await? {
+            let query =
+                json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, window("@timestamp", from, to)]}});
+            let page = deps
+                .client
+                .search(
+                    &deps.config.indices,
+                    &json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}]}),
+                )
+                .await?;
+            let matches = hits(&page);
+            if matches.len() < usize::try_from(correlation.threshold).unwrap_or(usize::MAX) {
+                continue;
+            }
+            let earlier = json!({"bool": {"filter": [{"term": {"rule.id": correlation.id}}, window("alert.window_end", from, to + span)]}});
+            let earlier =
+                deps.client.search(&deps.config.alerts_pattern(), &json!({"size": 1000, "query": earlier})).await?;
+            let alerted: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = hits(&earlier)
+                .iter()
+                .filter_map(|h| {
+                    let group = h.field("alert.group")?.as_str()?.to_owned();
+                    let end = DateTime::parse_from_rfc3339(h.field("alert.window_end")?.as_str()?).ok()?.to_utc();
+                    Some((group, h.time()?, end))
+                })
+                .collect();
+            alerts
+                .extend(bursts(correlation, &matches, &alerted).iter().filter_map(|b| threshold_alert(correlation, b)));
         }
-        let earlier = json!({"bool": {"filter": [{"term": {"rule.id": correlation.id}}, window("alert.window_end", from, now + span)]}});
-        let earlier =
-            deps.client.search(&deps.config.alerts_pattern(), &json!({"size": 1000, "query": earlier})).await?;
-        let alerted: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = hits(&earlier)
-            .iter()
-            .filter_map(|h| {
-                let group = h.field("alert.group")?.as_str()?.to_owned();
-                let end = DateTime::parse_from_rfc3339(h.field("alert.window_end")?.as_str()?).ok()?.to_utc();
-                Some((group, h.time()?, end))
-            })
-            .collect();
-        alerts.extend(bursts(correlation, &matches, &alerted).iter().filter_map(|b| threshold_alert(correlation, b)));
     }
     Ok(alerts)
 }

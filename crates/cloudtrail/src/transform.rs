@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
-use seclog_core::ecs::{natural_id, Cloud, Event};
+use seclog_core::ecs::{natural_id, Cloud, Event, OwnFields, Written};
 use seclog_core::index::IndexPattern;
 use seclog_core::json::{shorten, RawObject as Record, ShapeGuard};
 use seclog_core::subscription::{EventContext, EventTransform};
@@ -32,8 +32,7 @@ use seclog_core::RecordError;
 use seclog_core::RecordKind;
 use seclog_enrich::{Endpoint, Enricher};
 use seclog_rules::{Detection, RuleSet};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// The dataset name of every `CloudTrail` document.
 pub const DATASET: &str = "aws.cloudtrail";
@@ -156,8 +155,14 @@ impl Transformer {
         ecs.detection = self.rules.cloudtrail(&record);
         // The document is the record plus a few hundred bytes of ECS block: size it once.
         let mut body = Vec::with_capacity(message.len() + 1024);
-        serde_json::to_writer(&mut body, &Output { ecs: &ecs, record: &record })
-            .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
+        serde_json::to_writer(
+            &mut body,
+            &Written {
+                derived: &ecs,
+                own: OwnFields { guard: OBJECT_MAPPED, record: &record, reserved: &ECS_KEYS, prefix: "cloudtrail" },
+            },
+        )
+        .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
         Ok(Document::new(self.index.index_for(time)?, natural_id(event_id), WriteOp::Create, body, origin))
     }
 }
@@ -330,38 +335,6 @@ fn user_name<'a>(identity: &UserIdentity<'a>) -> Option<Cow<'a, str>> {
         _ => identity.user_name.clone().or_else(|| identity.principal_id.clone()),
     };
     name.filter(|n| !n.is_empty())
-}
-
-struct Output<'o, 'a> {
-    ecs: &'o Ecs<'a>,
-    record: &'o Record<'a>,
-}
-
-impl Serialize for Output<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let ecs = self.ecs;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("@timestamp", &ecs.timestamp)?;
-        map.serialize_entry("event", &ecs.event)?;
-        map.serialize_entry("cloud", &ecs.cloud)?;
-        if let Some(user) = &ecs.user {
-            map.serialize_entry("user", user)?;
-        }
-        if let Some(source) = &ecs.source {
-            map.serialize_entry("source", source)?;
-        }
-        if let Some(ua) = &ecs.user_agent {
-            map.serialize_entry("user_agent", ua)?;
-        }
-        if !ecs.related.is_empty() {
-            map.serialize_entry("related", &ecs.related)?;
-        }
-        if !ecs.detection.is_empty() {
-            map.serialize_entry("detection", &ecs.detection)?;
-        }
-        OBJECT_MAPPED.write_fields(&mut map, self.record, &ECS_KEYS, "cloudtrail")?;
-        map.end()
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::document::digest_id;
+use crate::json::{RawObject, ShapeGuard};
 
 /// OpenSearch refuses ids over 512 bytes.
 pub const MAX_ID_BYTES: usize = 512;
@@ -127,5 +128,41 @@ mod tests {
         let long = "x".repeat(513);
         assert_eq!(natural_id(long.as_str().into()), digest_id(&long));
         assert_eq!(natural_id("y".repeat(512).into()).len(), 512);
+    }
+}
+
+/// A document as every function writes it: the derived block first (`@timestamp`, `event`, `cloud`,
+/// enrichment, detection: a struct deriving `Serialize`, its absent parts skipped), then the
+/// record's own fields. Both are flattened into one JSON object, in that order.
+#[derive(Debug, Serialize)]
+pub struct Written<'x, D, F> {
+    /// The derived block.
+    #[serde(flatten)]
+    pub derived: &'x D,
+    /// The record's own fields (a map: [`OwnFields`], or a source's own writer).
+    #[serde(flatten)]
+    pub own: F,
+}
+
+/// A record's own fields, as [`ShapeGuard::write_fields`] writes them: each in its order, one the
+/// derived block already wrote (one of `reserved`) as `<prefix>_<key>`.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnFields<'x, 'a> {
+    /// The keys the template maps as objects.
+    pub guard: ShapeGuard,
+    /// The record.
+    pub record: &'x RawObject<'a>,
+    /// The keys the derived block writes.
+    pub reserved: &'x [&'x str],
+    /// The prefix of a reserved key kept from the record.
+    pub prefix: &'x str,
+}
+
+impl Serialize for OwnFields<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(self.record.0.len()))?;
+        self.guard.write_fields(&mut map, self.record, self.reserved, self.prefix)?;
+        map.end()
     }
 }

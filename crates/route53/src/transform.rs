@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
-use seclog_core::ecs::{natural_id, Account, Cloud, Event, Instance};
+use seclog_core::ecs::{natural_id, Account, Cloud, Event, Instance, OwnFields, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::index::{IndexPattern, Rotation};
 use seclog_core::json::{shorten, RawObject, ShapeGuard};
@@ -14,7 +14,6 @@ use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_enrich::{Endpoint, Enricher};
 use seclog_rules::{Detection, DnsQuery, RuleSet};
-use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
@@ -262,8 +261,14 @@ fn resolver(
         detection,
     };
     let mut body = Vec::with_capacity(record.len() + 1024);
-    serde_json::to_writer(&mut body, &ResolverOutput { derived: &derived, log: &log })
-        .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
+    serde_json::to_writer(
+        &mut body,
+        &Written {
+            derived: &derived,
+            own: OwnFields { guard: OBJECT_MAPPED, record: &log, reserved: &DERIVED_KEYS, prefix: "route53" },
+        },
+    )
+    .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
     Ok((time, body))
 }
 
@@ -339,7 +344,7 @@ fn public(
         detection,
     };
     let mut body = Vec::with_capacity(line.len() * 3 + 1024);
-    serde_json::to_writer(&mut body, &PublicOutput { derived: &derived, fields })
+    serde_json::to_writer(&mut body, &Written { derived: &derived, own: PublicFields(fields) })
         .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
     Ok((time, body))
 }
@@ -351,42 +356,25 @@ struct SrcIds<'a> {
 }
 
 /// The derived block, for both kinds.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 struct Derived<'a> {
+    #[serde(rename = "@timestamp")]
     timestamp: String,
     event: Event<'a>,
     cloud: Cloud<'a>,
     /// The address that asked: the VPC client (Resolver) or the resolver (public).
+    #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Endpoint<'a>>,
     /// The EDNS client subnet of a public query: the network of the client the resolver asked
     /// for, looked up by its first address.
+    #[serde(skip_serializing_if = "Option::is_none")]
     client: Option<Endpoint<'a>>,
+    #[serde(skip_serializing_if = "Network::is_unknown")]
     network: Network,
     dns: Dns<'a>,
     /// The DNS rules this query matched.
+    #[serde(skip_serializing_if = "Detection::is_empty")]
     detection: Detection,
-}
-
-impl Derived<'_> {
-    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry("@timestamp", &self.timestamp)?;
-        map.serialize_entry("event", &self.event)?;
-        map.serialize_entry("cloud", &self.cloud)?;
-        if let Some(source) = &self.source {
-            map.serialize_entry("source", source)?;
-        }
-        if let Some(client) = &self.client {
-            map.serialize_entry("client", client)?;
-        }
-        if self.network != Network::default() {
-            map.serialize_entry("network", &self.network)?;
-        }
-        map.serialize_entry("dns", &self.dns)?;
-        if !self.detection.is_empty() {
-            map.serialize_entry("detection", &self.detection)?;
-        }
-        Ok(())
-    }
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -399,6 +387,10 @@ struct Network {
 }
 
 impl Network {
+    fn is_unknown(&self) -> bool {
+        *self == Self::default()
+    }
+
     fn of(transport: Option<&str>) -> Self {
         let (transport, iana_number) = match transport {
             Some(t) if t.eq_ignore_ascii_case("udp") => (Some("udp"), Some("17")),
@@ -409,35 +401,12 @@ impl Network {
     }
 }
 
-struct ResolverOutput<'o, 'a> {
-    derived: &'o Derived<'a>,
-    log: &'o RawObject<'a>,
-}
+/// A public query log line's own fields, by their names (`-`, "not present", left out).
+struct PublicFields<'a>([&'a str; 10]);
 
-impl Serialize for ResolverOutput<'_, '_> {
+impl Serialize for PublicFields<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        self.derived.write(&mut map)?;
-        OBJECT_MAPPED.write_fields(&mut map, self.log, &DERIVED_KEYS, "route53")?;
-        map.end()
-    }
-}
-
-struct PublicOutput<'o, 'a> {
-    derived: &'o Derived<'a>,
-    fields: [&'a str; 10],
-}
-
-impl Serialize for PublicOutput<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        self.derived.write(&mut map)?;
-        for (name, value) in PUBLIC_FIELDS.iter().zip(self.fields) {
-            if value != "-" {
-                map.serialize_entry(name, value)?;
-            }
-        }
-        map.end()
+        serializer.collect_map(PUBLIC_FIELDS.iter().zip(self.0).filter(|(_, value)| *value != "-"))
     }
 }
 

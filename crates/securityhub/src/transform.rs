@@ -4,13 +4,12 @@
 use std::borrow::Cow;
 
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
-use seclog_core::ecs::{Account, Cloud, Event};
+use seclog_core::ecs::{Account, Cloud, Event, OwnFields, Written};
 use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::json::{RawObject, ShapeGuard};
 use seclog_core::RecordError;
-use seclog_enrich::Enricher;
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use seclog_enrich::{Endpoint, Enricher};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::finding::{iso, Derived, Facts, Format, DATASET};
@@ -106,8 +105,14 @@ pub fn prepare<'a>(
     let version = version(derived.updated.timestamp_millis(), raw.get())
         .ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
-    serde_json::to_writer(&mut body, &Output { derived: &derived, finding: &finding, ingested })
-        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
+    serde_json::to_writer(
+        &mut body,
+        &Written {
+            derived: &Skeleton::of(&derived, ingested),
+            own: OwnFields { guard: OBJECT_MAPPED, record: &finding, reserved: &DERIVED_KEYS, prefix: "securityhub" },
+        },
+    )
+    .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
 }
@@ -128,26 +133,28 @@ pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
     ms.checked_mul(1000)?.checked_add(tie)
 }
 
-struct Output<'o, 'a> {
-    derived: &'o Derived<'a>,
-    finding: &'o RawObject<'a>,
-    ingested: &'o str,
+/// The document's derived block: the ECS skeleton and the `finding` block.
+#[derive(Serialize)]
+struct Skeleton<'o, 'a> {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    event: Event<'o>,
+    cloud: Cloud<'o>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'o Endpoint<'a>>,
+    finding: &'o Derived<'a>,
 }
 
-impl Serialize for Output<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let d = self.derived;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("@timestamp", &iso(d.updated))?;
-        map.serialize_entry("event", &Event { kind: Some("alert"), ingested: self.ingested, ..Event::of(DATASET) })?;
+impl<'o, 'a> Skeleton<'o, 'a> {
+    fn of(d: &'o Derived<'a>, ingested: &'o str) -> Self {
         let account = d.account.as_deref().map(|id| Account { id: Cow::Borrowed(id) });
-        map.serialize_entry("cloud", &Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) })?;
-        if let Some(source) = &d.source {
-            map.serialize_entry("source", source)?;
+        Self {
+            timestamp: iso(d.updated),
+            event: Event { kind: Some("alert"), ingested, ..Event::of(DATASET) },
+            cloud: Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) },
+            source: d.source.as_ref(),
+            finding: d,
         }
-        map.serialize_entry("finding", d)?;
-        OBJECT_MAPPED.write_fields(&mut map, self.finding, &DERIVED_KEYS, "securityhub")?;
-        map.end()
     }
 }
 

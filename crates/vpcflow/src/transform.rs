@@ -5,12 +5,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::ecs::{Account, Cloud, Event};
+use seclog_core::ecs::{Account, Cloud, Event, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::shorten;
 use seclog_core::{DropRule, RecordError};
 use seclog_enrich::{AddressClass, Enricher, IpEnrichment};
-use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::format::{is_header, Format, Kind};
@@ -143,7 +142,7 @@ pub(crate) fn transform_line(
     // The document is about 8 times the line, plus about 300 bytes per enriched address: size it
     // once (a reallocation copies it and doubles its footprint).
     let mut body = Vec::with_capacity(line.len() * 4 + 1024);
-    serde_json::to_writer(&mut body, &Output { flow: &flow, time, enricher })
+    serde_json::to_writer(&mut body, &Written { derived: &Derived::of(&flow, time, enricher), own: FlowFields(&flow) })
         .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     Ok(body)
 }
@@ -207,8 +206,14 @@ struct Network {
 }
 
 #[derive(Serialize)]
-struct Related<'a> {
-    ip: Vec<&'a str>,
+struct Related {
+    ip: Vec<String>,
+}
+
+impl Network {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 #[derive(Serialize)]
@@ -216,17 +221,27 @@ struct VpcFlow {
     tcp_flags: Vec<&'static str>,
 }
 
-struct Output<'o, 'a> {
-    flow: &'o Flow<'a>,
-    time: DateTime<Utc>,
-    enricher: &'o Enricher,
+/// What the flow log does not say but a search needs, written before the flow's own fields.
+#[derive(Serialize)]
+struct Derived<'a> {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    event: Event<'a>,
+    cloud: Cloud<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Network::is_empty")]
+    network: Network,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    related: Option<Related>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpcflow: Option<VpcFlow>,
 }
 
-impl Serialize for Output<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let flow = self.flow;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("@timestamp", &iso(self.time))?;
+impl<'a> Derived<'a> {
+    fn of(flow: &'a Flow<'a>, time: DateTime<Utc>, enricher: &'a Enricher) -> Self {
         let action = flow.text("action");
         let outcome = action.and_then(|a| match a {
             "ACCEPT" => Some("success"),
@@ -242,16 +257,14 @@ impl Serialize for Output<'_, '_> {
             outcome,
             ..Event::of(DATASET)
         };
-        map.serialize_entry("event", &event)?;
         let cloud = Cloud {
             account: flow.text("account-id").filter(|a| *a != "unknown").map(|id| Account { id: Cow::Borrowed(id) }),
             ..Cloud::aws(None, flow.text("region").map(Cow::Borrowed))
         };
-        map.serialize_entry("cloud", &cloud)?;
         let endpoint = |addr: &str, port: &str| {
             flow.address(addr).map(|ip| {
                 let class = seclog_enrich::classify_ip(ip);
-                let enrichment = self.enricher.lookup(ip);
+                let enrichment = enricher.lookup(ip);
                 (
                     Endpoint { ip: ip.to_string(), port: flow.number(port), address_class: class.as_str(), enrichment },
                     class,
@@ -260,12 +273,6 @@ impl Serialize for Output<'_, '_> {
         };
         let source = endpoint("srcaddr", "srcport");
         let destination = endpoint("dstaddr", "dstport");
-        if let Some((s, _)) = &source {
-            map.serialize_entry("source", s)?;
-        }
-        if let Some((d, _)) = &destination {
-            map.serialize_entry("destination", d)?;
-        }
         let protocol = flow.number("protocol");
         let network = Network {
             iana_number: protocol.map(|p| p.to_string()),
@@ -282,20 +289,27 @@ impl Serialize for Output<'_, '_> {
                 .or(flow.address("dstaddr"))
                 .map(|ip| if ip.is_ipv4() { "ipv4" } else { "ipv6" }),
         };
-        if network != Network::default() {
-            map.serialize_entry("network", &network)?;
+        let (source, destination) = (source.map(|s| s.0), destination.map(|d| d.0));
+        let ip: Vec<String> = [&source, &destination].into_iter().flatten().map(|e| e.ip.clone()).collect();
+        Self {
+            timestamp: iso(time),
+            event,
+            cloud,
+            source,
+            destination,
+            network,
+            related: (!ip.is_empty()).then_some(Related { ip }),
+            vpcflow: flow.number("tcp-flags").map(|flags| VpcFlow { tcp_flags: tcp_flag_names(flags) }),
         }
-        let ip: Vec<&str> = [&source, &destination].into_iter().flatten().map(|(e, _)| e.ip.as_str()).collect();
-        if !ip.is_empty() {
-            map.serialize_entry("related", &Related { ip })?;
-        }
-        if let Some(flags) = flow.number("tcp-flags") {
-            map.serialize_entry("vpcflow", &VpcFlow { tcp_flags: tcp_flag_names(flags) })?;
-        }
-        for (name, value) in &flow.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
+    }
+}
+
+/// The flow's own fields, by the names of its format.
+struct FlowFields<'o, 'a>(&'o Flow<'a>);
+
+impl Serialize for FlowFields<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0 .0.iter().map(|(name, value)| (name, value)))
     }
 }
 

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::ecs::{Account, Cloud, Event};
+use seclog_core::ecs::{Account, Cloud, Event, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
 use seclog_core::RecordError;
@@ -87,8 +87,11 @@ pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<Vec<u8>,
     let (time, millis) = timestamp(&log)?;
     let derived = Derived::of(&log, time, enricher);
     let mut body = Vec::with_capacity(data.len() + 1024);
-    serde_json::to_writer(&mut body, &Output { derived: &derived, log: &log, millis })
-        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
+    serde_json::to_writer(
+        &mut body,
+        &Written { derived: &derived, own: LogFields { log: &log, timestamp: &derived.timestamp, millis } },
+    )
+    .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     Ok(body)
 }
 
@@ -389,30 +392,21 @@ fn rate_based_rule<'a>(log: &RawObject<'a>, terminating: Option<&TerminatingRule
     })
 }
 
-struct Output<'o, 'a> {
-    derived: &'o Derived<'a>,
+/// The log's own fields: `timestamp` kept as the derived time and as `timestamp_ms`, a key the
+/// derived block writes kept as `waf_<key>`.
+struct LogFields<'o, 'a> {
     log: &'o RawObject<'a>,
+    timestamp: &'o str,
     millis: i64,
 }
 
-impl Serialize for Output<'_, '_> {
+impl Serialize for LogFields<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let d = self.derived;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("@timestamp", &d.timestamp)?;
-        map.serialize_entry("event", &d.event)?;
-        map.serialize_entry("cloud", &d.cloud)?;
-        if let Some(source) = &d.source {
-            map.serialize_entry("source", source)?;
-        }
-        if let Some(rule) = &d.rule {
-            map.serialize_entry("rule", rule)?;
-        }
-        map.serialize_entry("waf", &d.waf)?;
+        let mut map = serializer.serialize_map(Some(self.log.0.len() + 1))?;
         for (Key(key), raw) in &self.log.0 {
             let key: &str = key;
             if key == "timestamp" {
-                map.serialize_entry("timestamp", &d.timestamp)?;
+                map.serialize_entry("timestamp", self.timestamp)?;
                 map.serialize_entry("timestamp_ms", &self.millis)?;
             } else if DERIVED_KEYS.contains(&key) {
                 map.serialize_entry(&format!("waf_{key}"), raw)?;

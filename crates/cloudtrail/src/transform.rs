@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
-use seclog_core::ecs::{natural_id, Cloud, Event, OwnFields, Written};
+use seclog_core::ecs::{natural_id, Cloud, Event, Head, OwnFields, Written};
 use seclog_core::index::IndexPattern;
 use seclog_core::json::{shorten, RawObject as Record, ShapeGuard};
 use seclog_core::subscription::{EventContext, EventTransform};
@@ -191,10 +191,8 @@ fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, st
 /// The ECS-style block.
 #[derive(Debug, Serialize)]
 struct Ecs<'a> {
-    #[serde(rename = "@timestamp")]
-    timestamp: String,
-    event: Event<'a>,
-    cloud: Cloud<'a>,
+    #[serde(flatten)]
+    head: Head<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<User<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -259,16 +257,18 @@ impl<'a> Ecs<'a> {
         let outcome = outcome(record, action.as_deref());
         let account = record.str("recipientAccountId").or_else(|| identity.account_id.clone());
         Self {
-            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            event: Event {
-                id: Some(Cow::Owned(event_id.to_owned())),
-                action,
-                provider: record.str("eventSource"),
-                outcome: Some(outcome),
-                ingested,
-                ..Event::of(DATASET)
+            head: Head {
+                timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                event: Event {
+                    id: Some(Cow::Owned(event_id.to_owned())),
+                    action,
+                    provider: record.str("eventSource"),
+                    outcome: Some(outcome),
+                    ingested,
+                    ..Event::of(DATASET)
+                },
+                cloud: Cloud::aws(account, record.str("awsRegion")),
             },
-            cloud: Cloud::aws(account, record.str("awsRegion")),
             user: user_name.map(|name| User { name }),
             source,
             user_agent: record

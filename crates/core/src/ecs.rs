@@ -166,3 +166,16 @@ impl Serialize for OwnFields<'_, '_> {
         map.end()
     }
 }
+
+/// What every document starts with: `@timestamp`, then ECS's `event` and `cloud` blocks. A derived
+/// block flattens it first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Head<'a> {
+    /// The event's time (RFC 3339).
+    #[serde(rename = "@timestamp")]
+    pub timestamp: String,
+    /// ECS `event.*`.
+    pub event: Event<'a>,
+    /// ECS `cloud.*`.
+    pub cloud: Cloud<'a>,
+}

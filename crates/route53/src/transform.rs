@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
-use seclog_core::ecs::{natural_id, Account, Cloud, Event, Instance, OwnFields, Written};
+use seclog_core::ecs::{natural_id, Account, Cloud, Event, Head, Instance, OwnFields, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::index::{IndexPattern, Rotation};
 use seclog_core::json::{shorten, RawObject, ShapeGuard};
@@ -241,12 +241,14 @@ fn resolver(
         enricher.endpoint(address, port)
     });
     let derived = Derived {
-        timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-        event: Event { action: log.str("firewall_rule_action"), ingested, ..Event::of(RESOLVER_DATASET) },
-        cloud: Cloud {
-            account: log.str("account_id").map(|id| Account { id }),
-            instance: ids.instance.map(|id| Instance { id }),
-            ..Cloud::aws(None, log.str("region"))
+        head: Head {
+            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            event: Event { action: log.str("firewall_rule_action"), ingested, ..Event::of(RESOLVER_DATASET) },
+            cloud: Cloud {
+                account: log.str("account_id").map(|id| Account { id }),
+                instance: ids.instance.map(|id| Instance { id }),
+                ..Cloud::aws(None, log.str("region"))
+            },
         },
         source,
         client: None,
@@ -328,9 +330,11 @@ fn public(
         ..DnsQuery::new(Cow::Borrowed(name))
     });
     let derived = Derived {
-        timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-        event: Event { ingested, ..Event::of(PUBLIC_DATASET) },
-        cloud: Cloud::aws(account.map(Cow::Borrowed), None),
+        head: Head {
+            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            event: Event { ingested, ..Event::of(PUBLIC_DATASET) },
+            cloud: Cloud::aws(account.map(Cow::Borrowed), None),
+        },
         source: Some(enricher.endpoint(Cow::Borrowed(resolver_ip), None)),
         client,
         network: Network::of(Some(protocol)),
@@ -358,10 +362,8 @@ struct SrcIds<'a> {
 /// The derived block, for both kinds.
 #[derive(Debug, Serialize)]
 struct Derived<'a> {
-    #[serde(rename = "@timestamp")]
-    timestamp: String,
-    event: Event<'a>,
-    cloud: Cloud<'a>,
+    #[serde(flatten)]
+    head: Head<'a>,
     /// The address that asked: the VPC client (Resolver) or the resolver (public).
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Endpoint<'a>>,

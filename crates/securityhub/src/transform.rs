@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
-use seclog_core::ecs::{Account, Cloud, Event, OwnFields, Written};
+use seclog_core::ecs::{Account, Cloud, Event, Head, OwnFields, Written};
 use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::json::{RawObject, ShapeGuard};
 use seclog_core::RecordError;
@@ -136,10 +136,8 @@ pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
 /// The document's derived block: the ECS skeleton and the `finding` block.
 #[derive(Serialize)]
 struct Skeleton<'o, 'a> {
-    #[serde(rename = "@timestamp")]
-    timestamp: String,
-    event: Event<'o>,
-    cloud: Cloud<'o>,
+    #[serde(flatten)]
+    head: Head<'o>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<&'o Endpoint<'a>>,
     finding: &'o Derived<'a>,
@@ -149,9 +147,11 @@ impl<'o, 'a> Skeleton<'o, 'a> {
     fn of(d: &'o Derived<'a>, ingested: &'o str) -> Self {
         let account = d.account.as_deref().map(|id| Account { id: Cow::Borrowed(id) });
         Self {
-            timestamp: iso(d.updated),
-            event: Event { kind: Some("alert"), ingested, ..Event::of(DATASET) },
-            cloud: Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) },
+            head: Head {
+                timestamp: iso(d.updated),
+                event: Event { kind: Some("alert"), ingested, ..Event::of(DATASET) },
+                cloud: Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) },
+            },
             source: d.source.as_ref(),
             finding: d,
         }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::ecs::{Account, Cloud, Event, Written};
+use seclog_core::ecs::{Account, Cloud, Event, Head, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::shorten;
 use seclog_core::{DropRule, RecordError};
@@ -224,10 +224,8 @@ struct VpcFlow {
 /// What the flow log does not say but a search needs, written before the flow's own fields.
 #[derive(Serialize)]
 struct Derived<'a> {
-    #[serde(rename = "@timestamp")]
-    timestamp: String,
-    event: Event<'a>,
-    cloud: Cloud<'a>,
+    #[serde(flatten)]
+    head: Head<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Endpoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -292,9 +290,7 @@ impl<'a> Derived<'a> {
         let (source, destination) = (source.map(|s| s.0), destination.map(|d| d.0));
         let ip: Vec<String> = [&source, &destination].into_iter().flatten().map(|e| e.ip.clone()).collect();
         Self {
-            timestamp: iso(time),
-            event,
-            cloud,
+            head: Head { timestamp: iso(time), event, cloud },
             source,
             destination,
             network,

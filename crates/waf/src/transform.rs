@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::ecs::{Account, Cloud, Event, Written};
+use seclog_core::ecs::{Account, Cloud, Event, Head, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
 use seclog_core::RecordError;
@@ -89,7 +89,7 @@ pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<Vec<u8>,
     let mut body = Vec::with_capacity(data.len() + 1024);
     serde_json::to_writer(
         &mut body,
-        &Written { derived: &derived, own: LogFields { log: &log, timestamp: &derived.timestamp, millis } },
+        &Written { derived: &derived, own: LogFields { log: &log, timestamp: &derived.head.timestamp, millis } },
     )
     .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     Ok(body)
@@ -174,10 +174,8 @@ struct RateBased<'a> {
 /// The derived block.
 #[derive(Debug, Serialize)]
 struct Derived<'a> {
-    #[serde(rename = "@timestamp")]
-    timestamp: String,
-    event: Event<'a>,
-    cloud: Cloud<'a>,
+    #[serde(flatten)]
+    head: Head<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Source<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -329,11 +327,13 @@ impl<'a> Derived<'a> {
         let (account, region) = acl.as_deref().map(arn_account_region).unwrap_or_default();
         let rate_based_rule = rate_based_rule(log, terminating.as_ref());
         Self {
-            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            event: Event { action, ..Event::of(DATASET) },
-            cloud: Cloud {
-                account: account.map(|id| Account { id: Cow::Owned(id.to_owned()) }),
-                ..Cloud::aws(None, region.map(|r| Cow::Owned(r.to_owned())))
+            head: Head {
+                timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                event: Event { action, ..Event::of(DATASET) },
+                cloud: Cloud {
+                    account: account.map(|id| Account { id: Cow::Owned(id.to_owned()) }),
+                    ..Cloud::aws(None, region.map(|r| Cow::Owned(r.to_owned())))
+                },
             },
             source,
             rule,

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResult};
 use seclog_core::firehose::{process, Settings};
 use seclog_core::sink::backoff::Backoff;
-use seclog_core::sink::firehose::{FirehoseSink, RecordSink, MAX_BATCH_RECORDS};
+use seclog_core::sink::delivery_stream::{FirehoseSink, RecordSink, MAX_BATCH_RECORDS};
 use seclog_core::DeliveryError;
 use seclog_e2e::{firehose_to_s3, s3_objects};
 use seclog_testkit::moto::Moto;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use seclog_cli::demo;
 use seclog_cli::replay::{self, Source};
 use seclog_core::sink::backoff::Backoff;
-use seclog_core::sink::firehose::{FirehoseSink, StreamSink};
+use seclog_core::sink::delivery_stream::{FirehoseSink, StreamSink};
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_e2e::{fast_config, firehose_to_s3, options, s3_objects, server};
 use seclog_securityhub::config::Config;

@@ -20,7 +20,7 @@ use base64::Engine as _;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::{FirehoseEvent, RecordResult};
 use seclog_core::firehose::{process, Settings};
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_e2e::{deps, fast_config, server};
 use seclog_testkit::proxy::{Fault, FaultProxy};
 use serde_json::{json, Value};
@@ -324,7 +324,7 @@ async fn firehose_soak(requests: u64) -> (usize, usize, usize) {
         .collect();
     let mut k = 0_usize;
     for _ in 0..requests {
-        let mut request = seclog_testkit::firehose::request_at_limit("aws-waf-logs-soak", |i| {
+        let mut request = seclog_testkit::firehose_golden::request_at_limit("aws-waf-logs-soak", |i| {
             k += 1;
             let mut v = seeds[(k + i) % seeds.len()].clone();
             v["httpRequest"]["clientIp"] =

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use seclog_core::telemetry::{capture, InvocationSummary};
 use seclog_e2e::{deps, event, fast_config, run, server};
-use seclog_testkit::firehose::assert_outcome;
+use seclog_testkit::firehose_golden::assert_outcome;
 use seclog_testkit::proxy::{Fault, FaultProxy};
 use serde_json::Value;
 

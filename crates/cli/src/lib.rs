@@ -8,7 +8,7 @@ pub mod aws_ranges;
 pub mod client;
 pub mod demo;
 pub mod detect;
-pub mod firehose;
+pub mod firehose_replay;
 pub mod osmem;
 pub mod receiver;
 pub mod replay;

@@ -23,7 +23,7 @@ use seclog_cloudtrail::handler::{process, Deps};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
 use seclog_core::envelope::firehose::FirehoseEvent;
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::BulkSink;
 use seclog_core::subscription::{self, Pipeline};
 use seclog_enrich::Enricher;
@@ -34,7 +34,7 @@ use seclog_waf::WafTransform;
 
 use base64::Engine as _;
 
-use crate::firehose;
+use crate::firehose_replay::{self, replay as replay_request};
 
 /// A log source the command knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -97,7 +97,7 @@ impl Totals {
         }
     }
 
-    fn of_outcome(o: &firehose::Outcome) -> Self {
+    fn of_outcome(o: &firehose_replay::Outcome) -> Self {
         Self {
             records: o.received,
             indexed: o.delivery.indexed,
@@ -396,13 +396,13 @@ pub async fn replay<S: BulkSink>(
                 let deadline = tokio::time::Instant::now() + budget;
                 let (sink, dead) = (&deps.sink, &deps.deadletters);
                 let result = if source == Source::Waf {
-                    firehose::replay(&event, &waf, seclog_waf::FAMILY, sink, dead, deadline).await
+                    replay_request(&event, &waf, seclog_waf::FAMILY, sink, dead, deadline).await
                 } else if source == Source::Route53 {
-                    firehose::replay(&event, &route53, seclog_route53::RESOLVER_FAMILY, sink, dead, deadline).await
+                    replay_request(&event, &route53, seclog_route53::RESOLVER_FAMILY, sink, dead, deadline).await
                 } else {
                     let transform =
                         VpcFlowTransform::new(vpc_format_for(path, vpc_format)?).with_enricher(enricher.clone());
-                    firehose::replay(&event, &transform, seclog_vpcflow::FAMILY, sink, dead, deadline).await
+                    replay_request(&event, &transform, seclog_vpcflow::FAMILY, sink, dead, deadline).await
                 };
                 totals.duration += started.elapsed();
                 records += totals.add(result.map(|o| Totals::of_outcome(&o)), path);

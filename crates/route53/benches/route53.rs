@@ -12,7 +12,7 @@ use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::FirehoseEvent;
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_route53::config::Config;
 use seclog_route53::handler::{process, Deps, Route53Event};

@@ -6,7 +6,7 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, FirehoseResponse};
 use seclog_core::firehose;
-use seclog_core::sink::firehose::{FirehoseSink, RecordSink};
+use seclog_core::sink::delivery_stream::{FirehoseSink, RecordSink};
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::BulkSink;
 use seclog_core::subscription::{self, Pipeline};

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use seclog_core::decode::gzip_base64;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResult};
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_core::DeliveryError;
 use seclog_route53::config::Config;

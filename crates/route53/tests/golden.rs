@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use seclog_core::envelope::cloudwatch_logs;
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_route53::config::Config;
 use seclog_route53::handler::{process, Deps, Route53Event, Route53Response};
 use seclog_route53::Route53Transform;
-use seclog_testkit::{firehose::assert_outcome, golden::assert_golden, inputs, sibling};
+use seclog_testkit::{firehose_golden::assert_outcome, golden::assert_golden, inputs, sibling};
 
 fn fixed_clock() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().to_utc()

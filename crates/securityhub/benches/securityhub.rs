@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_securityhub::config::Config;
 use seclog_securityhub::handler::{process, Delivery, Deps};

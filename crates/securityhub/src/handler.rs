@@ -8,7 +8,7 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::document::{Document, Origin};
 use seclog_core::envelope::eventbridge::EventBridgeEvent;
 use seclog_core::eventbridge::{self, EventBridgeTransform, Outcome, Pipeline, Records};
-use seclog_core::sink::firehose::{FirehoseSink, RecordSink, StreamSink};
+use seclog_core::sink::delivery_stream::{FirehoseSink, RecordSink, StreamSink};
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::{BulkSink, DeliveryReport};
 use seclog_core::telemetry::InvocationSummary;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_core::telemetry::InvocationSummary;
 use seclog_securityhub::config::{Config, Filters};

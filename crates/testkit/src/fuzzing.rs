@@ -144,7 +144,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
 /// whole event that holds no findings is one dead letter or one drop; every body is one line of JSON
 /// and every dead letter has a typed reason.
 pub fn eventbridge_invariants(event: &serde_json::value::RawValue) -> InvocationSummary {
-    use seclog_core::sink::firehose::MemoryRecordSink;
+    use seclog_core::sink::delivery_stream::MemoryRecordSink;
     use seclog_core::sink::MemorySink;
     use seclog_securityhub::config::Config;
     use seclog_securityhub::handler::{process, Delivery, Deps};

@@ -10,7 +10,7 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResult};
 use seclog_core::firehose::{process, RecordTransform, Settings, TransformationSummary};
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_core::subscription::{self, EventTransform, Pipeline};
 use seclog_core::telemetry::InvocationSummary;

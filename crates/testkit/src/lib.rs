@@ -4,7 +4,7 @@
 
 pub mod batches;
 pub mod emulator;
-pub mod firehose;
+pub mod firehose_golden;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod golden;

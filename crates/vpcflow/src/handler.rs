@@ -2,7 +2,7 @@
 
 use seclog_core::firehose;
 pub use seclog_core::firehose::handle;
-use seclog_core::sink::firehose::FirehoseSink;
+use seclog_core::sink::delivery_stream::FirehoseSink;
 
 use crate::config::Config;
 use crate::VpcFlowTransform;

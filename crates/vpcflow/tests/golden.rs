@@ -2,7 +2,7 @@
 //! beside a case gives its flow-log format.
 #![allow(clippy::unwrap_used)]
 
-use seclog_testkit::{firehose::assert_outcome, inputs, sibling};
+use seclog_testkit::{firehose_golden::assert_outcome, inputs, sibling};
 use seclog_vpcflow::{Format, VpcFlowTransform};
 
 #[tokio::test]

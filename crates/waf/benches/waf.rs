@@ -7,7 +7,7 @@ use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseResponse};
 use seclog_core::firehose::{process, Settings};
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use serde_json::{json, Value};
 
 /// The seclog step with `enricher`'s lookups, re-ingestion into memory included.

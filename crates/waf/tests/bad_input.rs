@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, FirehoseResponse, RecordResult};
 use seclog_core::firehose::{process, Settings, TransformationSummary};
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_waf::WafTransform;
 
 fn b64(data: &[u8]) -> String {

@@ -1,7 +1,7 @@
 //! Recorded Firehose requests → expected responses, compared exactly.
 #![allow(clippy::unwrap_used)]
 
-use seclog_testkit::{firehose::assert_outcome, inputs};
+use seclog_testkit::{firehose_golden::assert_outcome, inputs};
 use seclog_waf::WafTransform;
 
 #[tokio::test]

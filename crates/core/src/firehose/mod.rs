@@ -36,11 +36,11 @@ use lambda_runtime::LambdaEvent;
 use tokio::time::Instant;
 
 use crate::config::{ConfigError, Env};
-use crate::sink::firehose::FirehoseSink;
+use crate::sink::delivery_stream::FirehoseSink;
 use crate::DropRule;
 
 use crate::envelope::firehose::{FirehoseEvent, FirehoseResponse, RecordResult, ResponseRecord};
-use crate::sink::firehose::{PartialPut, PutReport, RecordSink};
+use crate::sink::delivery_stream::{PartialPut, PutReport, RecordSink};
 pub use crate::telemetry::TransformationSummary;
 use crate::{decode, DeliveryError, RecordError};
 

@@ -130,11 +130,11 @@ impl Budget {
         let (held, parts) = match &step {
             Step::Ok(doc) => (doc.len(), 0),
             Step::Split(parts) => {
-                if let Some(big) = parts.iter().find(|p| p.len() > crate::sink::firehose::MAX_RECORD_BYTES) {
+                if let Some(big) = parts.iter().find(|p| p.len() > crate::sink::delivery_stream::MAX_RECORD_BYTES) {
                     let reason = format!(
                         "a log event of {} bytes is larger than one Firehose record ({} bytes)",
                         big.len(),
-                        crate::sink::firehose::MAX_RECORD_BYTES
+                        crate::sink::delivery_stream::MAX_RECORD_BYTES
                     );
                     return Step::Failed(RecordError::new(RecordKind::PartTooLarge, reason));
                 }

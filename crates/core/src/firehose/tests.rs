@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::envelope::firehose::FirehoseRecord;
-use crate::sink::firehose::MemoryRecordSink;
+use crate::sink::delivery_stream::MemoryRecordSink;
 use crate::RecordKind;
 use fit::EMPTY_RESPONSE_LEN;
 use proptest::prelude::*;
@@ -154,7 +154,7 @@ fn cloudwatch_logs_envelopes() {
 
 #[test]
 fn a_split_part_larger_than_a_firehose_record_fails_only_its_own_record() {
-    let huge = "x".repeat(crate::sink::firehose::MAX_RECORD_BYTES + 1);
+    let huge = "x".repeat(crate::sink::delivery_stream::MAX_RECORD_BYTES + 1);
     let e =
         event(&[envelope("DATA_MESSAGE", &["p1", "p2"]), envelope("DATA_MESSAGE", &["small", &huge]), b"a".to_vec()]);
     let (out, put) = run(&e, &Settings::default());

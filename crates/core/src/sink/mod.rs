@@ -4,8 +4,8 @@
 //! the in-memory [`MemorySink`] that handler unit tests and `seclog replay --output` use.
 
 pub mod backoff;
+pub mod delivery_stream;
 pub mod drive;
-pub mod firehose;
 pub mod opensearch;
 
 use std::future::Future;

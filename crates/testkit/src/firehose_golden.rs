@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use seclog_core::envelope::firehose::{FirehoseEvent, RecordResult};
 use seclog_core::firehose::{process, RecordTransform, Settings, TransformationSummary};
-use seclog_core::sink::firehose::MemoryRecordSink;
+use seclog_core::sink::delivery_stream::MemoryRecordSink;
 
 use crate::golden::assert_golden;
 use crate::sibling;

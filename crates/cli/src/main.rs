@@ -270,7 +270,7 @@ async fn main() -> Result<()> {
         Command::Replay { paths, endpoint, output, source, budget_secs, vpc_flow_format, enrich, rules, auth } => {
             let files = replay::discover(&paths)?;
             let vpc_format =
-                vpc_flow_format.map(|f| seclog_vpcflow::Format::parse(&f).map_err(anyhow::Error::msg)).transpose()?;
+                vpc_flow_format.map(|f| seclog_vpcflow::Format::parse(&f).map_err(anyhow::Error::from)).transpose()?;
             let options = replay::Options {
                 source,
                 vpc_format: vpc_format.as_ref(),

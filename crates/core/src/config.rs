@@ -8,6 +8,23 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A value that is none of a setting's words (`daily`, `monthly`, `none`…).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not one of {allowed}")]
+pub struct NotOneOf {
+    /// The value given.
+    pub value: String,
+    /// The words allowed, comma-separated.
+    pub allowed: &'static str,
+}
+
+impl NotOneOf {
+    /// `value` is none of `allowed`.
+    pub fn new(value: impl Into<String>, allowed: &'static str) -> Self {
+        Self { value: value.into(), allowed }
+    }
+}
+
 /// A missing or invalid configuration value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -109,7 +126,7 @@ impl<'a> Env<'a> {
         match self.get(var).as_deref().map(str::trim) {
             None | Some("" | "on") => Ok(true),
             Some("off") => Ok(false),
-            Some(other) => Err(ConfigError::Invalid { var, reason: format!("`{other}` is not one of on, off") }),
+            Some(other) => Err(ConfigError::Invalid { var, reason: NotOneOf::new(other, "on, off").to_string() }),
         }
     }
 

@@ -85,14 +85,14 @@ pub enum Rotation {
 }
 
 impl std::str::FromStr for Rotation {
-    type Err = String;
+    type Err = crate::config::NotOneOf;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "daily" => Ok(Self::Daily),
             "monthly" => Ok(Self::Monthly),
             "none" => Ok(Self::None),
-            other => Err(format!("`{other}` is not one of daily, monthly, none")),
+            other => Err(crate::config::NotOneOf::new(other, "daily, monthly, none")),
         }
     }
 }

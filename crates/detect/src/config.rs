@@ -25,7 +25,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env};
+use seclog_core::config::{ConfigError, Env, NotOneOf};
 use seclog_rules::Level;
 use url::Url;
 
@@ -153,7 +153,7 @@ impl DetectConfig {
                 Some(v) => {
                     return Err(ConfigError::Invalid {
                         var: "FINDINGS_MIN_SEVERITY",
-                        reason: format!("`{v}` is not one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL"),
+                        reason: NotOneOf::new(v, "INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL").to_string(),
                     })
                 }
             },
@@ -189,7 +189,7 @@ fn level(env: &Env<'_>, var: &'static str, default: Level) -> Result<Level, Conf
         None => Ok(default),
         Some(v) => parse_level(&v).ok_or_else(|| ConfigError::Invalid {
             var,
-            reason: format!("`{v}` is not one of informational, low, medium, high, critical"),
+            reason: NotOneOf::new(v, "informational, low, medium, high, critical").to_string(),
         }),
     }
 }

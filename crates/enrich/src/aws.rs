@@ -57,6 +57,26 @@ struct V6Prefix {
     service: String,
 }
 
+/// Why an `ip-ranges.json` file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RangesError {
+    /// Not the JSON of that file.
+    #[error("not an ip-ranges.json file")]
+    Json(#[source] serde_json::Error),
+    /// A prefix that is not a network.
+    #[error("`{prefix}` is not a network")]
+    Prefix {
+        /// The prefix as written.
+        prefix: String,
+        /// The parser's error.
+        #[source]
+        source: ipnet::AddrParseError,
+    },
+    /// No prefix at all.
+    #[error("no prefixes: not an ip-ranges.json file")]
+    Empty,
+}
+
 impl AwsRanges {
     /// Reads an `ip-ranges.json` file.
     ///
@@ -65,28 +85,35 @@ impl AwsRanges {
     pub fn open(path: &Path) -> Result<Self, DataError> {
         let error = |reason: String| DataError::Ranges { path: path.display().to_string(), reason };
         let bytes = std::fs::read(path).map_err(|e| error(e.to_string()))?;
-        Self::parse(&bytes).map_err(error)
+        Self::parse(&bytes).map_err(|e| {
+            let cause = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+            error(format!("{e}{cause}"))
+        })
     }
 
     /// Parses the contents of an `ip-ranges.json` file.
     ///
     /// # Errors
     /// Not that format, or a prefix that does not parse.
-    pub fn parse(json: &[u8]) -> Result<Self, String> {
-        let file: File = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    pub fn parse(json: &[u8]) -> Result<Self, RangesError> {
+        let file: File = serde_json::from_slice(json).map_err(RangesError::Json)?;
         let mut ranges = Self { created: file.create_date, ..Self::default() };
         for p in file.prefixes {
-            let net: Ipv4Net = p.ip_prefix.parse().map_err(|e| format!("`{}`: {e}", p.ip_prefix))?;
+            let net: Ipv4Net =
+                p.ip_prefix.parse().map_err(|source| RangesError::Prefix { prefix: p.ip_prefix.clone(), source })?;
             add(&mut ranges.v4, net.trunc(), p.service, p.region);
             ranges.prefixes += 1;
         }
         for p in file.ipv6_prefixes {
-            let net: Ipv6Net = p.ipv6_prefix.parse().map_err(|e| format!("`{}`: {e}", p.ipv6_prefix))?;
+            let net: Ipv6Net = p
+                .ipv6_prefix
+                .parse()
+                .map_err(|source| RangesError::Prefix { prefix: p.ipv6_prefix.clone(), source })?;
             add(&mut ranges.v6, net.trunc(), p.service, p.region);
             ranges.prefixes += 1;
         }
         if ranges.prefixes == 0 {
-            return Err("no prefixes: not an ip-ranges.json file".into());
+            return Err(RangesError::Empty);
         }
         Ok(ranges)
     }
@@ -163,9 +190,9 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused() {
-        assert!(AwsRanges::parse(b"{}").unwrap_err().contains("no prefixes"));
-        assert!(AwsRanges::parse(b"[1]").is_err());
+        assert!(matches!(AwsRanges::parse(b"{}"), Err(RangesError::Empty)));
+        assert!(matches!(AwsRanges::parse(b"[1]"), Err(RangesError::Json(_))));
         let bad = br#"{"prefixes":[{"ip_prefix":"52.94.0.0/33","region":"x","service":"EC2"}]}"#;
-        assert!(AwsRanges::parse(bad).unwrap_err().contains("52.94.0.0/33"));
+        assert!(matches!(AwsRanges::parse(bad), Err(RangesError::Prefix { prefix, .. }) if prefix == "52.94.0.0/33"));
     }
 }

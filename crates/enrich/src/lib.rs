@@ -29,7 +29,7 @@ mod geo;
 mod ip;
 pub mod user_agent;
 
-pub use aws::{AwsRange, AwsRanges};
+pub use aws::{AwsRange, AwsRanges, RangesError};
 pub use enricher::{Endpoint, Enricher, EnrichmentConfig, IpEnrichment, LAMBDA_DATA_DIR};
 pub use geo::{Asn, Geo, GeoIp, Location};
 pub use ip::{classify, classify_ip, AddressClass};

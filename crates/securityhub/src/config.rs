@@ -82,7 +82,10 @@ impl Config {
         seclog_core::index::IndexPattern::new(&prefix, seclog_core::index::Rotation::Monthly)
             .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason: reason.to_string() })?;
         let min_severity = match env.get("MIN_SEVERITY") {
-            Some(s) => Some(s.parse().map_err(|reason| ConfigError::Invalid { var: "MIN_SEVERITY", reason })?),
+            Some(s) => Some(s.parse().map_err(|e: seclog_core::config::NotOneOf| ConfigError::Invalid {
+                var: "MIN_SEVERITY",
+                reason: e.to_string(),
+            })?),
             None => None,
         };
         let products = env

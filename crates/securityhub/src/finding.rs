@@ -77,16 +77,19 @@ impl fmt::Display for Severity {
     }
 }
 
+/// The severity labels, lowest first.
+pub(crate) const SEVERITIES: &str = "INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL";
+
 impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = seclog_core::config::NotOneOf;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_uppercase().as_str() {
             "INFORMATIONAL" => Ok(Self::Informational),
             "LOW" => Ok(Self::Low),
             "MEDIUM" => Ok(Self::Medium),
             "HIGH" => Ok(Self::High),
             "CRITICAL" => Ok(Self::Critical),
-            other => Err(format!("`{other}` is not one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL")),
+            other => Err(seclog_core::config::NotOneOf::new(other, SEVERITIES)),
         }
     }
 }

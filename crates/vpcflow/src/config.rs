@@ -30,9 +30,8 @@ impl Config {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let format = match env.get("VPC_FLOW_LOG_FORMAT") {
             None => Format::default(),
-            Some(f) => {
-                Format::parse(&f).map_err(|reason| ConfigError::Invalid { var: "VPC_FLOW_LOG_FORMAT", reason })?
-            }
+            Some(f) => Format::parse(&f)
+                .map_err(|e| ConfigError::Invalid { var: "VPC_FLOW_LOG_FORMAT", reason: e.to_string() })?,
         };
         let (settings, deadline_margin) = Settings::from_env(env)?;
         Ok(Self { format, settings, deadline_margin })

@@ -93,26 +93,40 @@ pub(crate) fn is_header(line: &str) -> bool {
     })
 }
 
+/// Why a flow-log format (or header line) cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// A token that is not a field name (`${…}` unbalanced, or empty).
+    #[error("`{0}` is not a field name")]
+    NotAField(String),
+    /// A field named twice.
+    #[error("field `{0}` appears twice")]
+    Repeated(String),
+    /// No field at all.
+    #[error("the format names no field")]
+    Empty,
+}
+
 impl Format {
     /// Parses a format string (`${a} ${b}` or a header line `a b`).
     ///
     /// # Errors
     /// An empty format, or a field named twice.
-    pub fn parse(format: &str) -> Result<Self, String> {
+    pub fn parse(format: &str) -> Result<Self, FormatError> {
         let mut fields: Vec<Field> = Vec::new();
         for token in format.split_ascii_whitespace() {
             let name = canonical(token);
             if name.is_empty() || name.contains(['$', '{', '}']) {
-                return Err(format!("`{token}` is not a field name"));
+                return Err(FormatError::NotAField(token.to_owned()));
             }
             if fields.iter().any(|f| f.name == name) {
-                return Err(format!("field `{name}` appears twice"));
+                return Err(FormatError::Repeated(name));
             }
             let kind = KNOWN.iter().find(|(k, _)| *k == name).map_or(Kind::Text, |(_, kind)| *kind);
             fields.push(Field { name, kind });
         }
         if fields.is_empty() {
-            return Err("the format names no field".into());
+            return Err(FormatError::Empty);
         }
         Ok(Self { fields })
     }
@@ -152,9 +166,9 @@ mod tests {
 
     #[test]
     fn bad_formats() {
-        assert!(Format::parse("  ").is_err());
-        assert!(Format::parse("${srcaddr} ${srcaddr}").is_err());
-        assert!(Format::parse("${srcaddr").is_err());
+        assert_eq!(Format::parse("  "), Err(FormatError::Empty));
+        assert_eq!(Format::parse("${srcaddr} ${srcaddr}"), Err(FormatError::Repeated("srcaddr".into())));
+        assert_eq!(Format::parse("${srcaddr"), Err(FormatError::NotAField("${srcaddr".into())));
     }
 
     #[test]

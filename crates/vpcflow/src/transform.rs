@@ -50,7 +50,7 @@ impl RecordTransform for VpcFlowTransform {
         let header = lines.next_if(|l| is_header(l));
         let rest: Vec<&str> = lines.collect();
         let format = match header {
-            Some(h) => Format::parse(h).map_err(|e| RecordError::new(RecordKind::BadHeader, e))?,
+            Some(h) => Format::parse(h).map_err(|e| RecordError::new(RecordKind::BadHeader, e.to_string()))?,
             None => self.format.clone(),
         };
         match rest.as_slice() {

@@ -117,12 +117,12 @@ pub enum Delimiter {
 }
 
 impl std::str::FromStr for Delimiter {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::config::NotOneOf;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "none" => Ok(Self::None),
             "newline" => Ok(Self::Newline),
-            other => Err(format!("`{other}` is not one of none, newline")),
+            other => Err(crate::config::NotOneOf::new(other, "none, newline")),
         }
     }
 }

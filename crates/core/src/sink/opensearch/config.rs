@@ -185,7 +185,7 @@ impl OpenSearchConfig {
             other => {
                 return Err(ConfigError::Invalid {
                     var: "OPENSEARCH_AUTH",
-                    reason: format!("`{other}` is not one of sigv4, basic, none"),
+                    reason: crate::config::NotOneOf::new(other, "sigv4, basic, none").to_string(),
                 })
             }
         };

@@ -139,7 +139,7 @@ impl<T: RecordTransform, S: BulkSink> Attempt<FirehoseRecord> for Round<'_, T, S
         }
         if !docs.is_empty() {
             let report = self.sink.deliver(docs, self.deadline).await?;
-            add(&mut self.outcome.delivery, &report);
+            self.outcome.delivery.add(&report);
         }
         let put = reingest.take();
         self.outcome.reingested += put.len();
@@ -157,15 +157,6 @@ impl<T: RecordTransform, S: BulkSink> Attempt<FirehoseRecord> for Round<'_, T, S
             .collect();
         Ok(Left { items, reason: "records re-ingested".into() })
     }
-}
-
-fn add(total: &mut DeliveryReport, report: &DeliveryReport) {
-    total.indexed += report.indexed;
-    total.already_present += report.already_present;
-    total.dead_lettered += report.dead_lettered;
-    total.retried += report.retried;
-    total.bulk_requests += report.bulk_requests;
-    total.bytes_sent += report.bytes_sent;
 }
 
 #[cfg(test)]

@@ -37,18 +37,9 @@ use serde::{Deserialize, Serialize};
 /// The dataset name of every `CloudTrail` document.
 pub const DATASET: &str = "aws.cloudtrail";
 
-/// Keys whose values are free-form and indexed as `flat_object`.
-pub const FREE_FORM: [&str; 6] = [
-    "requestParameters",
-    "responseElements",
-    "additionalEventData",
-    "serviceEventDetails",
-    "insightDetails",
-    "edgeDeviceDetails",
-];
-
-/// Keys mapped as objects by the template: [`FREE_FORM`] and `userIdentity`, `tlsDetails`, `resources`.
-const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&[
+/// Keys mapped as objects by the template: the [free-form](FREE_FORM) ones first, then
+/// `userIdentity`, `tlsDetails`, `resources`.
+const OBJECT_MAPPED_KEYS: [&str; 9] = [
     "requestParameters",
     "responseElements",
     "additionalEventData",
@@ -58,7 +49,12 @@ const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&[
     "userIdentity",
     "tlsDetails",
     "resources",
-]);
+];
+
+/// Keys whose values are free-form and indexed as `flat_object`.
+pub const FREE_FORM: &[&str] = OBJECT_MAPPED_KEYS.split_at(6).0;
+
+const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&OBJECT_MAPPED_KEYS);
 
 /// Top-level keys the ECS block writes; a record key of the same name is kept as `cloudtrail_<key>`.
 const ECS_KEYS: [&str; 9] =

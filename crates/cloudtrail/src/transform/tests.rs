@@ -123,3 +123,16 @@ fn long_ids_are_digested() {
     let doc = t.transform(&msg, origin, "").unwrap();
     assert_eq!(doc.id.len(), 64);
 }
+
+#[test]
+fn the_free_form_keys_are_the_templates_flat_objects() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates/cloudtrail.json");
+    let template: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let properties = template["template"]["mappings"]["properties"].as_object().unwrap();
+    let mut flat: Vec<&str> =
+        properties.iter().filter(|(_, m)| m["type"] == "flat_object").map(|(k, _)| k.as_str()).collect();
+    let mut free = FREE_FORM.to_vec();
+    flat.sort_unstable();
+    free.sort_unstable();
+    assert_eq!(flat, free);
+}

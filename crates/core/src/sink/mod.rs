@@ -35,6 +35,19 @@ pub struct DeliveryReport {
     pub bulk_latency_ms: Vec<u64>,
 }
 
+impl DeliveryReport {
+    /// Adds what another delivery did.
+    pub fn add(&mut self, other: &Self) {
+        self.indexed += other.indexed;
+        self.already_present += other.already_present;
+        self.dead_lettered += other.dead_lettered;
+        self.retried += other.retried;
+        self.bulk_requests += other.bulk_requests;
+        self.bytes_sent += other.bytes_sent;
+        self.bulk_latency_ms.extend_from_slice(&other.bulk_latency_ms);
+    }
+}
+
 /// Somewhere documents can be delivered.
 pub trait BulkSink: Sync {
     /// Delivers every document: each ends written, already present, or dead-lettered, or the

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `ALERTS_PREFIX` | `seclog` | alerts go to `<prefix>-alerts-YYYY.MM` (the month of the event that caused them) |
 //! | `DETECTION_INDICES` | `cloudtrail-*,route53-resolver-*,route53-public-*` | where the ingest functions write the documents rules mark |
-//! | `LOOKBACK` | `30m` | how far back each run looks, by event time (longer than Firehose's 15-minute buffering, and overlapping the previous run) |
+//! | `LOOKBACK` | `30m` | how far back each run looks, by event time (longer than Firehose's 15-minute buffering, and overlapping the previous run); at most 366 days |
 //! | `ALERT_MIN_LEVEL` | `medium` | a rule match below this level is kept on its document but raises no alert |
 //! | `MAX_ALERTS_PER_RULE` | `100` | alerts one rule may raise in one run; past it, one summary alert |
 //! | `NOTIFY_MIN_LEVEL` | `high` | alerts at or above this level are sent |
@@ -122,7 +122,9 @@ impl DetectConfig {
             alerts_prefix,
             indices: env.get("DETECTION_INDICES").unwrap_or(d.indices),
             lookback: match env.get("LOOKBACK") {
-                Some(v) => parse_duration(&v).map_err(|reason| ConfigError::Invalid { var: "LOOKBACK", reason })?,
+                Some(v) => {
+                    parse_duration(&v).map_err(|e| ConfigError::Invalid { var: "LOOKBACK", reason: e.to_string() })?
+                }
                 None => d.lookback,
             },
             alert_min_level: level(env, "ALERT_MIN_LEVEL", d.alert_min_level)?,
@@ -204,41 +206,72 @@ pub fn parse_level(name: &str) -> Option<Level> {
 
 fn url(env: &Env<'_>, var: &'static str) -> Result<Option<Url>, ConfigError> {
     let Some(value) = env.get(var).filter(|v| !v.trim().is_empty()) else { return Ok(None) };
-    webhook_url(&value).map(Some).map_err(|reason| ConfigError::Invalid { var, reason })
+    webhook_url(&value).map(Some).map_err(|e| ConfigError::Invalid { var, reason: e.to_string() })
 }
 
-/// A webhook URL: `https` (or `http`, for a local receiver); the value is never repeated in the error.
+/// Why a webhook URL cannot be used (the value itself is never repeated: it may hold a token).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// Not a URL.
+    #[error("not a URL ({0}); the value is not repeated")]
+    NotAUrl(url::ParseError),
+    /// Not `https` (or `http`).
+    #[error("must be an https URL (http only for local receivers)")]
+    Scheme,
+}
+
+/// A webhook URL: `https` (or `http`, for a local receiver).
 ///
 /// # Errors
 /// Why it cannot be used.
-pub fn webhook_url(value: &str) -> Result<Url, String> {
-    let parsed = Url::parse(value.trim()).map_err(|e| format!("not a URL ({e}); the value is not repeated"))?;
+pub fn webhook_url(value: &str) -> Result<Url, WebhookError> {
+    let parsed = Url::parse(value.trim()).map_err(WebhookError::NotAUrl)?;
     if !matches!(parsed.scheme(), "https" | "http") {
-        return Err("must be an https URL (http only for local receivers)".into());
+        return Err(WebhookError::Scheme);
     }
     Ok(parsed)
 }
 
-/// `30m`, `2h`, `90s`, `1d`.
+/// The longest window a run may look back.
+pub const MAX_LOOKBACK: Duration = Duration::from_secs(366 * 86_400);
+
+/// Why a duration cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a number and one of `s`, `m`, `h`, `d`.
+    #[error("`{0}` is not a duration like 30m, 2h, 90s")]
+    NotADuration(String),
+    /// Zero.
+    #[error("must be longer than zero")]
+    Zero,
+    /// Longer than [`MAX_LOOKBACK`].
+    #[error("`{0}` is longer than 366 days")]
+    TooLong(String),
+}
+
+/// `30m`, `2h`, `90s`, `1d`: at most [`MAX_LOOKBACK`].
 ///
 /// # Errors
 /// The value, quoted, when it is none of those.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 30m, 2h, 90s"))?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("`{text}` is not a duration like 30m, 2h, 90s")),
+    let not_a_duration = || DurationError::NotADuration(text.to_owned());
+    let n: u64 = number.parse().map_err(|_| not_a_duration())?;
+    let unit_seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(not_a_duration()),
     };
-    if seconds == 0 {
-        return Err("must be longer than zero".into());
+    let seconds = n.checked_mul(unit_seconds).filter(|&s| s <= MAX_LOOKBACK.as_secs());
+    match seconds {
+        None => Err(DurationError::TooLong(text.to_owned())),
+        Some(0) => Err(DurationError::Zero),
+        Some(s) => Ok(Duration::from_secs(s)),
     }
-    Ok(Duration::from_secs(seconds))
 }
 
 #[cfg(test)]
@@ -247,6 +280,15 @@ mod tests {
 
     fn read(pairs: &[(&str, &str)]) -> Result<DetectConfig, ConfigError> {
         DetectConfig::from_env(&Env::from_pairs(pairs))
+    }
+
+    #[test]
+    fn a_lookback_longer_than_a_year_is_refused_not_overflowed() {
+        assert_eq!(parse_duration("366d"), Ok(Duration::from_secs(366 * 86_400)));
+        for huge in ["367d", "100000000d", "999999999999999d", "18446744073709551615s"] {
+            assert!(parse_duration(huge).is_err(), "{huge}");
+            assert!(read(&[("LOOKBACK", huge)]).is_err(), "{huge}");
+        }
     }
 
     #[test]

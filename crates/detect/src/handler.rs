@@ -86,7 +86,7 @@ pub async fn slack_from_secret(
     } else {
         text.to_owned()
     };
-    crate::config::webhook_url(&value).map(Some).map_err(InitError::Secret)
+    crate::config::webhook_url(&value).map(Some).map_err(|e| InitError::Secret(e.to_string()))
 }
 
 impl Deps<OpenSearchSink> {

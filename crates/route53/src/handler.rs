@@ -43,9 +43,17 @@ struct AnyEvent {
     region: String,
 }
 
+/// An event of neither shape the function reads.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the event is neither a Firehose transformation request (`records`) nor a CloudWatch Logs subscription event \
+     (`awslogs`)"
+)]
+pub struct NotARoute53Event;
+
 impl TryFrom<AnyEvent> for Route53Event {
-    type Error = String;
-    fn try_from(e: AnyEvent) -> Result<Self, String> {
+    type Error = NotARoute53Event;
+    fn try_from(e: AnyEvent) -> Result<Self, NotARoute53Event> {
         match (e.awslogs, e.records) {
             (Some(awslogs), None) => Ok(Self::Logs(CloudWatchLogsEvent { awslogs })),
             (None, Some(records)) => Ok(Self::Firehose(FirehoseEvent {
@@ -54,9 +62,7 @@ impl TryFrom<AnyEvent> for Route53Event {
                 region: e.region,
                 records,
             })),
-            _ => Err("the event is neither a Firehose transformation request (`records`) nor a CloudWatch Logs \
-                      subscription event (`awslogs`)"
-                .into()),
+            _ => Err(NotARoute53Event),
         }
     }
 }

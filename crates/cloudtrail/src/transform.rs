@@ -151,14 +151,9 @@ impl Transformer {
         ecs.detection = self.rules.cloudtrail(&record);
         // The document is the record plus a few hundred bytes of ECS block: size it once.
         let mut body = Vec::with_capacity(message.len() + 1024);
-        serde_json::to_writer(
-            &mut body,
-            &Written {
-                derived: &ecs,
-                own: OwnFields { guard: OBJECT_MAPPED, record: &record, reserved: &ECS_KEYS, prefix: "cloudtrail" },
-            },
-        )
-        .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
+        let own = OwnFields::of(OBJECT_MAPPED, &record, &ECS_KEYS, "cloudtrail");
+        serde_json::to_writer(&mut body, &Written { derived: &ecs, own })
+            .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
         Ok(Document::new(self.index.index_for(time)?, natural_id(event_id), WriteOp::Create, body, origin))
     }
 }

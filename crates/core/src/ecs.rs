@@ -158,6 +158,15 @@ pub struct OwnFields<'x, 'a> {
     pub prefix: &'x str,
 }
 
+impl<'x, 'a> OwnFields<'x, 'a> {
+    /// `record`'s fields, object-mapped keys guarded by `guard`, the `reserved` ones renamed
+    /// `<prefix>_<key>`.
+    #[must_use]
+    pub fn of(guard: ShapeGuard, record: &'x RawObject<'a>, reserved: &'x [&'x str], prefix: &'x str) -> Self {
+        Self { guard, record, reserved, prefix }
+    }
+}
+
 impl Serialize for OwnFields<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;

@@ -263,14 +263,9 @@ fn resolver(
         detection,
     };
     let mut body = Vec::with_capacity(record.len() + 1024);
-    serde_json::to_writer(
-        &mut body,
-        &Written {
-            derived: &derived,
-            own: OwnFields { guard: OBJECT_MAPPED, record: &log, reserved: &DERIVED_KEYS, prefix: "route53" },
-        },
-    )
-    .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
+    let own = OwnFields::of(OBJECT_MAPPED, &log, &DERIVED_KEYS, "route53");
+    serde_json::to_writer(&mut body, &Written { derived: &derived, own })
+        .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
     Ok((time, body))
 }
 

@@ -105,14 +105,9 @@ pub fn prepare<'a>(
     let version = version(derived.updated.timestamp_millis(), raw.get())
         .ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
-    serde_json::to_writer(
-        &mut body,
-        &Written {
-            derived: &Skeleton::of(&derived, ingested),
-            own: OwnFields { guard: OBJECT_MAPPED, record: &finding, reserved: &DERIVED_KEYS, prefix: "securityhub" },
-        },
-    )
-    .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
+    let own = OwnFields::of(OBJECT_MAPPED, &finding, &DERIVED_KEYS, "securityhub");
+    serde_json::to_writer(&mut body, &Written { derived: &Skeleton::of(&derived, ingested), own })
+        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
 }

@@ -246,7 +246,7 @@ pub enum DeliveryError {
     },
     /// Firehose refused records in a way retrying cannot fix (unknown stream, access denied, a
     /// record over the size limit).
-    #[error("Firehose refused the records: {0}")]
+    #[error("Firehose refused the records")]
     PutRefused(#[source] PutRefusal),
     /// Credentials could not be obtained (STS or the credentials endpoint failing): retried
     /// within the budget, then the invocation fails.
@@ -377,5 +377,24 @@ impl DeliveryError {
 impl From<DeliveryError> for lambda_runtime::Diagnostic {
     fn from(e: DeliveryError) -> Self {
         Self { error_type: e.error_type().to_owned(), error_message: Chain(&e).to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once_in_the_chain() {
+        let refused = DeliveryError::PutRefused(PutRefusal::NotSettled(4));
+        assert_eq!(
+            Chain(&refused).to_string(),
+            "Firehose refused the records: re-ingestion did not settle after 4 rounds"
+        );
+        let diagnostic = lambda_runtime::Diagnostic::from(refused);
+        assert_eq!(
+            diagnostic.error_message,
+            "Firehose refused the records: re-ingestion did not settle after 4 rounds"
+        );
     }
 }

@@ -181,7 +181,7 @@ impl<'a> Flow<'a> {
 
 #[derive(Serialize)]
 struct Endpoint {
-    ip: String,
+    ip: IpAddr,
     #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u64>,
     address_class: &'static str,
@@ -207,7 +207,7 @@ struct Network {
 
 #[derive(Serialize)]
 struct Related {
-    ip: Vec<String>,
+    ip: Vec<IpAddr>,
 }
 
 impl Network {
@@ -263,10 +263,7 @@ impl<'a> Derived<'a> {
             flow.address(addr).map(|ip| {
                 let class = seclog_enrich::classify_ip(ip);
                 let enrichment = enricher.lookup(ip);
-                (
-                    Endpoint { ip: ip.to_string(), port: flow.number(port), address_class: class.as_str(), enrichment },
-                    class,
-                )
+                (Endpoint { ip, port: flow.number(port), address_class: class.as_str(), enrichment }, class)
             })
         };
         let source = endpoint("srcaddr", "srcport");
@@ -288,7 +285,7 @@ impl<'a> Derived<'a> {
                 .map(|ip| if ip.is_ipv4() { "ipv4" } else { "ipv6" }),
         };
         let (source, destination) = (source.map(|s| s.0), destination.map(|d| d.0));
-        let ip: Vec<String> = [&source, &destination].into_iter().flatten().map(|e| e.ip.clone()).collect();
+        let ip: Vec<IpAddr> = [&source, &destination].into_iter().flatten().map(|e| e.ip).collect();
         Self {
             head: Head { timestamp: iso(time), event, cloud },
             source,

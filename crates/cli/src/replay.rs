@@ -344,12 +344,10 @@ pub async fn replay<S: BulkSink>(
         totals.files += 1;
         match source {
             Source::Cloudtrail | Source::Route53 if value.get("awslogs").is_some() => {
-                let event: CloudWatchLogsEvent = match serde_json::from_value(value) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        report.skipped.push((path.clone(), format!("not a CloudWatch Logs event: {e}")));
-                        continue;
-                    }
+                let Some(event) =
+                    envelope::<CloudWatchLogsEvent>(value, "a CloudWatch Logs event", path, &mut report.skipped)
+                else {
+                    continue;
                 };
                 let started = Instant::now();
                 let deadline = tokio::time::Instant::now() + budget;
@@ -385,12 +383,9 @@ pub async fn replay<S: BulkSink>(
                 records += totals.add(result.map(|s| Totals::of_summary(&s)), path);
             }
             Source::Waf | Source::Vpcflow | Source::Route53 => {
-                let event: FirehoseEvent = match serde_json::from_value(value) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        report.skipped.push((path.clone(), format!("not a Firehose request: {e}")));
-                        continue;
-                    }
+                let Some(event) = envelope::<FirehoseEvent>(value, "a Firehose request", path, &mut report.skipped)
+                else {
+                    continue;
                 };
                 let started = Instant::now();
                 let deadline = tokio::time::Instant::now() + budget;
@@ -411,6 +406,16 @@ pub async fn replay<S: BulkSink>(
         progress(n + 1, files.len(), records);
     }
     Ok((report, deps.sink))
+}
+
+/// The file's event as `T`, or `None` with the file skipped for not being `what`.
+fn envelope<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    what: &str,
+    path: &Path,
+    skipped: &mut Vec<(PathBuf, String)>,
+) -> Option<T> {
+    serde_json::from_value(value).map_err(|e| skipped.push((path.to_owned(), format!("not {what}: {e}")))).ok()
 }
 
 #[cfg(test)]

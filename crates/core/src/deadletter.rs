@@ -56,6 +56,14 @@ pub struct Failure<'a> {
     pub intended_index: Option<&'a str>,
 }
 
+impl<'a> Failure<'a> {
+    /// A record the transform refused: its kind and reason, no status, no index.
+    #[must_use]
+    pub fn of_record(error: &'a crate::RecordError) -> Self {
+        Self { error_type: error.kind.as_str(), reason: &error.reason, status: None, intended_index: None }
+    }
+}
+
 /// `seclog-deadletter-YYYY.MM`, the default.
 impl Default for DeadLetters {
     fn default() -> Self {

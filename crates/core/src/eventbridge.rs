@@ -84,10 +84,12 @@ pub struct Pipeline<'d, S, T> {
     pub clock: fn() -> DateTime<Utc>,
 }
 
-/// Processes one event.
+/// Processes one EventBridge event: an event that is not one, or whose records cannot be found,
+/// is dead-lettered whole; each record is indexed, dropped by rule, or dead-lettered alone.
 ///
 /// # Errors
-/// A [`DeliveryError`] when documents could not be delivered within the time left.
+/// A [`DeliveryError`] when the documents could not be delivered before `deadline`: EventBridge
+/// (or the Lambda async retry behind it) delivers the event again.
 pub async fn process<S: BulkSink, T: EventBridgeTransform>(
     event: &RawValue,
     pipeline: &Pipeline<'_, S, T>,
@@ -139,16 +141,11 @@ pub async fn process<S: BulkSink, T: EventBridgeTransform>(
             }
         },
     };
-    if docs.is_empty() {
-        summary.emit(started.elapsed());
-        return Ok(summary);
-    }
-    summary.finish(pipeline.sink.deliver(docs, deadline).await, started)
+    summary.deliver(pipeline.sink, docs, deadline, started).await
 }
 
 fn dead_letter<'o>(deadletters: &DeadLetters, origin: Origin<'o>, e: &RecordError, now: DateTime<Utc>) -> Document<'o> {
-    let failure = Failure { error_type: e.kind.as_str(), reason: &e.reason, status: None, intended_index: None };
-    deadletters.document(origin, &failure, now)
+    deadletters.document(origin, &Failure::of_record(e), now)
 }
 
 #[cfg(test)]

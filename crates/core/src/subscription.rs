@@ -72,10 +72,13 @@ pub struct Pipeline<'d, S, T> {
     pub clock: fn() -> DateTime<Utc>,
 }
 
-/// Processes one subscription event.
+/// Processes one CloudWatch Logs subscription event: a payload that cannot be decoded is
+/// dead-lettered whole, a control message is dropped by rule, and each log event is indexed or
+/// dead-lettered alone.
 ///
 /// # Errors
-/// A [`DeliveryError`] when documents could not be delivered within the time left.
+/// A [`DeliveryError`] when the documents could not be delivered before `deadline`: the
+/// subscription delivers the event again.
 pub async fn process<S: BulkSink, T: EventTransform>(
     event: &CloudWatchLogsEvent,
     pipeline: &Pipeline<'_, S, T>,
@@ -120,18 +123,13 @@ pub async fn process<S: BulkSink, T: EventTransform>(
                 timestamp: ev.timestamp,
                 ingested: &ingested,
             };
-            pipeline.transform.transform(&ev.message, origin.clone(), &context).unwrap_or_else(|e| {
-                let failure =
-                    Failure { error_type: e.kind.as_str(), reason: &e.reason, status: None, intended_index: None };
-                pipeline.deadletters.document(origin, &failure, now)
-            })
+            pipeline
+                .transform
+                .transform(&ev.message, origin.clone(), &context)
+                .unwrap_or_else(|e| pipeline.deadletters.document(origin, &Failure::of_record(&e), now))
         })
         .collect();
-    if docs.is_empty() {
-        summary.emit(started.elapsed());
-        return Ok(summary);
-    }
-    summary.finish(pipeline.sink.deliver(docs, deadline).await, started)
+    summary.deliver(pipeline.sink, docs, deadline, started).await
 }
 
 /// Retrying cannot fix an undecodable payload: it is dead-lettered whole, with the reason, and

@@ -224,6 +224,25 @@ impl InvocationSummary {
         delivered.map(|_| self)
     }
 
+    /// Delivers `docs` through `sink` (none: nothing is sent) and prints the summary line; see
+    /// [`InvocationSummary::finish`].
+    ///
+    /// # Errors
+    /// The delivery's error, after counting it.
+    pub async fn deliver<S: crate::sink::BulkSink>(
+        mut self,
+        sink: &S,
+        docs: Vec<crate::Document<'_>>,
+        deadline: tokio::time::Instant,
+        started: std::time::Instant,
+    ) -> Result<Self, crate::DeliveryError> {
+        if docs.is_empty() {
+            self.emit(started.elapsed());
+            return Ok(self);
+        }
+        self.finish(sink.deliver(docs, deadline).await, started)
+    }
+
     /// Takes what a delivery did.
     pub fn add_delivery(&mut self, report: &crate::sink::DeliveryReport) {
         self.indexed += report.indexed;

@@ -59,6 +59,15 @@ impl<'a> Document<'a> {
         crate::json::single_line(&mut body);
         Self { index, id, op, body, origin, dead_letter: false }
     }
+
+    /// The same document, owning its origin (to outlive the bytes it was read from).
+    #[must_use]
+    pub fn into_owned(self) -> Document<'static> {
+        let Origin { dataset, record_id, raw } = self.origin;
+        let origin =
+            Origin { dataset, record_id: Cow::Owned(record_id.into_owned()), raw: Cow::Owned(raw.into_owned()) };
+        Document { origin, index: self.index, id: self.id, op: self.op, body: self.body, dead_letter: self.dead_letter }
+    }
 }
 
 /// The record a document came from.

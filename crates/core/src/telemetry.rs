@@ -98,6 +98,9 @@ pub enum DropRule {
     /// An `EventBridge` event of a detail-type the function does not index (Security Hub's
     /// insight results and custom actions).
     DetailType,
+    /// A CloudTrail digest file delivered to S3 (it proves the log files' integrity; it holds no
+    /// events).
+    DigestFile,
     /// A `CloudWatch` Logs payload with no log event.
     EmptyPayload,
     /// A record the function's configured filters leave out (Security Hub's products, severity…).
@@ -113,6 +116,7 @@ impl DropRule {
         match self {
             Self::ControlMessage => "control_message",
             Self::DetailType => "detail_type",
+            Self::DigestFile => "digest_file",
             Self::EmptyPayload => "empty_payload",
             Self::Filter => "filter",
             Self::HeaderLine => "header_line",

@@ -86,7 +86,7 @@ fn canonical(token: &str) -> String {
 
 /// Whether `line` is a header line (its first token is a field name; a value never is).
 #[must_use]
-pub(crate) fn is_header(line: &str) -> bool {
+pub fn is_header(line: &str) -> bool {
     line.split_ascii_whitespace().next().is_some_and(|t| {
         let name = canonical(t);
         KNOWN.iter().any(|(k, _)| *k == name)

@@ -27,5 +27,5 @@ mod transform;
 /// The index family Firehose writes the documents to (the stream's destination).
 pub const FAMILY: &str = "vpcflow";
 
-pub use format::{Format, FormatError, DEFAULT_FORMAT};
+pub use format::{is_header, Format, FormatError, DEFAULT_FORMAT};
 pub use transform::{VpcFlowTransform, DATASET};

@@ -1,0 +1,482 @@
+//! Application Load Balancer access logs: one line → one document. Pure: no I/O.
+//!
+//! A line is AWS's documented access-log entry: space-separated fields, some in double quotes
+//! (`"GET https://example.com:443/ HTTP/1.1"`), `-` for a value the load balancer did not have.
+//! Lines from before a field existed have fewer fields: the first 17 (up to `target_group_arn`,
+//! the format of 2016) are required, the rest are read as far as the line goes, and fields AWS
+//! adds after the ones known here are kept in `aws.elb.extra_fields`.
+//!
+//! The document carries ECS fields (`http.*`, `url.*`, `user_agent.original`, `tls.*`, the caller
+//! in `source.*` enriched and in `client.*`, the target in `destination.*`) and every field under
+//! its documented name in `aws.elb.*`.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use seclog_core::ecs::{Cloud, Event, Head};
+use seclog_core::json::shorten;
+use seclog_core::{RecordError, RecordKind};
+use seclog_enrich::{Enricher, IpEnrichment};
+use serde::Serialize;
+
+#[cfg(test)]
+mod tests;
+
+/// The dataset of every load-balancer access-log document.
+pub const DATASET: &str = "aws.alb";
+
+/// The fields of the current format, in order, by their documented names.
+pub const FIELDS: [&str; 33] = [
+    "type",
+    "time",
+    "elb",
+    "client:port",
+    "target:port",
+    "request_processing_time",
+    "target_processing_time",
+    "response_processing_time",
+    "elb_status_code",
+    "target_status_code",
+    "received_bytes",
+    "sent_bytes",
+    "request",
+    "user_agent",
+    "ssl_cipher",
+    "ssl_protocol",
+    "target_group_arn",
+    "trace_id",
+    "domain_name",
+    "chosen_cert_arn",
+    "matched_rule_priority",
+    "request_creation_time",
+    "actions_executed",
+    "redirect_url",
+    "error_reason",
+    "target:port_list",
+    "target_status_code_list",
+    "classification",
+    "classification_reason",
+    "conn_trace_id",
+    "transformed_host",
+    "transformed_uri",
+    "request_transform_status",
+];
+
+/// The fields every line has (the format of 2016, up to `target_group_arn`).
+pub const MIN_FIELDS: usize = 17;
+
+/// Where a line comes from: the account and region of its object's key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LineContext<'a> {
+    /// The account that owns the load balancer.
+    pub account: Option<&'a str>,
+    /// Its region.
+    pub region: Option<&'a str>,
+    /// When the function read the object (RFC 3339; empty: not written).
+    pub ingested: &'a str,
+}
+
+/// Splits a line into its fields: quoted fields lose their quotes (a backslash keeps the next
+/// character), `-` stays `-`.
+///
+/// # Errors
+/// `bad_line` for a quote that is never closed.
+pub fn split(line: &str) -> Result<Vec<Cow<'_, str>>, RecordError> {
+    let mut fields = Vec::with_capacity(FIELDS.len());
+    let mut rest = line.trim_end_matches(['\r', '\n']);
+    loop {
+        rest = rest.trim_start_matches(' ');
+        if rest.is_empty() {
+            return Ok(fields);
+        }
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let (field, after) = unquote(quoted).ok_or_else(|| {
+                RecordError::new(
+                    RecordKind::BadLine,
+                    format!("field {} opens a quote that is never closed", fields.len() + 1),
+                )
+            })?;
+            if !after.is_empty() && !after.starts_with(' ') {
+                return Err(RecordError::new(
+                    RecordKind::BadLine,
+                    format!("field {} closes its quote before the field ends", fields.len() + 1),
+                ));
+            }
+            fields.push(field);
+            rest = after;
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            fields.push(Cow::Borrowed(&rest[..end]));
+            rest = &rest[end..];
+        }
+    }
+}
+
+/// The quoted field at the start of `s` (after its opening quote) and what follows its closing
+/// quote; `None` when it is not closed.
+fn unquote(s: &str) -> Option<(Cow<'_, str>, &str)> {
+    let end = s.find(['"', '\\'])?;
+    if s.as_bytes()[end] == b'"' {
+        return Some((Cow::Borrowed(&s[..end]), &s[end + 1..]));
+    }
+    let mut owned = String::from(&s[..end]);
+    let mut chars = s[end..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((Cow::Owned(owned), &s[end + i + 1..])),
+            '\\' => owned.push(chars.next()?.1),
+            c => owned.push(c),
+        }
+    }
+    None
+}
+
+/// Transforms one line into the document's time and body.
+///
+/// # Errors
+/// `bad_line` for a broken quote, `field_count` for fewer than [`MIN_FIELDS`] fields,
+/// `bad_timestamp` for a `time` that is not RFC 3339, `bad_number` for a count or duration that
+/// is not a number.
+pub fn transform_line(
+    line: &str,
+    context: &LineContext<'_>,
+    enricher: &Enricher,
+) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
+    let fields = split(line)?;
+    if fields.len() < MIN_FIELDS {
+        return Err(RecordError::new(
+            RecordKind::FieldCount,
+            format!("the line has {} fields, an access-log entry at least {MIN_FIELDS}", fields.len()),
+        ));
+    }
+    let entry = Entry { fields: &fields };
+    let time = DateTime::parse_from_rfc3339(&fields[1]).map(|t| t.to_utc()).map_err(|_| {
+        RecordError::new(RecordKind::BadTimestamp, format!("time `{}` is not an RFC 3339 date", shorten(&fields[1])))
+    })?;
+    let document = Document::of(&entry, time, context, enricher)?;
+    let mut body = Vec::with_capacity(line.len() * 2 + 512);
+    serde_json::to_writer(&mut body, &document).map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
+    Ok((time, body))
+}
+
+/// A line's fields, by name.
+struct Entry<'l, 'a> {
+    fields: &'l [Cow<'a, str>],
+}
+
+impl<'l> Entry<'l, '_> {
+    /// The field's value; `None` when the line is too old to have it or it is `-`.
+    fn get(&self, name: &str) -> Option<&'l str> {
+        let i = FIELDS.iter().position(|f| *f == name)?;
+        self.fields.get(i).map(|v| &**v).filter(|v| *v != "-" && !v.is_empty())
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, RecordError> {
+        self.get(name)
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    RecordError::new(RecordKind::BadNumber, format!("{name} `{}` is not a number", shorten(v)))
+                })
+            })
+            .transpose()
+    }
+
+    fn list(&self, name: &str, separator: char) -> Vec<&'l str> {
+        self.get(name).map(|v| v.split(separator).filter(|s| !s.is_empty() && *s != "-").collect()).unwrap_or_default()
+    }
+}
+
+/// `ip:port`, `[ipv6]:port` or a bare address.
+fn endpoint(value: &str) -> Option<(IpAddr, Option<u16>)> {
+    if let Ok(addr) = value.parse::<std::net::SocketAddr>() {
+        return Some((addr.ip(), Some(addr.port())));
+    }
+    if let Ok(ip) = value.parse::<IpAddr>() {
+        return Some((ip, None));
+    }
+    let (ip, port) = value.rsplit_once(':')?;
+    Some((ip.parse().ok()?, port.parse().ok()))
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(flatten)]
+    head: Head<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client: Option<Client>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<Target>,
+    http: Http<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<Url<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<UserAgent<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<Tls<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    related: Option<Related>,
+    aws: Aws<'a>,
+}
+
+#[derive(Serialize)]
+struct Source {
+    ip: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    address_class: &'static str,
+    #[serde(flatten)]
+    enrichment: Option<Arc<IpEnrichment>>,
+}
+
+#[derive(Serialize)]
+struct Client {
+    ip: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+}
+
+#[derive(Serialize)]
+struct Target {
+    ip: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    address_class: &'static str,
+}
+
+#[derive(Serialize)]
+struct Related {
+    ip: Vec<IpAddr>,
+}
+
+#[derive(Serialize)]
+struct Http<'a> {
+    request: HttpRequest<'a>,
+    response: HttpResponse,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct HttpRequest<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct HttpResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Url<'a> {
+    original: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheme: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UserAgent<'a> {
+    original: &'a str,
+}
+
+#[derive(Serialize)]
+struct Tls<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cipher: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_protocol: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Aws<'a> {
+    elb: Elb<'a>,
+}
+
+/// Every field under its documented name (`client:port` and `target:port` as `client_port` and
+/// `target_port`), numbers as numbers, lists as arrays.
+#[derive(Serialize)]
+#[allow(clippy::struct_field_names)] // `elb_status_code` is AWS's name.
+struct Elb<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_port: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_port: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_processing_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_processing_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_processing_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elb_status_code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_status_code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssl_cipher: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssl_protocol: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_group_arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chosen_cert_arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matched_rule_priority: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_creation_time: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    actions_executed: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redirect_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    target_port_list: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    target_status_code_list: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    classification: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    classification_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conn_trace_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transformed_host: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transformed_uri: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_transform_status: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    extra_fields: &'a [Cow<'a, str>],
+}
+
+impl<'a> Document<'a> {
+    fn of(
+        entry: &Entry<'a, 'a>,
+        time: DateTime<Utc>,
+        context: &LineContext<'a>,
+        enricher: &Enricher,
+    ) -> Result<Self, RecordError> {
+        let status: Option<u16> = entry.number("elb_status_code")?;
+        let event = Event {
+            outcome: status.map(|s| if s < 400 { "success" } else { "failure" }),
+            ingested: context.ingested,
+            ..Event::of(DATASET)
+        };
+        let cloud = Cloud::aws(context.account.map(Cow::Borrowed), context.region.map(Cow::Borrowed));
+        let client = entry.get("client:port").and_then(endpoint);
+        let target = entry.get("target:port").and_then(endpoint);
+        let source = client.map(|(ip, port)| {
+            let address_class = seclog_enrich::classify_ip(ip).as_str();
+            Source { ip, port, address_class, enrichment: enricher.lookup(ip) }
+        });
+        let request = entry.get("request").map(|r| r.splitn(3, ' ').collect::<Vec<_>>()).unwrap_or_default();
+        let part = |i: usize| request.get(i).copied().filter(|p| *p != "-" && !p.is_empty());
+        let protocol = entry.get("ssl_protocol");
+        let ip: Vec<IpAddr> = [client, target].into_iter().flatten().map(|(ip, _)| ip).collect();
+        Ok(Self {
+            head: Head { timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true), event, cloud },
+            source,
+            client: client.map(|(ip, port)| Client { ip, port }),
+            destination: target.map(|(ip, port)| Target {
+                ip,
+                port,
+                address_class: seclog_enrich::classify_ip(ip).as_str(),
+            }),
+            http: Http {
+                request: HttpRequest { method: part(0), bytes: entry.number("received_bytes")? },
+                response: HttpResponse { status_code: status, bytes: entry.number("sent_bytes")? },
+                version: part(2).map(|v| v.trim_start_matches("HTTP/")),
+            },
+            url: part(1).map(url_of),
+            user_agent: entry.get("user_agent").map(|original| UserAgent { original }),
+            tls: entry.get("ssl_cipher").or(protocol).map(|_| Tls {
+                cipher: entry.get("ssl_cipher"),
+                version: protocol.map(|p| p.trim_start_matches("TLSv").trim_start_matches("SSLv")),
+                version_protocol: protocol.map(|p| if p.starts_with("SSL") { "ssl" } else { "tls" }),
+            }),
+            related: (!ip.is_empty()).then_some(Related { ip }),
+            aws: Aws { elb: Elb::of(entry)? },
+        })
+    }
+}
+
+impl<'a> Elb<'a> {
+    fn of(entry: &Entry<'a, 'a>) -> Result<Self, RecordError> {
+        let extra = entry.fields.get(FIELDS.len()..).unwrap_or_default();
+        Ok(Self {
+            kind: entry.get("type"),
+            name: entry.get("elb"),
+            client_port: entry.get("client:port"),
+            target_port: entry.get("target:port"),
+            request_processing_time: entry.number("request_processing_time")?,
+            target_processing_time: entry.number("target_processing_time")?,
+            response_processing_time: entry.number("response_processing_time")?,
+            elb_status_code: entry.number("elb_status_code")?,
+            target_status_code: entry.number("target_status_code")?,
+            request: entry.get("request"),
+            ssl_cipher: entry.get("ssl_cipher"),
+            ssl_protocol: entry.get("ssl_protocol"),
+            target_group_arn: entry.get("target_group_arn"),
+            trace_id: entry.get("trace_id"),
+            domain_name: entry.get("domain_name"),
+            chosen_cert_arn: entry.get("chosen_cert_arn"),
+            matched_rule_priority: entry.number("matched_rule_priority")?,
+            request_creation_time: entry.get("request_creation_time"),
+            actions_executed: entry.list("actions_executed", ','),
+            redirect_url: entry.get("redirect_url"),
+            error_reason: entry.get("error_reason"),
+            target_port_list: entry.list("target:port_list", ' '),
+            target_status_code_list: entry.list("target_status_code_list", ' '),
+            classification: entry.get("classification"),
+            classification_reason: entry.get("classification_reason"),
+            conn_trace_id: entry.get("conn_trace_id"),
+            transformed_host: entry.get("transformed_host"),
+            transformed_uri: entry.get("transformed_uri"),
+            request_transform_status: entry.get("request_transform_status"),
+            extra_fields: extra,
+        })
+    }
+}
+
+/// `url.*` of a request's URL; only `url.original` when it does not parse.
+fn url_of(original: &str) -> Url<'_> {
+    let parsed = url::Url::parse(original).ok();
+    let parsed = parsed.as_ref();
+    Url {
+        original,
+        scheme: parsed.map(|u| u.scheme().to_owned()),
+        domain: parsed.and_then(url::Url::host_str).map(str::to_owned),
+        port: parsed.and_then(url::Url::port_or_known_default),
+        path: parsed.map(|u| u.path().to_owned()).filter(|p| !p.is_empty()),
+        query: parsed.and_then(url::Url::query).map(str::to_owned),
+    }
+}

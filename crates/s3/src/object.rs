@@ -1,0 +1,520 @@
+//! One S3 object → its records → documents, streamed: the object is gunzipped as it is read,
+//! with a cap on the decompressed size, and records are handed on one at a time.
+//!
+//! Each record ends as a document, a drop by rule, or a dead letter of its own (bucket, key,
+//! record number, raw text, reason); an object that cannot be read at all is an
+//! [`ObjectError`], for the caller to dead-letter whole.
+
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use flate2::bufread::MultiGzDecoder;
+use seclog_core::deadletter::{DeadLetters, Failure};
+use seclog_core::document::{digest_id, Document, Origin, WriteOp};
+use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
+use seclog_core::index::{IndexPattern, Rotation};
+use seclog_core::{DropRule, RecordError, RecordKind};
+use seclog_enrich::Enricher;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::alb::{self, LineContext};
+use crate::layout::{Kind, Placed};
+
+/// The index family of load-balancer access logs.
+pub const ALB_FAMILY: &str = "alb";
+
+/// The object a record comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectRef<'a> {
+    /// The bucket.
+    pub bucket: &'a str,
+    /// The key (decoded).
+    pub key: &'a str,
+    /// The version id, else the `ETag`: a rewritten object is a new object.
+    pub version: &'a str,
+}
+
+impl ObjectRef<'_> {
+    /// `s3://bucket/key`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// The id of record `number` of this object: stable across redeliveries and backfills.
+    #[must_use]
+    pub fn record_id(&self, number: usize) -> String {
+        digest_id(&format!("{}\0{}\0{}\0{number}", self.bucket, self.key, self.version))
+    }
+}
+
+/// Why an object cannot be read; it is dead-lettered whole with this reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// Not gzip, or a gzip stream that is truncated or corrupt.
+    #[error("the object is not a readable gzip stream: {0}")]
+    Compression(std::io::Error),
+    /// More than the cap once decompressed.
+    #[error("the object decompresses to more than {0} bytes")]
+    TooLarge(u64),
+    /// Not the shape its kind has (a CloudTrail file that is not `{{"Records":[…]}}`, a flow-log
+    /// file without its header line).
+    #[error("{0}")]
+    Shape(String),
+}
+
+impl ObjectError {
+    /// The stable name written as the dead letter's `error_type`.
+    #[must_use]
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Self::Compression(_) => RecordKind::BadCompression,
+            Self::TooLarge(_) => RecordKind::TooLarge,
+            Self::Shape(_) => RecordKind::BadRecord,
+        }
+    }
+}
+
+/// The object's bytes, gunzipped when its key says so (`.gz`), capped at `max_bytes` once
+/// decompressed.
+///
+/// # Errors
+/// [`ObjectError::Compression`] when a `.gz` object does not start as gzip does.
+pub fn decoded<'r>(
+    body: impl Read + 'r,
+    gzip: bool,
+    max_bytes: u64,
+) -> Result<Capped<Box<dyn BufRead + 'r>>, ObjectError> {
+    let mut body = BufReader::with_capacity(64 * 1024, body);
+    let inner: Box<dyn BufRead + 'r> = if gzip {
+        let start = body.fill_buf().map_err(ObjectError::Compression)?;
+        if start.is_empty() {
+            // A zero-byte object holds no records (it is not a gzip stream of none).
+            Box::new(body)
+        } else if start.starts_with(&[0x1f, 0x8b]) {
+            Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(body)))
+        } else {
+            return Err(ObjectError::Compression(std::io::Error::other(
+                "the key ends in .gz but the object is not gzip",
+            )));
+        }
+    } else {
+        Box::new(body)
+    };
+    Ok(Capped { inner, left: max_bytes, max: max_bytes })
+}
+
+/// A reader that fails once more than its cap has been read.
+pub struct Capped<R> {
+    inner: R,
+    left: u64,
+    max: u64,
+}
+
+const TOO_LARGE: &str = "seclog: decompressed cap reached";
+
+impl<R: BufRead> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Capped<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let left = self.left;
+        let buf = self.inner.fill_buf()?;
+        if !buf.is_empty() && left == 0 {
+            return Err(std::io::Error::other(TOO_LARGE));
+        }
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        Ok(&buf[..n])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.left -= n as u64;
+        self.inner.consume(n);
+    }
+}
+
+fn read_error(e: std::io::Error, max: u64) -> ObjectError {
+    if e.to_string() == TOO_LARGE {
+        ObjectError::TooLarge(max)
+    } else {
+        ObjectError::Compression(e)
+    }
+}
+
+/// One record of an object: its number (1-based line, or place in `Records`) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// 1-based.
+    pub number: usize,
+    /// The raw record.
+    pub text: String,
+}
+
+/// Hands each record of a `kind` object to `each`, in order, until it breaks.
+///
+/// CloudTrail files are read as a stream of `Records` elements (numbered from 1); the other
+/// kinds line by line (numbered by line, empty lines skipped; a flow-log file's header is its
+/// first record). A digest file hands on nothing.
+///
+/// # Errors
+/// An [`ObjectError`] when the object cannot be read (records handed on before stay handed on).
+pub fn records<R: BufRead>(
+    kind: Kind,
+    mut reader: Capped<R>,
+    mut each: impl FnMut(Record) -> ControlFlow<()>,
+) -> Result<(), ObjectError> {
+    let max = reader.max;
+    match kind {
+        Kind::CloudTrail | Kind::CloudTrailInsight => {
+            let mut number = 0;
+            let mut de = serde_json::Deserializer::from_reader(&mut reader);
+            let seed = RecordsFile(&mut |raw: Box<RawValue>| {
+                number += 1;
+                each(Record { number, text: raw.get().to_owned() })
+            });
+            seed.deserialize(&mut de).and_then(|()| de.end()).map_err(|e| match e.io_error_kind() {
+                Some(_) => read_error(std::io::Error::other(e.to_string()), max),
+                None => ObjectError::Shape(format!("not a CloudTrail file ({{\"Records\":[…]}}): {e}")),
+            })
+        }
+        Kind::CloudTrailDigest => Ok(()),
+        _ => {
+            let mut line = Vec::new();
+            let mut number = 0;
+            loop {
+                line.clear();
+                let n = reader.read_until(b'\n', &mut line).map_err(|e| read_error(e, max))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                number += 1;
+                if line.trim_ascii().is_empty() {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(line.trim_ascii_end()).into_owned();
+                if each(Record { number, text }).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// `{"Records":[…]}`: each element handed on as it is parsed; other keys skipped.
+struct RecordsFile<'f>(&'f mut dyn FnMut(Box<RawValue>) -> ControlFlow<()>);
+
+impl<'de> DeserializeSeed<'de> for RecordsFile<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsFile<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object with a Records array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "Records" && !seen {
+                seen = true;
+                map.next_value_seed(Elements(&mut *self.0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if seen {
+            Ok(())
+        } else {
+            Err(serde::de::Error::missing_field("Records"))
+        }
+    }
+}
+
+struct Elements<'f>(&'f mut dyn FnMut(Box<RawValue>) -> ControlFlow<()>);
+
+impl<'de> DeserializeSeed<'de> for Elements<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Elements<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut stopped = false;
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            if !stopped && (self.0)(raw).is_break() {
+                stopped = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The transforms of every kind, set up once.
+#[derive(Debug, Clone)]
+pub struct Transforms {
+    /// CloudTrail (and Insights) records.
+    pub cloudtrail: seclog_cloudtrail::transform::Transformer,
+    /// WAF logs.
+    pub waf: seclog_waf::WafTransform,
+    /// Route 53 Resolver query logs.
+    pub route53: seclog_route53::Route53Transform,
+    /// Enrichment for flow logs and access logs.
+    pub enricher: Arc<Enricher>,
+    /// `vpcflow-*`.
+    pub vpcflow_index: IndexPattern,
+    /// `waf-*`.
+    pub waf_index: IndexPattern,
+    /// `route53-resolver-*`.
+    pub resolver_index: IndexPattern,
+    /// `alb-*`.
+    pub alb_index: IndexPattern,
+}
+
+impl Transforms {
+    /// Every transform, enriching with `enricher` and matching `rules`.
+    #[must_use]
+    pub fn new(enricher: Arc<Enricher>, rules: Arc<seclog_rules::RuleSet>) -> Self {
+        let plain = Self::default();
+        Self {
+            cloudtrail: plain.cloudtrail.with_enricher(enricher.clone()).with_rules(rules.clone()),
+            waf: seclog_waf::WafTransform::new(enricher.clone()),
+            route53: plain.route53.with_enricher(enricher.clone()).with_rules(rules),
+            enricher,
+            ..plain
+        }
+    }
+}
+
+impl Default for Transforms {
+    fn default() -> Self {
+        Self {
+            cloudtrail: seclog_cloudtrail::transform::Transformer::new(seclog_core::family!(
+                seclog_cloudtrail::FAMILY,
+                Rotation::Daily
+            )),
+            waf: seclog_waf::WafTransform::default(),
+            route53: seclog_route53::Route53Transform::default(),
+            enricher: Arc::default(),
+            vpcflow_index: seclog_core::family!(seclog_vpcflow::FAMILY, Rotation::Daily),
+            waf_index: seclog_core::family!(seclog_waf::FAMILY, Rotation::Daily),
+            resolver_index: seclog_core::family!(seclog_route53::RESOLVER_FAMILY, Rotation::Daily),
+            alb_index: seclog_core::family!(ALB_FAMILY, Rotation::Daily),
+        }
+    }
+}
+
+/// What became of one record.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A document to write (a dead letter when the record could not be transformed).
+    Document(Document<'static>),
+    /// Dropped by a documented rule.
+    Dropped(DropRule),
+}
+
+/// Reads one object's records into documents: the per-object state (a flow-log file's header)
+/// and the transforms.
+pub struct ObjectReader<'t> {
+    transforms: &'t Transforms,
+    deadletters: &'t DeadLetters,
+    placed: Placed<'t>,
+    object: ObjectRef<'t>,
+    vpcflow: Option<seclog_vpcflow::VpcFlowTransform>,
+    now: DateTime<Utc>,
+    ingested: String,
+}
+
+impl<'t> ObjectReader<'t> {
+    /// A reader of `object`, placed by its key, read at `now`.
+    #[must_use]
+    pub fn new(
+        transforms: &'t Transforms,
+        deadletters: &'t DeadLetters,
+        placed: Placed<'t>,
+        object: ObjectRef<'t>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let ingested = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+        Self { transforms, deadletters, placed, object, vpcflow: None, now, ingested }
+    }
+
+    /// The dataset of the object's documents.
+    #[must_use]
+    pub fn dataset(&self) -> &'static str {
+        match self.placed.kind {
+            Kind::CloudTrail | Kind::CloudTrailDigest | Kind::CloudTrailInsight => {
+                seclog_cloudtrail::transform::DATASET
+            }
+            Kind::VpcFlow => seclog_vpcflow::DATASET,
+            Kind::Waf => seclog_waf::DATASET,
+            Kind::Route53Resolver => seclog_route53::RESOLVER_DATASET,
+            Kind::Alb => alb::DATASET,
+        }
+    }
+
+    /// One record: a document, a dead letter, or a drop.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] for a flow-log file whose first line is not a header.
+    pub fn read(&mut self, record: Record) -> Result<Outcome, ObjectError> {
+        let dataset = self.dataset();
+        if self.placed.kind == Kind::VpcFlow && self.vpcflow.is_none() {
+            let not_a_header =
+                |why: String| ObjectError::Shape(format!("the first line of a flow-log file is not its header: {why}"));
+            if !seclog_vpcflow::is_header(&record.text) {
+                return Err(not_a_header("it does not start with a field name".into()));
+            }
+            let format = seclog_vpcflow::Format::parse(&record.text).map_err(|e| not_a_header(e.to_string()))?;
+            self.vpcflow =
+                Some(seclog_vpcflow::VpcFlowTransform::new(format).with_enricher(self.transforms.enricher.clone()));
+            return Ok(Outcome::Dropped(DropRule::HeaderLine));
+        }
+        match self.transform(&record) {
+            Ok(outcome) => Ok(outcome),
+            Err(e) => {
+                let record_id = Cow::Owned(format!("{}#{}", self.object.url(), record.number));
+                let origin = Origin { dataset, record_id, raw: Cow::Owned(record.text) };
+                Ok(Outcome::Document(self.deadletters.document(origin, &Failure::of_record(&e), self.now)))
+            }
+        }
+    }
+
+    fn transform(&self, record: &Record) -> Result<Outcome, RecordError> {
+        let t = self.transforms;
+        let origin = |dataset| Origin {
+            dataset,
+            record_id: Cow::Owned(format!("{}#{}", self.object.url(), record.number)),
+            raw: Cow::Owned(record.text.clone()),
+        };
+        let firehose_shaped = |transform: &dyn RecordTransform, index: &IndexPattern| match transform
+            .transform(record.text.as_bytes(), &RecordContext { arrival: None })?
+        {
+            Transformed::Document(body) => {
+                let time = timestamp_of(&body)?;
+                let id = self.object.record_id(record.number);
+                let doc = Document::new(index.index_for(time)?, id, WriteOp::Create, body, origin(transform.dataset()));
+                Ok(Outcome::Document(doc))
+            }
+            Transformed::Drop(rule) => Ok(Outcome::Dropped(rule)),
+            Transformed::Split(_) => Err(RecordError::new(RecordKind::BadLine, "the line holds more than one record")),
+        };
+        match self.placed.kind {
+            Kind::CloudTrail | Kind::CloudTrailInsight => {
+                let doc = t.cloudtrail.transform(
+                    &record.text,
+                    origin(seclog_cloudtrail::transform::DATASET),
+                    &self.ingested,
+                )?;
+                Ok(Outcome::Document(doc.into_owned()))
+            }
+            Kind::CloudTrailDigest => Ok(Outcome::Dropped(DropRule::DigestFile)),
+            Kind::Waf => firehose_shaped(&t.waf, &t.waf_index),
+            Kind::Route53Resolver => firehose_shaped(&t.route53, &t.resolver_index),
+            Kind::VpcFlow => match &self.vpcflow {
+                Some(v) => firehose_shaped(v, &t.vpcflow_index),
+                None => Err(RecordError::new(RecordKind::BadHeader, "no header line")),
+            },
+            Kind::Alb => {
+                let context =
+                    LineContext { account: self.placed.account, region: self.placed.region, ingested: &self.ingested };
+                let (time, body) = alb::transform_line(&record.text, &context, &t.enricher)?;
+                let id = self.object.record_id(record.number);
+                let doc = Document::new(t.alb_index.index_for(time)?, id, WriteOp::Create, body, origin(alb::DATASET));
+                Ok(Outcome::Document(doc))
+            }
+        }
+    }
+}
+
+/// The `@timestamp` a Firehose-shaped transform wrote.
+fn timestamp_of(body: &[u8]) -> Result<DateTime<Utc>, RecordError> {
+    #[derive(serde::Deserialize)]
+    struct At {
+        #[serde(rename = "@timestamp")]
+        at: DateTime<Utc>,
+    }
+    serde_json::from_slice::<At>(body)
+        .map(|a| a.at)
+        .map_err(|e| RecordError::json(RecordKind::MissingTime, "the document has no @timestamp", &e))
+}
+
+/// What reading one object in full gave.
+#[derive(Debug, Default)]
+pub struct ObjectDocuments {
+    /// Its documents and dead letters, in order.
+    pub docs: Vec<Document<'static>>,
+    /// Records read (header lines included; a digest file counts as one).
+    pub records: usize,
+    /// Records dropped by rule.
+    pub dropped: Vec<DropRule>,
+}
+
+impl ObjectReader<'_> {
+    /// Reads the whole object `body` (for local files and tests; the function reads in chunks).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] when the object cannot be read: nothing of it is returned, for the
+    /// caller to dead-letter it whole ([`ObjectReader::dead_letter`]).
+    pub fn read_all(&mut self, body: impl Read, max_bytes: u64) -> Result<ObjectDocuments, ObjectError> {
+        let gzip = self.object.key.rsplit_once('.').is_some_and(|(_, extension)| extension == "gz");
+        let mut out = ObjectDocuments::default();
+        let mut failed = None;
+        records(self.placed.kind, decoded(body, gzip, max_bytes)?, |record| {
+            out.records += 1;
+            match self.read(record) {
+                Ok(Outcome::Document(doc)) => out.docs.push(doc),
+                Ok(Outcome::Dropped(rule)) => out.dropped.push(rule),
+                Err(e) => {
+                    failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if self.placed.kind == Kind::CloudTrailDigest {
+            out.records = 1;
+            out.dropped.push(DropRule::DigestFile);
+        }
+        Ok(out)
+    }
+
+    /// The dead letter of an object that cannot be read: its URL and the reason.
+    #[must_use]
+    pub fn dead_letter(&self, error: &ObjectError) -> Document<'static> {
+        let url = self.object.url();
+        let origin = Origin { dataset: self.dataset(), record_id: Cow::Owned(url.clone()), raw: Cow::Owned(url) };
+        let reason = error.to_string();
+        let failure =
+            Failure { error_type: error.kind().as_str(), reason: &reason, status: None, intended_index: None };
+        self.deadletters.document(origin, &failure, self.now)
+    }
+}

@@ -277,7 +277,10 @@ async fn the_demo_raises_the_recorded_burst_and_a_second_run_raises_and_sends_no
     .await
     .unwrap();
     let out = String::from_utf8(out).unwrap();
-    let alerts = &out[out.find("17. Alerts").expect("the demo has an alerts section")..];
+    let balancer = &out[out.find("17. Load balancer").unwrap()..out.find("18. Alerts").unwrap()];
+    assert!(balancer.contains("   10.0.1.16:8080             3  81.2.69.160 2, 216.160.83.56 1\n"), "{balancer}");
+    assert!(balancer.contains("   10.0.1.15:8080             1  175.16.199.1 1\n"), "{balancer}");
+    let alerts = &out[out.find("18. Alerts").expect("the demo has an alerts section")..];
     let (first, second) = alerts.split_once("The same run again").unwrap();
     assert_eq!(first.matches("   raised [").count(), 12, "{first}");
     assert!(first.contains("raised [high] AWS Console Sign-In Brute-Force Burst: 6 matches within 10 minutes for 185.220.101.7, the first ConsoleLogin by alice from 185.220.101.7 (DE, AS60729)"), "{first}");

@@ -63,3 +63,26 @@ async fn objects_in_aws_layouts_index_once_with_the_shipped_templates() {
         .unwrap();
     assert_eq!(five_xx["hits"]["total"]["value"], 4);
 }
+
+#[tokio::test]
+async fn a_trail_delivered_to_cloudwatch_logs_and_to_s3_is_one_document_per_event() {
+    let (server, client) = server().await;
+    let subscription = seclog_testkit::fixtures("cloudtrail").join("invictus-ir-02.input.json");
+    let object = replay::discover(&[seclog_testkit::fixtures("s3").join("trail-bucket")])
+        .unwrap()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("/CloudTrail/"))
+        .unwrap();
+    let mut indexed = Vec::new();
+    for file in [subscription, object] {
+        let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
+        let dl = sink.deadletters().clone();
+        let (report, _) = replay::replay(&[file], &options(), sink, dl, |_, _, _| {}).await.unwrap();
+        let trail = &report.sources[&Source::Cloudtrail];
+        indexed.push((trail.indexed, trail.already_present));
+    }
+    // The object's 10 records are among the subscription's 709 events.
+    assert_eq!(indexed, [(709, 0), (0, 10)]);
+    client.refresh().await.unwrap();
+    assert_eq!(client.count("cloudtrail-*").await.unwrap(), 709);
+}

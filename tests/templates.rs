@@ -34,7 +34,7 @@ async fn behind(server: &Server, root: &str) -> (FaultProxy, Client) {
 async fn replay_fixtures(server: &Server, client: &Client) -> (BTreeMap<Source, (usize, usize)>, Vec<(String, u64)>) {
     let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
     let dl = sink.deadletters().clone();
-    let families = ["cloudtrail", "waf", "vpcflow", "route53", "securityhub"];
+    let families = ["cloudtrail", "waf", "vpcflow", "route53", "securityhub", "s3"];
     let files = replay::discover(&families.map(seclog_testkit::fixtures)).unwrap();
     let (report, _) = replay::replay(&files, &options(), sink, dl, |_, _, _| {}).await.unwrap();
     // Fixtures that are not Lambda events (an SNS message a notifier received) are skipped alike.

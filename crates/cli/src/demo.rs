@@ -24,6 +24,8 @@ const VPCFLOW: &str = "vpcflow-*";
 const ROUTE53: &str = "route53-*";
 /// Every Security Hub product family.
 const SECURITYHUB: &str = "securityhub-*";
+/// Application Load Balancer access logs.
+const ALB: &str = "alb-*";
 
 /// A console sign-in, as the answers list them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -325,6 +327,26 @@ pub async fn top_failing_controls(client: &Client, n: usize) -> Result<Vec<(Stri
         .collect())
 }
 
+/// The load-balancer targets that answered 5xx most (or were not reached: the load balancer's own
+/// 5xx), with the clients that got them: `(target, 5xx answers, [(client, answers)])`; a 5xx
+/// without a target is counted under `-`.
+///
+/// # Errors
+/// When the search fails.
+pub async fn top_5xx_targets(client: &Client, n: usize) -> Result<Vec<(String, u64, Vec<(String, u64)>)>> {
+    let body = json!({"size": 0, "query": {"range": {"http.response.status_code": {"gte": 500, "lte": 599}}},
+        "aggs": {"targets": {"terms": {"field": "aws.elb.target_port", "size": n, "missing": "-"},
+            "aggs": {"clients": {"terms": {"field": "client.ip", "size": 3}}}}}});
+    let v = client.search(ALB, &body).await?;
+    Ok(raw_buckets(&v["aggregations"]["targets"])
+        .iter()
+        .map(|b| {
+            let clients = raw_buckets(&b["clients"]).iter().map(|c| (key(c), c["doc_count"].as_u64().unwrap_or(0)));
+            (key(b), b["doc_count"].as_u64().unwrap_or(0), clients.collect())
+        })
+        .collect())
+}
+
 fn raw_buckets(agg: &Value) -> &[Value] {
     agg["buckets"].as_array().map(Vec::as_slice).unwrap_or_default()
 }
@@ -451,7 +473,7 @@ pub async fn run(
     Ok(())
 }
 
-/// Questions 12 to 16: Route 53 and Security Hub.
+/// Questions 12 to 17: Route 53, Security Hub and the load balancer.
 async fn dns_and_findings(client: &Client, out: &mut impl Write) -> Result<()> {
     writeln!(out, "\n12. Route 53: top queried domains (registered domain: queries)")?;
     for (domain, n) in top_queried_domains(client, 10).await? {
@@ -475,6 +497,15 @@ async fn dns_and_findings(client: &Client, out: &mut impl Write) -> Result<()> {
     writeln!(out, "\n16. Security Hub: the controls that fail most (active findings)")?;
     for (control, n, title) in top_failing_controls(client, 10).await? {
         writeln!(out, "   {n:>5}  {control:<12} {title}")?;
+    }
+    writeln!(out, "\n17. Load balancer: the targets that answer 5xx most, and their clients (S3 access logs)")?;
+    let targets = top_5xx_targets(client, 5).await?;
+    if targets.is_empty() {
+        writeln!(out, "   (none)")?;
+    }
+    for (target, n, clients) in targets {
+        let clients: Vec<String> = clients.iter().map(|(ip, n)| format!("{ip} {n}")).collect();
+        writeln!(out, "   {target:<22} {n:>5}  {}", clients.join(", "))?;
     }
     Ok(())
 }

@@ -71,7 +71,7 @@ pub(crate) async fn demo_question(config: &OpenSearchConfig, rules: Arc<RuleSet>
     let now = chrono::DateTime::parse_from_rfc3339(ALERTS_AT)?.to_utc();
     writeln!(
         out,
-        "\n17. Alerts: the alerter runs as its 5-minute schedule would at {ALERTS_AT}, with a local receiver standing in for Slack"
+        "\n18. Alerts: the alerter runs as its 5-minute schedule would at {ALERTS_AT}, with a local receiver standing in for Slack"
     )?;
     let first = run(config.clone(), detect.clone(), rules.clone(), now).await?;
     print(&first, out)?;

@@ -50,6 +50,8 @@ pub enum Source {
     Route53,
     /// Security Hub and GuardDuty findings through an `EventBridge` rule.
     Securityhub,
+    /// Application Load Balancer access logs, as delivered to S3.
+    Alb,
 }
 
 impl fmt::Display for Source {
@@ -60,6 +62,7 @@ impl fmt::Display for Source {
             Self::Vpcflow => "vpcflow",
             Self::Route53 => "route53",
             Self::Securityhub => "securityhub",
+            Self::Alb => "alb",
         })
     }
 }
@@ -93,6 +96,17 @@ impl Totals {
             already_present: s.already_present,
             dropped: s.dropped,
             dead_lettered: s.dead_lettered,
+            ..Self::default()
+        }
+    }
+
+    fn of_object(records: usize, dropped: usize, delivery: &seclog_core::sink::DeliveryReport) -> Self {
+        Self {
+            records,
+            indexed: delivery.indexed,
+            already_present: delivery.already_present,
+            dropped,
+            dead_lettered: delivery.dead_lettered,
             ..Self::default()
         }
     }
@@ -217,14 +231,36 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        } else if (path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
             && !name.ends_with(".payload.json")
-            && !name.ends_with(".expected.json")
+            && !name.ends_with(".expected.json"))
+            || object_key(&path).is_some()
         {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// A file that is a log object as AWS delivers it to S3, by its path (`…/AWSLogs/…` in one of
+/// AWS's layouts): its key, from `AWSLogs/` on.
+#[must_use]
+pub fn object_key(path: &Path) -> Option<String> {
+    let text = path.to_str()?.replace(std::path::MAIN_SEPARATOR, "/");
+    let key = &text[text.find("AWSLogs/")?..];
+    seclog_s3::layout::aws_layout(key).map(|_| key.to_owned())
+}
+
+/// The source a log object is counted under.
+fn source_of(kind: seclog_s3::layout::Kind) -> Source {
+    use seclog_s3::layout::Kind;
+    match kind {
+        Kind::CloudTrail | Kind::CloudTrailDigest | Kind::CloudTrailInsight => Source::Cloudtrail,
+        Kind::VpcFlow => Source::Vpcflow,
+        Kind::Waf => Source::Waf,
+        Kind::Route53Resolver => Source::Route53,
+        Kind::Alb => Source::Alb,
+    }
 }
 
 /// Detects the source of an event from its shape.
@@ -302,6 +338,35 @@ impl Options<'_> {
     }
 }
 
+/// One log object read from disk as the `s3` function reads it from S3: its source, its
+/// totals (or the delivery's failure) and the time it took.
+async fn replay_object<S: BulkSink>(
+    path: &Path,
+    key: &str,
+    transforms: &seclog_s3::object::Transforms,
+    deps: &Deps<S>,
+    budget: Duration,
+) -> Result<(Source, Result<Totals, seclog_core::DeliveryError>, Duration)> {
+    use seclog_s3::object::{ObjectDocuments, ObjectReader, ObjectRef};
+    let placed = seclog_s3::layout::aws_layout(key).context("not in one of AWS's layouts")?;
+    let started = Instant::now();
+    let object = ObjectRef { bucket: "local", key, version: "" };
+    let mut reader = ObjectReader::new(transforms, &deps.deadletters, placed, object, (deps.clock)());
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let read = reader.read_all(file, MAX_OBJECT_BYTES).unwrap_or_else(|e| ObjectDocuments {
+        docs: vec![reader.dead_letter(&e)],
+        records: 1,
+        dropped: Vec::new(),
+    });
+    let (records, dropped) = (read.records, read.dropped.len());
+    let delivered = deps.sink.deliver(read.docs, tokio::time::Instant::now() + budget).await;
+    let totals = delivered.map(|d| Totals::of_object(records, dropped, &d));
+    Ok((source_of(placed.kind), totals, started.elapsed()))
+}
+
+/// The most a local log object may decompress to (S3 objects AWS writes are far smaller).
+const MAX_OBJECT_BYTES: u64 = 1 << 30;
+
 /// Replays `files` through the handlers, delivering into `sink`.
 ///
 /// # Errors
@@ -327,19 +392,18 @@ pub async fn replay<S: BulkSink>(
     findings.deadletters = deps.deadletters.clone();
     let mut report = Report::default();
     let mut records = 0;
+    let objects = seclog_s3::object::Transforms::new(enricher.clone(), rules.clone());
     for (n, path) in files.iter().enumerate() {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let value: serde_json::Value = match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                report.skipped.push((path.clone(), format!("not JSON: {e}")));
-                continue;
-            }
-        };
-        let Some(source) = forced.or_else(|| detect(&value)) else {
-            report.skipped.push((path.clone(), "not a recognised Lambda event".into()));
+        if let Some(key) = object_key(path) {
+            let (source, totals, took) = replay_object(path, &key, &objects, &deps, budget).await?;
+            let sum = report.sources.entry(source).or_default();
+            sum.files += 1;
+            sum.duration += took;
+            records += sum.add(totals, path);
+            progress(n + 1, files.len(), records);
             continue;
-        };
+        }
+        let Some((source, value)) = lambda_event(path, forced, &mut report.skipped)? else { continue };
         let totals = report.sources.entry(source).or_default();
         totals.files += 1;
         match source {
@@ -368,6 +432,10 @@ pub async fn replay<S: BulkSink>(
             }
             Source::Cloudtrail => {
                 report.skipped.push((path.clone(), "not a CloudWatch Logs event".into()));
+                continue;
+            }
+            Source::Alb => {
+                report.skipped.push((path.clone(), "load-balancer access logs are read from their S3 objects".into()));
                 continue;
             }
             Source::Securityhub => {
@@ -406,6 +474,28 @@ pub async fn replay<S: BulkSink>(
         progress(n + 1, files.len(), records);
     }
     Ok((report, deps.sink))
+}
+
+/// The Lambda event in the file at `path` and its source (`forced`, else detected), or `None`
+/// with the file skipped and why.
+fn lambda_event(
+    path: &Path,
+    forced: Option<Source>,
+    skipped: &mut Vec<(PathBuf, String)>,
+) -> Result<Option<(Source, serde_json::Value)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            skipped.push((path.to_owned(), format!("not JSON: {e}")));
+            return Ok(None);
+        }
+    };
+    let Some(source) = forced.or_else(|| detect(&value)) else {
+        skipped.push((path.to_owned(), "not a recognised Lambda event".into()));
+        return Ok(None);
+    };
+    Ok(Some((source, value)))
 }
 
 /// The file's event as `T`, or `None` with the file skipped for not being `what`.

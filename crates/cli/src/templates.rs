@@ -6,13 +6,14 @@ use serde_json::{json, Value};
 use crate::client::Client;
 
 /// `(family, template JSON)` for every family.
-pub const TEMPLATES: [(&str, &str); 8] = [
+pub const TEMPLATES: [(&str, &str); 9] = [
     (seclog_cloudtrail::FAMILY, include_str!("../../../templates/cloudtrail.json")),
     (seclog_waf::FAMILY, include_str!("../../../templates/waf.json")),
     (seclog_vpcflow::FAMILY, include_str!("../../../templates/vpcflow.json")),
     (seclog_route53::RESOLVER_FAMILY, include_str!("../../../templates/route53-resolver.json")),
     (seclog_route53::PUBLIC_FAMILY, include_str!("../../../templates/route53-public.json")),
     (seclog_securityhub::FAMILY, include_str!("../../../templates/securityhub.json")),
+    (seclog_s3::ALB_FAMILY, include_str!("../../../templates/alb.json")),
     ("deadletter", include_str!("../../../templates/deadletter.json")),
     ("alerts", include_str!("../../../templates/alerts.json")),
 ];

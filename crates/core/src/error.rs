@@ -104,6 +104,8 @@ pub enum RecordKind {
     BadAddress,
     /// A record of none of the kinds the function reads.
     UnknownRecord,
+    /// An S3 object whose key matches none of the layouts the function reads.
+    UnknownObject,
 }
 
 impl RecordKind {
@@ -135,6 +137,7 @@ impl RecordKind {
             Self::BadNumber => "bad_number",
             Self::BadAddress => "bad_address",
             Self::UnknownRecord => "unknown_record",
+            Self::UnknownObject => "unknown_object",
         }
     }
 }

@@ -107,6 +107,11 @@ pub enum DropRule {
     Filter,
     /// A flow-log header line (the field names, not a flow).
     HeaderLine,
+    /// A notification for an S3 object that no longer exists (or is no longer the version
+    /// notified).
+    ObjectGone,
+    /// A notification that names no created object (S3's `s3:TestEvent`, a removal).
+    TestEvent,
 }
 
 impl DropRule {
@@ -120,6 +125,8 @@ impl DropRule {
             Self::EmptyPayload => "empty_payload",
             Self::Filter => "filter",
             Self::HeaderLine => "header_line",
+            Self::ObjectGone => "object_gone",
+            Self::TestEvent => "test_event",
         }
     }
 }

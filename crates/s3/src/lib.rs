@@ -16,7 +16,10 @@
 //! record number.
 
 pub mod alb;
+pub mod config;
+pub mod handler;
 pub mod layout;
+pub mod notification;
 pub mod object;
 
 pub use object::ALB_FAMILY;

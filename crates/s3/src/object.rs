@@ -364,10 +364,22 @@ impl<'t> ObjectReader<'t> {
         Self { transforms, deadletters, placed, object, vpcflow: None, now, ingested }
     }
 
+    /// The kind of the object.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.placed.kind
+    }
+
     /// The dataset of the object's documents.
     #[must_use]
     pub fn dataset(&self) -> &'static str {
-        match self.placed.kind {
+        Self::dataset_of(self.placed.kind)
+    }
+
+    /// The dataset of the documents of a `kind` object.
+    #[must_use]
+    pub fn dataset_of(kind: Kind) -> &'static str {
+        match kind {
             Kind::CloudTrail | Kind::CloudTrailDigest | Kind::CloudTrailInsight => {
                 seclog_cloudtrail::transform::DATASET
             }
@@ -376,6 +388,13 @@ impl<'t> ObjectReader<'t> {
             Kind::Route53Resolver => seclog_route53::RESOLVER_DATASET,
             Kind::Alb => alb::DATASET,
         }
+    }
+
+    /// Whether `record` must be read when the object is read from record `from` on: those before
+    /// are skipped, but for a flow-log file's header, which gives the format of the rest.
+    #[must_use]
+    pub fn wants(&self, record: &Record, from: usize) -> bool {
+        record.number >= from || (self.placed.kind == Kind::VpcFlow && self.vpcflow.is_none())
     }
 
     /// One record: a document, a dead letter, or a drop.

@@ -86,3 +86,97 @@ async fn a_trail_delivered_to_cloudwatch_logs_and_to_s3_is_one_document_per_even
     client.refresh().await.unwrap();
     assert_eq!(client.count("cloudtrail-*").await.unwrap(), 709);
 }
+
+/// Every object of `fixtures/s3` put into one moto bucket under its key.
+async fn put_fixtures(s3: &aws_sdk_s3::Client, bucket: &str) -> usize {
+    let root = seclog_testkit::fixtures("s3");
+    let files = replay::discover(std::slice::from_ref(&root)).unwrap();
+    for file in &files {
+        let relative = file.strip_prefix(&root).unwrap().to_str().unwrap();
+        let key = &relative[relative.find("AWSLogs/").unwrap()..];
+        let body = aws_sdk_s3::primitives::ByteStream::from(std::fs::read(file).unwrap());
+        s3.put_object().bucket(bucket).key(key).body(body).send().await.unwrap();
+    }
+    files.len()
+}
+
+/// Everything on the queue, as Lambda's SQS event (messages stay invisible for 60 s).
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> seclog_s3::handler::SqsEvent {
+    let mut records = Vec::new();
+    loop {
+        let got = sqs.receive_message().queue_url(url).max_number_of_messages(10).visibility_timeout(60).send().await;
+        let messages = got.unwrap().messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            records.push(seclog_s3::handler::SqsMessage {
+                message_id: m.message_id.unwrap_or_default(),
+                body: m.body.unwrap_or_default(),
+            });
+        }
+    }
+    seclog_s3::handler::SqsEvent { records }
+}
+
+#[tokio::test]
+async fn notified_objects_on_moto_s3_and_sqs_index_once_and_a_second_delivery_adds_nothing() {
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    use seclog_s3::handler::{process, Deps, S3Store, SqsQueue};
+
+    let moto = seclog_testkit::moto::Moto::start();
+    let sdk = seclog_e2e::moto_sdk(moto.url()).await;
+    let (s3, sqs) = (
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
+    let queue = sqs.create_queue().queue_name("seclog-s3").send().await.unwrap().queue_url.unwrap();
+    s3.create_bucket().bucket("logs").send().await.unwrap();
+    let notify = QueueConfiguration::builder()
+        .queue_arn("arn:aws:sqs:us-east-1:123456789012:seclog-s3")
+        .events(Event::S3ObjectCreated)
+        .build()
+        .unwrap();
+    let config = NotificationConfiguration::builder().queue_configurations(notify).build();
+    s3.put_bucket_notification_configuration().bucket("logs").notification_configuration(config).send().await.unwrap();
+    assert_eq!(put_fixtures(&s3, "logs").await, 7);
+    let event = drain(&sqs, &queue).await;
+
+    let (server, client) = server().await;
+    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
+    let deps = Deps {
+        deadletters: sink.deadletters().clone(),
+        sink,
+        store: S3Store(s3),
+        queue: SqsQueue { client: sqs, url: queue },
+        transforms: std::sync::Arc::new(seclog_s3::object::Transforms::new(
+            seclog_testkit::enricher(),
+            seclog_testkit::rules(),
+        )),
+        config: seclog_s3::config::FunctionConfig::default(),
+        clock: chrono::Utc::now,
+    };
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let (response, summary) = process(&event, &deps, deadline).await;
+        assert!(response.batch_item_failures.is_empty(), "{response:?}");
+        runs.push((summary.received, summary.indexed, summary.already_present, summary.dropped, summary.dead_lettered));
+    }
+    // Records: 10 trail + 1 Insights + 1 digest + 5 flow lines (header included) + 4 WAF + 34
+    // Resolver + 10 access-log lines, and the test event S3 sends when the notification is set.
+    let test_events = event.records.len() - 7;
+    assert!(test_events <= 1, "{test_events}");
+    assert_eq!(runs[0], (65 + test_events, 62, 0, 2 + test_events, 1));
+    assert_eq!(runs[1], (65 + test_events, 0, 62, 2 + test_events, 1), "the second delivery adds nothing");
+    client.refresh().await.unwrap();
+    let counts = [
+        client.count("cloudtrail-*").await.unwrap(),
+        client.count("vpcflow-*").await.unwrap(),
+        client.count("waf-*").await.unwrap(),
+        client.count("route53-resolver-*").await.unwrap(),
+        client.count("alb-*").await.unwrap(),
+        client.count("*-deadletter-*").await.unwrap(),
+    ];
+    assert_eq!(counts, [11, 4, 4, 34, 9, 1]);
+}

@@ -180,3 +180,59 @@ async fn notified_objects_on_moto_s3_and_sqs_index_once_and_a_second_delivery_ad
     ];
     assert_eq!(counts, [11, 4, 4, 34, 9, 1]);
 }
+
+#[tokio::test]
+async fn an_interrupted_backfill_resumes_from_its_state_without_reading_finished_objects_again() {
+    use seclog_cli::s3_replay::{backfill, Options};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let moto = seclog_testkit::moto::Moto::start();
+    let sdk = seclog_e2e::moto_sdk(moto.url()).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    s3.create_bucket().bucket("archive").send().await.unwrap();
+    assert_eq!(put_fixtures(&s3, "archive").await, 7);
+    let readme = aws_sdk_s3::primitives::ByteStream::from_static(b"what this bucket holds");
+    s3.put_object().bucket("archive").key("README.txt").body(readme).send().await.unwrap();
+
+    let (server, client) = server().await;
+    let state = std::env::temp_dir().join(format!("seclog-backfill-state-{}", std::process::id()));
+    let _ = std::fs::remove_file(&state);
+    let options = Options {
+        since: None,
+        until: None,
+        concurrency: 2,
+        state: Some(state.clone()),
+        budget: std::time::Duration::from_secs(60),
+    };
+    let transforms =
+        std::sync::Arc::new(seclog_s3::object::Transforms::new(seclog_testkit::enricher(), seclog_testkit::rules()));
+    let mut runs = Vec::new();
+    for interrupt_after in [Some(3), None] {
+        let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
+        let deadletters = sink.deadletters().clone();
+        let deps = (sink, deadletters, transforms.clone());
+        let stop = AtomicBool::new(false);
+        let target = "s3://archive".parse().unwrap();
+        let report = backfill(s3.clone(), &target, &options, deps, &stop, |at| {
+            if interrupt_after.is_some_and(|n| at.done >= n) {
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+        .await
+        .unwrap();
+        assert!(!report.failed());
+        assert_eq!(report.skipped.len(), 1, "the README is in no log layout: {:?}", report.skipped);
+        let objects: usize = report.sources.values().map(|t| t.files).sum();
+        let indexed: usize = report.sources.values().map(|t| t.indexed).sum();
+        runs.push((objects, indexed, std::fs::read_to_string(&state).unwrap().lines().count()));
+    }
+    let (first, second) = (runs[0], runs[1]);
+    assert!((3..=4).contains(&first.0), "interrupted after 3 objects, with one more in flight: {runs:?}");
+    assert_eq!(first.2, first.0, "each finished object is in the state file");
+    assert_eq!(second.0, 7 - first.0, "the second run reads only what the first did not finish: {runs:?}");
+    assert_eq!((first.1 + second.1, second.2), (62, 7), "every document indexed once: {runs:?}");
+    client.refresh().await.unwrap();
+    assert_eq!(client.count("alb-*").await.unwrap(), 9);
+    assert_eq!(client.count("cloudtrail-*").await.unwrap(), 11);
+    let _ = std::fs::remove_file(&state);
+}

@@ -13,4 +13,5 @@ pub mod osmem;
 pub mod receiver;
 pub mod replay;
 pub mod rules;
+pub mod s3_replay;
 pub mod templates;

@@ -26,34 +26,12 @@ struct Cli {
 #[derive(Subcommand)]
 #[allow(clippy::doc_markdown)] // clap's help text, shown to users as written
 enum Command {
-    /// Run recorded Lambda events through the real handlers.
-    Replay {
-        /// Event files or folders (folders are searched for *.json).
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Send to this cluster.
-        #[arg(long, conflicts_with = "output", required_unless_present = "output")]
-        endpoint: Option<String>,
-        /// Write the bulk NDJSON that would be sent to FILE (- for standard output) instead.
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// Treat every file as this source instead of detecting it.
-        #[arg(long, value_enum)]
-        source: Option<Source>,
-        /// Time budget of each invocation, in seconds.
-        #[arg(long, default_value_t = 60)]
-        budget_secs: u64,
-        /// The flow log's format string for VPC Flow Logs (`${version} ${vpc-id} …`); default: a
-        /// `<name>.format` file beside each event, else the default format.
-        #[arg(long)]
-        vpc_flow_format: Option<String>,
-        #[command(flatten)]
-        enrich: EnrichArgs,
-        #[command(flatten)]
-        rules: RulesArgs,
-        #[command(flatten)]
-        auth: AuthArgs,
-    },
+    /// Run recorded Lambda events through the real handlers, or backfill logs already in S3.
+    ///
+    /// Paths are event files or folders (searched for *.json, and for log objects as AWS delivers
+    /// them to S3: *.gz under an AWSLogs/ folder). An s3://BUCKET[/PREFIX] reads the objects there
+    /// (AWS credentials and AWS_ENDPOINT_URL as usual) through the same code as the s3 function.
+    Replay(ReplayArgs),
     /// The Sigma rules evaluated at ingest: SigmaHQ's AWS CloudTrail and DNS rules, seclog's own, and yours.
     Rules {
         #[command(subcommand)]
@@ -86,6 +64,50 @@ enum Command {
         #[command(flatten)]
         enrich: EnrichArgs,
     },
+}
+
+/// `seclog replay`'s arguments.
+#[derive(Args)]
+#[allow(clippy::doc_markdown)] // clap's help text, shown to users as written
+struct ReplayArgs {
+    /// Event files or folders, or one s3://BUCKET[/PREFIX].
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// s3://: leave out objects last modified before this date (2026-01-31 or RFC 3339).
+    #[arg(long, value_parser = parse_date)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// s3://: leave out objects last modified at or after this date.
+    #[arg(long, value_parser = parse_date)]
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    /// s3://: objects read at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// s3://: a file of finished objects; a run with the same file skips them, so an
+    /// interrupted backfill resumes where it stopped.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Send to this cluster.
+    #[arg(long, conflicts_with = "output", required_unless_present = "output")]
+    endpoint: Option<String>,
+    /// Write the bulk NDJSON that would be sent to FILE (- for standard output) instead.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Treat every file as this source instead of detecting it.
+    #[arg(long, value_enum)]
+    source: Option<Source>,
+    /// Time budget of each invocation, in seconds.
+    #[arg(long, default_value_t = 60)]
+    budget_secs: u64,
+    /// The flow log's format string for VPC Flow Logs (`${version} ${vpc-id} …`); default: a
+    /// `<name>.format` file beside each event, else the default format.
+    #[arg(long)]
+    vpc_flow_format: Option<String>,
+    #[command(flatten)]
+    enrich: EnrichArgs,
+    #[command(flatten)]
+    rules: RulesArgs,
+    #[command(flatten)]
+    auth: AuthArgs,
 }
 
 #[derive(Subcommand)]
@@ -267,47 +289,12 @@ impl AuthArgs {
 async fn main() -> Result<()> {
     tracing_init();
     match Cli::parse().command {
-        Command::Replay { paths, endpoint, output, source, budget_secs, vpc_flow_format, enrich, rules, auth } => {
-            let files = replay::discover(&paths)?;
-            let vpc_format =
-                vpc_flow_format.map(|f| seclog_vpcflow::Format::parse(&f).map_err(anyhow::Error::from)).transpose()?;
-            let options = replay::Options {
-                source,
-                vpc_format: vpc_format.as_ref(),
-                budget: Duration::from_secs(budget_secs),
-                rules: rules.load()?,
-                ..replay::Options::new(enrich.open())
-            };
-            let mut last = std::time::Instant::now();
-            let progress = move |done: usize, total: usize, records: usize| {
-                if last.elapsed() >= Duration::from_secs(1) || done == total {
-                    eprint!("\rreplayed {done}/{total} files, {records} records");
-                    if done == total {
-                        eprintln!();
-                    }
-                    last = std::time::Instant::now();
-                }
-            };
-            let report = if let Some(endpoint) = endpoint {
-                let sink = OpenSearchSink::connect(auth.config(&endpoint)?).await?;
-                let deadletters = sink.deadletters().clone();
-                replay::replay(&files, &options, sink, deadletters, progress).await?.0
-            } else {
-                let deadletters = DeadLetters::default();
-                let (report, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, progress).await?;
-                let ndjson = sink.take();
-                match output.as_deref() {
-                    Some(p) if p.as_os_str() == "-" => std::io::stdout().write_all(&ndjson)?,
-                    Some(p) => std::fs::write(p, &ndjson)?,
-                    None => {}
-                }
-                report
-            };
-            report.print(&mut std::io::stderr())?;
-            if report.failed() {
-                bail!("some invocations failed; Lambda would retry them");
-            }
+        Command::Replay(args)
+            if args.paths.first().and_then(|p| p.to_str()).is_some_and(|p| p.starts_with("s3://")) =>
+        {
+            replay_s3(args).await?;
         }
+        Command::Replay(args) => replay_files(args).await?,
         Command::Rules { action: RulesAction::List { rules } } => {
             seclog_cli::rules::list(&*rules.load()?, &mut std::io::stdout())?;
         }
@@ -382,4 +369,129 @@ fn tracing_init() {
         EnvFilter::new("warn,seclog_core::firehose=error,seclog_securityhub::handler=error,seclog_rules=error")
     });
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// `seclog replay s3://…`: the backfill.
+async fn replay_s3(args: ReplayArgs) -> Result<()> {
+    let ReplayArgs {
+        paths, since, until, concurrency, state, endpoint, output, budget_secs, enrich, rules, auth, ..
+    } = args;
+    let [url] = paths.as_slice() else { bail!("an s3:// URL is replayed alone") };
+    let target: seclog_cli::s3_replay::Target = url.to_string_lossy().parse()?;
+    let options =
+        seclog_cli::s3_replay::Options { since, until, concurrency, state, budget: Duration::from_secs(budget_secs) };
+    let transforms = std::sync::Arc::new(seclog_s3::object::Transforms::new(enrich.open(), rules.load()?));
+    let report = if let Some(endpoint) = endpoint {
+        let sink = OpenSearchSink::connect(auth.config(&endpoint)?).await?;
+        let deadletters = sink.deadletters().clone();
+        backfill(&target, &options, (sink, deadletters, transforms)).await?
+    } else {
+        let sink = MemorySink::new();
+        let report = backfill(&target, &options, (&sink, DeadLetters::default(), transforms)).await?;
+        write_output(output.as_deref(), &sink.take())?;
+        report
+    };
+    report.print(&mut std::io::stderr())?;
+    if report.failed() {
+        bail!("some objects did not finish; run again (with the same --state) to read them");
+    }
+
+    Ok(())
+}
+
+/// `seclog replay FILES…`.
+async fn replay_files(args: ReplayArgs) -> Result<()> {
+    let ReplayArgs { paths, endpoint, output, source, budget_secs, vpc_flow_format, enrich, rules, auth, .. } = args;
+    let files = replay::discover(&paths)?;
+    let vpc_format =
+        vpc_flow_format.map(|f| seclog_vpcflow::Format::parse(&f).map_err(anyhow::Error::from)).transpose()?;
+    let options = replay::Options {
+        source,
+        vpc_format: vpc_format.as_ref(),
+        budget: Duration::from_secs(budget_secs),
+        rules: rules.load()?,
+        ..replay::Options::new(enrich.open())
+    };
+    let mut last = std::time::Instant::now();
+    let progress = move |done: usize, total: usize, records: usize| {
+        if last.elapsed() >= Duration::from_secs(1) || done == total {
+            eprint!("\rreplayed {done}/{total} files, {records} records");
+            if done == total {
+                eprintln!();
+            }
+            last = std::time::Instant::now();
+        }
+    };
+    let report = if let Some(endpoint) = endpoint {
+        let sink = OpenSearchSink::connect(auth.config(&endpoint)?).await?;
+        let deadletters = sink.deadletters().clone();
+        replay::replay(&files, &options, sink, deadletters, progress).await?.0
+    } else {
+        let deadletters = DeadLetters::default();
+        let (report, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, progress).await?;
+        write_output(output.as_deref(), &sink.take())?;
+        report
+    };
+    report.print(&mut std::io::stderr())?;
+    if report.failed() {
+        bail!("some invocations failed; Lambda would retry them");
+    }
+
+    Ok(())
+}
+
+/// Writes the bulk NDJSON to `path` (`-`: standard output; none: nowhere).
+fn write_output(path: Option<&std::path::Path>, ndjson: &[u8]) -> Result<()> {
+    match path {
+        Some(p) if p.as_os_str() == "-" => std::io::stdout().write_all(ndjson)?,
+        Some(p) => std::fs::write(p, ndjson)?,
+        None => {}
+    }
+    Ok(())
+}
+
+/// `2026-01-31` (midnight UTC) or an RFC 3339 time.
+fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.to_utc());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("`{s}` is neither a date (2026-01-31) nor an RFC 3339 time"))
+}
+
+/// The backfill of an s3:// URL, with a progress line, stopping cleanly on Ctrl-C.
+async fn backfill<S: seclog_core::sink::BulkSink>(
+    target: &seclog_cli::s3_replay::Target,
+    options: &seclog_cli::s3_replay::Options,
+    deps: (S, DeadLetters, std::sync::Arc<seclog_s3::object::Transforms>),
+) -> Result<replay::Report> {
+    let sdk = aws_config::load_from_env().await;
+    let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
+    if std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() {
+        // Local S3-compatible servers (moto, MinIO) are addressed by path, not by host name.
+        s3 = s3.force_path_style(true);
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let on_interrupt = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: the objects being read finish, no new one starts");
+            on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let mut last = std::time::Instant::now();
+    let progress = move |at: &seclog_cli::s3_replay::Progress| {
+        if last.elapsed() >= Duration::from_secs(1) || at.done == at.objects {
+            eprint!("\r{}", at.line());
+            if at.done == at.objects {
+                eprintln!();
+            }
+            last = std::time::Instant::now();
+        }
+    };
+    let client = aws_sdk_s3::Client::from_conf(s3.build());
+    seclog_cli::s3_replay::backfill(client, target, options, deps, &stop, progress).await
 }

@@ -89,7 +89,7 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn of_summary(s: &seclog_core::telemetry::InvocationSummary) -> Self {
+    pub(crate) fn of_summary(s: &seclog_core::telemetry::InvocationSummary) -> Self {
         Self {
             records: s.received,
             indexed: s.indexed,
@@ -124,7 +124,7 @@ impl Totals {
 
     /// Adds one invocation's counts, or counts it failed (AWS would retry it). Returns the
     /// records it received.
-    fn add(&mut self, invocation: Result<Self, seclog_core::DeliveryError>, path: &Path) -> usize {
+    pub(crate) fn add(&mut self, invocation: Result<Self, seclog_core::DeliveryError>, path: &Path) -> usize {
         match invocation {
             Ok(t) => {
                 self.records += t.records;
@@ -252,7 +252,7 @@ pub fn object_key(path: &Path) -> Option<String> {
 }
 
 /// The source a log object is counted under.
-fn source_of(kind: seclog_s3::layout::Kind) -> Source {
+pub(crate) fn source_of(kind: seclog_s3::layout::Kind) -> Source {
     use seclog_s3::layout::Kind;
     match kind {
         Kind::CloudTrail | Kind::CloudTrailDigest | Kind::CloudTrailInsight => Source::Cloudtrail,

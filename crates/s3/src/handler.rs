@@ -189,9 +189,9 @@ pub async fn handle<S: BulkSink, O: ObjectStore, Q: Queue>(
     Ok(process(&event.payload, deps, deadline).await.0)
 }
 
-/// What became of one object.
+/// What became of one object (or message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Done {
+pub enum Done {
     /// Every record ended indexed, dropped or dead-lettered, or the object continues elsewhere.
     Finished,
     /// Deliver the message again.
@@ -217,7 +217,7 @@ pub async fn process<S: BulkSink, O: ObjectStore, Q: Queue>(
             Ok(Notification::Objects(notes)) => {
                 let mut done = Done::Finished;
                 for note in &notes {
-                    done = object(note, deps, deadline, &mut summary).await;
+                    done = process_object(note, deps, deadline, &mut summary).await;
                     if done == Done::Retry {
                         break;
                     }
@@ -280,7 +280,9 @@ struct Chunk {
     dropped: Vec<DropRule>,
 }
 
-async fn object<S: BulkSink, O: ObjectStore, Q: Queue>(
+/// Reads one object from the note's next record on, delivering its documents chunk by chunk and
+/// counting into `summary`; see the module's failure semantics.
+pub async fn process_object<S: BulkSink, O: ObjectStore, Q: Queue>(
     note: &ObjectNote,
     deps: &Deps<S, O, Q>,
     deadline: Instant,

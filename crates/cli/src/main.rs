@@ -380,7 +380,7 @@ async fn replay_s3(args: ReplayArgs) -> Result<()> {
     let target: seclog_cli::s3_replay::Target = url.to_string_lossy().parse()?;
     let options =
         seclog_cli::s3_replay::Options { since, until, concurrency, state, budget: Duration::from_secs(budget_secs) };
-    let transforms = std::sync::Arc::new(seclog_s3::object::Transforms::new(enrich.open(), rules.load()?));
+    let transforms = std::sync::Arc::new(seclog_s3::transform::Transforms::new(enrich.open(), rules.load()?));
     let report = if let Some(endpoint) = endpoint {
         let sink = OpenSearchSink::connect(auth.config(&endpoint)?).await?;
         let deadletters = sink.deadletters().clone();
@@ -391,12 +391,7 @@ async fn replay_s3(args: ReplayArgs) -> Result<()> {
         write_output(output.as_deref(), &sink.take())?;
         report
     };
-    report.print(&mut std::io::stderr())?;
-    if report.failed() {
-        bail!("some objects did not finish; run again (with the same --state) to read them");
-    }
-
-    Ok(())
+    summarise(&report, "some objects did not finish; run again (with the same --state) to read them")
 }
 
 /// `seclog replay FILES…`.
@@ -432,11 +427,15 @@ async fn replay_files(args: ReplayArgs) -> Result<()> {
         write_output(output.as_deref(), &sink.take())?;
         report
     };
+    summarise(&report, "some invocations failed; Lambda would retry them")
+}
+
+/// Prints the per-source summary; an error saying `failed` when something must run again.
+fn summarise(report: &replay::Report, failed: &str) -> Result<()> {
     report.print(&mut std::io::stderr())?;
     if report.failed() {
-        bail!("some invocations failed; Lambda would retry them");
+        bail!("{failed}");
     }
-
     Ok(())
 }
 
@@ -466,7 +465,7 @@ fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 async fn backfill<S: seclog_core::sink::BulkSink>(
     target: &seclog_cli::s3_replay::Target,
     options: &seclog_cli::s3_replay::Options,
-    deps: (S, DeadLetters, std::sync::Arc<seclog_s3::object::Transforms>),
+    deps: (S, DeadLetters, std::sync::Arc<seclog_s3::transform::Transforms>),
 ) -> Result<replay::Report> {
     let sdk = aws_config::load_from_env().await;
     let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);

@@ -343,11 +343,11 @@ impl Options<'_> {
 async fn replay_object<S: BulkSink>(
     path: &Path,
     key: &str,
-    transforms: &seclog_s3::object::Transforms,
+    transforms: &seclog_s3::transform::Transforms,
     deps: &Deps<S>,
     budget: Duration,
 ) -> Result<(Source, Result<Totals, seclog_core::DeliveryError>, Duration)> {
-    use seclog_s3::object::{ObjectDocuments, ObjectReader, ObjectRef};
+    use seclog_s3::transform::{ObjectDocuments, ObjectReader, ObjectRef};
     let placed = seclog_s3::layout::aws_layout(key).context("not in one of AWS's layouts")?;
     let started = Instant::now();
     let object = ObjectRef { bucket: "local", key, version: "" };
@@ -392,7 +392,7 @@ pub async fn replay<S: BulkSink>(
     findings.deadletters = deps.deadletters.clone();
     let mut report = Report::default();
     let mut records = 0;
-    let objects = seclog_s3::object::Transforms::new(enricher.clone(), rules.clone());
+    let objects = seclog_s3::transform::Transforms::new(enricher.clone(), rules.clone());
     for (n, path) in files.iter().enumerate() {
         if let Some(key) = object_key(path) {
             let (source, totals, took) = replay_object(path, &key, &objects, &deps, budget).await?;

@@ -22,7 +22,7 @@ use seclog_core::telemetry::InvocationSummary;
 use seclog_s3::handler::{process_object, Deps, Done, Queue, S3Store};
 use seclog_s3::layout::KindRules;
 use seclog_s3::notification::ObjectNote;
-use seclog_s3::object::Transforms;
+use seclog_s3::transform::Transforms;
 
 use crate::replay::{Report, Source, Totals};
 

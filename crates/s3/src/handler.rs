@@ -32,7 +32,7 @@ use tokio::time::Instant;
 use crate::config::{Config, FunctionConfig};
 use crate::layout::Kind;
 use crate::notification::{self, Notification, ObjectNote};
-use crate::object::{self, ObjectError, ObjectReader, ObjectRef, Outcome, Transforms};
+use crate::transform::{self, ObjectError, ObjectReader, ObjectRef, Outcome, Transforms};
 
 /// The dataset of the function's own summary and of the dead letters of messages.
 pub const DATASET: &str = "aws.s3";
@@ -298,7 +298,7 @@ pub async fn process_object<S: BulkSink, O: ObjectStore, Q: Queue>(
     let Some(placed) = deps.config.kind_rules.place(&note.key) else {
         tracing::warn!(bucket = %note.bucket, error_type = "unknown_object", "An object of no known layout is dead-lettered.");
         summary.received += 1;
-        let reason = "the key matches none of AWS's log layouts and no S3_KIND_RULES prefix".to_owned();
+        let reason = crate::layout::why_unknown(&note.key).to_owned();
         return deliver(vec![dead_letter(RecordKind::UnknownObject, DATASET, reason)], deps, deadline, summary).await;
     };
     if Instant::now() + deps.config.continue_before >= deadline {
@@ -369,7 +369,7 @@ fn read_chunks(
     let mut chunk = Chunk { first: from, ..Chunk::default() };
     let mut failed = None;
     let mut stopped = false;
-    object::records(kind, object::decoded(body, gzip, max)?, |record| {
+    transform::records(kind, transform::decoded(body, gzip, max)?, |record| {
         if !reader.wants(&record, from) {
             return ControlFlow::Continue(());
         }

@@ -141,6 +141,16 @@ impl KindRules {
     }
 }
 
+/// Why a key is of no known layout, for its dead letter.
+#[must_use]
+pub fn why_unknown(key: &str) -> &'static str {
+    if key.contains("/vpcflowlogs/") && key.ends_with(".parquet") {
+        "a Parquet flow-log file: flow logs are read as text (deliver them in the plain-text format)"
+    } else {
+        "the key matches none of AWS's log layouts and no S3_KIND_RULES prefix"
+    }
+}
+
 /// The kind of `key` by AWS's layouts.
 #[must_use]
 pub fn aws_layout(key: &str) -> Option<Placed<'_>> {

@@ -6,7 +6,7 @@
 //!
 //! - [`layout`]: which log an object holds, from the key layout AWS writes (or the user's rules);
 //!   a key of no known layout is never guessed.
-//! - [`object`]: an object streamed, gunzipped with a cap, record by record, each record through
+//! - [`transform`]: an object streamed, gunzipped with a cap, record by record, each record through
 //!   its family's transform; a record that cannot be read is dead-lettered alone (bucket, key,
 //!   record number, raw text, reason) and the rest of the object is indexed.
 //! - [`alb`]: Application Load Balancer access logs, the `alb-*` family.
@@ -20,6 +20,6 @@ pub mod config;
 pub mod handler;
 pub mod layout;
 pub mod notification;
-pub mod object;
+pub mod transform;
 
-pub use object::ALB_FAMILY;
+pub use transform::ALB_FAMILY;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::sink::{BulkSink, MemorySink};
 use seclog_s3::layout::KindRules;
-use seclog_s3::object::{ObjectReader, ObjectRef, Transforms};
+use seclog_s3::transform::{ObjectReader, ObjectRef, Transforms};
 use seclog_testkit::golden::assert_golden;
 
 fn fixed_clock() -> DateTime<Utc> {

@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use flate2::write::GzEncoder;
 use seclog_core::deadletter::DeadLetters;
+use seclog_core::decode::gzip;
 use seclog_core::document::Document;
 use seclog_core::sink::{BulkSink, DeliveryReport, MemorySink};
 use seclog_core::{DeliveryError, DropRule};
@@ -20,19 +20,13 @@ use seclog_s3::handler::{
     process, BatchResponse, Deps, GetError, ItemFailure, ObjectStore, Queue, SqsEvent, SqsMessage,
 };
 use seclog_s3::notification::ObjectNote;
-use seclog_s3::object::Transforms;
+use seclog_s3::transform::Transforms;
 use tokio::time::Instant;
 
 const ALB: &str = "AWSLogs/111122223333/elasticloadbalancing/eu-west-1/2026/11/30/111122223333_elasticloadbalancing_eu-west-1_app.web.1_20261130T2235Z_203.0.113.9_x.log.gz";
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().to_utc()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(data).unwrap();
-    gz.finish().unwrap()
 }
 
 /// `n` access-log lines, one second apart.

@@ -27,43 +27,6 @@ mod tests;
 /// The dataset of every load-balancer access-log document.
 pub const DATASET: &str = "aws.alb";
 
-/// The fields of the current format, in order, by their documented names.
-pub const FIELDS: [&str; 33] = [
-    "type",
-    "time",
-    "elb",
-    "client:port",
-    "target:port",
-    "request_processing_time",
-    "target_processing_time",
-    "response_processing_time",
-    "elb_status_code",
-    "target_status_code",
-    "received_bytes",
-    "sent_bytes",
-    "request",
-    "user_agent",
-    "ssl_cipher",
-    "ssl_protocol",
-    "target_group_arn",
-    "trace_id",
-    "domain_name",
-    "chosen_cert_arn",
-    "matched_rule_priority",
-    "request_creation_time",
-    "actions_executed",
-    "redirect_url",
-    "error_reason",
-    "target:port_list",
-    "target_status_code_list",
-    "classification",
-    "classification_reason",
-    "conn_trace_id",
-    "transformed_host",
-    "transformed_uri",
-    "request_transform_status",
-];
-
 /// The fields every line has (the format of 2016, up to `target_group_arn`).
 pub const MIN_FIELDS: usize = 17;
 
@@ -84,7 +47,7 @@ pub struct LineContext<'a> {
 /// # Errors
 /// `bad_line` for a quote that is never closed.
 pub fn split(line: &str) -> Result<Vec<Cow<'_, str>>, RecordError> {
-    let mut fields = Vec::with_capacity(FIELDS.len());
+    let mut fields = Vec::with_capacity(ELB.len());
     let mut rest = line.trim_end_matches(['\r', '\n']);
     loop {
         rest = rest.trim_start_matches(' ');
@@ -169,7 +132,7 @@ struct Entry<'l, 'a> {
 impl<'l> Entry<'l, '_> {
     /// The field's value; `None` when the line is too old to have it or it is `-`.
     fn get(&self, name: &str) -> Option<&'l str> {
-        let i = FIELDS.iter().position(|f| *f == name)?;
+        let i = ELB.iter().position(|(field, ..)| *field == name)?;
         self.fields.get(i).map(|v| &**v).filter(|v| *v != "-" && !v.is_empty())
     }
 
@@ -312,70 +275,85 @@ struct Aws<'a> {
 }
 
 /// Every field under its documented name (`client:port` and `target:port` as `client_port` and
-/// `target_port`), numbers as numbers, lists as arrays.
-#[derive(Serialize)]
-#[allow(clippy::struct_field_names)] // `elb_status_code` is AWS's name.
+/// `target_port`): numbers as numbers, lists as arrays, absent values left out, then the fields AWS
+/// added after the ones known here.
 struct Elb<'a> {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    kind: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_port: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target_port: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request_processing_time: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target_processing_time: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    response_processing_time: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    elb_status_code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target_status_code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ssl_cipher: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ssl_protocol: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target_group_arn: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trace_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    domain_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    chosen_cert_arn: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    matched_rule_priority: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request_creation_time: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    actions_executed: Vec<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    redirect_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    target_port_list: Vec<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    target_status_code_list: Vec<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    classification: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    classification_reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    conn_trace_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transformed_host: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transformed_uri: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request_transform_status: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    fields: Vec<(&'static str, ElbValue<'a>)>,
     extra_fields: &'a [Cow<'a, str>],
+}
+
+/// A field's value.
+enum ElbValue<'a> {
+    Text(&'a str),
+    Seconds(f64),
+    Number(i64),
+    List(Vec<&'a str>),
+}
+
+/// How a field is written under `aws.elb`.
+enum As {
+    Text,
+    Seconds,
+    Number,
+    List(char),
+}
+
+/// The fields of the current format, in order: `(documented name, name under aws.elb or empty
+/// when written elsewhere only, how)`.
+const ELB: [(&str, &str, As); 33] = [
+    ("type", "type", As::Text),
+    ("time", "", As::Text),
+    ("elb", "name", As::Text),
+    ("client:port", "client_port", As::Text),
+    ("target:port", "target_port", As::Text),
+    ("request_processing_time", "request_processing_time", As::Seconds),
+    ("target_processing_time", "target_processing_time", As::Seconds),
+    ("response_processing_time", "response_processing_time", As::Seconds),
+    ("elb_status_code", "elb_status_code", As::Number),
+    ("target_status_code", "target_status_code", As::Number),
+    ("received_bytes", "", As::Number),
+    ("sent_bytes", "", As::Number),
+    ("request", "request", As::Text),
+    ("user_agent", "", As::Text),
+    ("ssl_cipher", "ssl_cipher", As::Text),
+    ("ssl_protocol", "ssl_protocol", As::Text),
+    ("target_group_arn", "target_group_arn", As::Text),
+    ("trace_id", "trace_id", As::Text),
+    ("domain_name", "domain_name", As::Text),
+    ("chosen_cert_arn", "chosen_cert_arn", As::Text),
+    ("matched_rule_priority", "matched_rule_priority", As::Number),
+    ("request_creation_time", "request_creation_time", As::Text),
+    ("actions_executed", "actions_executed", As::List(',')),
+    ("redirect_url", "redirect_url", As::Text),
+    ("error_reason", "error_reason", As::Text),
+    ("target:port_list", "target_port_list", As::List(' ')),
+    ("target_status_code_list", "target_status_code_list", As::List(' ')),
+    ("classification", "classification", As::Text),
+    ("classification_reason", "classification_reason", As::Text),
+    ("conn_trace_id", "conn_trace_id", As::Text),
+    ("transformed_host", "transformed_host", As::Text),
+    ("transformed_uri", "transformed_uri", As::Text),
+    ("request_transform_status", "request_transform_status", As::Text),
+];
+
+impl Serialize for Elb<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let extra = usize::from(!self.extra_fields.is_empty());
+        let mut map = serializer.serialize_map(Some(self.fields.len() + extra))?;
+        for (name, value) in &self.fields {
+            match value {
+                ElbValue::Text(t) => map.serialize_entry(name, t)?,
+                ElbValue::Seconds(s) => map.serialize_entry(name, s)?,
+                ElbValue::Number(n) => map.serialize_entry(name, n)?,
+                ElbValue::List(l) => map.serialize_entry(name, l)?,
+            }
+        }
+        if extra == 1 {
+            map.serialize_entry("extra_fields", self.extra_fields)?;
+        }
+        map.end()
+    }
 }
 
 impl<'a> Document<'a> {
@@ -430,40 +408,25 @@ impl<'a> Document<'a> {
 }
 
 impl<'a> Elb<'a> {
+    /// The fields the line has (those written elsewhere only — the time, the counts, the user
+    /// agent — are left out).
     fn of(entry: &Entry<'a, 'a>) -> Result<Self, RecordError> {
-        let extra = entry.fields.get(FIELDS.len()..).unwrap_or_default();
-        Ok(Self {
-            kind: entry.get("type"),
-            name: entry.get("elb"),
-            client_port: entry.get("client:port"),
-            target_port: entry.get("target:port"),
-            request_processing_time: entry.number("request_processing_time")?,
-            target_processing_time: entry.number("target_processing_time")?,
-            response_processing_time: entry.number("response_processing_time")?,
-            elb_status_code: entry.number("elb_status_code")?,
-            target_status_code: entry.number("target_status_code")?,
-            request: entry.get("request"),
-            ssl_cipher: entry.get("ssl_cipher"),
-            ssl_protocol: entry.get("ssl_protocol"),
-            target_group_arn: entry.get("target_group_arn"),
-            trace_id: entry.get("trace_id"),
-            domain_name: entry.get("domain_name"),
-            chosen_cert_arn: entry.get("chosen_cert_arn"),
-            matched_rule_priority: entry.number("matched_rule_priority")?,
-            request_creation_time: entry.get("request_creation_time"),
-            actions_executed: entry.list("actions_executed", ','),
-            redirect_url: entry.get("redirect_url"),
-            error_reason: entry.get("error_reason"),
-            target_port_list: entry.list("target:port_list", ' '),
-            target_status_code_list: entry.list("target_status_code_list", ' '),
-            classification: entry.get("classification"),
-            classification_reason: entry.get("classification_reason"),
-            conn_trace_id: entry.get("conn_trace_id"),
-            transformed_host: entry.get("transformed_host"),
-            transformed_uri: entry.get("transformed_uri"),
-            request_transform_status: entry.get("request_transform_status"),
-            extra_fields: extra,
-        })
+        let mut fields = Vec::with_capacity(ELB.len());
+        for (field, name, how) in &ELB {
+            if name.is_empty() {
+                continue;
+            }
+            let value = match how {
+                As::Text => entry.get(field).map(ElbValue::Text),
+                As::Seconds => entry.number(field)?.map(ElbValue::Seconds),
+                As::Number => entry.number(field)?.map(ElbValue::Number),
+                As::List(separator) => {
+                    Some(entry.list(field, *separator)).filter(|l| !l.is_empty()).map(ElbValue::List)
+                }
+            };
+            fields.extend(value.map(|v| (*name, v)));
+        }
+        Ok(Self { fields, extra_fields: entry.fields.get(ELB.len()..).unwrap_or_default() })
     }
 }
 

@@ -11,7 +11,6 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use flate2::bufread::MultiGzDecoder;
 use seclog_core::deadletter::{DeadLetters, Failure};
 use seclog_core::document::{digest_id, Document, Origin, WriteOp};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
@@ -96,7 +95,10 @@ pub fn decoded<'r>(
             // A zero-byte object holds no records (it is not a gzip stream of none).
             Box::new(body)
         } else if start.starts_with(&[0x1f, 0x8b]) {
-            Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(body)))
+            // Streamed, so not through `decompress_capped`: the `Capped` reader below is the cap.
+            #[allow(clippy::disallowed_types)]
+            let gunzip = flate2::bufread::MultiGzDecoder::new(body);
+            Box::new(BufReader::with_capacity(64 * 1024, gunzip))
         } else {
             return Err(ObjectError::Compression(std::io::Error::other(
                 "the key ends in .gz but the object is not gzip",

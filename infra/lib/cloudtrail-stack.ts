@@ -25,6 +25,11 @@ export interface CloudTrailStackProps extends StackProps {
    * `seclog-cloudtrail-source` that the central trust policy names.
    */
   readonly centralRoleArn?: string;
+  /**
+   * The cheaper setup: the trail writes to its S3 bucket only (no CloudWatch Logs group, no
+   * `cloudtrail` function, no metric-filter alarms); the `s3` function (`SeclogS3`) reads the bucket.
+   */
+  readonly s3Only?: boolean;
 }
 
 /** The role name a source account's `cloudtrail` function runs as. */
@@ -37,6 +42,11 @@ export const SOURCE_ROLE_NAME = "seclog-cloudtrail-source";
  * alarms (console sign-in failures, root usage, security-group changes).
  */
 export class CloudTrailStack extends Stack {
+  /** The trail's bucket (the `s3` function reads it). */
+  readonly bucket: s3.Bucket;
+  /** The key the trail encrypts its log files with. */
+  readonly key: kms.Key;
+
   constructor(scope: Construct, id: string, props: CloudTrailStackProps = {}) {
     super(scope, id, props);
     const domain = domainParameters(this);
@@ -55,17 +65,21 @@ export class CloudTrailStack extends Stack {
     );
 
     const bucket = privateBucket(this, "TrailBucket", key, accessLogBucket(this));
-    const logGroup = new logs.LogGroup(this, "TrailLogs", {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: key,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.bucket = bucket;
+    this.key = key;
+    const logGroup = props.s3Only
+      ? undefined
+      : new logs.LogGroup(this, "TrailLogs", {
+          retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+          encryptionKey: key,
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
     const trailName = "seclog";
     const trail = new cloudtrail.Trail(this, "Trail", {
       trailName,
       bucket,
       encryptionKey: key,
-      sendToCloudWatchLogs: true,
+      sendToCloudWatchLogs: logGroup !== undefined,
       cloudWatchLogGroup: logGroup,
       isMultiRegionTrail: true,
       includeGlobalServiceEvents: true,
@@ -86,6 +100,9 @@ export class CloudTrailStack extends Stack {
       });
     }
 
+    if (!logGroup) {
+      return;
+    }
     const { fn, dlq } = asyncFunction(this, "Cloudtrail", {
       name: "cloudtrail",
       packageDir: props.packageDir,

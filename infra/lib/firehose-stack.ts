@@ -78,7 +78,7 @@ export class FirehoseStack extends Stack {
         memorySize: props.memorySize,
         timeout: Duration.minutes(1),
         reservedConcurrency: 10,
-        synchronous: true,
+        synchronous: "Firehose invokes its processor synchronously and handles failures itself (retries, then its S3 error output)",
         key,
         environment: { RECORD_DELIMITER: "none" },
         // The DNS rules read Resolver queries; WAF and VPC records have no rules.

@@ -9,7 +9,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 
 /** The functions `scripts/package` builds (`target/lambda/<name>/bootstrap.zip`). */
-export type FunctionName = "cloudtrail" | "waf" | "vpcflow" | "route53" | "securityhub" | "detect";
+export type FunctionName = "cloudtrail" | "waf" | "vpcflow" | "route53" | "securityhub" | "detect" | "s3";
 
 export interface SeclogFunctionProps {
   readonly name: FunctionName;
@@ -24,8 +24,11 @@ export interface SeclogFunctionProps {
   readonly key: kms.IKey;
   /** Where failed asynchronous invocations go (after Lambda's two retries). */
   readonly deadLetterQueue?: sqs.IQueue;
-  /** Invoked synchronously (a Firehose processor): the caller handles failures, no DLQ applies. */
-  readonly synchronous?: boolean;
+  /**
+   * Invoked synchronously, with who handles failures instead of a DLQ (a Firehose processor: Firehose;
+   * an SQS event source: the queue's redrive policy).
+   */
+  readonly synchronous?: string;
   /** A fixed name for the function's role (one another account's trust policy can name). */
   readonly roleName?: string;
   /** A folder of the user's own Sigma rules, shipped as a layer (`DETECTION_RULES_DIR`). */
@@ -160,7 +163,7 @@ export class SeclogFunction extends Construct {
     // Reaches OpenSearch over HTTPS with SigV4; a VPC is the domain's choice, not the function's.
     const skip = [{ id: "CKV_AWS_117", comment: "Calls OpenSearch and Firehose endpoints over HTTPS with SigV4; put it in a VPC only when the domain is in one." }];
     if (props.synchronous) {
-      skip.push({ id: "CKV_AWS_116", comment: "Firehose invokes its processor synchronously and handles failures itself (retries, then its S3 error output); a DLQ only applies to asynchronous invocations." });
+      skip.push({ id: "CKV_AWS_116", comment: `${props.synchronous}; a DLQ only applies to asynchronous invocations.` });
     } else if (!props.deadLetterQueue) {
       throw new Error(`${props.name}: an asynchronously invoked function needs a dead-letter queue`);
     }

@@ -6,6 +6,7 @@ import { DetectStack } from "./detect-stack";
 import { DomainStack } from "./domain-stack";
 import { FirehoseStack } from "./firehose-stack";
 import { Route53PublicStack } from "./route53-public-stack";
+import { S3Source, S3Stack } from "./s3-stack";
 import { SecurityHubStack } from "./securityhub-stack";
 
 /** A comma-separated context value as a list. */
@@ -19,7 +20,8 @@ function list(app: App, key: string): string[] {
 /**
  * Every stack of the app, chosen by context (`-c key=value`; see infra/README.md):
  * `packageDir`, `memorySize`, `logRetentionDays`, `s3DataEvents`, `webAclArn`, `vpcId`, `buffering`,
- * `newDomain`, `allowedCidrs`, `sourceAccounts`, `centralRoleArn`, `allowedSignInCidrs`, `slackSecretArn`, `rulesDir`. Environment-agnostic: `cdk synth` runs offline, without
+ * `newDomain`, `allowedCidrs`, `sourceAccounts`, `centralRoleArn`, `allowedSignInCidrs`, `slackSecretArn`, `rulesDir`,
+ * `s3Sources`, `trailToS3Only`. Environment-agnostic: `cdk synth` runs offline, without
  * credentials or lookups.
  */
 export function addStacks(app: App): Stack[] {
@@ -41,8 +43,25 @@ export function addStacks(app: App): Stack[] {
   if (flag("newDomain")) {
     stacks.push(new DomainStack(app, "SeclogDomain", { allowedCidrs: list(app, "allowedCidrs") }));
   }
+  const trail = new CloudTrailStack(app, "SeclogCloudTrail", {
+    ...common,
+    logRetention,
+    s3DataEvents: flag("s3DataEvents"),
+    allowedSignInCidrs: signIns,
+    rulesDir,
+    s3Only: flag("trailToS3Only"),
+  });
+  // e.g. -c s3Sources='[{"bucket":"org-logs","prefix":"AWSLogs/","kmsKeyArn":"arn:aws:kms:…"}]'
+  const s3Sources = app.node.tryGetContext("s3Sources");
   stacks.push(
-    new CloudTrailStack(app, "SeclogCloudTrail", { ...common, logRetention, s3DataEvents: flag("s3DataEvents"), allowedSignInCidrs: signIns, rulesDir }),
+    trail,
+    new S3Stack(app, "SeclogS3", {
+      ...common,
+      rulesDir,
+      allowedSignInCidrs: signIns,
+      trail: { bucketName: trail.bucket.bucketName, keyArn: trail.key.keyArn },
+      sources: (typeof s3Sources === "string" ? JSON.parse(s3Sources) : s3Sources ?? []) as S3Source[],
+    }),
     new FirehoseStack(app, "SeclogFirehose", {
       ...common,
       webAclArn: app.node.tryGetContext("webAclArn"),

@@ -13,14 +13,21 @@ const templates = stacks.map((s) => [s.stackName, Template.fromStack(s)] as cons
 test("every stack of the app is synthesised", () => {
   assert.deepEqual(
     stacks.map((s) => s.stackName),
-    ["SeclogDomain", "SeclogCloudTrail", "SeclogFirehose", "SeclogRoute53Public", "SeclogSecurityHub", "SeclogDetect", "SeclogCentralWriter", "SeclogSourceCloudTrail"],
+    ["SeclogDomain", "SeclogCloudTrail", "SeclogS3", "SeclogFirehose", "SeclogRoute53Public", "SeclogSecurityHub", "SeclogDetect", "SeclogCentralWriter", "SeclogSourceCloudTrail"],
   );
 });
+
+/** The functions of seclog: every Lambda function but CDK's own custom-resource handler. */
+function seclogFunctions(template: Template): any[] {
+  return Object.entries(template.findResources("AWS::Lambda::Function"))
+    .filter(([id]) => !id.startsWith("BucketNotificationsHandler"))
+    .map(([, fn]) => fn);
+}
 
 test("every function: arm64 provided.al2023, 128 MB, JSON logs, encrypted environment, the enrichment layer, reserved concurrency", () => {
   let seen = 0;
   for (const [, template] of templates) {
-    for (const fn of Object.values(template.findResources("AWS::Lambda::Function")) as any[]) {
+    for (const fn of seclogFunctions(template)) {
       const p = fn.Properties;
       assert.equal(p.Runtime, "provided.al2023");
       assert.deepEqual(p.Architectures, ["arm64"]);
@@ -32,16 +39,25 @@ test("every function: arm64 provided.al2023, 128 MB, JSON logs, encrypted enviro
       seen += 1;
     }
   }
-  assert.equal(seen, 8); // cloudtrail ×2, waf, vpcflow, route53 Resolver, route53 public, securityhub, detect
+  assert.equal(seen, 9); // cloudtrail ×2, s3, waf, vpcflow, route53 Resolver, route53 public, securityhub, detect
 });
 
-test("every asynchronously invoked function has a dead-letter queue; Firehose processors are synchronous", () => {
+test("every asynchronously invoked function has a dead-letter queue; Firehose processors and the SQS-fed s3 function are synchronous", () => {
   for (const [name, template] of templates) {
-    for (const fn of Object.values(template.findResources("AWS::Lambda::Function")) as any[]) {
+    for (const fn of seclogFunctions(template)) {
       const env = fn.Properties.Environment?.Variables ?? {};
       const firehoseProcessor = name === "SeclogFirehose";
       assert.equal(firehoseProcessor, env.RECORD_DELIMITER === "none", name);
-      if (!firehoseProcessor) {
+      if (env.CONTINUATION_QUEUE_URL) {
+        // Its queue's redrive policy is its backstop: a message that fails five times moves to the DLQ.
+        const queue = template.toJSON().Resources[env.CONTINUATION_QUEUE_URL.Ref];
+        assert.equal(queue.Properties.RedrivePolicy.maxReceiveCount, 5);
+        template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+          FunctionResponseTypes: ["ReportBatchItemFailures"],
+          BatchSize: 10,
+          EventSourceArn: { "Fn::GetAtt": [env.CONTINUATION_QUEUE_URL.Ref, "Arn"] },
+        });
+      } else if (!firehoseProcessor) {
         assert.ok(fn.Properties.DeadLetterConfig?.TargetArn, `${name}: a function without a DLQ`);
       }
     }
@@ -55,10 +71,14 @@ test("least privilege in every stack", () => {
 });
 
 test("every role that writes into the domain is an output, for the fine-grained access control mapping", () => {
-  const outputs = Object.fromEntries(templates.map(([name, t]) => [name, Object.keys(t.findOutputs("*")).sort()]));
+  // CDK's own cross-stack exports (the trail bucket and key, for SeclogS3) are left out.
+  const outputs = Object.fromEntries(
+    templates.map(([name, t]) => [name, Object.keys(t.findOutputs("*")).filter((o) => !o.startsWith("ExportsOutput")).sort()]),
+  );
   assert.deepEqual(outputs, {
     SeclogDomain: ["OpenSearchDomainArn", "OpenSearchEndpoint"],
     SeclogCloudTrail: ["CloudtrailWriterRoleArn"],
+    SeclogS3: ["S3WriterRoleArn"],
     SeclogFirehose: ["Route53DeliveryWriterRoleArn", "VpcflowDeliveryWriterRoleArn", "WafDeliveryWriterRoleArn"],
     SeclogRoute53Public: ["QueryLogGroupArn", "Route53WriterRoleArn"],
     SeclogSecurityHub: ["SecurityhubWriterRoleArn"],
@@ -128,7 +148,7 @@ test("every role that writes into the domain names an OpenSearch role of infra/o
       checked += 1;
     }
   }
-  assert.equal(checked, 8);
+  assert.equal(checked, 9);
 });
 
 test("the alerter may search the log families, and create, update and refresh only its alerts: never delete or manage", () => {
@@ -182,8 +202,8 @@ test("functions post `_bulk` to their own index patterns only: never the root `_
       }
     }
   }
-  // cloudtrail, route53, securityhub and the central writer (a source account's cloudtrail assumes that one).
-  assert.equal(checked, 4);
+  // cloudtrail, s3, route53, securityhub and the central writer (a source account's cloudtrail assumes that one).
+  assert.equal(checked, 5);
 });
 
 test("every grant to an AWS service (other than assuming a role) is held to this account or resource by a condition", () => {
@@ -238,6 +258,7 @@ test("-c rulesDir ships your Sigma rules as a layer to the functions that evalua
   for (const stack of synthesised) {
     const template = Template.fromStack(stack);
     for (const [id, fn] of Object.entries(template.findResources("AWS::Lambda::Function")) as [string, any][]) {
+      if (id.startsWith("BucketNotificationsHandler")) continue;
       const env = fn.Properties.Environment?.Variables ?? {};
       if (fn.Properties.Layers.length === 2) {
         assert.equal(env.DETECTION_RULES_DIR, "/opt/seclog-rules", id);
@@ -254,7 +275,7 @@ test("-c rulesDir ships your Sigma rules as a layer to the functions that evalua
       assert.deepEqual(fs.readdirSync(path.join(staged, "seclog-rules")).sort(), ["dns.yaml", "root-sign-in.yml"]);
     }
   }
-  assert.deepEqual(layered.sort(), ["SeclogCloudTrail/cloudtrail", "SeclogDetect/detect", "SeclogFirehose/route53", "SeclogRoute53Public/route53"]);
+  assert.deepEqual(layered.sort(), ["SeclogCloudTrail/cloudtrail", "SeclogDetect/detect", "SeclogFirehose/route53", "SeclogRoute53Public/route53", "SeclogS3/s3"]);
 
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), "seclog-rules-"));
   assert.throws(() => addStacks(app({ packageDir: packages(), rulesDir: empty })), /holds no \*\.yml or \*\.yaml rule/);

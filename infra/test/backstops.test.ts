@@ -26,6 +26,24 @@ test("the senders found: every function DLQ, the EventBridge target DLQ, every a
   assert.deepEqual(kinds("SeclogFirehose"), ["topic:cloudwatch.amazonaws.com"]);
   assert.deepEqual(kinds("SeclogSourceCloudTrail"), ["queue:role", "topic:cloudwatch.amazonaws.com"]);
   assert.deepEqual(kinds("SeclogDetect"), ["queue:role", "topic:cloudwatch.amazonaws.com", "topic:role"]);
+  assert.deepEqual(kinds("SeclogS3"), ["queue:role", "queue:s3.amazonaws.com", "topic:cloudwatch.amazonaws.com"]);
+  // Three buckets notify the queue: the trail's and the two existing ones given as context.
+  const [, s3] = templates.find(([n]) => n === "SeclogS3")!;
+  assert.equal(senders(s3.Resources).filter((x) => "service" in x.principal && x.principal.service === "s3.amazonaws.com").length, 3);
+});
+
+test("the check fails when S3 may not send to the notification queue or use its key, or the s3 function may not continue", () => {
+  const [, s3] = templates.find(([n]) => n === "SeclogS3")!;
+  assert.deepEqual(backstopProblems(s3), []);
+  const cases: [string, (s: any) => boolean, RegExp][] = [
+    ["S3's SendMessage", (s) => names(s).includes("s3.amazonaws.com") && names(s).includes("sqs:SendMessage"), /notifications of bucket org-flow-logs \(s3.amazonaws.com\) cannot sqs:SendMessage/],
+    ["S3's use of the key", (s) => names(s).includes("s3.amazonaws.com") && names(s).includes("kms:"), /\(s3.amazonaws.com\) cannot kms:GenerateDataKey/],
+    ["the function's SendMessage", (s) => !s.Principal && names(s).includes("sqs:SendMessage"), /continuations \(role \w+\) cannot sqs:SendMessage/],
+  ];
+  for (const [what, drop, expected] of cases) {
+    const problems = backstopProblems(without(s3, drop));
+    assert.ok(problems.some((p) => expected.test(p)), `removing ${what}: ${JSON.stringify(problems)}`);
+  }
 });
 
 test("the check fails when the alerter may not publish to its alerts topic or use its key", () => {

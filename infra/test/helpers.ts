@@ -9,7 +9,7 @@ import { FLAGS } from "../lib/common";
 /** A package folder with an (empty) zip per function: these tests check templates, not the build. */
 export function packages(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seclog-pkg-"));
-  for (const f of ["cloudtrail", "waf", "vpcflow", "route53", "securityhub", "detect"]) {
+  for (const f of ["cloudtrail", "waf", "vpcflow", "route53", "securityhub", "detect", "s3"]) {
     fs.mkdirSync(path.join(dir, f));
     fs.writeFileSync(path.join(dir, f, "bootstrap.zip"), "");
   }
@@ -21,6 +21,12 @@ export function packages(): string {
 export function app(context: Record<string, string> = {}): App {
   return new App({ context: { ...FLAGS, ...context } });
 }
+
+/** Existing buckets for the `s3` function, as `scripts/infra-check` passes them. */
+export const S3_SOURCES = [
+  { bucket: "org-flow-logs", prefix: "AWSLogs/", kmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f" },
+  { bucket: "alb-access-logs" },
+];
 
 /** The whole app with every optional stack on, as `scripts/infra-check` synthesises it. */
 export function wholeApp(): App {
@@ -34,6 +40,7 @@ export function wholeApp(): App {
     sourceAccounts: "222222222222,333333333333",
     centralRoleArn: "arn:aws:iam::111111111111:role/seclog-central-writer",
     allowedSignInCidrs: "198.51.100.0/24,192.0.2.7",
+    s3Sources: JSON.stringify(S3_SOURCES),
   });
 }
 

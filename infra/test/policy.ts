@@ -76,6 +76,10 @@ export function resolve(resources: Resources, v: any): any {
     const [sep, s] = v["Fn::Split"];
     return String(resolve(resources, s)).split(sep);
   }
+  if ("Fn::ImportValue" in v) {
+    // Another stack's export: the same name stands for the same value wherever it is imported.
+    return `imported:${String(resolve(resources, v["Fn::ImportValue"]))}`;
+  }
   if ("Fn::Select" in v) {
     const [i, list] = v["Fn::Select"];
     return resolve(resources, list)[Number(i)];
@@ -183,6 +187,11 @@ export function senders(resources: Resources): Sender[] {
       // The alerter publishes alerts to the topic its configuration names.
       const alerts = targetOf(r.Properties.Environment?.Variables?.ALERTS_TOPIC_ARN);
       if (alerts && encrypted(alerts)) found.push({ target: alerts, kind: "topic", principal: { role }, why: `${id}'s alerts topic` });
+      // The s3 function continues an unfinished object in a message to its own queue.
+      const continuations = targetOf(r.Properties.Environment?.Variables?.CONTINUATION_QUEUE_URL);
+      if (continuations && encrypted(continuations)) {
+        found.push({ target: continuations, kind: "queue", principal: { role }, why: `${id}'s continuations` });
+      }
     }
     if (r.Type === "AWS::Lambda::EventInvokeConfig") {
       const fnId = r.Properties.FunctionName?.Ref;
@@ -197,6 +206,17 @@ export function senders(resources: Resources): Sender[] {
         const dlq = targetOf(t.DeadLetterConfig?.Arn);
         if (dlq && encrypted(dlq)) {
           found.push({ target: dlq, kind: "queue", principal: { service: "events.amazonaws.com", sourceArn: arnOf(resources, id) }, why: `${id}'s target dead-letter queue` });
+        }
+      }
+    }
+    // S3 sends object notifications to the queues a bucket's notification configuration names.
+    if (r.Type === "Custom::S3BucketNotifications") {
+      const bucket = String(resolve(resources, r.Properties.BucketName));
+      for (const q of list(r.Properties.NotificationConfiguration?.QueueConfigurations)) {
+        const target = targetOf(q.QueueArn);
+        if (target && encrypted(target)) {
+          const principal = { service: "s3.amazonaws.com", sourceArn: `arn:${ENV.partition}:s3:::${bucket}` };
+          found.push({ target, kind: "queue", principal, why: `${id}'s notifications of bucket ${bucket}` });
         }
       }
     }

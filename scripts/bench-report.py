@@ -19,7 +19,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
-FUNCTIONS = ["cloudtrail", "waf", "vpcflow", "route53", "securityhub"]
+FUNCTIONS = ["cloudtrail", "waf", "vpcflow", "route53", "securityhub", "s3"]
 MIB = 1024 * 1024
 
 

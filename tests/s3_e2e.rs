@@ -149,7 +149,7 @@ async fn notified_objects_on_moto_s3_and_sqs_index_once_and_a_second_delivery_ad
         sink,
         store: S3Store(s3),
         queue: SqsQueue { client: sqs, url: queue },
-        transforms: std::sync::Arc::new(seclog_s3::object::Transforms::new(
+        transforms: std::sync::Arc::new(seclog_s3::transform::Transforms::new(
             seclog_testkit::enricher(),
             seclog_testkit::rules(),
         )),
@@ -205,7 +205,7 @@ async fn an_interrupted_backfill_resumes_from_its_state_without_reading_finished
         budget: std::time::Duration::from_secs(60),
     };
     let transforms =
-        std::sync::Arc::new(seclog_s3::object::Transforms::new(seclog_testkit::enricher(), seclog_testkit::rules()));
+        std::sync::Arc::new(seclog_s3::transform::Transforms::new(seclog_testkit::enricher(), seclog_testkit::rules()));
     let mut runs = Vec::new();
     for interrupt_after in [Some(3), None] {
         let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
@@ -235,4 +235,85 @@ async fn an_interrupted_backfill_resumes_from_its_state_without_reading_finished
     assert_eq!(client.count("alb-*").await.unwrap(), 9);
     assert_eq!(client.count("cloudtrail-*").await.unwrap(), 11);
     let _ = std::fs::remove_file(&state);
+}
+
+/// `OpenSearchSink`, each delivery taking a second longer.
+struct SlowSink(OpenSearchSink);
+
+impl seclog_core::sink::BulkSink for SlowSink {
+    async fn deliver(
+        &self,
+        docs: Vec<seclog_core::document::Document<'_>>,
+        deadline: tokio::time::Instant,
+    ) -> Result<seclog_core::sink::DeliveryReport, seclog_core::DeliveryError> {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        self.0.deliver(docs, deadline).await
+    }
+}
+
+#[tokio::test]
+async fn a_big_object_continues_through_the_real_queue_three_times_and_is_indexed_once() {
+    use seclog_s3::handler::{process, Deps, S3Store, SqsQueue};
+    use std::time::Duration;
+
+    let moto = seclog_testkit::moto::Moto::start();
+    let sdk = seclog_e2e::moto_sdk(moto.url()).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = sqs.create_queue().queue_name("seclog-s3").send().await.unwrap().queue_url.unwrap();
+    s3.create_bucket().bucket("logs").send().await.unwrap();
+    let key = "AWSLogs/111122223333/elasticloadbalancing/eu-west-1/2026/11/30/111122223333_elasticloadbalancing_eu-west-1_app.web.1_20261130T2235Z_203.0.113.9_big.log.gz";
+    let mut lines = String::new();
+    for i in 0..14 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut lines,
+            format_args!(
+                "https 2026-11-30T22:00:{i:02}.000000Z app/web/1 198.51.100.{i}:443 10.0.0.1:80 0.001 0.002 0.000 200 200 10 20 \
+                 \"GET https://example.com:443/{i} HTTP/1.1\" \"curl/8\" - - arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/t/1\n"
+            ),
+        );
+    }
+    let body = aws_sdk_s3::primitives::ByteStream::from(seclog_core::decode::gzip(lines.as_bytes()));
+    s3.put_object().bucket("logs").key(key).body(body).send().await.unwrap();
+
+    let (server, client) = server().await;
+    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
+    let deps = Deps {
+        deadletters: sink.deadletters().clone(),
+        sink: SlowSink(sink),
+        store: S3Store(s3),
+        queue: SqsQueue { client: sqs.clone(), url: queue.clone() },
+        transforms: std::sync::Arc::new(seclog_s3::transform::Transforms::default()),
+        // Two documents a chunk; a delivery takes a second; an object continues half a second
+        // before a deadline 2.5 s away: two chunks an invocation.
+        config: seclog_s3::config::FunctionConfig {
+            chunk_documents: 2,
+            continue_before: Duration::from_millis(500),
+            ..seclog_s3::config::FunctionConfig::default()
+        },
+        clock: chrono::Utc::now,
+    };
+    let notification = serde_json::json!({"Records": [{"eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "logs"}, "object": {"key": key}}}]});
+    let mut event = seclog_s3::handler::SqsEvent {
+        records: vec![seclog_s3::handler::SqsMessage { message_id: "m0".into(), body: notification.to_string() }],
+    };
+    let (mut invocations, mut indexed, mut present) = (0, 0, 0);
+    while !event.records.is_empty() {
+        invocations += 1;
+        let (response, summary) =
+            process(&event, &deps, tokio::time::Instant::now() + Duration::from_millis(2500)).await;
+        assert!(response.batch_item_failures.is_empty());
+        (indexed, present) = (indexed + summary.indexed, present + summary.already_present);
+        event = drain(&sqs, &queue).await;
+    }
+    assert_eq!(invocations, 4, "three continuations, each through the queue");
+    assert_eq!((indexed, present), (14, 0), "every record indexed once, none read twice");
+    client.refresh().await.unwrap();
+    assert_eq!(client.count("alb-*").await.unwrap(), 14);
+    let paths = client
+        .search("alb-*", &json!({"size": 0, "aggs": {"p": {"cardinality": {"field": "url.path"}}}}))
+        .await
+        .unwrap();
+    assert_eq!(paths["aggregations"]["p"]["value"], 14);
 }

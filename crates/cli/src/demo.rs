@@ -10,6 +10,7 @@ use seclog_core::sink::opensearch::config::OpenSearchConfig;
 use seclog_core::sink::opensearch::OpenSearchSink;
 use serde_json::{json, Value};
 
+use crate::aggregations::{buckets, key, raw_buckets};
 use crate::client::Client;
 use crate::osmem::Server;
 use crate::{replay, templates};
@@ -345,28 +346,6 @@ pub async fn top_5xx_targets(client: &Client, n: usize) -> Result<Vec<(String, u
             (key(b), b["doc_count"].as_u64().unwrap_or(0), clients.collect())
         })
         .collect())
-}
-
-fn raw_buckets(agg: &Value) -> &[Value] {
-    agg["buckets"].as_array().map(Vec::as_slice).unwrap_or_default()
-}
-
-/// A bucket key as text (numbers and addresses too).
-fn key(bucket: &Value) -> String {
-    match &bucket["key"] {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn buckets(agg: &Value) -> Vec<(String, u64)> {
-    agg["buckets"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|b| (b["key"].as_str().unwrap_or_default().to_owned(), b["doc_count"].as_u64().unwrap_or(0)))
-        .collect()
 }
 
 /// Runs the whole demo, writing the answers to `out`.

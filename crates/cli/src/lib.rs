@@ -4,6 +4,7 @@
 //! Kept as a library so that the end-to-end tests drive exactly what the command does.
 #![warn(missing_docs)]
 
+mod aggregations;
 pub mod aws_ranges;
 pub mod client;
 pub mod demo;

@@ -100,7 +100,7 @@ impl Totals {
         }
     }
 
-    fn of_object(records: usize, dropped: usize, delivery: &seclog_core::sink::DeliveryReport) -> Self {
+    pub(crate) fn of_object(records: usize, dropped: usize, delivery: &seclog_core::sink::DeliveryReport) -> Self {
         Self {
             records,
             indexed: delivery.indexed,
@@ -234,33 +234,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         } else if (path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
             && !name.ends_with(".payload.json")
             && !name.ends_with(".expected.json"))
-            || object_key(&path).is_some()
+            || crate::s3_replay::object_key(&path).is_some()
         {
             out.push(path);
         }
     }
     Ok(())
-}
-
-/// A file that is a log object as AWS delivers it to S3, by its path (`…/AWSLogs/…` in one of
-/// AWS's layouts): its key, from `AWSLogs/` on.
-#[must_use]
-pub fn object_key(path: &Path) -> Option<String> {
-    let text = path.to_str()?.replace(std::path::MAIN_SEPARATOR, "/");
-    let key = &text[text.find("AWSLogs/")?..];
-    seclog_s3::layout::aws_layout(key).map(|_| key.to_owned())
-}
-
-/// The source a log object is counted under.
-pub(crate) fn source_of(kind: seclog_s3::layout::Kind) -> Source {
-    use seclog_s3::layout::Kind;
-    match kind {
-        Kind::CloudTrail | Kind::CloudTrailDigest | Kind::CloudTrailInsight => Source::Cloudtrail,
-        Kind::VpcFlow => Source::Vpcflow,
-        Kind::Waf => Source::Waf,
-        Kind::Route53Resolver => Source::Route53,
-        Kind::Alb => Source::Alb,
-    }
 }
 
 /// Detects the source of an event from its shape.
@@ -338,35 +317,6 @@ impl Options<'_> {
     }
 }
 
-/// One log object read from disk as the `s3` function reads it from S3: its source, its
-/// totals (or the delivery's failure) and the time it took.
-async fn replay_object<S: BulkSink>(
-    path: &Path,
-    key: &str,
-    transforms: &seclog_s3::transform::Transforms,
-    deps: &Deps<S>,
-    budget: Duration,
-) -> Result<(Source, Result<Totals, seclog_core::DeliveryError>, Duration)> {
-    use seclog_s3::transform::{ObjectDocuments, ObjectReader, ObjectRef};
-    let placed = seclog_s3::layout::aws_layout(key).context("not in one of AWS's layouts")?;
-    let started = Instant::now();
-    let object = ObjectRef { bucket: "local", key, version: "" };
-    let mut reader = ObjectReader::new(transforms, &deps.deadletters, placed, object, (deps.clock)());
-    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let read = reader.read_all(file, MAX_OBJECT_BYTES).unwrap_or_else(|e| ObjectDocuments {
-        docs: vec![reader.dead_letter(&e)],
-        records: 1,
-        dropped: Vec::new(),
-    });
-    let (records, dropped) = (read.records, read.dropped.len());
-    let delivered = deps.sink.deliver(read.docs, tokio::time::Instant::now() + budget).await;
-    let totals = delivered.map(|d| Totals::of_object(records, dropped, &d));
-    Ok((source_of(placed.kind), totals, started.elapsed()))
-}
-
-/// The most a local log object may decompress to (S3 objects AWS writes are far smaller).
-const MAX_OBJECT_BYTES: u64 = 1 << 30;
-
 /// Replays `files` through the handlers, delivering into `sink`.
 ///
 /// # Errors
@@ -394,8 +344,8 @@ pub async fn replay<S: BulkSink>(
     let mut records = 0;
     let objects = seclog_s3::transform::Transforms::new(enricher.clone(), rules.clone());
     for (n, path) in files.iter().enumerate() {
-        if let Some(key) = object_key(path) {
-            let (source, totals, took) = replay_object(path, &key, &objects, &deps, budget).await?;
+        if let Some(key) = crate::s3_replay::object_key(path) {
+            let (source, totals, took) = crate::s3_replay::replay_object(path, &key, &objects, &deps, budget).await?;
             let sum = report.sources.entry(source).or_default();
             sum.files += 1;
             sum.duration += took;
@@ -509,57 +459,4 @@ fn envelope<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detects_cloudwatch_logs_events() {
-        assert_eq!(detect(&serde_json::json!({"awslogs": {"data": "H4sI"}})), Some(Source::Cloudtrail));
-        let firehose = |arn: &str, data: &[u8]| {
-            let data = base64::engine::general_purpose::STANDARD.encode(data);
-            serde_json::json!({"deliveryStreamArn": arn, "records": [{"recordId": "1", "data": data}]})
-        };
-        let arn = "arn:aws:firehose:us-east-1:1:deliverystream/";
-        assert_eq!(detect(&firehose(&format!("{arn}aws-waf-logs-x"), b"?")), Some(Source::Waf));
-        assert_eq!(detect(&firehose(&format!("{arn}x"), b" {\"timestamp\":1}")), Some(Source::Waf));
-        assert_eq!(
-            detect(&firehose(&format!("{arn}x"), b"2 123 eni-1 - - - - - - - 1 2 - NODATA")),
-            Some(Source::Vpcflow)
-        );
-        assert_eq!(
-            detect(&firehose(&format!("{arn}x"), br#"{"query_name":"example.com.","query_timestamp":"x"}"#)),
-            Some(Source::Route53)
-        );
-        let logs = |group: &str, message: &str| {
-            let payload = serde_json::json!({"messageType": "DATA_MESSAGE", "logGroup": group,
-                "logEvents": [{"id": "1", "timestamp": 1, "message": message}]});
-            serde_json::json!({"awslogs": {"data": seclog_core::decode::gzip_base64(payload.to_string().as_bytes())}})
-        };
-        assert_eq!(detect(&logs("/aws/route53/example.com", "x")), Some(Source::Route53));
-        let line = "1.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 192.0.2.1 -";
-        assert_eq!(detect(&logs("group", line)), Some(Source::Route53));
-        // The route53 function reads any version line (`2.0` too): so does detection.
-        let line = "2.0 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 192.0.2.1 -";
-        assert_eq!(detect(&logs("group", line)), Some(Source::Route53));
-        let line = "v1 2017-12-13T08:16:02.130Z Z1 example.com A NOERROR UDP FRA6 192.0.2.1 -";
-        assert_eq!(detect(&logs("group", line)), Some(Source::Cloudtrail), "not a version: not a query log");
-        assert_eq!(detect(&logs("group", r#"{"eventID":"1"}"#)), Some(Source::Cloudtrail));
-        assert_eq!(
-            detect(&serde_json::json!({"detail-type": "GuardDuty Finding", "detail": {}})),
-            Some(Source::Securityhub)
-        );
-        assert_eq!(detect(&serde_json::json!({"records": [{"x": 1}]})), None);
-        assert_eq!(detect(&serde_json::json!({"other": []})), None);
-    }
-
-    #[test]
-    fn discovery_skips_readable_payloads() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["a.input.json", "a.payload.json", "a.expected.ndjson", "a.expected.json", "b.json"] {
-            std::fs::write(dir.path().join(name), "{}").unwrap();
-        }
-        let files = discover(&[dir.path().to_path_buf()]).unwrap();
-        let names: Vec<_> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert_eq!(names, ["a.input.json", "b.json"]);
-    }
-}
+mod tests;

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -217,7 +217,7 @@ pub async fn backfill<S: BulkSink>(
         .buffer_unordered(options.concurrency.max(1));
     while let Some((listed, summary, done, took)) = running.next().await {
         let kind = KindRules::default().place(&listed.note.key).map(|p| p.kind);
-        let totals = report.sources.entry(kind.map_or(Source::Cloudtrail, crate::replay::source_of)).or_default();
+        let totals = report.sources.entry(kind.map_or(Source::Cloudtrail, source_of)).or_default();
         totals.files += 1;
         totals.duration += took;
         if done == Done::Finished {
@@ -236,3 +236,53 @@ pub async fn backfill<S: BulkSink>(
     }
     Ok(report)
 }
+
+/// A file that is a log object as AWS delivers it to S3, by its path (`…/AWSLogs/…` in one of
+/// AWS's layouts): its key, from `AWSLogs/` on.
+#[must_use]
+pub fn object_key(path: &Path) -> Option<String> {
+    let text = path.to_str()?.replace(std::path::MAIN_SEPARATOR, "/");
+    let key = &text[text.find("AWSLogs/")?..];
+    seclog_s3::layout::aws_layout(key).map(|_| key.to_owned())
+}
+
+/// The source a log object is counted under.
+pub(crate) fn source_of(kind: seclog_s3::layout::Kind) -> Source {
+    use seclog_s3::layout::Kind;
+    match kind {
+        Kind::CloudTrail | Kind::CloudTrailDigest | Kind::CloudTrailInsight => Source::Cloudtrail,
+        Kind::VpcFlow => Source::Vpcflow,
+        Kind::Waf => Source::Waf,
+        Kind::Route53Resolver => Source::Route53,
+        Kind::Alb => Source::Alb,
+    }
+}
+
+/// One log object read from disk as the `s3` function reads it from S3: its source, its
+/// totals (or the delivery's failure) and the time it took.
+pub(crate) async fn replay_object<S: BulkSink>(
+    path: &Path,
+    key: &str,
+    transforms: &seclog_s3::transform::Transforms,
+    deps: &seclog_cloudtrail::handler::Deps<S>,
+    budget: Duration,
+) -> Result<(Source, Result<Totals, seclog_core::DeliveryError>, Duration)> {
+    use seclog_s3::transform::{ObjectDocuments, ObjectReader, ObjectRef};
+    let placed = seclog_s3::layout::aws_layout(key).context("not in one of AWS's layouts")?;
+    let started = Instant::now();
+    let object = ObjectRef { bucket: "local", key, version: "" };
+    let mut reader = ObjectReader::new(transforms, &deps.deadletters, placed, object, (deps.clock)());
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let read = reader.read_all(file, MAX_OBJECT_BYTES).unwrap_or_else(|e| ObjectDocuments {
+        docs: vec![reader.dead_letter(&e)],
+        records: 1,
+        dropped: Vec::new(),
+    });
+    let (records, dropped) = (read.records, read.dropped.len());
+    let delivered = deps.sink.deliver(read.docs, tokio::time::Instant::now() + budget).await;
+    let totals = delivered.map(|d| Totals::of_object(records, dropped, &d));
+    Ok((source_of(placed.kind), totals, started.elapsed()))
+}
+
+/// The most a local log object may decompress to (S3 objects AWS writes are far smaller).
+const MAX_OBJECT_BYTES: u64 = 1 << 30;

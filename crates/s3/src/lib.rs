@@ -20,6 +20,7 @@ pub mod config;
 pub mod handler;
 pub mod layout;
 pub mod notification;
+pub mod stream;
 pub mod transform;
 
 pub use transform::ALB_FAMILY;

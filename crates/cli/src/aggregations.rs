@@ -1,0 +1,24 @@
+//! Reading the buckets of a search's aggregations.
+
+use serde_json::Value;
+
+/// The buckets of a terms (or any bucket) aggregation; none when it has none.
+pub(crate) fn raw_buckets(agg: &Value) -> &[Value] {
+    agg["buckets"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// A bucket key as text (numbers and addresses too).
+pub(crate) fn key(bucket: &Value) -> String {
+    match &bucket["key"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `(key, doc_count)` of each bucket with a text key.
+pub(crate) fn buckets(agg: &Value) -> Vec<(String, u64)> {
+    raw_buckets(agg)
+        .iter()
+        .map(|b| (b["key"].as_str().unwrap_or_default().to_owned(), b["doc_count"].as_u64().unwrap_or(0)))
+        .collect()
+}

@@ -1,0 +1,238 @@
+//! An object's bytes into records, streamed: gunzipped as they are read, capped once
+//! decompressed, and cut into records (CloudTrail's `Records` element by element, lines otherwise).
+
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+
+use seclog_core::RecordKind;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::layout::Kind;
+
+/// Why an object cannot be read; it is dead-lettered whole with this reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// Not gzip, or a gzip stream that is truncated or corrupt.
+    #[error("the object is not a readable gzip stream: {0}")]
+    Compression(std::io::Error),
+    /// More than the cap once decompressed.
+    #[error("the object decompresses to more than {0} bytes")]
+    TooLarge(u64),
+    /// Not the shape its kind has (a CloudTrail file that is not `{{"Records":[…]}}`, a flow-log
+    /// file without its header line).
+    #[error("{0}")]
+    Shape(String),
+}
+
+impl ObjectError {
+    /// The stable name written as the dead letter's `error_type`.
+    #[must_use]
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Self::Compression(_) => RecordKind::BadCompression,
+            Self::TooLarge(_) => RecordKind::TooLarge,
+            Self::Shape(_) => RecordKind::BadRecord,
+        }
+    }
+}
+
+/// The object's bytes, gunzipped when its key says so (`.gz`), capped at `max_bytes` once
+/// decompressed.
+///
+/// # Errors
+/// [`ObjectError::Compression`] when a `.gz` object does not start as gzip does.
+pub fn decoded<'r>(
+    body: impl Read + 'r,
+    gzip: bool,
+    max_bytes: u64,
+) -> Result<Capped<Box<dyn BufRead + 'r>>, ObjectError> {
+    let mut body = BufReader::with_capacity(64 * 1024, body);
+    let inner: Box<dyn BufRead + 'r> = if gzip {
+        let start = body.fill_buf().map_err(ObjectError::Compression)?;
+        if start.is_empty() {
+            // A zero-byte object holds no records (it is not a gzip stream of none).
+            Box::new(body)
+        } else if start.starts_with(&[0x1f, 0x8b]) {
+            // Streamed, so not through `decompress_capped`: the `Capped` reader below is the cap.
+            #[allow(clippy::disallowed_types)]
+            let gunzip = flate2::bufread::MultiGzDecoder::new(body);
+            Box::new(BufReader::with_capacity(64 * 1024, gunzip))
+        } else {
+            return Err(ObjectError::Compression(std::io::Error::other(
+                "the key ends in .gz but the object is not gzip",
+            )));
+        }
+    } else {
+        Box::new(body)
+    };
+    Ok(Capped { inner, left: max_bytes, max: max_bytes })
+}
+
+/// A reader that fails once more than its cap has been read.
+pub struct Capped<R> {
+    inner: R,
+    left: u64,
+    max: u64,
+}
+
+const TOO_LARGE: &str = "seclog: decompressed cap reached";
+
+impl<R: BufRead> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Capped<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let left = self.left;
+        let buf = self.inner.fill_buf()?;
+        if !buf.is_empty() && left == 0 {
+            return Err(std::io::Error::other(TOO_LARGE));
+        }
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        Ok(&buf[..n])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.left -= n as u64;
+        self.inner.consume(n);
+    }
+}
+
+fn read_error(e: std::io::Error, max: u64) -> ObjectError {
+    if e.to_string() == TOO_LARGE {
+        ObjectError::TooLarge(max)
+    } else {
+        ObjectError::Compression(e)
+    }
+}
+
+/// One record of an object: its number (1-based line, or place in `Records`) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// 1-based.
+    pub number: usize,
+    /// The raw record.
+    pub text: String,
+}
+
+/// Hands each record of a `kind` object to `each`, in order, until it breaks.
+///
+/// CloudTrail files are read as a stream of `Records` elements (numbered from 1); the other
+/// kinds line by line (numbered by line, empty lines skipped; a flow-log file's header is its
+/// first record). A digest file hands on nothing.
+///
+/// # Errors
+/// An [`ObjectError`] when the object cannot be read (records handed on before stay handed on).
+pub fn records<R: BufRead>(
+    kind: Kind,
+    mut reader: Capped<R>,
+    mut each: impl FnMut(Record) -> ControlFlow<()>,
+) -> Result<(), ObjectError> {
+    let max = reader.max;
+    match kind {
+        Kind::CloudTrail | Kind::CloudTrailInsight => {
+            let mut number = 0;
+            let mut de = serde_json::Deserializer::from_reader(&mut reader);
+            let seed = RecordsFile(&mut |raw: Box<RawValue>| {
+                number += 1;
+                each(Record { number, text: raw.get().to_owned() })
+            });
+            seed.deserialize(&mut de).and_then(|()| de.end()).map_err(|e| match e.io_error_kind() {
+                Some(_) => read_error(std::io::Error::other(e.to_string()), max),
+                None => ObjectError::Shape(format!("not a CloudTrail file ({{\"Records\":[…]}}): {e}")),
+            })
+        }
+        Kind::CloudTrailDigest => Ok(()),
+        _ => {
+            let mut line = Vec::new();
+            let mut number = 0;
+            loop {
+                line.clear();
+                let n = reader.read_until(b'\n', &mut line).map_err(|e| read_error(e, max))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                number += 1;
+                if line.trim_ascii().is_empty() {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(line.trim_ascii_end()).into_owned();
+                if each(Record { number, text }).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// `{"Records":[…]}`: each element handed on as it is parsed; other keys skipped.
+struct RecordsFile<'f>(&'f mut dyn FnMut(Box<RawValue>) -> ControlFlow<()>);
+
+impl<'de> DeserializeSeed<'de> for RecordsFile<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsFile<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object with a Records array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "Records" && !seen {
+                seen = true;
+                map.next_value_seed(Elements(&mut *self.0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        if seen {
+            Ok(())
+        } else {
+            Err(serde::de::Error::missing_field("Records"))
+        }
+    }
+}
+
+struct Elements<'f>(&'f mut dyn FnMut(Box<RawValue>) -> ControlFlow<()>);
+
+impl<'de> DeserializeSeed<'de> for Elements<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Elements<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut stopped = false;
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            if !stopped && (self.0)(raw).is_break() {
+                stopped = true;
+            }
+        }
+        Ok(())
+    }
+}

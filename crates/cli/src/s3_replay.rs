@@ -267,17 +267,17 @@ pub(crate) async fn replay_object<S: BulkSink>(
     deps: &seclog_cloudtrail::handler::Deps<S>,
     budget: Duration,
 ) -> Result<(Source, Result<Totals, seclog_core::DeliveryError>, Duration)> {
-    use seclog_s3::transform::{ObjectDocuments, ObjectReader, ObjectRef};
+    use seclog_s3::transform::{ObjectReader, ObjectRef};
     let placed = seclog_s3::layout::aws_layout(key).context("not in one of AWS's layouts")?;
     let started = Instant::now();
     let object = ObjectRef { bucket: "local", key, version: "" };
     let mut reader = ObjectReader::new(transforms, &deps.deadletters, placed, object, (deps.clock)());
     let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let read = reader.read_all(file, MAX_OBJECT_BYTES).unwrap_or_else(|e| ObjectDocuments {
-        docs: vec![reader.dead_letter(&e)],
-        records: 1,
-        dropped: Vec::new(),
-    });
+    let mut read = reader.read_all(file, MAX_OBJECT_BYTES);
+    if let Some(e) = &read.failed {
+        read.records += 1;
+        read.docs.push(reader.dead_letter(e));
+    }
     let (records, dropped) = (read.records, read.dropped.len());
     let delivered = deps.sink.deliver(read.docs, tokio::time::Instant::now() + budget).await;
     let totals = delivered.map(|d| Totals::of_object(records, dropped, &d));

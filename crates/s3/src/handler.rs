@@ -369,7 +369,7 @@ fn read_chunks(
     let mut chunk = Chunk { first: from, ..Chunk::default() };
     let mut failed = None;
     let mut stopped = false;
-    transform::records(kind, transform::decoded(body, gzip, max)?, |record| {
+    let read = transform::records(kind, transform::decoded(body, gzip, max)?, |record| {
         if !reader.wants(&record, from) {
             return ControlFlow::Continue(());
         }
@@ -392,19 +392,20 @@ fn read_chunks(
             }
         }
         ControlFlow::Continue(())
-    })?;
+    });
     if stopped {
         return Ok(());
-    }
-    if let Some(e) = failed {
-        return Err(e);
     }
     if kind == Kind::CloudTrailDigest && from <= 1 {
         chunk.records = 1;
         chunk.dropped.push(DropRule::DigestFile);
     }
+    // What was read before a failure is delivered too; then the object is dead-lettered.
     let _ = tx.blocking_send(chunk);
-    Ok(())
+    match read.err().or(failed) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Sends the continuation of `note` from record `next`; the original message then succeeds.

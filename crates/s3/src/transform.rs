@@ -268,19 +268,23 @@ pub struct ObjectDocuments {
     pub records: usize,
     /// Records dropped by rule.
     pub dropped: Vec<DropRule>,
+    /// Why the object could not be read to its end, if it could not.
+    pub failed: Option<ObjectError>,
 }
 
 impl ObjectReader<'_> {
     /// Reads the whole object `body` (for local files and tests; the function reads in chunks).
-    ///
-    /// # Errors
-    /// An [`ObjectError`] when the object cannot be read: nothing of it is returned, for the
-    /// caller to dead-letter it whole ([`ObjectReader::dead_letter`]).
-    pub fn read_all(&mut self, body: impl Read, max_bytes: u64) -> Result<ObjectDocuments, ObjectError> {
+    /// When the object cannot be read to its end, what was read before stays in the documents
+    /// and `failed` says why, for the caller to dead-letter the object ([`ObjectReader::dead_letter`]).
+    pub fn read_all(&mut self, body: impl Read, max_bytes: u64) -> ObjectDocuments {
         let gzip = self.object.key.rsplit_once('.').is_some_and(|(_, extension)| extension == "gz");
         let mut out = ObjectDocuments::default();
+        let stream = match decoded(body, gzip, max_bytes) {
+            Ok(stream) => stream,
+            Err(e) => return ObjectDocuments { failed: Some(e), ..out },
+        };
         let mut failed = None;
-        records(self.placed.kind, decoded(body, gzip, max_bytes)?, |record| {
+        let read = records(self.placed.kind, stream, |record| {
             out.records += 1;
             match self.read(record) {
                 Ok(Outcome::Document(doc)) => out.docs.push(doc),
@@ -291,15 +295,13 @@ impl ObjectReader<'_> {
                 }
             }
             ControlFlow::Continue(())
-        })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
+        });
+        out.failed = read.err().or(failed);
         if self.placed.kind == Kind::CloudTrailDigest {
             out.records = 1;
             out.dropped.push(DropRule::DigestFile);
         }
-        Ok(out)
+        out
     }
 
     /// The dead letter of an object that cannot be read: its URL and the reason.

@@ -23,9 +23,12 @@ fn read_object(key: &str, body: &[u8], cap: u64) -> (Result<ObjectDocuments, Obj
     let placed = KindRules::default().place(key).unwrap();
     let object = ObjectRef { bucket: "b", key, version: "v1" };
     let mut reader = ObjectReader::new(&transforms, &deadletters, placed, object, now());
-    let result = reader.read_all(body, cap);
-    let letter = result.as_ref().err().map(|e| String::from_utf8(reader.dead_letter(e).body).unwrap());
-    (result, letter)
+    let mut read = reader.read_all(body, cap);
+    let letter = read.failed.as_ref().map(|e| String::from_utf8(reader.dead_letter(e).body).unwrap());
+    match read.failed.take() {
+        Some(e) => (Err(e), letter),
+        None => (Ok(read), None),
+    }
 }
 
 fn error(key: &str, body: &[u8], cap: u64) -> (String, String) {
@@ -102,4 +105,26 @@ fn a_bad_record_is_dead_lettered_alone_and_the_rest_is_indexed() {
     let kinds: Vec<_> = read.docs.iter().map(|d| d.dead_letter).collect();
     assert_eq!(kinds, [false, true, false]);
     assert_ne!(read.docs[0].id, read.docs[2].id, "the same line twice is two records: ids by line number");
+}
+
+#[test]
+fn a_truncated_object_keeps_the_records_read_before_it_broke() {
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+    let mut text = String::from(header);
+    for i in 0..5000 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut text,
+            format_args!("2 111122223333 eni-1 10.0.0.1 10.0.0.2 {i} 443 6 10 840 1764540000 1764540060 ACCEPT OK\n"),
+        );
+    }
+    let whole = gzip(text.as_bytes());
+    let transforms = Transforms::default();
+    let deadletters = DeadLetters::default();
+    let placed = KindRules::default().place(FLOWS).unwrap();
+    let object = ObjectRef { bucket: "b", key: FLOWS, version: "v1" };
+    let mut reader = ObjectReader::new(&transforms, &deadletters, placed, object, now());
+    let read = reader.read_all(&whole[..whole.len() / 2], 1 << 30);
+    assert_eq!(read.failed.as_ref().map(|e| e.kind().as_str()), Some("bad_compression"));
+    assert!(read.docs.len() > 1000 && read.docs.len() < 5000, "{}", read.docs.len());
+    assert!(read.docs.iter().all(|d| !d.dead_letter), "the records before the break are documents");
 }

@@ -46,7 +46,8 @@ async fn every_object_matches_its_golden_output() {
         let placed = KindRules::default().place(key).unwrap();
         let object = ObjectRef { bucket, key, version: "fixture" };
         let mut reader = ObjectReader::new(&transforms, &deadletters, placed, object, fixed_clock());
-        let read = reader.read_all(std::fs::File::open(&path).unwrap(), 64 << 20).unwrap();
+        let read = reader.read_all(std::fs::File::open(&path).unwrap(), 64 << 20);
+        assert!(read.failed.is_none(), "{key}: {:?}", read.failed);
         let sink = MemorySink::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let report = sink.deliver(read.docs, deadline).await.unwrap();

@@ -214,3 +214,28 @@ async fn a_big_object_continues_three_times_and_every_record_is_indexed_once() {
     paths.sort_by_key(|p| p[1..].parse::<usize>().unwrap());
     assert_eq!(paths, (0..14).map(|i| format!("/{i}")).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn a_truncated_object_delivers_what_was_read_before_it_is_dead_lettered() {
+    let whole = gzip(&alb_lines(3000));
+    let store =
+        Store { objects: HashMap::from([(ALB.to_owned(), whole[..whole.len() / 2].to_vec())]), ..Store::default() };
+    let deps = deps(MemorySink::new(), store, 97);
+    let (response, summary) =
+        process(&event(&[direct("b", ALB)]), &deps, Instant::now() + Duration::from_secs(60)).await;
+    assert_eq!(response, BatchResponse::default());
+    assert_eq!(summary.dead_lettered, 1);
+    // Every line the broken stream still yields is indexed, not only the full chunks before it.
+    let cut = &whole[..whole.len() / 2];
+    let mut readable = 0;
+    let stream = seclog_s3::stream::decoded(cut, true, 1 << 30).unwrap();
+    let broke = seclog_s3::stream::records(seclog_s3::layout::Kind::Alb, stream, |_| {
+        readable += 1;
+        std::ops::ControlFlow::Continue(())
+    });
+    assert!(broke.is_err() && readable % 97 != 0, "{readable}");
+    assert_eq!(summary.indexed, readable);
+    let docs = documents(&deps.sink.take());
+    assert_eq!(docs.last().unwrap()["deadletter"]["error_type"], "bad_compression");
+    assert_eq!(docs.len(), summary.indexed + 1, "the records before the break, then the object's dead letter");
+}

@@ -17,10 +17,10 @@ use serde_json::{Map, Value};
 /// A `CloudTrail` record, for rule evaluation.
 pub struct CloudTrailRecord<'r, 'a> {
     record: &'r RawObject<'a>,
-    /// Objects scanned so far, by their path (`userIdentity`, `userIdentity.sessionContext`), so
-    /// each is scanned once per record however many rules (and index probes) read paths inside it.
-    /// `None`: the value there is not an object.
-    objects: RefCell<Vec<(Box<str>, Option<RawObject<'a>>)>>,
+    /// Objects scanned so far (`userIdentity`, `userIdentity.sessionContext`), by where their raw
+    /// JSON starts in the record's text, so each is scanned once per record however many rules
+    /// (and index probes) read paths inside it. `None`: the value there is not an object.
+    objects: RefCell<Vec<(*const u8, Option<RawObject<'a>>)>>,
     /// The whole record as a tree, built only for keyword rules and correlation snapshots.
     whole: OnceCell<Value>,
 }
@@ -42,13 +42,14 @@ impl<'r, 'a> CloudTrailRecord<'r, 'a> {
         })
     }
 
-    /// One step of a dotted path: `rest` read inside the object at `prefix` (raw JSON `raw`).
-    fn inside(&self, prefix: &str, raw: &'a RawValue, rest: &str) -> Step<'a> {
+    /// One step of a dotted path: `rest` read inside the object whose raw JSON is `raw`.
+    fn inside(&self, raw: &'a RawValue, rest: &str) -> Step<'a> {
         let mut objects = self.objects.borrow_mut();
-        let slot = objects.iter().position(|(p, _)| **p == *prefix).unwrap_or_else(|| {
+        let at = raw.get().as_ptr();
+        let slot = objects.iter().position(|(p, _)| *p == at).unwrap_or_else(|| {
             let text = raw.get().trim_start();
             let parsed = if text.starts_with('{') { serde_json::from_str(text).ok() } else { None };
-            objects.push((prefix.into(), parsed));
+            objects.push((at, parsed));
             objects.len() - 1
         });
         let Some(object) = &objects[slot].1 else { return Step::NotObject };
@@ -83,7 +84,7 @@ impl Event for CloudTrailRecord<'_, '_> {
         let mut at = head.len();
         loop {
             let rest = &path[at + 1..];
-            match self.inside(&path[..at], raw, rest) {
+            match self.inside(raw, rest) {
                 Step::Found(value) => return Some(raw_value(value)),
                 Step::Down(value, len) => {
                     raw = value;
@@ -112,6 +113,11 @@ impl Event for CloudTrailRecord<'_, '_> {
 
     fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
         Some(self.record.0.iter().map(|(k, _)| Cow::Borrowed(k.0.as_ref())).collect())
+    }
+
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        self.record.0.iter().for_each(|(k, _)| visit(&k.0));
+        true
     }
 }
 

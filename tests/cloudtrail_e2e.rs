@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use seclog_cli::demo;
+use seclog_cli::questions::{self, Scope};
 use seclog_cloudtrail::config::FunctionConfig;
 use seclog_cloudtrail::handler::Deps;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
@@ -70,20 +70,20 @@ async fn the_demo_questions_are_answered_from_the_index() {
     client.refresh().await.unwrap();
     let want = expected(&[]);
 
-    let hours = demo::events_per_hour_of_day(&client).await.unwrap();
+    let hours = questions::events_per_hour_of_day(&client, &Scope::all()).await.unwrap();
     assert_eq!(hours.iter().sum::<u64>(), want.documents.len() as u64);
 
-    let top = demo::top_event_names(&client, 5).await.unwrap();
+    let top = questions::top_event_names(&client, &Scope::all(), 5).await.unwrap();
     assert_eq!(top.len(), 5);
     assert!(top.windows(2).all(|w| w[0].1 >= w[1].1), "sorted by count: {top:?}");
 
-    let failed = demo::failed_console_logins(&client).await.unwrap();
+    let failed = questions::failed_console_logins(&client, &Scope::all()).await.unwrap();
     assert_eq!(failed.len(), want.failed_sign_ins.len());
     assert!(!failed.is_empty() && failed.iter().all(|s| s.outcome == "failure"));
 
     let allowed = ["92.55.146.0/24".to_owned(), "10.0.0.0/8".to_owned()];
-    let outside = demo::console_logins_outside(&client, &allowed).await.unwrap();
-    let everything = demo::console_logins_outside(&client, &[]).await.unwrap();
+    let outside = questions::console_logins_outside(&client, &Scope::all(), &allowed).await.unwrap();
+    let everything = questions::console_logins_outside(&client, &Scope::all(), &[]).await.unwrap();
     assert!(!outside.is_empty());
     assert!(outside.iter().all(|s| !s.source.starts_with("92.55.146.")), "{outside:?}");
     assert!(everything.iter().any(|s| s.source.starts_with("92.55.146.")));
@@ -92,7 +92,7 @@ async fn the_demo_questions_are_answered_from_the_index() {
     // From which countries: GeoIP enrichment, aggregated by the server.
     let mut countries: Vec<(String, u64, u64)> = want.countries.iter().map(|(c, (n, l))| (c.clone(), *n, *l)).collect();
     countries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    assert_eq!(demo::call_countries(&client, 1000).await.unwrap(), countries);
+    assert_eq!(questions::call_countries(&client, &Scope::all(), 1000).await.unwrap(), countries);
     assert!(countries.iter().any(|(c, _, logins)| c == "KR" && *logins == 1), "{countries:?}");
 
     // `source.geo.location` is a geo_point: a bounding-box query and a map aggregation work.
@@ -109,10 +109,10 @@ async fn the_demo_questions_are_answered_from_the_index() {
         .await
         .unwrap();
     assert_eq!(boxed["hits"]["total"]["value"], in_australia.count() as u64);
-    let tiles = demo::call_map(&client, 1000).await.unwrap();
+    let tiles = questions::call_map(&client, &Scope::all(), 1000).await.unwrap();
     assert_eq!(tiles.iter().map(|t| t.1).sum::<u64>(), want.locations.len() as u64);
 
-    let pentest = demo::pentest_agents(&client, 10).await.unwrap();
+    let pentest = questions::pentest_agents(&client, &Scope::all(), 10).await.unwrap();
     assert_eq!(pentest.len(), 1);
     assert_eq!(pentest[0][1..], ["minji", "121.134.0.1", "ListUsers", "Kali Linux"]);
 }

@@ -272,6 +272,7 @@ async fn the_demo_raises_the_recorded_burst_and_a_second_run_raises_and_sends_no
         &seclog_testkit::workspace_root().join("fixtures"),
         &allowed,
         seclog_testkit::enricher(),
+        None,
         &mut out,
     ))
     .await

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use std::collections::BTreeMap;
 
-use seclog_cli::demo;
+use seclog_cli::questions::{self, Scope};
 use seclog_cli::replay::{self, Source};
 use seclog_core::firehose::{RecordContext, RecordTransform};
 use seclog_core::sink::opensearch::OpenSearchSink;
@@ -32,7 +32,7 @@ async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {
     });
 
     let blocked = terms(waf.iter().filter(|d| d["action"] == "BLOCK").map(|d| &d["rule"]["id"]));
-    assert_eq!(demo::top_blocked_rules(&client, 100).await.unwrap(), blocked);
+    assert_eq!(questions::top_blocked_rules(&client, &Scope::all(), 100).await.unwrap(), blocked);
     assert_eq!(blocked[0], ("AWS-AWSManagedRulesCommonRuleSet".to_owned(), 9));
 
     let countries: Vec<(String, u64, u64)> = terms(waf.iter().map(|d| &d["source"]["geo"]["country_iso_code"]))
@@ -45,7 +45,7 @@ async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {
             (c, n, blocked as u64)
         })
         .collect();
-    assert_eq!(demo::top_client_countries(&client, 100).await.unwrap(), countries);
+    assert_eq!(questions::top_client_countries(&client, &Scope::all(), 100).await.unwrap(), countries);
 
     let mut talkers: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for d in &vpc {
@@ -58,10 +58,10 @@ async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {
     let mut talkers: Vec<(String, u64, u64)> = talkers.into_iter().map(|(ip, (b, f))| (ip, b, f)).collect();
     talkers.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     talkers.truncate(5);
-    assert_eq!(demo::top_talkers(&client, 5).await.unwrap(), talkers);
+    assert_eq!(questions::top_talkers(&client, &Scope::all(), 5).await.unwrap(), talkers);
 
     let rejects: Vec<&serde_json::Value> = vpc.iter().filter(|d| d["event"]["action"] == "reject").collect();
-    let (total, sources) = demo::rejected_flows(&client, 100).await.unwrap();
+    let (total, sources) = questions::rejected_flows(&client, &Scope::all(), 100).await.unwrap();
     assert_eq!(total, rejects.len() as u64);
     let by_source = terms(rejects.iter().map(|d| &d["source"]["ip"]));
     assert_eq!(sources.iter().map(|(ip, n, _)| (ip.clone(), *n)).collect::<Vec<_>>(), by_source);

@@ -4,7 +4,7 @@
 //! from the index exactly as the golden documents say.
 #![allow(clippy::unwrap_used)]
 
-use seclog_cli::demo;
+use seclog_cli::questions::{self, Scope};
 use seclog_cli::replay::{self, Source};
 use seclog_core::firehose::{RecordContext, RecordTransform};
 use seclog_core::sink::opensearch::OpenSearchSink;
@@ -97,7 +97,7 @@ async fn route53_fixtures_index_with_zero_item_errors_and_the_demo_answers_from_
     // 12. Top queried domains.
     let domains = terms(docs.iter().map(|d| &d["dns"]["question"]["registered_domain"]));
     let top: Vec<(String, u64)> = domains.iter().take(5).cloned().collect();
-    assert_eq!(demo::top_queried_domains(&client, 5).await.unwrap(), top);
+    assert_eq!(questions::top_queried_domains(&client, &Scope::all(), 5).await.unwrap(), top);
     assert_eq!(top[0].0, "example.com");
 
     // 13. NXDOMAIN by source.
@@ -109,7 +109,7 @@ async fn route53_fixtures_index_with_zero_item_errors_and_the_demo_answers_from_
             e.1 += u64::from(d["dns"]["response_code"] == "NXDOMAIN");
         }
     }
-    let answered = demo::nxdomain_by_source(&client, 100).await.unwrap();
+    let answered = questions::nxdomain_by_source(&client, &Scope::all(), 100).await.unwrap();
     assert_eq!(answered.len(), by_source.len());
     for (ip, n, nx) in &answered {
         assert_eq!(by_source[ip], (*n, *nx), "{ip}");
@@ -126,7 +126,7 @@ async fn route53_fixtures_index_with_zero_item_errors_and_the_demo_answers_from_
         })
         .collect();
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let answered = demo::highest_entropy_names(&client, 3).await.unwrap();
+    let answered = questions::highest_entropy_names(&client, &Scope::all(), 3).await.unwrap();
     let top: Vec<(String, f64)> = answered.iter().map(|(n, e, _, _)| (n.clone(), *e)).collect();
     assert_eq!(top, names[..3].to_vec());
     assert!(top[0].0.ends_with(".t.exfil.example.net"), "{top:?}");

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use seclog_cli::demo;
+use seclog_cli::questions::{self, Scope};
 use seclog_cli::replay::{self, Source};
 use seclog_core::sink::backoff::Backoff;
 use seclog_core::sink::delivery_stream::{FirehoseSink, StreamSink};
@@ -127,7 +127,7 @@ async fn findings_index_once_each_with_the_newest_state_and_the_demo_answers() {
             .entry(f["severity"]["label"].as_str().unwrap().to_owned())
             .or_default() += 1;
     }
-    let answered = demo::findings_by_product(&client, 20).await.unwrap();
+    let answered = questions::findings_by_product(&client, &Scope::all(), 20).await.unwrap();
     assert_eq!(answered.len(), products.len());
     for (product, n, severities) in &answered {
         let want = &products[product];
@@ -147,7 +147,7 @@ async fn findings_index_once_each_with_the_newest_state_and_the_demo_answers() {
             *failing.entry(control.to_owned()).or_default() += 1;
         }
     }
-    let answered = demo::top_failing_controls(&client, 3).await.unwrap();
+    let answered = questions::top_failing_controls(&client, &Scope::all(), 3).await.unwrap();
     let mut want: Vec<(String, u64)> = failing.into_iter().collect();
     want.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let got: Vec<(String, u64)> = answered.iter().map(|(c, n, _)| (c.clone(), *n)).collect();

@@ -52,6 +52,8 @@ enum Command {
         #[command(subcommand)]
         action: TemplatesAction,
     },
+    /// Write a self-contained HTML security report (charts, a map of callers, tables) of a period.
+    Report(ReportArgs),
     /// Start a local OpenSearch (osmem-server), replay every recorded log and answer the questions:
     /// when is our cloud busiest, where do calls come from, who failed to sign in, what WAF blocked.
     Demo {
@@ -61,9 +63,35 @@ enum Command {
         /// Addresses or CIDR blocks console sign-ins are expected from.
         #[arg(long, value_delimiter = ',', default_value = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16")]
         allowed: Vec<String>,
+        /// Also write the answers as an HTML report (charts, a map of callers) to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
         #[command(flatten)]
         enrich: EnrichArgs,
     },
+}
+
+/// `seclog report`'s arguments.
+#[derive(Args)]
+#[allow(clippy::doc_markdown)] // clap's help text, shown to users as written
+struct ReportArgs {
+    /// The cluster.
+    #[arg(long)]
+    endpoint: String,
+    /// The start of the period: a duration back from now (24h, 7d) or a date (2026-01-31, RFC 3339).
+    #[arg(long)]
+    since: Option<String>,
+    /// The end of the period (a date); default: now.
+    #[arg(long)]
+    until: Option<String>,
+    /// The file to write.
+    #[arg(long, default_value = "report.html")]
+    out: PathBuf,
+    /// Addresses or CIDR blocks console sign-ins are expected from; sign-ins from elsewhere are listed.
+    #[arg(long, value_delimiter = ',', env = "ALLOWED_CIDRS")]
+    allowed: Vec<String>,
+    #[command(flatten)]
+    auth: AuthArgs,
 }
 
 /// `seclog replay`'s arguments.
@@ -344,8 +372,16 @@ async fn main() -> Result<()> {
                 println!("installed {name}");
             }
         }
-        Command::Demo { fixtures, allowed, enrich } => {
-            Box::pin(demo::run(&fixtures, &allowed, enrich.open(), &mut std::io::stdout())).await?;
+        Command::Report(ReportArgs { endpoint, since, until, out, allowed, auth }) => {
+            let scope = seclog_cli::questions::Scope::parse(since.as_deref(), until.as_deref(), chrono::Utc::now())?;
+            let client = Client::new(auth.config(&endpoint)?).await?;
+            let options =
+                seclog_cli::report::Options { scope, allowed, cluster: seclog_cli::report::cluster_name(&endpoint) };
+            seclog_cli::report::write(&client, &options, &out).await?;
+            println!("wrote {}", out.display());
+        }
+        Command::Demo { fixtures, allowed, report, enrich } => {
+            Box::pin(demo::run(&fixtures, &allowed, enrich.open(), report.as_deref(), &mut std::io::stdout())).await?;
         }
     }
     Ok(())
@@ -384,10 +420,10 @@ async fn replay_s3(args: ReplayArgs) -> Result<()> {
     let report = if let Some(endpoint) = endpoint {
         let sink = OpenSearchSink::connect(auth.config(&endpoint)?).await?;
         let deadletters = sink.deadletters().clone();
-        backfill(&target, &options, (sink, deadletters, transforms)).await?
+        seclog_cli::s3_replay::run(&target, &options, (sink, deadletters, transforms)).await?
     } else {
         let sink = MemorySink::new();
-        let report = backfill(&target, &options, (&sink, DeadLetters::default(), transforms)).await?;
+        let report = seclog_cli::s3_replay::run(&target, &options, (&sink, DeadLetters::default(), transforms)).await?;
         write_output(output.as_deref(), &sink.take())?;
         report
     };
@@ -451,46 +487,5 @@ fn write_output(path: Option<&std::path::Path>, ndjson: &[u8]) -> Result<()> {
 
 /// `2026-01-31` (midnight UTC) or an RFC 3339 time.
 fn parse_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.to_utc());
-    }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| format!("`{s}` is neither a date (2026-01-31) nor an RFC 3339 time"))
-}
-
-/// The backfill of an s3:// URL, with a progress line, stopping cleanly on Ctrl-C.
-async fn backfill<S: seclog_core::sink::BulkSink>(
-    target: &seclog_cli::s3_replay::Target,
-    options: &seclog_cli::s3_replay::Options,
-    deps: (S, DeadLetters, std::sync::Arc<seclog_s3::transform::Transforms>),
-) -> Result<replay::Report> {
-    let sdk = aws_config::load_from_env().await;
-    let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
-    if std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() {
-        // Local S3-compatible servers (moto, MinIO) are addressed by path, not by host name.
-        s3 = s3.force_path_style(true);
-    }
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let on_interrupt = stop.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: the objects being read finish, no new one starts");
-            on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
-    let mut last = std::time::Instant::now();
-    let progress = move |at: &seclog_cli::s3_replay::Progress| {
-        if last.elapsed() >= Duration::from_secs(1) || at.done == at.objects {
-            eprint!("\r{}", at.line());
-            if at.done == at.objects {
-                eprintln!();
-            }
-            last = std::time::Instant::now();
-        }
-    };
-    let client = aws_sdk_s3::Client::from_conf(s3.build());
-    seclog_cli::s3_replay::backfill(client, target, options, deps, &stop, progress).await
+    seclog_cli::questions::parse_date(s).map_err(|e| e.to_string())
 }

@@ -286,3 +286,41 @@ pub(crate) async fn replay_object<S: BulkSink>(
 
 /// The most a local log object may decompress to (S3 objects AWS writes are far smaller).
 const MAX_OBJECT_BYTES: u64 = 1 << 30;
+
+/// The backfill of an s3:// URL as `seclog replay` runs it: S3 as the environment says (a local
+/// endpoint addressed by path), a progress line on standard error, and a clean stop on Ctrl-C.
+///
+/// # Errors
+/// As [`backfill`].
+pub async fn run<S: BulkSink>(
+    target: &Target,
+    options: &Options,
+    deps: (S, DeadLetters, Arc<Transforms>),
+) -> Result<Report> {
+    let sdk = aws_config::load_from_env().await;
+    let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
+    if std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() {
+        // Local S3-compatible servers (moto, MinIO) are addressed by path, not by host name.
+        s3 = s3.force_path_style(true);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_interrupt = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: the objects being read finish, no new one starts");
+            on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let mut last = std::time::Instant::now();
+    let progress = move |at: &Progress| {
+        if last.elapsed() >= std::time::Duration::from_secs(1) || at.done == at.objects {
+            eprint!("\r{}", at.line());
+            if at.done == at.objects {
+                eprintln!();
+            }
+            last = std::time::Instant::now();
+        }
+    };
+    let client = aws_sdk_s3::Client::from_conf(s3.build());
+    backfill(client, target, options, deps, &stop, progress).await
+}

@@ -168,3 +168,67 @@ async fn a_report_of_hostile_values_runs_nothing_and_keeps_its_sections() {
     assert_eq!(dom.matches("<section ").count(), 9);
     assert!(dom.matches("&lt;script&gt;document.title='owned'&lt;/script&gt;").count() > 30, "shown as text");
 }
+
+/// What `seclog dashboards install` sends for one index pattern.
+fn expected_request(base: &str, id: &str, title: &str) -> (String, String, serde_json::Value) {
+    (
+        "POST".to_owned(),
+        format!("{base}/api/saved_objects/index-pattern/{id}?overwrite=true"),
+        serde_json::json!({"attributes": {"title": title, "timeFieldName": "@timestamp"}}),
+    )
+}
+
+#[tokio::test]
+async fn dashboards_install_writes_one_index_pattern_per_family_with_the_xsrf_header_twice_the_same() {
+    use seclog_cli::receiver::Receiver;
+    let receiver = Receiver::start([]).await.unwrap();
+    let config = seclog_core::sink::opensearch::config::OpenSearchConfig::local(&receiver.url("_dashboards")).unwrap();
+    let client = seclog_cli::client::Client::new(seclog_cli::dashboards::base(config)).await.unwrap();
+    let first = seclog_cli::dashboards::install(&client).await.unwrap();
+    let second = seclog_cli::dashboards::install(&client).await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(first.len(), 9);
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 18, "each install writes each pattern once");
+    let (once, again) = requests.split_at(9);
+    for (got, title) in once.iter().zip(&first) {
+        let id = format!("seclog-{}", title.trim_start_matches("*-").trim_end_matches("-*"));
+        assert_eq!(
+            (got.method.clone(), got.target.clone(), got.body.clone()),
+            expected_request("/_dashboards", &id, title)
+        );
+        assert_eq!(got.header("osd-xsrf"), Some("true"));
+        assert_eq!(got.header("content-type"), Some("application/json"));
+    }
+    assert_eq!(
+        once.iter().map(|r| (&r.target, &r.body)).collect::<Vec<_>>(),
+        again.iter().map(|r| (&r.target, &r.body)).collect::<Vec<_>>(),
+        "the same ids, overwritten: a second install changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn dashboards_install_is_signed_for_es_and_stops_at_a_refusal_naming_the_pattern() {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_credential_types::Credentials;
+    use seclog_cli::receiver::{Answer, Receiver};
+    use seclog_core::sink::opensearch::config::SigningService;
+    use seclog_core::sink::opensearch::signing::Signer;
+
+    let receiver = Receiver::start([Answer::Accept, Answer::Status(403)]).await.unwrap();
+    let config = seclog_core::sink::opensearch::config::OpenSearchConfig::local(&receiver.url("_dashboards")).unwrap();
+    let provider = SharedCredentialsProvider::new(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"));
+    let signer = Signer::new(provider, SigningService::Es, "eu-west-1".into());
+    let client = seclog_cli::client::Client::with_signer(seclog_cli::dashboards::base(config), Some(signer)).unwrap();
+    let err = seclog_cli::dashboards::install(&client).await.unwrap_err();
+    assert!(
+        format!("{err:#}")
+            .starts_with("index pattern waf-*: POST api/saved_objects/index-pattern/seclog-waf?overwrite=true: 403"),
+        "{err:#}"
+    );
+    let [first] = receiver.requests().try_into().unwrap();
+    let auth = first.header("authorization").unwrap();
+    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
+    assert!(auth.contains("/eu-west-1/es/aws4_request"), "{auth}");
+    assert!(auth.contains("osd-xsrf"), "the xsrf header is signed: {auth}");
+}

@@ -7,6 +7,7 @@
 mod aggregations;
 pub mod aws_ranges;
 pub mod client;
+pub mod dashboards;
 pub mod demo;
 pub mod detect;
 pub mod firehose_replay;

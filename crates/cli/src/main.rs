@@ -1,7 +1,6 @@
 //! `seclog`: replay recorded events, install index templates, run the demo.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -46,6 +45,11 @@ enum Command {
     AwsRanges {
         #[command(subcommand)]
         action: AwsRangesAction,
+    },
+    /// OpenSearch Dashboards: an index pattern per family, on its time field.
+    Dashboards {
+        #[command(subcommand)]
+        action: DashboardsAction,
     },
     /// Index templates.
     Templates {
@@ -164,6 +168,20 @@ enum DetectAction {
         notify_min_level: String,
         #[command(flatten)]
         rules: RulesArgs,
+        #[command(flatten)]
+        auth: AuthArgs,
+    },
+}
+
+#[derive(Subcommand)]
+#[allow(clippy::doc_markdown)] // clap's help text, shown to users as written
+enum DashboardsAction {
+    /// Create or update (idempotent) the index patterns: cloudtrail-*, waf-*, …, alerts and dead
+    /// letters, each on @timestamp. For Amazon OpenSearch Service: --auth sigv4 (service es).
+    Install {
+        /// The Dashboards URL (https://DOMAIN/_dashboards on Amazon OpenSearch Service).
+        #[arg(long)]
+        dashboards: String,
         #[command(flatten)]
         auth: AuthArgs,
     },
@@ -364,10 +382,16 @@ async fn main() -> Result<()> {
             let ranges = seclog_cli::aws_ranges::refresh(&from, &to).await?;
             println!("wrote {} prefixes (createDate {}) to {}", ranges.prefixes, ranges.created, to.display());
         }
+        Command::Dashboards { action: DashboardsAction::Install { dashboards, auth } } => {
+            let client = Client::new(seclog_cli::dashboards::base(auth.config(&dashboards)?)).await?;
+            for title in seclog_cli::dashboards::install(&client).await? {
+                println!("index pattern {title} (time field @timestamp)");
+            }
+        }
         Command::Templates { action: TemplatesAction::Install { endpoint, variant, auth } } => {
             let client = Client::new(auth.config(&endpoint)?).await?;
             let installed = templates::install(&client, variant).await?;
-            println!("cluster: {}; free-form objects: {}", installed.cluster, variant_text(installed.variant));
+            println!("cluster: {}; free-form objects: {}", installed.cluster, installed.variant.describe());
             for name in installed.names {
                 println!("installed {name}");
             }
@@ -385,15 +409,6 @@ async fn main() -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn variant_text(variant: templates::Variant) -> &'static str {
-    match variant {
-        templates::Variant::FlatObject => "flat_object, searchable by dotted path",
-        templates::Variant::Unindexed => {
-            "kept in _source, not searchable (this cluster has no flat_object; OpenSearch 2.7 or later has)"
-        }
-    }
 }
 
 fn tracing_init() {
@@ -424,7 +439,7 @@ async fn replay_s3(args: ReplayArgs) -> Result<()> {
     } else {
         let sink = MemorySink::new();
         let report = seclog_cli::s3_replay::run(&target, &options, (&sink, DeadLetters::default(), transforms)).await?;
-        write_output(output.as_deref(), &sink.take())?;
+        replay::write_output(output.as_deref(), &sink.take())?;
         report
     };
     summarise(&report, "some objects did not finish; run again (with the same --state) to read them")
@@ -460,7 +475,7 @@ async fn replay_files(args: ReplayArgs) -> Result<()> {
     } else {
         let deadletters = DeadLetters::default();
         let (report, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, progress).await?;
-        write_output(output.as_deref(), &sink.take())?;
+        replay::write_output(output.as_deref(), &sink.take())?;
         report
     };
     summarise(&report, "some invocations failed; Lambda would retry them")
@@ -471,16 +486,6 @@ fn summarise(report: &replay::Report, failed: &str) -> Result<()> {
     report.print(&mut std::io::stderr())?;
     if report.failed() {
         bail!("{failed}");
-    }
-    Ok(())
-}
-
-/// Writes the bulk NDJSON to `path` (`-`: standard output; none: nowhere).
-fn write_output(path: Option<&std::path::Path>, ndjson: &[u8]) -> Result<()> {
-    match path {
-        Some(p) if p.as_os_str() == "-" => std::io::stdout().write_all(ndjson)?,
-        Some(p) => std::fs::write(p, ndjson)?,
-        None => {}
     }
     Ok(())
 }

@@ -28,10 +28,32 @@ pub enum Answer {
     Silence(Duration),
 }
 
+/// One accepted request, as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    /// `POST`, `PUT`, …
+    pub method: String,
+    /// The path with its query (`/api/x?overwrite=true`).
+    pub target: String,
+    /// Every header, names in lower case, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON (`null` when it is not).
+    pub body: Value,
+}
+
+impl Recorded {
+    /// The value of header `name` (lower case), if sent.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     plan: Vec<Answer>,
     received: Vec<(String, Value)>,
+    requests: Vec<Recorded>,
     refused: usize,
 }
 
@@ -79,6 +101,12 @@ impl Receiver {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).received.clone()
     }
 
+    /// The requests accepted so far, with method, query and headers.
+    #[must_use]
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).requests.clone()
+    }
+
     /// How many posts were answered with a failure.
     #[must_use]
     pub fn refused(&self) -> usize {
@@ -97,6 +125,13 @@ async fn answer(
     state: Arc<Mutex<State>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
+    let method = req.method().to_string();
+    let target = req.uri().path_and_query().map_or_else(|| path.clone(), ToString::to_string);
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
     let body = req.into_body().collect().await.map(http_body_util::Collected::to_bytes).unwrap_or_default();
     let planned = state.lock().unwrap_or_else(PoisonError::into_inner).plan.pop().unwrap_or(Answer::Accept);
     let reply = |status: u16| {
@@ -109,8 +144,10 @@ async fn answer(
     };
     match planned {
         Answer::Accept => {
-            let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            state.lock().unwrap_or_else(PoisonError::into_inner).received.push((path, value));
+            let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.requests.push(Recorded { method, target, headers, body: value.clone() });
+            state.received.push((path, value));
             Ok(reply(200))
         }
         Answer::Status(status) => {

@@ -460,3 +460,16 @@ fn envelope<T: serde::de::DeserializeOwned>(
 
 #[cfg(test)]
 mod tests;
+
+/// Writes the bulk NDJSON to `path` (`-`: standard output; none: nowhere).
+///
+/// # Errors
+/// When the file or standard output cannot be written.
+pub fn write_output(path: Option<&std::path::Path>, ndjson: &[u8]) -> std::io::Result<()> {
+    match path {
+        Some(p) if p.as_os_str() == "-" => std::io::Write::write_all(&mut std::io::stdout(), ndjson)?,
+        Some(p) => std::fs::write(p, ndjson)?,
+        None => {}
+    }
+    Ok(())
+}

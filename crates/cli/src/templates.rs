@@ -31,6 +31,19 @@ pub enum Variant {
     Unindexed,
 }
 
+impl Variant {
+    /// What it means for the user's free-form objects, as `templates install` says it.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::FlatObject => "flat_object, searchable by dotted path",
+            Self::Unindexed => {
+                "kept in _source, not searchable (this cluster has no flat_object; OpenSearch 2.7 or later has)"
+            }
+        }
+    }
+}
+
 /// What `templates install` did.
 #[derive(Debug)]
 pub struct Installed {

@@ -84,6 +84,14 @@ impl Client {
     /// When the HTTP client cannot be built.
     pub async fn new(config: OpenSearchConfig) -> Result<Self, ClientError> {
         let signer = Signer::for_auth(&config.auth).await;
+        Self::with_signer(config, signer)
+    }
+
+    /// A client for `config` that signs with `signer` (none: unsigned).
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn with_signer(config: OpenSearchConfig, signer: Option<Signer>) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .redirect(reqwest::redirect::Policy::none())
@@ -111,11 +119,29 @@ impl Client {
     /// # Errors
     /// Transport errors, non-2xx answers, answers over [`MAX_ANSWER_BYTES`].
     pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, ClientError> {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    /// [`Client::call`] with extra request headers (signed with the rest), as `OpenSearch`
+    /// Dashboards' `osd-xsrf`.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Value, ClientError> {
         let url = self.config.endpoint.join(path).map_err(|e| ClientError::Request(format!("bad path {path}: {e}")))?;
         let bytes = body.map(serde_json::to_vec).transpose().map_err(|e| ClientError::Request(e.to_string()))?;
         let mut req = http::Request::builder().method(method).uri(url.as_str());
         if bytes.is_some() {
             req = req.header("content-type", "application/json");
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         if let Auth::Basic { username, password } = &self.config.auth {
             req = req.header(http::header::AUTHORIZATION, basic_auth_header(username, password)?);

@@ -268,16 +268,22 @@ async fn a_destination_that_does_not_answer_in_time_is_retried_by_the_next_run()
 async fn the_demo_raises_the_recorded_burst_and_a_second_run_raises_and_sends_nothing() {
     let mut out = Vec::new();
     let allowed = ["10.0.0.0/8".to_owned(), "172.16.0.0/12".to_owned(), "192.168.0.0/16".to_owned()];
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("demo/report.html");
     Box::pin(seclog_cli::demo::run(
         &seclog_testkit::workspace_root().join("fixtures"),
         &allowed,
         seclog_testkit::enricher(),
-        None,
+        Some(&report),
         &mut out,
     ))
     .await
     .unwrap();
     let out = String::from_utf8(out).unwrap();
+    assert!(out.ends_with(&format!("to open in a browser: {}\n", report.display())), "the demo ends with the report");
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(page.matches("<section ").count(), 9);
+    assert!(page.contains("<td>*-alerts-*</td><td class=\"n\">12</td>"), "the alerts of the run are in the report");
     let balancer = &out[out.find("17. Load balancer").unwrap()..out.find("18. Alerts").unwrap()];
     assert!(balancer.contains("   10.0.1.16:8080             3  81.2.69.160 2, 216.160.83.56 1\n"), "{balancer}");
     assert!(balancer.contains("   10.0.1.15:8080             1  175.16.199.1 1\n"), "{balancer}");

@@ -110,10 +110,12 @@ pub async fn run(
         let options =
             report::Options { scope: Scope::all(), allowed: allowed.to_vec(), cluster: server.url().to_owned() };
         report::write(&client, &options, path).await?;
-        writeln!(out, "\nThe same answers as charts and a map: {}", path.display())?;
     }
     drop(server);
     writeln!(out, "\nosmem-server stopped.")?;
+    if let Some(path) = report_to {
+        writeln!(out, "The same answers as charts and a map of callers, to open in a browser: {}", path.display())?;
+    }
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use seclog_cli::questions::{Scope, SignIn};
+use seclog_cli::questions::Scope;
 use seclog_cli::report::{self, Options, Report};
 use seclog_testkit::golden::assert_golden;
 
@@ -135,30 +135,7 @@ async fn the_fixtures_report_has_every_section_and_renders_each_chart_and_the_ma
 #[tokio::test]
 async fn a_report_of_hostile_values_runs_nothing_and_keeps_its_sections() {
     let hostile = "<script>document.title='owned'</script><img src=x onerror=\"document.title='owned'\">";
-    let h = || hostile.to_owned();
-    let sign_in = || SignIn { time: h(), user: h(), source: h(), outcome: h() };
-    let report = Report {
-        cluster: h(),
-        allowed: vec![h()],
-        counts: vec![(h(), 1)],
-        hours: vec![2; 24],
-        days: vec![(h(), 2)],
-        event_names: vec![(h(), 3)],
-        failed_sign_ins: vec![sign_in()],
-        outside_sign_ins: Some(vec![sign_in()]),
-        callers: vec![(h(), 4, 1.0, 2.0)],
-        call_countries: vec![(h(), 5, 1)],
-        waf_rules: vec![(h(), 6)],
-        waf_countries: vec![(h(), 7, 1)],
-        talkers: vec![(h(), 8, 1)],
-        rejected: (1, vec![(h(), 1, vec![h()])]),
-        domains: vec![(h(), 9)],
-        nxdomain: vec![(h(), 2, 1)],
-        entropy: vec![(h(), 4.5, 12, h())],
-        findings: vec![(h(), 10, vec![(h(), 10)])],
-        alerts: vec![(h(), h(), 11)],
-        ..Report::default()
-    };
+    let report = Report::every_string(hostile);
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("hostile.html");
     std::fs::write(&page, report::render(&report).unwrap()).unwrap();

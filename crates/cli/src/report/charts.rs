@@ -4,7 +4,8 @@
 //! number, for screen readers and as a tooltip.
 
 use anyhow::{anyhow, Result};
-use plotters::coord::ranged1d::SegmentValue;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::{Ranged, SegmentValue};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -85,8 +86,8 @@ pub(crate) fn columns(bars: &[Bar], x_desc: &str, y_desc: &str) -> Result<String
             SegmentValue::CenterOf(i) => bars.get(*i as usize).map(|b| b.label.clone()).unwrap_or_default(),
             _ => String::new(),
         };
-        chart
-            .configure_mesh()
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh)
             .disable_x_mesh()
             // Every label while they fit (24 hours); beyond, plotters spaces out 10 of them.
             .x_labels(if bars.len() <= 24 { bars.len() } else { 10 })
@@ -95,11 +96,6 @@ pub(crate) fn columns(bars: &[Bar], x_desc: &str, y_desc: &str) -> Result<String
             .y_label_formatter(&|v| v.to_string())
             .x_desc(x_desc)
             .y_desc(y_desc)
-            .label_style(text_style(12))
-            .axis_desc_style(text_style(13))
-            .light_line_style(RGBColor(0xE4, 0xE4, 0xE4))
-            .bold_line_style(RGBColor(0xC8, 0xC8, 0xC8))
-            .axis_style(INK)
             .draw()
             .map_err(draw_error)?;
         chart
@@ -146,19 +142,14 @@ pub(crate) fn bars(bars: &[Bar], x_desc: &str) -> Result<String> {
             SegmentValue::CenterOf(r) if *r < n => shorten(&bars[(n - 1 - r) as usize].label, 48),
             _ => String::new(),
         };
-        chart
-            .configure_mesh()
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh)
             .disable_y_mesh()
             .y_labels(bars.len())
             .y_label_formatter(&label)
             .x_labels(6)
             .x_label_formatter(&|v| v.to_string())
             .x_desc(x_desc)
-            .label_style(text_style(12))
-            .axis_desc_style(text_style(13))
-            .light_line_style(RGBColor(0xE4, 0xE4, 0xE4))
-            .bold_line_style(RGBColor(0xC8, 0xC8, 0xC8))
-            .axis_style(INK)
             .draw()
             .map_err(draw_error)?;
         chart
@@ -210,6 +201,20 @@ pub(crate) fn world(points: &[Point]) -> Result<String> {
     }
     let titles = points.iter().map(|p| format!("{} calls near {:.1}, {:.1}", p.calls, p.lat, p.lon));
     Ok(titled(&svg, POINT, titles))
+}
+
+/// Axes, grid and text as every chart of the report draws them.
+fn house_style<'m, 'a, 'b, X, Y, DB>(mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.label_style(text_style(12))
+        .axis_desc_style(text_style(13))
+        .light_line_style(RGBColor(0xE4, 0xE4, 0xE4))
+        .bold_line_style(RGBColor(0xC8, 0xC8, 0xC8))
+        .axis_style(INK)
 }
 
 /// The top of the value axis: a tenth above the largest bar, so its number fits.

@@ -307,36 +307,9 @@ mod tests {
 
     const HOSTILE: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&</td></table>";
 
-    fn hostile_report() -> Report {
-        let h = || HOSTILE.to_owned();
-        let sign_in = || SignIn { time: h(), user: h(), source: h(), outcome: h() };
-        Report {
-            scope: Scope::all(),
-            cluster: h(),
-            allowed: vec![h()],
-            counts: vec![(h(), 1)],
-            hours: vec![1; 24],
-            days: vec![(h(), 2)],
-            event_names: vec![(h(), 3)],
-            failed_sign_ins: vec![sign_in()],
-            outside_sign_ins: Some(vec![sign_in()]),
-            callers: vec![(h(), 4, 1.0, 2.0)],
-            call_countries: vec![(h(), 5, 1)],
-            waf_rules: vec![(h(), 6)],
-            waf_countries: vec![(h(), 7, 1)],
-            talkers: vec![(h(), 8, 1)],
-            rejected: (1, vec![(h(), 1, vec![h()])]),
-            domains: vec![(h(), 9)],
-            nxdomain: vec![(h(), 2, 1)],
-            entropy: vec![(h(), 4.5, 12, h())],
-            findings: vec![(h(), 10, vec![(h(), 10)])],
-            alerts: vec![(h(), h(), 11)],
-        }
-    }
-
     #[test]
     fn a_hostile_value_in_every_string_is_shown_as_text_and_breaks_nothing() {
-        let page = render(&hostile_report()).unwrap();
+        let page = render(&Report::every_string(HOSTILE)).unwrap();
         assert!(!page.contains("<script"), "no script element");
         assert!(!page.contains("<img"), "no image element");
         assert!(!page.contains("</td></table>\""), "the value closes no element of the page");

@@ -70,6 +70,38 @@ pub struct Report {
     pub alerts: Vec<(String, String, u64)>,
 }
 
+impl Report {
+    /// A report of one row per list whose every string is `text`: what the tests render to show
+    /// that no value taken from the logs can run or break anything in the page.
+    #[must_use]
+    pub fn every_string(text: &str) -> Self {
+        let t = || text.to_owned();
+        let sign_in = || SignIn { time: t(), user: t(), source: t(), outcome: t() };
+        Self {
+            scope: Scope::all(),
+            cluster: t(),
+            allowed: vec![t()],
+            counts: vec![(t(), 1)],
+            hours: vec![2; 24],
+            days: vec![(t(), 2)],
+            event_names: vec![(t(), 3)],
+            failed_sign_ins: vec![sign_in()],
+            outside_sign_ins: Some(vec![sign_in()]),
+            callers: vec![(t(), 4, 1.0, 2.0)],
+            call_countries: vec![(t(), 5, 1)],
+            waf_rules: vec![(t(), 6)],
+            waf_countries: vec![(t(), 7, 1)],
+            talkers: vec![(t(), 8, 1)],
+            rejected: (1, vec![(t(), 1, vec![t()])]),
+            domains: vec![(t(), 9)],
+            nxdomain: vec![(t(), 2, 1)],
+            entropy: vec![(t(), 4.5, 12, t())],
+            findings: vec![(t(), 10, vec![(t(), 10)])],
+            alerts: vec![(t(), t(), 11)],
+        }
+    }
+}
+
 /// The families a report counts, in the header's order.
 const FAMILIES: [&str; 8] =
     [q::CLOUDTRAIL, q::WAF, q::VPCFLOW, q::ROUTE53, q::SECURITYHUB, q::ALB, q::ALERTS, q::DEADLETTERS];

@@ -315,6 +315,8 @@ pub struct TransformationSummary {
     pub split: usize,
     /// Answered `Dropped` because they did not fit the response and were re-ingested.
     pub overflowed: usize,
+    /// Of those, re-ingested without being transformed (the response was full before them).
+    pub untransformed: usize,
     /// Records put back into the stream.
     pub reingested: usize,
     /// Record retries of `PutRecordBatch`.

@@ -1,4 +1,5 @@
-//! Fitting the response under Lambda's limit: which `Ok` documents it keeps, and its size.
+//! Fitting the response under Lambda's limit as it is filled: which `Ok` documents it keeps, where
+//! it is full, and its size.
 
 use super::step::Step;
 use super::{Delimiter, Settings};
@@ -26,39 +27,62 @@ pub(super) enum Fit {
     Never,
 }
 
-/// Which `Ok` documents the response keeps: every other entry is reserved first (at its empty-data
-/// size), then documents in request order while they fit.
-pub(super) fn fit(event: &FirehoseEvent, steps: &[Step], settings: &Settings) -> Vec<Fit> {
-    let max = settings.max_response_bytes;
-    let delimiter = usize::from(settings.delimiter == Delimiter::Newline);
-    let encoded = |doc: &[u8]| (doc.len() + delimiter).div_ceil(3) * 4;
-    let small = |id: &str, result| ResponseRecord::serialised_len(id, result, 0);
-    let ids = event.records.iter().map(|r| r.record_id.as_str());
-    let mut used = EMPTY_RESPONSE_LEN
-        + ids
-            .clone()
-            .zip(steps)
-            .map(|(id, step)| match step {
-                // An `Ok` that can never fit is answered `ProcessingFailed`, the longest result.
-                Step::Failed(_) | Step::Ok(_) => small(id, RecordResult::ProcessingFailed),
-                Step::Dropped(_) | Step::Split(_) => small(id, RecordResult::Dropped),
-            })
-            .sum::<usize>();
-    ids.zip(steps)
-        .map(|(id, step)| match step {
+/// The response, filled in request order. Every entry not yet placed is reserved at its longest
+/// answer without data (`ProcessingFailed`), so a document is kept only when the response
+/// provably has room for it and for an answer to every record after it. The first document that
+/// does not fit fills it: the records after it are put back as they came, untransformed.
+pub(super) struct Room {
+    max: usize,
+    used: usize,
+    delimiter: usize,
+    full: bool,
+}
+
+/// The length of `id`'s entry answered `result` without data.
+fn small(id: &str, result: RecordResult) -> usize {
+    ResponseRecord::serialised_len(id, result, 0)
+}
+
+impl Room {
+    pub(super) fn new(event: &FirehoseEvent, settings: &Settings) -> Self {
+        let reserved: usize = event.records.iter().map(|r| small(&r.record_id, RecordResult::ProcessingFailed)).sum();
+        Self {
+            max: settings.max_response_bytes,
+            used: EMPTY_RESPONSE_LEN + reserved,
+            delimiter: usize::from(settings.delimiter == Delimiter::Newline),
+            full: false,
+        }
+    }
+
+    /// Whether a document did not fit: nothing after it is transformed.
+    pub(super) fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// Where record `id`'s step goes: an `Ok` document is kept while it fits, re-ingested when
+    /// it does not (and the response is full), failed when no response could hold it; a
+    /// dropped or split record gives back what its shorter answer does not need.
+    pub(super) fn place(&mut self, id: &str, step: &Step) -> Fit {
+        let instead = small(id, RecordResult::ProcessingFailed);
+        match step {
             Step::Ok(doc) => {
-                let full = ResponseRecord::serialised_len(id, RecordResult::Ok, encoded(doc));
-                let instead = small(id, RecordResult::ProcessingFailed);
-                if EMPTY_RESPONSE_LEN + full > max {
+                let encoded = (doc.len() + self.delimiter).div_ceil(3) * 4;
+                let full = ResponseRecord::serialised_len(id, RecordResult::Ok, encoded);
+                if EMPTY_RESPONSE_LEN + full > self.max {
                     Fit::Never
-                } else if used - instead + full <= max {
-                    used = used - instead + full;
+                } else if self.used - instead + full <= self.max {
+                    self.used = self.used - instead + full;
                     Fit::Keep
                 } else {
+                    self.full = true;
                     Fit::Reingest
                 }
             }
-            _ => Fit::Keep,
-        })
-        .collect()
+            Step::Dropped(_) | Step::Split(_) | Step::Deferred => {
+                self.used -= instead - small(id, RecordResult::Dropped);
+                Fit::Keep
+            }
+            Step::Failed(_) => Fit::Keep,
+        }
+    }
 }

@@ -10,14 +10,19 @@
 //!    `Dropped`, because `OpenSearch` destinations index one document per record.
 //! 3. Anything else goes to the transform, which returns a document, a split (for example a
 //!    record holding several flow-log lines), a drop, or a [`RecordError`] (`ProcessingFailed`).
-//! 4. When the `Ok` documents would not fit [`Settings::max_response_bytes`], documents are kept in
-//!    request order while they fit; the rest are re-ingested as their *original* records into the
-//!    same stream (`PutRecordBatch`) and answered `Dropped`, to be transformed by a later
-//!    invocation. A document too large to fit any response is `ProcessingFailed`.
+//! 4. The response is filled as records are transformed, in request order, with an answer reserved
+//!    for every record not yet transformed. A document is kept while [`Settings::max_response_bytes`]
+//!    provably has room for it; the first that does not fit fills the response: it, and every record
+//!    after it *untransformed*, are re-ingested as their *original* records into the same stream
+//!    (`PutRecordBatch`) and answered `Dropped`, to be transformed by a later invocation (work that
+//!    could not be answered is not done). So a bad record after that point is answered
+//!    `ProcessingFailed` in the invocation that transforms it, not this one. A document too large to
+//!    fit any response is `ProcessingFailed`.
 //!
-//! Re-ingestion cannot loop: a re-ingested message is text, never a gzip envelope, so it is not
-//! split again; a re-ingested original fits a response on its own (else it is
-//! `ProcessingFailed`), and the first documents of a batch are always kept, so each invocation
+//! Re-ingestion cannot loop: a split's parts are text, never a gzip envelope, so they are not
+//! split again (a gzip record put back untransformed is split when it is transformed); a
+//! re-ingested original fits a response on its own (else it is `ProcessingFailed`), and the first
+//! record of a batch is always transformed and its document kept when it fits, so each invocation
 //! makes progress. Parts produced by a transform's split must be single records (a transform
 //! never splits its own parts). If re-ingestion fails after retries before the stream accepted
 //! any record, the invocation fails and Firehose retries it (then sends the batch to its error
@@ -49,7 +54,7 @@ mod step;
 
 use crate::RecordKind;
 pub use fit::response_len;
-use fit::{fit, Fit};
+use fit::{Fit, Room};
 use step::{record_step, Budget, Step};
 
 /// Lambda's synchronous response limit is 6 MB (6,291,456 bytes); this leaves room for the
@@ -212,14 +217,24 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
         TransformationSummary { dataset: transform.dataset(), received: event.records.len(), ..Default::default() };
     let mut decoded = Vec::with_capacity(event.records.len());
     let mut steps = Vec::with_capacity(event.records.len());
+    let mut fitted = Vec::with_capacity(event.records.len());
     let mut budget = Budget { bytes: settings.max_invocation_bytes, parts: settings.max_invocation_parts };
+    let mut room = Room::new(event, settings);
     for record in &event.records {
-        let (original, step) = record_step(record, transform, settings, &mut budget);
+        let (original, step) = if room.is_full() {
+            // Put back as it came: a later invocation transforms it (bad base64 fails now).
+            match decode::base64(&record.data) {
+                Ok(bytes) => (bytes, Step::Deferred),
+                Err(e) => (Vec::new(), Step::Failed(RecordError::new(e.kind(), e.to_string()))),
+            }
+        } else {
+            record_step(record, transform, settings, &mut budget)
+        };
+        fitted.push(room.place(&record.record_id, &step));
         decoded.push(original);
         steps.push(step);
     }
 
-    let fitted = fit(event, &steps, settings);
     let mut to_put: Vec<Vec<u8>> = Vec::new();
     // For each entry of `to_put`: the response record it answers for, and whether it is a part.
     let mut put_for: Vec<(usize, bool)> = Vec::new();
@@ -232,6 +247,13 @@ pub async fn process<T: RecordTransform, R: RecordSink>(
             }
             (Step::Ok(_), Fit::Reingest) => {
                 summary.overflowed += 1;
+                put_for.push((records.len(), false));
+                to_put.push(original);
+                (RecordResult::Dropped, Vec::new())
+            }
+            (Step::Deferred, _) => {
+                summary.overflowed += 1;
+                summary.untransformed += 1;
                 put_for.push((records.len(), false));
                 to_put.push(original);
                 (RecordResult::Dropped, Vec::new())

@@ -16,6 +16,8 @@ pub(super) enum Step {
     Dropped(DropRule),
     Failed(RecordError),
     Split(Vec<Vec<u8>>),
+    /// Not transformed: the response was full before it; put back as it came.
+    Deferred,
 }
 
 /// A record's original bytes and its step, charged to `budget`. A record whose decompression
@@ -140,7 +142,7 @@ impl Budget {
                 }
                 (parts.iter().map(Vec::len).sum(), parts.len())
             }
-            Step::Dropped(_) | Step::Failed(_) => (0, 0),
+            Step::Dropped(_) | Step::Failed(_) | Step::Deferred => (0, 0),
         };
         let bytes = original + held;
         if bytes > self.bytes || parts > self.parts {

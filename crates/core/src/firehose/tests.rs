@@ -56,10 +56,14 @@ fn event(data: &[Vec<u8>]) -> FirehoseEvent {
 type Outcome = Result<(FirehoseResponse, TransformationSummary), DeliveryError>;
 
 fn run(event: &FirehoseEvent, settings: &Settings) -> (Outcome, Vec<Vec<u8>>) {
+    run_with(event, &Echo, settings)
+}
+
+fn run_with(event: &FirehoseEvent, transform: &impl RecordTransform, settings: &Settings) -> (Outcome, Vec<Vec<u8>>) {
     let sink = MemoryRecordSink::new();
     let deadline = Instant::now() + std::time::Duration::from_secs(5);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let out = rt.block_on(process(event, &Echo, &sink, settings, deadline));
+    let out = rt.block_on(process(event, transform, &sink, settings, deadline));
     (
         out,
         sink.take()
@@ -216,6 +220,7 @@ fn kind(step: &Step) -> &'static str {
         Step::Dropped(_) => "dropped",
         Step::Failed(e) => e.kind.as_str(),
         Step::Split(_) => "split",
+        Step::Deferred => "deferred",
     }
 }
 
@@ -231,17 +236,41 @@ fn a_record_of_tiny_lines_cannot_become_half_a_million_parts() {
 }
 
 #[test]
-fn overflow_is_reingested_as_originals_and_huge_documents_fail() {
+fn overflow_is_reingested_as_originals_and_what_follows_it_is_not_transformed() {
     let big = |c: char| c.to_string().repeat(3000).into_bytes();
-    let e = event(&[big('a'), big('b'), big('c'), big('d').repeat(3), b"e".to_vec()]);
+    let e = event(&[big('a'), big('b'), big('c'), big('d').repeat(3), b"bad".to_vec(), b"e".to_vec()]);
     let settings = Settings { max_response_bytes: 8_600, ..Settings::default() };
-    let (out, put) = run(&e, &settings);
+    let counting = Counting::default();
+    let (out, put) = run_with(&e, &counting, &settings);
     let (response, summary) = out.unwrap();
     let got: Vec<_> = results(&response).into_iter().map(|(_, r, _)| r).collect();
-    assert_eq!(got, [Kept, Kept, Dropped, Failed, Kept]);
-    assert_eq!(put, [big('c')]);
-    assert_eq!(summary.overflowed, 1);
+    assert_eq!(got, [Kept, Kept, Dropped, Dropped, Dropped, Dropped]);
+    assert_eq!(put, [big('c'), big('d').repeat(3), b"bad".to_vec(), b"e".to_vec()], "the originals, in order");
+    assert_eq!((summary.overflowed, summary.untransformed), (4, 3));
+    assert_eq!(counting.calls.load(std::sync::atomic::Ordering::Relaxed), 3, "a, b and c only");
     assert!(serde_json::to_vec(&response).unwrap().len() <= 8_600);
+
+    // The next invocation transforms what was put back: the huge document fails there, and the
+    // bad record too, in the invocation that transforms it.
+    let (out, _) = run(&event(&put[1..]), &settings);
+    let got: Vec<_> = results(&out.unwrap().0).into_iter().map(|(_, r, _)| r).collect();
+    assert_eq!(got, [Failed, Failed, Kept]);
+}
+
+/// [`Echo`], counting its calls.
+#[derive(Default)]
+struct Counting {
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl RecordTransform for Counting {
+    fn dataset(&self) -> &'static str {
+        "test"
+    }
+    fn transform(&self, data: &[u8], context: &RecordContext) -> Result<Transformed, RecordError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Echo.transform(data, context)
+    }
 }
 
 #[test]

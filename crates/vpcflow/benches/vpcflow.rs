@@ -3,13 +3,14 @@
 //! encode of the same request.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use base64::Engine as _;
+#[path = "support/baseline.rs"]
+mod baseline;
+
+use baseline::plain;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseResponse};
 use seclog_core::firehose::{process, Settings};
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
-use seclog_vpcflow::DEFAULT_FORMAT;
-use serde_json::{Map, Value};
 
 /// The seclog step with `enricher`'s lookups, re-ingestion into memory included.
 fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> FirehoseResponse {
@@ -19,27 +20,6 @@ fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich::Enricher>)
     let transform = seclog_vpcflow::VpcFlowTransform::default().with_enricher(enricher);
     let (response, _) = rt.block_on(process(event, &transform, &sink, &Settings::default(), deadline)).unwrap();
     response
-}
-
-/// Plain: decode, split on spaces, zip with the default field names into a JSON object of
-/// strings (what a minimal Firehose processor does), serialise, encode.
-fn plain(event: &FirehoseEvent) -> Vec<u8> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    let names: Vec<&str> =
-        DEFAULT_FORMAT.split_whitespace().map(|f| f.trim_start_matches("${").trim_end_matches('}')).collect();
-    let records: Vec<Value> = event
-        .records
-        .iter()
-        .map(|r| {
-            let bytes = engine.decode(&r.data).unwrap();
-            let line = std::str::from_utf8(&bytes).unwrap().trim_end();
-            let doc: Map<String, Value> =
-                names.iter().zip(line.split(' ')).map(|(n, v)| ((*n).to_owned(), Value::from(v))).collect();
-            let data = engine.encode(serde_json::to_vec(&doc).unwrap());
-            serde_json::json!({"recordId": r.record_id, "result": "Ok", "data": data})
-        })
-        .collect();
-    serde_json::to_vec(&serde_json::json!({ "records": records })).unwrap()
 }
 
 const DESCRIPTION: &str = "default-format flow-log lines, one per record, to a 6 MB Firehose request";

@@ -125,13 +125,10 @@ impl<T: RecordTransform, S: BulkSink> Attempt<FirehoseRecord> for Round<'_, T, S
                     docs.push(Document::new(self.pattern.name_for(time), id, WriteOp::Create, body, origin));
                 }
                 RecordResult::ProcessingFailed => {
-                    let failure = Failure {
-                        error_type: "processing_failed",
-                        reason:
-                            "the transform answered ProcessingFailed; Firehose writes the record to its error output",
-                        status: None,
-                        intended_index: None,
-                    };
+                    let failure = Failure::of(
+                        "processing_failed",
+                        "the transform answered ProcessingFailed; Firehose writes the record to its error output",
+                    );
                     docs.push(self.deadletters.document(origin, &failure, now));
                 }
                 RecordResult::Dropped => {}

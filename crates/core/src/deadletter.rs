@@ -57,10 +57,16 @@ pub struct Failure<'a> {
 }
 
 impl<'a> Failure<'a> {
+    /// A failure of our own (not the server's): its kind and reason, no status, no index.
+    #[must_use]
+    pub fn of(error_type: &'a str, reason: &'a str) -> Self {
+        Self { error_type, reason, status: None, intended_index: None }
+    }
+
     /// A record the transform refused: its kind and reason, no status, no index.
     #[must_use]
     pub fn of_record(error: &'a crate::RecordError) -> Self {
-        Self { error_type: error.kind.as_str(), reason: &error.reason, status: None, intended_index: None }
+        Self::of(error.kind.as_str(), &error.reason)
     }
 }
 

@@ -150,7 +150,7 @@ async fn undecodable<S: BulkSink, T: EventTransform>(
         raw: Cow::Borrowed(&event.awslogs.data),
     };
     let reason = error.to_string();
-    let failure = Failure { error_type: error.kind().as_str(), reason: &reason, status: None, intended_index: None };
+    let failure = Failure::of(error.kind().as_str(), &reason);
     let doc = pipeline.deadletters.document(origin, &failure, (pipeline.clock)());
     summary.finish(pipeline.sink.deliver(vec![doc], deadline).await, started)
 }

@@ -232,12 +232,7 @@ pub async fn process<S: BulkSink, O: ObjectStore, Q: Queue>(
                     raw: Cow::Borrowed(message.body.as_str()),
                 };
                 let reason = e.to_string();
-                let failure = Failure {
-                    error_type: RecordKind::BadEvent.as_str(),
-                    reason: &reason,
-                    status: None,
-                    intended_index: None,
-                };
+                let failure = Failure::of(RecordKind::BadEvent.as_str(), &reason);
                 deliver(vec![deps.deadletters.document(origin, &failure, (deps.clock)())], deps, deadline, &mut summary)
                     .await
             }
@@ -289,11 +284,9 @@ pub async fn process_object<S: BulkSink, O: ObjectStore, Q: Queue>(
     summary: &mut InvocationSummary,
 ) -> Done {
     let now = (deps.clock)();
+    let object = ObjectRef { bucket: &note.bucket, key: &note.key, version: note.version() };
     let dead_letter = |kind: RecordKind, dataset: &'static str, reason: String| {
-        let url = format!("s3://{}/{}", note.bucket, note.key);
-        let origin = Origin { dataset, record_id: Cow::Owned(url.clone()), raw: Cow::Owned(url) };
-        let failure = Failure { error_type: kind.as_str(), reason: &reason, status: None, intended_index: None };
-        deps.deadletters.document(origin, &failure, now)
+        transform::object_dead_letter(&deps.deadletters, &object, (dataset, kind, reason), now)
     };
     let Some(placed) = deps.config.kind_rules.place(&note.key) else {
         tracing::warn!(bucket = %note.bucket, error_type = "unknown_object", "An object of no known layout is dead-lettered.");

@@ -307,11 +307,21 @@ impl ObjectReader<'_> {
     /// The dead letter of an object that cannot be read: its URL and the reason.
     #[must_use]
     pub fn dead_letter(&self, error: &ObjectError) -> Document<'static> {
-        let url = self.object.url();
-        let origin = Origin { dataset: self.dataset(), record_id: Cow::Owned(url.clone()), raw: Cow::Owned(url) };
-        let reason = error.to_string();
-        let failure =
-            Failure { error_type: error.kind().as_str(), reason: &reason, status: None, intended_index: None };
-        self.deadletters.document(origin, &failure, self.now)
+        let failure = (self.dataset(), error.kind(), error.to_string());
+        object_dead_letter(self.deadletters, &self.object, failure, self.now)
     }
+}
+
+/// The dead letter of a whole object: its `s3://` URL as id and payload (the object stays in its
+/// bucket), with `(dataset, kind, reason)`.
+#[must_use]
+pub fn object_dead_letter(
+    deadletters: &DeadLetters,
+    object: &ObjectRef<'_>,
+    (dataset, kind, reason): (&'static str, RecordKind, String),
+    now: DateTime<Utc>,
+) -> Document<'static> {
+    let url = object.url();
+    let origin = Origin { dataset, record_id: Cow::Owned(url.clone()), raw: Cow::Owned(url) };
+    deadletters.document(origin, &Failure::of(kind.as_str(), &reason), now)
 }

@@ -220,7 +220,7 @@ where
 /// The top of the value axis: a tenth above the largest bar, so its number fits.
 fn headroom(bars: &[Bar]) -> u64 {
     let max = bars.iter().map(|b| b.value).max().unwrap_or(0);
-    max + max / 10 + 1
+    max.saturating_add(max / 10).saturating_add(1)
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -270,6 +270,13 @@ mod tests {
         assert!(svg.contains("<title>&lt;script&gt;alert(1)&lt;/script&gt;: 7</title></rect>"), "{svg}");
         assert!(svg.contains("<title>ConsoleLogin: 3</title></rect>"));
         assert_eq!(svg.matches("<title>").count(), 2);
+    }
+
+    #[test]
+    fn the_largest_number_a_cluster_can_answer_is_drawn() {
+        // A sum of bytes is a u64: the axis's headroom must not overflow.
+        let svg = bars(&[Bar::new("10.0.0.1", u64::MAX)], "bytes sent").unwrap();
+        assert!(svg.contains(&format!("<title>10.0.0.1: {}</title>", u64::MAX)));
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! the same request (what the console's Node.js blueprint processor does).
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use base64::Engine as _;
+#[path = "support/baseline.rs"]
+mod baseline;
+
+use baseline::plain;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseResponse};
 use seclog_core::firehose::{process, Settings};
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
-use serde_json::{json, Value};
 
 /// The seclog step with `enricher`'s lookups, re-ingestion into memory included.
 fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> FirehoseResponse {
@@ -19,23 +21,6 @@ fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich::Enricher>)
         .block_on(process(event, &seclog_waf::WafTransform::new(enricher), &sink, &Settings::default(), deadline))
         .unwrap();
     response
-}
-
-/// Plain: decode, parse, date the timestamp (the blueprint's only change), serialise, encode.
-fn plain(event: &FirehoseEvent) -> Vec<u8> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    let records: Vec<Value> = event
-        .records
-        .iter()
-        .map(|r| {
-            let bytes = engine.decode(&r.data).unwrap();
-            let mut log: Value = serde_json::from_slice(&bytes).unwrap();
-            let ms = log["timestamp"].as_i64().unwrap_or(0);
-            log["timestamp"] = json!(chrono::DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339());
-            json!({"recordId": r.record_id, "result": "Ok", "data": engine.encode(serde_json::to_vec(&log).unwrap())})
-        })
-        .collect();
-    serde_json::to_vec(&json!({ "records": records })).unwrap()
 }
 
 const DESCRIPTION: &str = "real CloudFront WAF logs repeated to a 6 MB Firehose request";

@@ -42,6 +42,12 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// The path, without the query.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        self.target.split_once('?').map_or(self.target.as_str(), |(path, _)| path)
+    }
+
     /// The value of header `name` (lower case), if sent.
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -52,7 +58,6 @@ impl Recorded {
 #[derive(Debug, Default)]
 struct State {
     plan: Vec<Answer>,
-    received: Vec<(String, Value)>,
     requests: Vec<Recorded>,
     refused: usize,
 }
@@ -98,7 +103,8 @@ impl Receiver {
     /// The messages accepted so far, with the path each was posted to.
     #[must_use]
     pub fn received(&self) -> Vec<(String, Value)> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).received.clone()
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.requests.iter().map(|r| (r.path().to_owned(), r.body.clone())).collect()
     }
 
     /// The requests accepted so far, with method, query and headers.
@@ -124,9 +130,8 @@ async fn answer(
     req: Request<hyper::body::Incoming>,
     state: Arc<Mutex<State>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = req.uri().path().to_owned();
     let method = req.method().to_string();
-    let target = req.uri().path_and_query().map_or_else(|| path.clone(), ToString::to_string);
+    let target = req.uri().path_and_query().map_or_else(|| req.uri().path().to_owned(), ToString::to_string);
     let headers = req
         .headers()
         .iter()
@@ -146,8 +151,7 @@ async fn answer(
         Answer::Accept => {
             let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.requests.push(Recorded { method, target, headers, body: value.clone() });
-            state.received.push((path, value));
+            state.requests.push(Recorded { method, target, headers, body: value });
             Ok(reply(200))
         }
         Answer::Status(status) => {

@@ -85,7 +85,7 @@ async fn the_fixtures_report_has_every_section_and_renders_each_chart_and_the_ma
     let allowed = vec!["10.0.0.0/8".to_owned(), "172.16.0.0/12".to_owned(), "192.168.0.0/16".to_owned()];
     let fixtures = seclog_testkit::workspace_root().join("fixtures");
     let (_, _, rules) =
-        seclog_cli::demo::index_fixtures(&config, &fixtures, &allowed, seclog_testkit::enricher()).await.unwrap();
+        seclog_cli::demo::index_fixtures(&client, &fixtures, &allowed, seclog_testkit::enricher()).await.unwrap();
     let now = chrono::DateTime::parse_from_rfc3339(seclog_cli::detect::ALERTS_AT).unwrap().to_utc();
     let run =
         seclog_cli::detect::run(config, seclog_detect::config::DetectConfig::default(), rules, now).await.unwrap();

@@ -31,7 +31,7 @@ pub async fn run(
     let installed = templates::install(&client, None).await?;
     writeln!(out, "installed index templates: {}", installed.names.join(", "))?;
 
-    let (files, report, rules) = index_fixtures(&config, fixtures, allowed, enricher).await?;
+    let (files, report, rules) = index_fixtures(&client, fixtures, allowed, enricher).await?;
     writeln!(out, "\nreplayed {files} event files from {}:", fixtures.display())?;
     report.print(out)?;
     writeln!(
@@ -119,20 +119,20 @@ pub async fn run(
     Ok(())
 }
 
-/// Replays every recorded event of `fixtures` into the cluster (templates installed), with the
+/// Replays every recorded event of `fixtures` into `client`'s cluster (templates installed), with the
 /// bundled rules and `allowed` as the allowed addresses, and refreshes it: how many files, what
 /// the replay did, and the rules it evaluated.
 ///
 /// # Errors
 /// When a file cannot be read or the cluster refuses a request.
 pub async fn index_fixtures(
-    config: &OpenSearchConfig,
+    client: &Client,
     fixtures: &Path,
     allowed: &[String],
     enricher: std::sync::Arc<seclog_enrich::Enricher>,
 ) -> Result<(usize, replay::Report, std::sync::Arc<seclog_rules::RuleSet>)> {
     let files = replay::discover(&[fixtures.to_path_buf()])?;
-    let sink = OpenSearchSink::with_signer(config.clone(), None)?;
+    let sink = OpenSearchSink::with_signer(client.config().clone(), None)?;
     let deadletters = sink.deadletters().clone();
     let rules = seclog_rules::RulesConfig {
         allowed_cidrs: seclog_rules::config::parse_cidrs(&allowed.join(",")).map_err(anyhow::Error::msg)?,
@@ -141,7 +141,7 @@ pub async fn index_fixtures(
     let rules = std::sync::Arc::new(seclog_rules::RuleSet::load(&rules)?);
     let options = replay::Options { rules: rules.clone(), ..replay::Options::new(enricher) };
     let (report, _) = replay::replay(&files, &options, sink, deadletters, |_, _, _| {}).await?;
-    Client::new(config.clone()).await?.refresh().await?;
+    client.refresh().await?;
     Ok((files.len(), report, rules))
 }
 

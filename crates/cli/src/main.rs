@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use seclog_cli::client::Client;
 use seclog_cli::replay::{self, Source};
@@ -437,9 +437,9 @@ async fn replay_s3(args: ReplayArgs) -> Result<()> {
         let deadletters = sink.deadletters().clone();
         seclog_cli::s3_replay::run(&target, &options, (sink, deadletters, transforms)).await?
     } else {
-        let sink = MemorySink::new();
+        let sink = replay::output_sink(output.as_deref())?;
         let report = seclog_cli::s3_replay::run(&target, &options, (&sink, DeadLetters::default(), transforms)).await?;
-        replay::write_output(output.as_deref(), &sink.take())?;
+        sink.finish().context("writing the output")?;
         report
     };
     summarise(&report, "some objects did not finish; run again (with the same --state) to read them")
@@ -473,10 +473,7 @@ async fn replay_files(args: ReplayArgs) -> Result<()> {
         let deadletters = sink.deadletters().clone();
         replay::replay(&files, &options, sink, deadletters, progress).await?.0
     } else {
-        let deadletters = DeadLetters::default();
-        let (report, sink) = replay::replay(&files, &options, MemorySink::new(), deadletters, progress).await?;
-        replay::write_output(output.as_deref(), &sink.take())?;
-        report
+        replay::replay_to_output(&files, &options, output.as_deref(), progress).await?
     };
     summarise(&report, "some invocations failed; Lambda would retry them")
 }

@@ -24,7 +24,7 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
 use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
-use seclog_core::sink::BulkSink;
+use seclog_core::sink::{BulkSink, WriterSink};
 use seclog_core::subscription::{self, Pipeline};
 use seclog_enrich::Enricher;
 use seclog_route53::Route53Transform;
@@ -461,15 +461,34 @@ fn envelope<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests;
 
-/// Writes the bulk NDJSON to `path` (`-`: standard output; none: nowhere).
+/// Replays `files` and writes the bulk NDJSON they would send to `path` (`-`: standard output;
+/// none: nowhere) as it is made, as `seclog replay --output` does.
 ///
 /// # Errors
-/// When the file or standard output cannot be written.
-pub fn write_output(path: Option<&std::path::Path>, ndjson: &[u8]) -> std::io::Result<()> {
-    match path {
-        Some(p) if p.as_os_str() == "-" => std::io::Write::write_all(&mut std::io::stdout(), ndjson)?,
-        Some(p) => std::fs::write(p, ndjson)?,
-        None => {}
-    }
-    Ok(())
+/// For I/O errors (the files, the output).
+pub async fn replay_to_output(
+    files: &[PathBuf],
+    options: &Options<'_>,
+    path: Option<&Path>,
+    progress: impl FnMut(usize, usize, usize),
+) -> Result<Report> {
+    let sink = output_sink(path)?;
+    let (report, sink) = replay(files, options, sink, DeadLetters::default(), progress).await?;
+    sink.finish().context("writing the output")?;
+    Ok(report)
+}
+
+/// A sink writing to `path` (`-`: standard output; none: nowhere).
+///
+/// # Errors
+/// When the file cannot be created.
+pub fn output_sink(path: Option<&Path>) -> Result<WriterSink<Box<dyn Write + Send>>> {
+    let out: Box<dyn Write + Send> = match path {
+        Some(p) if p.as_os_str() == "-" => Box::new(std::io::BufWriter::new(std::io::stdout())),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::sink()),
+    };
+    Ok(WriterSink::new(out))
 }

@@ -261,6 +261,9 @@ pub enum DeliveryError {
     /// The function is not configured for this kind of event (no sink for it): what it would need.
     #[error("not configured for this event: {0}")]
     NotConfigured(&'static str),
+    /// The documents could not be written to the output (`seclog replay --output FILE`).
+    #[error("the documents could not be written to the output")]
+    Output(#[source] std::io::Error),
     /// The function's own setup is unusable (its HTTP client, an index or dead-letter name): no
     /// request was sent.
     #[error("the function's setup is unusable")]
@@ -372,6 +375,7 @@ impl DeliveryError {
             Self::Credentials(_) => "NoCredentials",
             Self::Signing(_) => "SigningFailed",
             Self::NotConfigured(_) => "NotConfigured",
+            Self::Output(_) => "OutputFailed",
             Self::Setup(_) => "SetupFailed",
         }
     }

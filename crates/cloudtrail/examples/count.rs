@@ -1,5 +1,5 @@
 //! Runs one path of the benchmark a fixed number of times, for instruction counting:
-//! `valgrind --tool=callgrind target/release/examples/count handler|handler-rules|plain <fixture> <n>`
+//! `valgrind --tool=callgrind target/release/examples/count-cloudtrail handler|handler-rules|plain <fixture> <n>`
 //! (the machine's timers are noisy; instruction counts are not).
 #![allow(clippy::unwrap_used, missing_docs)]
 

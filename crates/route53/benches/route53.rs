@@ -6,18 +6,16 @@
 //!   against gunzip + payload parse + each line split into an object of its ten fields + serialise.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "support/baseline.rs"]
+mod baseline;
+
 use std::time::Duration;
 
-use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent};
-use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_route53::config::Config;
 use seclog_route53::handler::{process, Deps, Route53Event};
-use seclog_route53::PUBLIC_FIELDS;
-use serde_json::{json, Map, Value};
 
 fn deps() -> Deps<MemorySink, MemoryRecordSink> {
     Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
@@ -28,38 +26,6 @@ fn run(event: &Route53Event, deps: &Deps<MemorySink, MemoryRecordSink>) -> usize
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     rt.block_on(process(event, deps, deadline)).unwrap();
     deps.sink.as_ref().unwrap().take().len()
-}
-
-/// Plain Firehose: decode, parse, add `@timestamp`, serialise, encode.
-fn plain_resolver(event: &FirehoseEvent) -> Vec<u8> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    let records: Vec<Value> = event
-        .records
-        .iter()
-        .map(|r| {
-            let mut log: Value = serde_json::from_slice(&engine.decode(&r.data).unwrap()).unwrap();
-            log["@timestamp"] = log["query_timestamp"].clone();
-            json!({"recordId": r.record_id, "result": "Ok", "data": engine.encode(serde_json::to_vec(&log).unwrap())})
-        })
-        .collect();
-    serde_json::to_vec(&json!({ "records": records })).unwrap()
-}
-
-/// Plain subscription: gunzip, parse, split each line into its fields, serialise as bulk NDJSON.
-fn plain_public(event: &CloudWatchLogsEvent) -> Vec<u8> {
-    let bytes = cloudwatch_logs::decode(event, 64 << 20).unwrap();
-    let payload: Value = serde_json::from_slice(&bytes).unwrap();
-    let mut out = Vec::new();
-    for e in payload["logEvents"].as_array().unwrap() {
-        let line = e["message"].as_str().unwrap();
-        let doc: Map<String, Value> =
-            PUBLIC_FIELDS.iter().zip(line.split(' ')).map(|(n, v)| ((*n).to_owned(), Value::from(v))).collect();
-        serde_json::to_writer(&mut out, &json!({"create": {"_index": "route53-public", "_id": e["id"]}})).unwrap();
-        out.push(b'\n');
-        serde_json::to_writer(&mut out, &doc).unwrap();
-        out.push(b'\n');
-    }
-    out
 }
 
 fn deps_with_rules() -> Deps<MemorySink, MemoryRecordSink> {
@@ -83,7 +49,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("seclog transformation", |b| b.iter(|| run(&event, &deps)));
     group.bench_function("seclog transformation, with the bundled rules", |b| b.iter(|| run(&event, &with_rules)));
     group.bench_function("seclog transformation, no lookups", |b| b.iter(|| run(&event, &no_lookups)));
-    group.bench_function("plain decode+parse+serialise", |b| b.iter(|| plain_resolver(&request)));
+    group.bench_function("plain decode+parse+serialise", |b| b.iter(|| baseline::plain_resolver(&request)));
     group.finish();
 
     let batch = seclog_testkit::batches::route53_public();
@@ -100,7 +66,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("seclog handler", |b| b.iter(|| run(&event, &deps)));
     group.bench_function("seclog handler, with the bundled rules", |b| b.iter(|| run(&event, &with_rules)));
     group.bench_function("seclog handler, no lookups", |b| b.iter(|| run(&event, &no_lookups)));
-    group.bench_function("plain gunzip+parse+serialise", |b| b.iter(|| plain_public(&logs)));
+    group.bench_function("plain gunzip+parse+serialise", |b| b.iter(|| baseline::plain_public(&logs)));
     group.finish();
 }
 

@@ -3,6 +3,9 @@
 //! finding + serialise as bulk NDJSON.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "support/baseline.rs"]
+mod baseline;
+
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -10,20 +13,6 @@ use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_securityhub::config::Config;
 use seclog_securityhub::handler::{process, Delivery, Deps};
-use serde_json::value::RawValue;
-use serde_json::{json, Value};
-
-fn plain(event: &RawValue) -> Vec<u8> {
-    let v: Value = serde_json::from_str(event.get()).unwrap();
-    let mut out = Vec::new();
-    for f in v["detail"]["findings"].as_array().unwrap() {
-        serde_json::to_writer(&mut out, &json!({"index": {"_index": "securityhub", "_id": f["Id"]}})).unwrap();
-        out.push(b'\n');
-        serde_json::to_writer(&mut out, f).unwrap();
-        out.push(b'\n');
-    }
-    out
-}
 
 fn bench(c: &mut Criterion) {
     let batch = seclog_testkit::batches::securityhub();
@@ -54,7 +43,7 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
-    group.bench_function("plain parse+serialise", |b| b.iter(|| plain(&event)));
+    group.bench_function("plain parse+serialise", |b| b.iter(|| baseline::plain(&event)));
     group.finish();
 }
 

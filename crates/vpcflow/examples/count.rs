@@ -1,6 +1,6 @@
 //! Runs the VPC Flow Logs step (or the plain baseline) on the bench's 6 MB Firehose request a
 //! fixed number of times, for instruction counting:
-//! `valgrind --tool=callgrind target/release/examples/count handler|plain <n>`.
+//! `valgrind --tool=callgrind target/release/examples/count-vpcflow handler|plain <n>`.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 #[path = "../benches/support/baseline.rs"]

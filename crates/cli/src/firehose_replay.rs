@@ -25,8 +25,11 @@ use seclog_core::sink::{BulkSink, DeliveryReport};
 use seclog_core::DeliveryError;
 use tokio::time::Instant;
 
-/// Rounds of re-ingestion followed before giving up (the transforms never need more than one).
-const MAX_ROUNDS: u32 = 4;
+/// Rounds of re-ingestion followed beyond one per record before giving up. A round that settles
+/// nothing and changes nothing ends the replay at once; one that answers what fits the response
+/// and puts the rest back (a full 6 MB VPC request takes eight) or splits records into parts (one
+/// level deep) goes on.
+const EXTRA_ROUNDS: u32 = 4;
 
 /// What replaying one request did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,9 +75,10 @@ pub async fn replay<T: RecordTransform, S: BulkSink>(
         outcome: Outcome { received: event.records.len(), ..Outcome::default() },
     };
     // Firehose re-ingests at once: rounds follow each other without a wait.
-    let rounds = Backoff { base: Duration::ZERO, max: Duration::ZERO, max_attempts: MAX_ROUNDS };
+    let max_attempts = u32::try_from(event.records.len()).unwrap_or(u32::MAX).saturating_add(EXTRA_ROUNDS);
+    let rounds = Backoff { base: Duration::ZERO, max: Duration::ZERO, max_attempts };
     drive(&mut round, event.records.clone(), &rounds, deadline).await.map_err(|e| match e {
-        DeliveryError::RetriesExhausted { .. } => DeliveryError::PutRefused(PutRefusal::NotSettled(MAX_ROUNDS)),
+        DeliveryError::RetriesExhausted { attempts, .. } => DeliveryError::PutRefused(PutRefusal::NotSettled(attempts)),
         other => other,
     })?;
     Ok(round.outcome)
@@ -134,6 +138,7 @@ impl<T: RecordTransform, S: BulkSink> Attempt<FirehoseRecord> for Round<'_, T, S
                 RecordResult::Dropped => {}
             }
         }
+        let docs_settled = docs.len() + summary.dropped;
         if !docs.is_empty() {
             let report = self.sink.deliver(docs, self.deadline).await?;
             self.outcome.delivery.add(&report);
@@ -151,7 +156,12 @@ impl<T: RecordTransform, S: BulkSink> Attempt<FirehoseRecord> for Round<'_, T, S
                 approximate_arrival_timestamp: arrival,
                 data: base64::engine::general_purpose::STANDARD.encode(data),
             })
-            .collect();
+            .collect::<Vec<FirehoseRecord>>();
+        let unchanged = items.len() == current.records.len()
+            && items.iter().zip(&current.records).all(|(put, given)| put.data == given.data);
+        if docs_settled == 0 && unchanged {
+            return Err(DeliveryError::PutRefused(PutRefusal::NotSettled(round)));
+        }
         Ok(Left { items, reason: "records re-ingested".into() })
     }
 }
@@ -159,6 +169,55 @@ impl<T: RecordTransform, S: BulkSink> Attempt<FirehoseRecord> for Round<'_, T, S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sink_and_deadline() -> (seclog_core::sink::MemorySink, DeadLetters, Instant) {
+        let deadline = Instant::now() + std::time::Duration::from_secs(120);
+        (seclog_core::sink::MemorySink::new(), DeadLetters::new("seclog").unwrap(), deadline)
+    }
+
+    #[tokio::test]
+    async fn a_full_vpc_request_settles_over_as_many_rounds_as_its_answers_need() {
+        // 26,905 flow-log lines: each answer is about eleven times its line, so a round answers
+        // what fits 6 MB and puts the rest back untransformed, eight rounds and more.
+        let batch = seclog_testkit::batches::vpcflow();
+        let (sink, deadletters, deadline) = sink_and_deadline();
+        let transform = seclog_vpcflow::VpcFlowTransform::default().with_enricher(seclog_testkit::enricher());
+        let outcome = replay(&batch.event, &transform, "vpcflow", &sink, &deadletters, deadline).await.unwrap();
+        assert_eq!(outcome.received, 26_905);
+        assert_eq!(outcome.delivery.indexed, 26_905);
+        assert_eq!(outcome.delivery.dead_lettered, 0);
+        assert!(outcome.reingested > 26_905, "{}", outcome.reingested);
+        assert_eq!(sink.take().split(|b| *b == b'\n').filter(|l| !l.is_empty()).count(), 2 * 26_905);
+    }
+
+    /// Puts every record back as it came.
+    struct PutsEverythingBack;
+
+    impl RecordTransform for PutsEverythingBack {
+        fn dataset(&self) -> &'static str {
+            "test.stuck"
+        }
+
+        fn transform(
+            &self,
+            data: &[u8],
+            _: &seclog_core::firehose::RecordContext,
+        ) -> Result<seclog_core::firehose::Transformed, seclog_core::RecordError> {
+            Ok(seclog_core::firehose::Transformed::Split(vec![data.to_vec()]))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_transform_that_settles_nothing_fails_the_replay_at_once() {
+        let batch = seclog_testkit::batches::vpcflow();
+        let (sink, deadletters, deadline) = sink_and_deadline();
+        let err = replay(&batch.event, &PutsEverythingBack, "stuck", &sink, &deadletters, deadline).await.unwrap_err();
+        assert_eq!(
+            seclog_core::error::Chain(&err).to_string(),
+            "Firehose refused the records: re-ingestion did not settle (round 1)"
+        );
+        assert!(sink.take().is_empty());
+    }
 
     #[tokio::test]
     async fn a_family_that_cannot_name_an_index_is_a_setup_error_and_sends_nothing() {

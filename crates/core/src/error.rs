@@ -295,8 +295,8 @@ pub enum PutRefusal {
     /// Records must be re-ingested, but the event does not say into which stream.
     #[error("records must be re-ingested but the event has no deliveryStreamArn")]
     NoStream,
-    /// Re-ingestion went on for more rounds than any transform needs.
-    #[error("re-ingestion did not settle after {0} rounds")]
+    /// Re-ingestion stopped settling records (`seclog replay`): the round it gave up in.
+    #[error("re-ingestion did not settle (round {0})")]
     NotSettled(u32),
 }
 
@@ -394,14 +394,8 @@ mod tests {
     #[test]
     fn each_cause_is_said_once_in_the_chain() {
         let refused = DeliveryError::PutRefused(PutRefusal::NotSettled(4));
-        assert_eq!(
-            Chain(&refused).to_string(),
-            "Firehose refused the records: re-ingestion did not settle after 4 rounds"
-        );
+        assert_eq!(Chain(&refused).to_string(), "Firehose refused the records: re-ingestion did not settle (round 4)");
         let diagnostic = lambda_runtime::Diagnostic::from(refused);
-        assert_eq!(
-            diagnostic.error_message,
-            "Firehose refused the records: re-ingestion did not settle after 4 rounds"
-        );
+        assert_eq!(diagnostic.error_message, "Firehose refused the records: re-ingestion did not settle (round 4)");
     }
 }

@@ -331,6 +331,11 @@ impl AuthArgs {
     }
 }
 
+/// mimalloc: `seclog replay` is 9–14% faster with it (docs/benchmarks.md). The functions keep the
+/// system allocator: mimalloc's peak is about 30 MiB higher, too much at 128 MB.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_init();

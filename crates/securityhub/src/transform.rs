@@ -120,11 +120,16 @@ pub fn prepare<'a>(
 /// a conflict: already present. `None` before 1970.
 #[must_use]
 pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
+    use sha2::Digest as _;
     let ms = u64::try_from(updated_ms).ok()?;
     // serde_json's map keeps keys sorted (no `preserve_order`): writing the value back is canonical.
-    let canonical = serde_json::from_str::<serde_json::Value>(finding).ok()?.to_string();
-    // The first 16 bits of its SHA-256 (hex), modulo 1000.
-    let tie = u64::from_str_radix(&digest_id(&canonical)[..4], 16).ok()? % 1000;
+    // It is written straight into the hash, never held as text.
+    let canonical = serde_json::from_str::<serde_json::Value>(finding).ok()?;
+    let mut hash = sha2::Sha256::new();
+    serde_json::to_writer(&mut hash, &canonical).ok()?;
+    // The first 16 bits of its SHA-256, modulo 1000.
+    let digest = hash.finalize();
+    let tie = u64::from(u16::from_be_bytes([digest[0], digest[1]])) % 1000;
     ms.checked_mul(1000)?.checked_add(tie)
 }
 

@@ -52,6 +52,10 @@ fn versions_order_by_updated_at_then_break_ties_by_state() {
     assert_eq!(version(1_000, a), version(1_000, spelt_otherwise), "formatting is not state");
     let (ab, ba) = (r#"{"A":1,"B":{"C":2,"D":3}}"#, r#"{"B":{"D":3,"C":2},"A":1}"#);
     assert_eq!(version(1_000, ab), version(1_000, ba), "nor is key order");
+    // The tie-break is the first 16 bits of the canonical JSON's SHA-256, modulo 1000:
+    // sha256(`{"Workflow":{"Status":"NEW"}}`) starts 7241, sha256(`{"A":1,"B":{"C":2,"D":3}}`) c201.
+    assert_eq!(version(1_000, a), Some(1_000_000 + 0x7241 % 1000));
+    assert_eq!(version(1_000, ba), Some(1_000_000 + 0xc201 % 1000));
     assert_eq!(version(-1, a), None);
     assert!(version(i64::MAX, a).is_none(), "never wraps");
 }

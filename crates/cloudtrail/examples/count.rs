@@ -23,15 +23,10 @@ fn main() {
     let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
     // `handler-rules`: the same handler evaluating the bundled rules.
     let deps = if args[1] == "handler-rules" { deps.with_rules(seclog_testkit::rules()) } else { deps };
-    let mut bytes = 0;
-    for _ in 0..n {
-        bytes += if args[1].starts_with("handler") {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            rt.block_on(process(&event, &deps, deadline)).unwrap();
-            deps.sink.take().len()
-        } else {
-            baseline::plain(&event).len()
-        };
-    }
-    println!("{bytes}");
+    let handler = || {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        rt.block_on(process(&event, &deps, deadline)).unwrap();
+        deps.sink.take().len()
+    };
+    println!("{}", seclog_testkit::count::repeat(&args[1], n, handler, || baseline::plain(&event).len()));
 }

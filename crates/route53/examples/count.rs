@@ -26,17 +26,14 @@ fn main() {
         .with_enricher(seclog_testkit::enricher());
     let deps = if path == "handler-rules" { deps.with_rules(seclog_testkit::rules()) } else { deps };
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let mut bytes = 0;
-    for _ in 0..n {
-        bytes += match (&event, path) {
-            (Route53Event::Firehose(request), "plain") => baseline::plain_resolver(request).len(),
-            (Route53Event::Logs(logs), "plain") => baseline::plain_public(logs).len(),
-            _ => {
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-                rt.block_on(process(&event, &deps, deadline)).unwrap();
-                deps.sink.as_ref().unwrap().take().len()
-            }
-        };
-    }
-    println!("{bytes}");
+    let handler = || {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        rt.block_on(process(&event, &deps, deadline)).unwrap();
+        deps.sink.as_ref().unwrap().take().len()
+    };
+    let plain = || match &event {
+        Route53Event::Firehose(request) => baseline::plain_resolver(request).len(),
+        Route53Event::Logs(logs) => baseline::plain_public(logs).len(),
+    };
+    println!("{}", seclog_testkit::count::repeat(path, n, handler, plain));
 }

@@ -20,16 +20,11 @@ fn main() {
     let deps = Deps::<MemorySink, MemoryRecordSink>::new(Delivery::Bulk(MemorySink::new()), Config::default())
         .with_enricher(seclog_testkit::enricher());
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let mut bytes = 0;
-    for _ in 0..n {
-        bytes += if path == "plain" {
-            baseline::plain(&event).len()
-        } else {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            rt.block_on(process(&event, &deps, deadline)).unwrap();
-            let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
-            sink.take().len()
-        };
-    }
-    println!("{bytes}");
+    let handler = || {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        rt.block_on(process(&event, &deps, deadline)).unwrap();
+        let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
+        sink.take().len()
+    };
+    println!("{}", seclog_testkit::count::repeat(path, n, handler, || baseline::plain(&event).len()));
 }

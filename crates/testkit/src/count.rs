@@ -1,10 +1,15 @@
-//! The body of the Firehose pipelines' `count` examples: one path of a benchmark run a fixed number
-//! of times, for instruction counting under `valgrind --tool=callgrind` (the machine's timers are
+//! The body of the pipelines' `count` examples: one path of a benchmark run a fixed number of
+//! times, for instruction counting under `valgrind --tool=callgrind` (the machine's timers are
 //! noisy; instruction counts are not).
 
 use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_core::firehose::{process, RecordTransform, Settings};
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
+
+/// Runs `plain` when `path` is `plain`, else `handler`, `n` times: the bytes they made in all.
+pub fn repeat(path: &str, n: usize, mut handler: impl FnMut() -> usize, mut plain: impl FnMut() -> usize) -> usize {
+    (0..n).map(|_| if path == "plain" { plain() } else { handler() }).sum()
+}
 
 /// `count handler|plain <n>`: runs the Firehose step of `transform` (re-ingestion into memory) or
 /// `plain` on `event` n times, printing what the step answered or the plain response's length.
@@ -16,17 +21,17 @@ pub fn firehose_main<T: RecordTransform>(
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args[2].parse().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    for _ in 0..n {
-        if args[1] == "handler" {
-            let sink = MemoryRecordSink::new();
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-            let (_, s) = rt.block_on(process(event, transform, &sink, &Settings::default(), deadline)).unwrap();
-            println!(
-                "received {} ok {} overflowed {} untransformed {}",
-                s.received, s.ok, s.overflowed, s.untransformed
-            );
-        } else {
-            println!("{}", plain(event).len());
-        }
-    }
+    let handler = || {
+        let sink = MemoryRecordSink::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let (_, s) = rt.block_on(process(event, transform, &sink, &Settings::default(), deadline)).unwrap();
+        println!("received {} ok {} overflowed {} untransformed {}", s.received, s.ok, s.overflowed, s.untransformed);
+        s.ok
+    };
+    let baseline = || {
+        let len = plain(event).len();
+        println!("{len}");
+        len
+    };
+    repeat(&args[1], n, handler, baseline);
 }

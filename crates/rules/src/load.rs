@@ -106,16 +106,11 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
     let mut engines = Vec::new();
     for (source, pipelines) in [(LogSource::CloudTrail, &cloudtrail_pipelines), (LogSource::Dns, &dns_pipelines)] {
         let mine: Vec<&(SigmaRule, RuleInfo)> = candidates.iter().filter(|(_, info)| info.source == source).collect();
-        // A trial engine finds the rules that do not compile (an unknown modifier, a bad pattern);
-        // the engine kept is built from the others, so its index holds only what loaded.
-        let failed: HashMap<usize, String> = engine_with(pipelines)
-            .add_rules(mine.iter().map(|(rule, _)| rule))
-            .into_iter()
-            .map(|(i, e)| (i, e.to_string()))
-            .collect();
+        // A rule that does not compile (an unknown modifier, a bad pattern) is not kept by the
+        // engine, so its index holds only what loaded.
         let mut engine = engine_with(pipelines);
-        let good = mine.iter().enumerate().filter(|(i, _)| !failed.contains_key(i)).map(|(_, (rule, _))| rule);
-        let _ = engine.add_rules(good);
+        let failed: HashMap<usize, String> =
+            engine.add_rules(mine.iter().map(|(rule, _)| rule)).into_iter().map(|(i, e)| (i, e.to_string())).collect();
         engines.push(engine);
         for (i, (_, info)) in mine.into_iter().enumerate() {
             let status = failed.get(&i).map_or(Status::Loaded(source), |reason| Status::Skipped(reason.clone()));

@@ -4,8 +4,10 @@
 //! that uses them (`EC2`, `S3`, `CLOUDFRONT`, …). An address is answered with the most specific
 //! prefix that names a service other than `AMAZON`, else with `AMAZON`.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
@@ -17,9 +19,9 @@ use crate::DataError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AwsRange {
     /// `EC2`, `S3`, `CLOUDFRONT`, `ROUTE53_HEALTHCHECKS`, …, or `AMAZON`.
-    pub service: String,
+    pub service: Arc<str>,
     /// `us-east-1`, …, or `GLOBAL`.
-    pub region: String,
+    pub region: Arc<str>,
 }
 
 /// The published ranges, in longest-prefix-match tables.
@@ -33,28 +35,54 @@ pub struct AwsRanges {
     pub prefixes: usize,
 }
 
+/// The file, read in place: its ~10,000 prefixes name a few dozen services and regions.
 #[derive(Deserialize)]
-struct File {
+struct File<'a> {
     #[serde(rename = "createDate", default)]
     create_date: String,
-    #[serde(default)]
-    prefixes: Vec<V4Prefix>,
-    #[serde(default)]
-    ipv6_prefixes: Vec<V6Prefix>,
+    #[serde(borrow, default)]
+    prefixes: Vec<V4Prefix<'a>>,
+    #[serde(borrow, default)]
+    ipv6_prefixes: Vec<V6Prefix<'a>>,
 }
 
 #[derive(Deserialize)]
-struct V4Prefix {
-    ip_prefix: String,
-    region: String,
-    service: String,
+struct V4Prefix<'a> {
+    #[serde(borrow)]
+    ip_prefix: Cow<'a, str>,
+    #[serde(borrow)]
+    region: Cow<'a, str>,
+    #[serde(borrow)]
+    service: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
-struct V6Prefix {
-    ipv6_prefix: String,
-    region: String,
-    service: String,
+struct V6Prefix<'a> {
+    #[serde(borrow)]
+    ipv6_prefix: Cow<'a, str>,
+    #[serde(borrow)]
+    region: Cow<'a, str>,
+    #[serde(borrow)]
+    service: Cow<'a, str>,
+}
+
+/// One shared copy of each service and region name (a few dozen, so a list beats hashing).
+#[derive(Default)]
+struct Names(Vec<Arc<str>>);
+
+impl Names {
+    fn range(&mut self, service: &str, region: &str) -> AwsRange {
+        AwsRange { service: self.get(service), region: self.get(region) }
+    }
+
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.0.iter().find(|n| ***n == *name) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(name);
+        self.0.push(Arc::clone(&shared));
+        shared
+    }
 }
 
 /// Why an `ip-ranges.json` file cannot be read.
@@ -63,6 +91,9 @@ pub enum RangesError {
     /// Not the JSON of that file.
     #[error("not an ip-ranges.json file")]
     Json(#[source] serde_json::Error),
+    /// Not text.
+    #[error("not an ip-ranges.json file: not UTF-8")]
+    NotUtf8,
     /// A prefix that is not a network.
     #[error("`{prefix}` is not a network")]
     Prefix {
@@ -96,20 +127,25 @@ impl AwsRanges {
     /// # Errors
     /// Not that format, or a prefix that does not parse.
     pub fn parse(json: &[u8]) -> Result<Self, RangesError> {
-        let file: File = serde_json::from_slice(json).map_err(RangesError::Json)?;
+        // One pass of UTF-8 validation over the whole file, not one per string read.
+        let text = std::str::from_utf8(json).map_err(|_| RangesError::NotUtf8)?;
+        let file: File<'_> = serde_json::from_str(text).map_err(RangesError::Json)?;
         let mut ranges = Self { created: file.create_date, ..Self::default() };
+        let mut names = Names::default();
         for p in file.prefixes {
-            let net: Ipv4Net =
-                p.ip_prefix.parse().map_err(|source| RangesError::Prefix { prefix: p.ip_prefix.clone(), source })?;
-            add(&mut ranges.v4, net.trunc(), p.service, p.region);
+            let net: Ipv4Net = p
+                .ip_prefix
+                .parse()
+                .map_err(|source| RangesError::Prefix { prefix: p.ip_prefix.clone().into_owned(), source })?;
+            add(&mut ranges.v4, net.trunc(), names.range(&p.service, &p.region));
             ranges.prefixes += 1;
         }
         for p in file.ipv6_prefixes {
             let net: Ipv6Net = p
                 .ipv6_prefix
                 .parse()
-                .map_err(|source| RangesError::Prefix { prefix: p.ipv6_prefix.clone(), source })?;
-            add(&mut ranges.v6, net.trunc(), p.service, p.region);
+                .map_err(|source| RangesError::Prefix { prefix: p.ipv6_prefix.clone().into_owned(), source })?;
+            add(&mut ranges.v6, net.trunc(), names.range(&p.service, &p.region));
             ranges.prefixes += 1;
         }
         if ranges.prefixes == 0 {
@@ -131,8 +167,7 @@ impl AwsRanges {
     }
 }
 
-fn add<P: prefix_trie::Prefix>(map: &mut PrefixMap<P, Vec<AwsRange>>, net: P, service: String, region: String) {
-    let range = AwsRange { service, region };
+fn add<P: prefix_trie::Prefix>(map: &mut PrefixMap<P, Vec<AwsRange>>, net: P, range: AwsRange) {
     match map.get_mut(&net) {
         Some(list) if !list.contains(&range) => list.push(range),
         Some(_) => {}
@@ -149,7 +184,7 @@ fn best<'a, P>(cover: impl Iterator<Item = (P, &'a Vec<AwsRange>)>) -> Option<&'
     // `cover` goes from the shortest prefix to the longest.
     for (_, list) in cover {
         for range in list {
-            if range.service == "AMAZON" {
+            if &*range.service == "AMAZON" {
                 amazon = Some(range);
             } else {
                 service = Some(range);
@@ -175,7 +210,7 @@ mod tests {
 
     fn lookup(ip: &str) -> Option<(String, String)> {
         let ranges = AwsRanges::parse(SAMPLE.as_bytes()).unwrap();
-        ranges.lookup(ip.parse().unwrap()).map(|r| (r.service.clone(), r.region.clone()))
+        ranges.lookup(ip.parse().unwrap()).map(|r| (r.service.to_string(), r.region.to_string()))
     }
 
     #[test]
@@ -192,6 +227,7 @@ mod tests {
     fn bad_files_are_refused() {
         assert!(matches!(AwsRanges::parse(b"{}"), Err(RangesError::Empty)));
         assert!(matches!(AwsRanges::parse(b"[1]"), Err(RangesError::Json(_))));
+        assert!(matches!(AwsRanges::parse(b"{\"prefixes\":[\xff]}"), Err(RangesError::NotUtf8)));
         let bad = br#"{"prefixes":[{"ip_prefix":"52.94.0.0/33","region":"x","service":"EC2"}]}"#;
         assert!(matches!(AwsRanges::parse(bad), Err(RangesError::Prefix { prefix, .. }) if prefix == "52.94.0.0/33"));
     }

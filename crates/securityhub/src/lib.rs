@@ -31,6 +31,7 @@
 /// The prefix of the finding families (`<prefix>-<product>-YYYY.MM`).
 pub const FAMILY: &str = "securityhub";
 
+mod canonical;
 pub mod config;
 mod finding;
 pub mod handler;

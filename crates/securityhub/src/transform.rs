@@ -12,6 +12,7 @@ use seclog_enrich::{Endpoint, Enricher};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::canonical::Canonical;
 use crate::finding::{iso, Derived, Facts, Format, DATASET};
 use seclog_core::RecordKind;
 
@@ -122,9 +123,9 @@ pub fn prepare<'a>(
 pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
     use sha2::Digest as _;
     let ms = u64::try_from(updated_ms).ok()?;
-    // serde_json's map keeps keys sorted (no `preserve_order`): writing the value back is canonical.
-    // It is written straight into the hash, never held as text.
-    let canonical = serde_json::from_str::<serde_json::Value>(finding).ok()?;
+    // What a `serde_json::Value` (keys sorted: no `preserve_order`) writes back is canonical; the
+    // same bytes are written from a borrowed tree, straight into the hash.
+    let canonical = serde_json::from_str::<Canonical<'_>>(finding).ok()?;
     let mut hash = sha2::Sha256::new();
     serde_json::to_writer(&mut hash, &canonical).ok()?;
     // The first 16 bits of its SHA-256, modulo 1000.

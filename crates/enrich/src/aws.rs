@@ -35,31 +35,22 @@ pub struct AwsRanges {
     pub prefixes: usize,
 }
 
-/// The file, read in place: its ~10,000 prefixes name a few dozen services and regions.
+/// The file, read in place: its ~18,000 prefixes name a few dozen services and regions.
 #[derive(Deserialize)]
 struct File<'a> {
     #[serde(rename = "createDate", default)]
     create_date: String,
     #[serde(borrow, default)]
-    prefixes: Vec<V4Prefix<'a>>,
+    prefixes: Vec<Prefix<'a>>,
     #[serde(borrow, default)]
-    ipv6_prefixes: Vec<V6Prefix<'a>>,
+    ipv6_prefixes: Vec<Prefix<'a>>,
 }
 
+/// An entry of `prefixes` (`ip_prefix`) or of `ipv6_prefixes` (`ipv6_prefix`).
 #[derive(Deserialize)]
-struct V4Prefix<'a> {
-    #[serde(borrow)]
-    ip_prefix: Cow<'a, str>,
-    #[serde(borrow)]
-    region: Cow<'a, str>,
-    #[serde(borrow)]
-    service: Cow<'a, str>,
-}
-
-#[derive(Deserialize)]
-struct V6Prefix<'a> {
-    #[serde(borrow)]
-    ipv6_prefix: Cow<'a, str>,
+struct Prefix<'a> {
+    #[serde(borrow, rename = "ip_prefix", alias = "ipv6_prefix")]
+    network: Cow<'a, str>,
     #[serde(borrow)]
     region: Cow<'a, str>,
     #[serde(borrow)]
@@ -134,17 +125,17 @@ impl AwsRanges {
         let mut names = Names::default();
         for p in file.prefixes {
             let net: Ipv4Net = p
-                .ip_prefix
+                .network
                 .parse()
-                .map_err(|source| RangesError::Prefix { prefix: p.ip_prefix.clone().into_owned(), source })?;
+                .map_err(|source| RangesError::Prefix { prefix: p.network.clone().into_owned(), source })?;
             add(&mut ranges.v4, net.trunc(), names.range(&p.service, &p.region));
             ranges.prefixes += 1;
         }
         for p in file.ipv6_prefixes {
             let net: Ipv6Net = p
-                .ipv6_prefix
+                .network
                 .parse()
-                .map_err(|source| RangesError::Prefix { prefix: p.ipv6_prefix.clone().into_owned(), source })?;
+                .map_err(|source| RangesError::Prefix { prefix: p.network.clone().into_owned(), source })?;
             add(&mut ranges.v6, net.trunc(), names.range(&p.service, &p.region));
             ranges.prefixes += 1;
         }

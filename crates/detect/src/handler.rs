@@ -106,7 +106,7 @@ impl Deps<OpenSearchSink> {
         let wants_aws = config.destinations.sns_topic_arn.is_some()
             || (config.destinations.slack.is_none() && config.destinations.slack_secret_arn.is_some());
         if wants_aws {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+            let sdk = seclog_core::lambda::sdk_config(None).await;
             if config.destinations.sns_topic_arn.is_some() {
                 notifier = notifier.with_sns(aws_sdk_sns::Client::new(&sdk));
             }

@@ -165,7 +165,7 @@ impl Deps<OpenSearchSink, S3Store, SqsQueue> {
         let rules = Arc::new(seclog_rules::RuleSet::load(&config.rules)?);
         let deadletters = config.opensearch.deadletters.clone();
         let sink = OpenSearchSink::connect(config.opensearch).await?;
-        let aws = aws_config::load_from_env().await;
+        let aws = seclog_core::lambda::sdk_config(None).await;
         let transforms = Arc::new(Transforms::new(seclog_enrich::Enricher::from_env(), rules));
         Ok(Self {
             sink,

@@ -95,7 +95,7 @@ impl FirehoseSink {
     /// A sink on the Lambda environment's credentials and region (`AWS_ENDPOINT_URL_FIREHOSE`
     /// overrides the endpoint, as for every AWS SDK).
     pub async fn from_environment() -> Self {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        let sdk = crate::lambda::sdk_config(None).await;
         Self::new(aws_sdk_firehose::Client::new(&sdk), Backoff::default())
     }
 

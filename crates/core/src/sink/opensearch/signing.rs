@@ -64,10 +64,7 @@ impl Signer {
 
     /// The provider for the Lambda environment (default chain), or a role assumed from it.
     pub async fn from_environment(region: &str, role: Option<AssumedRole<'_>>) -> SharedCredentialsProvider {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .load()
-            .await;
+        let sdk = crate::lambda::sdk_config(Some(region)).await;
         Self::provider_for(&sdk, role).await
     }
 

@@ -57,11 +57,15 @@ struct Prefix<'a> {
     service: Cow<'a, str>,
 }
 
-/// One shared copy of each service and region name (a few dozen, so a list beats hashing).
+/// One shared copy of each service and region name: AWS publishes a few dozen, so a short list
+/// beats hashing. Past [`Names::SHARED`] names (not a file AWS wrote) the rest are not shared, so
+/// the search stays bounded.
 #[derive(Default)]
 struct Names(Vec<Arc<str>>);
 
 impl Names {
+    const SHARED: usize = 256;
+
     fn range(&mut self, service: &str, region: &str) -> AwsRange {
         AwsRange { service: self.get(service), region: self.get(region) }
     }
@@ -71,7 +75,9 @@ impl Names {
             return Arc::clone(shared);
         }
         let shared: Arc<str> = Arc::from(name);
-        self.0.push(Arc::clone(&shared));
+        if self.0.len() < Self::SHARED {
+            self.0.push(Arc::clone(&shared));
+        }
         shared
     }
 }
@@ -212,6 +218,17 @@ mod tests {
         assert_eq!(lookup("2600:1f18:1234::20"), Some(("EC2".into(), "us-east-1".into())));
         assert_eq!(lookup("::ffff:52.94.1.1"), Some(("EC2".into(), "us-east-1".into())));
         assert_eq!(lookup("8.8.8.8"), None);
+    }
+
+    #[test]
+    fn a_file_of_many_distinct_names_reads_every_one() {
+        let entries: Vec<String> = (0..2_000)
+            .map(|i| format!(r#"{{"ip_prefix":"10.{}.{}.0/24","region":"r{i}","service":"S{i}"}}"#, i / 256, i % 256))
+            .collect();
+        let ranges = AwsRanges::parse(format!(r#"{{"prefixes":[{}]}}"#, entries.join(",")).as_bytes()).unwrap();
+        assert_eq!(ranges.prefixes, 2_000);
+        let last = ranges.lookup("10.7.207.9".parse().unwrap()).unwrap();
+        assert_eq!((&*last.service, &*last.region), ("S1999", "r1999"));
     }
 
     #[test]

@@ -62,7 +62,8 @@ impl Signer {
         }
     }
 
-    /// The provider for the Lambda environment (default chain), or a role assumed from it.
+    /// The provider for the Lambda environment ([`crate::lambda::sdk_config`]), or a role assumed
+    /// from it.
     pub async fn from_environment(region: &str, role: Option<AssumedRole<'_>>) -> SharedCredentialsProvider {
         let sdk = crate::lambda::sdk_config(Some(region)).await;
         Self::provider_for(&sdk, role).await

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -129,22 +130,8 @@ impl AwsRanges {
         let file: File<'_> = serde_json::from_str(text).map_err(RangesError::Json)?;
         let mut ranges = Self { created: file.create_date, ..Self::default() };
         let mut names = Names::default();
-        for p in file.prefixes {
-            let net: Ipv4Net = p
-                .network
-                .parse()
-                .map_err(|source| RangesError::Prefix { prefix: p.network.clone().into_owned(), source })?;
-            add(&mut ranges.v4, net.trunc(), names.range(&p.service, &p.region));
-            ranges.prefixes += 1;
-        }
-        for p in file.ipv6_prefixes {
-            let net: Ipv6Net = p
-                .network
-                .parse()
-                .map_err(|source| RangesError::Prefix { prefix: p.network.clone().into_owned(), source })?;
-            add(&mut ranges.v6, net.trunc(), names.range(&p.service, &p.region));
-            ranges.prefixes += 1;
-        }
+        ranges.prefixes += add_all(&mut ranges.v4, file.prefixes, &mut names, Ipv4Net::trunc)?;
+        ranges.prefixes += add_all(&mut ranges.v6, file.ipv6_prefixes, &mut names, Ipv6Net::trunc)?;
         if ranges.prefixes == 0 {
             return Err(RangesError::Empty);
         }
@@ -162,6 +149,25 @@ impl AwsRanges {
             },
         }
     }
+}
+
+/// Adds one list of the file (`prefixes` or `ipv6_prefixes`) to its table; how many entries it had.
+fn add_all<P>(
+    map: &mut PrefixMap<P, Vec<AwsRange>>,
+    entries: Vec<Prefix<'_>>,
+    names: &mut Names,
+    trunc: fn(&P) -> P,
+) -> Result<usize, RangesError>
+where
+    P: prefix_trie::Prefix + FromStr<Err = ipnet::AddrParseError>,
+{
+    let count = entries.len();
+    for p in entries {
+        let net: P =
+            p.network.parse().map_err(|source| RangesError::Prefix { prefix: p.network.to_string(), source })?;
+        add(map, trunc(&net), names.range(&p.service, &p.region));
+    }
+    Ok(count)
 }
 
 fn add<P: prefix_trie::Prefix>(map: &mut PrefixMap<P, Vec<AwsRange>>, net: P, range: AwsRange) {

@@ -23,9 +23,10 @@ use seclog_cloudtrail::handler::{process, Deps};
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
 use seclog_core::envelope::firehose::FirehoseEvent;
+use seclog_core::pipeline::Pipeline;
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::{BulkSink, WriterSink};
-use seclog_core::subscription::{self, Pipeline};
+use seclog_core::subscription;
 use seclog_enrich::Enricher;
 use seclog_route53::Route53Transform;
 use seclog_rules::RuleSet;
@@ -370,10 +371,10 @@ pub async fn replay<S: BulkSink>(
                         sink: &deps.sink,
                         transform: &route53,
                         deadletters: &deps.deadletters,
-                        max_decoded_bytes: deps.config.max_decoded_bytes,
                         clock: deps.clock,
                     };
-                    Box::pin(subscription::process(&event, &pipeline, deadline)).await
+                    let max = deps.config.max_decoded_bytes;
+                    Box::pin(subscription::process(&event, &pipeline, max, deadline)).await
                 } else {
                     Box::pin(process(&event, &deps, deadline)).await
                 };

@@ -5,9 +5,10 @@ use lambda_runtime::LambdaEvent;
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::CloudWatchLogsEvent;
 pub use seclog_core::lambda::deadline_of;
+use seclog_core::pipeline::Pipeline;
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::BulkSink;
-use seclog_core::subscription::{self, Pipeline};
+use seclog_core::subscription;
 use seclog_core::telemetry::InvocationSummary;
 use seclog_core::DeliveryError;
 use tokio::time::Instant;
@@ -88,12 +89,7 @@ pub async fn process<S: BulkSink>(
     deps: &Deps<S>,
     deadline: Instant,
 ) -> Result<InvocationSummary, DeliveryError> {
-    let pipeline = Pipeline {
-        sink: &deps.sink,
-        transform: &deps.transformer,
-        deadletters: &deps.deadletters,
-        max_decoded_bytes: deps.config.max_decoded_bytes,
-        clock: deps.clock,
-    };
-    subscription::process(event, &pipeline, deadline).await
+    let pipeline =
+        Pipeline { sink: &deps.sink, transform: &deps.transformer, deadletters: &deps.deadletters, clock: deps.clock };
+    subscription::process(event, &pipeline, deps.config.max_decoded_bytes, deadline).await
 }

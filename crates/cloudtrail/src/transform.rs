@@ -26,7 +26,7 @@ use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::ecs::{natural_id, Cloud, Event, Head, OwnFields, Written};
 use seclog_core::index::IndexPattern;
 use seclog_core::json::{shorten, RawObject as Record, ShapeGuard};
-use seclog_core::subscription::{EventContext, EventTransform};
+use seclog_core::subscription::{DocumentResult, EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_core::RecordKind;
@@ -163,12 +163,7 @@ impl EventTransform for Transformer {
         DATASET
     }
 
-    fn transform<'a>(
-        &self,
-        message: &'a str,
-        origin: Origin<'a>,
-        context: &EventContext<'_>,
-    ) -> Result<Document<'a>, RecordError> {
+    fn transform<'a>(&self, message: &'a str, origin: Origin<'a>, context: &EventContext<'_>) -> DocumentResult<'a> {
         Transformer::transform(self, message, origin, context.ingested)
     }
 }

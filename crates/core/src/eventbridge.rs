@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use crate::deadletter::{DeadLetters, Failure};
 use crate::document::{digest_id, Document, Origin};
 use crate::envelope::eventbridge::EventBridgeEvent;
+use crate::pipeline::Pipeline;
 use crate::sink::BulkSink;
 use crate::telemetry::InvocationSummary;
 use crate::DropRule;
@@ -69,19 +70,6 @@ pub trait EventBridgeTransform: Sync {
         origin: Origin<'e>,
         ingested: &str,
     ) -> Result<Outcome<'e>, RecordError>;
-}
-
-/// What [`process`] works with.
-#[derive(Debug, Clone, Copy)]
-pub struct Pipeline<'d, S, T> {
-    /// Where documents go.
-    pub sink: &'d S,
-    /// Record → document.
-    pub transform: &'d T,
-    /// Dead-letter documents for events and records that cannot be indexed.
-    pub deadletters: &'d DeadLetters,
-    /// The time of reading written into documents and dead letters (fixed in golden tests).
-    pub clock: fn() -> DateTime<Utc>,
 }
 
 /// Processes one EventBridge event: an event that is not one, or whose records cannot be found,

@@ -38,6 +38,7 @@ pub mod firehose;
 pub mod index;
 pub mod json;
 pub mod lambda;
+pub mod pipeline;
 pub mod sink;
 pub mod subscription;
 pub mod telemetry;

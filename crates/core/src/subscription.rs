@@ -13,12 +13,13 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use tokio::time::Instant;
 
-use crate::deadletter::{DeadLetters, Failure};
+use crate::deadletter::Failure;
 use crate::document::{digest_id, Document, Origin};
 use crate::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent, MessageType};
+use crate::pipeline::Pipeline;
 use crate::sink::BulkSink;
 use crate::telemetry::{self, InvocationSummary};
 use crate::DropRule;
@@ -48,33 +49,15 @@ pub trait EventTransform: Sync {
     ///
     /// # Errors
     /// Why the message cannot be indexed; it is dead-lettered with that reason.
-    fn transform<'a>(
-        &self,
-        message: &'a str,
-        origin: Origin<'a>,
-        context: &EventContext<'_>,
-    ) -> Result<Document<'a>, RecordError>;
+    fn transform<'a>(&self, message: &'a str, origin: Origin<'a>, context: &EventContext<'_>) -> DocumentResult<'a>;
 }
 
-/// What [`process`] works with.
-#[derive(Debug, Clone, Copy)]
-pub struct Pipeline<'d, S, T> {
-    /// Where documents go.
-    pub sink: &'d S,
-    /// Message → document.
-    pub transform: &'d T,
-    /// Dead-letter documents for messages that cannot be indexed.
-    pub deadletters: &'d DeadLetters,
-    /// Cap on the decompressed payload.
-    pub max_decoded_bytes: usize,
-    /// When the function reads an event: `event.ingested` of the documents it writes itself, and
-    /// the time of its dead letters (fixed in golden tests).
-    pub clock: fn() -> DateTime<Utc>,
-}
+/// A message's document, or why it cannot be indexed.
+pub type DocumentResult<'a> = Result<Document<'a>, RecordError>;
 
-/// Processes one CloudWatch Logs subscription event: a payload that cannot be decoded is
-/// dead-lettered whole, a control message is dropped by rule, and each log event is indexed or
-/// dead-lettered alone.
+/// Processes one CloudWatch Logs subscription event: a payload that cannot be decoded (or that
+/// decompresses to more than `max_decoded_bytes`) is dead-lettered whole, a control message is
+/// dropped by rule, and each log event is indexed or dead-lettered alone.
 ///
 /// # Errors
 /// A [`DeliveryError`] when the documents could not be delivered before `deadline`: the
@@ -82,12 +65,13 @@ pub struct Pipeline<'d, S, T> {
 pub async fn process<S: BulkSink, T: EventTransform>(
     event: &CloudWatchLogsEvent,
     pipeline: &Pipeline<'_, S, T>,
+    max_decoded_bytes: usize,
     deadline: Instant,
 ) -> Result<InvocationSummary, DeliveryError> {
     let started = std::time::Instant::now();
     let dataset = pipeline.transform.dataset();
     let mut summary = InvocationSummary { dataset, ..InvocationSummary::default() };
-    let bytes = match cloudwatch_logs::decode(event, pipeline.max_decoded_bytes) {
+    let bytes = match cloudwatch_logs::decode(event, max_decoded_bytes) {
         Ok(bytes) => bytes,
         Err(e) => return undecodable(event, pipeline, deadline, &e, summary, started).await,
     };

@@ -6,10 +6,11 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, FirehoseResponse};
 use seclog_core::firehose;
+use seclog_core::pipeline::Pipeline;
 use seclog_core::sink::delivery_stream::{FirehoseSink, RecordSink};
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::BulkSink;
-use seclog_core::subscription::{self, Pipeline};
+use seclog_core::subscription;
 use seclog_core::telemetry::InvocationSummary;
 use seclog_core::DeliveryError;
 use serde::{Deserialize, Serialize};
@@ -170,14 +171,10 @@ pub async fn process<S: BulkSink, R: RecordSink>(
                     "a CloudWatch Logs event needs OPENSEARCH_ENDPOINT; this function serves Firehose only",
                 )
             })?;
-            let pipeline = Pipeline {
-                sink,
-                transform: &deps.transform,
-                deadletters: &deps.deadletters,
-                max_decoded_bytes: deps.config.settings.max_decoded_bytes,
-                clock: deps.clock,
-            };
-            subscription::process(logs, &pipeline, deadline).await.map(Route53Response::Logs)
+            let pipeline =
+                Pipeline { sink, transform: &deps.transform, deadletters: &deps.deadletters, clock: deps.clock };
+            let max_decoded_bytes = deps.config.settings.max_decoded_bytes;
+            subscription::process(logs, &pipeline, max_decoded_bytes, deadline).await.map(Route53Response::Logs)
         }
     }
 }

@@ -9,7 +9,7 @@ use seclog_core::ecs::{natural_id, Account, Cloud, Event, Head, Instance, OwnFie
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::index::{IndexPattern, Rotation};
 use seclog_core::json::{shorten, RawObject, ShapeGuard};
-use seclog_core::subscription::{EventContext, EventTransform};
+use seclog_core::subscription::{DocumentResult, EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_enrich::{Endpoint, Enricher};
@@ -155,12 +155,7 @@ impl EventTransform for Route53Transform {
         DATASET
     }
 
-    fn transform<'a>(
-        &self,
-        message: &'a str,
-        origin: Origin<'a>,
-        context: &EventContext<'_>,
-    ) -> Result<Document<'a>, RecordError> {
+    fn transform<'a>(&self, message: &'a str, origin: Origin<'a>, context: &EventContext<'_>) -> DocumentResult<'a> {
         let account = Some(context.owner).filter(|o| !o.is_empty());
         let (kind, time, body) = self.transform_record(message.as_bytes(), account, context.ingested)?;
         let index = match kind {

@@ -10,9 +10,10 @@ use seclog_core::deadletter::DeadLetters;
 use seclog_core::envelope::cloudwatch_logs::{AwsLogs, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseRecord, RecordResult};
 use seclog_core::firehose::{process, RecordTransform, Settings, TransformationSummary};
+use seclog_core::pipeline::Pipeline;
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
-use seclog_core::subscription::{self, EventTransform, Pipeline};
+use seclog_core::subscription::{self, EventTransform};
 use seclog_core::telemetry::InvocationSummary;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -104,10 +105,10 @@ pub fn subscription<T: EventTransform>(data: &str, transform: &T) -> InvocationS
         sink: &sink,
         transform,
         deadletters: &deadletters,
-        max_decoded_bytes: 1 << 20,
         clock: || chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
     };
-    let summary = runtime().block_on(subscription::process(&event, &pipeline, deadline())).expect("memory sink");
+    let summary =
+        runtime().block_on(subscription::process(&event, &pipeline, 1 << 20, deadline())).expect("memory sink");
     let (documents, letters) = bulk_items(&sink.take());
     assert_eq!((summary.indexed, summary.dead_lettered), (documents, letters));
     if summary.received == 0 && letters == 1 && documents == 0 {

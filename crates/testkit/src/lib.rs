@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod batches;
+pub mod bench;
 pub mod count;
 pub mod emulator;
 pub mod firehose_golden;

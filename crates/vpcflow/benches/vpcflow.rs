@@ -6,36 +6,19 @@
 #[path = "support/baseline.rs"]
 mod baseline;
 
-use baseline::plain;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use seclog_core::envelope::firehose::{FirehoseEvent, FirehoseResponse};
-use seclog_core::firehose::{process, Settings};
-use seclog_core::sink::delivery_stream::MemoryRecordSink;
-
-/// The seclog step with `enricher`'s lookups, re-ingestion into memory included.
-fn run(event: &FirehoseEvent, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> FirehoseResponse {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let sink = MemoryRecordSink::new();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    let transform = seclog_vpcflow::VpcFlowTransform::default().with_enricher(enricher);
-    let (response, _) = rt.block_on(process(event, &transform, &sink, &Settings::default(), deadline)).unwrap();
-    response
-}
-
-const DESCRIPTION: &str = "default-format flow-log lines, one per record, to a 6 MB Firehose request";
+use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {
-    let batch = seclog_testkit::batches::vpcflow();
-    seclog_testkit::batches::describe("vpcflow/6MB", &batch, DESCRIPTION);
-    let event = batch.event;
-    let mut group = c.benchmark_group("vpcflow/6MB");
-    group.throughput(Throughput::Elements(event.records.len() as u64));
-    group.sample_size(10).measurement_time(std::time::Duration::from_secs(10));
-    group.bench_function("seclog transformation", |b| b.iter(|| run(&event, seclog_testkit::enricher())));
-    let none = std::sync::Arc::new(seclog_enrich::Enricher::disabled());
-    group.bench_function("seclog transformation, no lookups", |b| b.iter(|| run(&event, none.clone())));
-    group.bench_function("plain decode+split+serialise", |b| b.iter(|| plain(&event)));
-    group.finish();
+    seclog_testkit::bench::firehose_group(
+        c,
+        "vpcflow/6MB",
+        (
+            seclog_testkit::batches::vpcflow(),
+            "default-format flow-log lines, one per record, to a 6 MB Firehose request",
+        ),
+        |enricher| seclog_vpcflow::VpcFlowTransform::default().with_enricher(enricher),
+        ("plain decode+split+serialise", baseline::plain),
+    );
 }
 
 criterion_group!(benches, bench);

@@ -25,7 +25,7 @@ async fn corpus_indexes_with_zero_item_errors_and_replays_idempotently() {
     // SigV4 on, as in Lambda: osmem accepts the signature headers without verifying them.
     let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("session-token".into()), None, "test");
     let signer = Signer::new(SharedCredentialsProvider::new(creds), SigningService::Es, "eu-west-1".into());
-    let sink = OpenSearchSink::with_signer(fast_config(server.url()), Some(signer)).unwrap();
+    let sink = OpenSearchSink::with_signer(fast_config(server.url()), Some(std::sync::Arc::new(signer))).unwrap();
     let dl = sink.deadletters().clone();
     let deps = Deps::new(sink, dl, FunctionConfig::default()).with_enricher(seclog_testkit::enricher());
     let want = expected(&[]);

@@ -44,7 +44,7 @@ async fn bulk_requests_are_signed_with_the_assumed_role() {
     )
     .await;
     let signer = Signer::new(provider, SigningService::Es, "eu-west-1".into());
-    let sink = OpenSearchSink::with_signer(fast_config(&proxy.url()), Some(signer)).unwrap();
+    let sink = OpenSearchSink::with_signer(fast_config(&proxy.url()), Some(std::sync::Arc::new(signer))).unwrap();
     let dl = sink.deadletters().clone();
     let deps = Deps::new(sink, dl, FunctionConfig::default());
 
@@ -72,7 +72,7 @@ async fn sessions_are_named_for_the_function_and_account_and_sts_failures_are_re
         session_name: &session_name,
     };
     let signer = Signer::new(Signer::provider_for(&sdk, Some(role)).await, SigningService::Es, "eu-west-1".into());
-    let sink = OpenSearchSink::with_signer(fast_config(server.url()), Some(signer)).unwrap();
+    let sink = OpenSearchSink::with_signer(fast_config(server.url()), Some(std::sync::Arc::new(signer))).unwrap();
     let dl = sink.deadletters().clone();
     let deps = Deps::new(sink, dl, FunctionConfig::default());
 

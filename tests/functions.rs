@@ -133,3 +133,56 @@ async fn every_function_binary_serves_its_trigger_under_the_lambda_emulator() {
         serves(&emulator, &client, &env, case).await;
     }
 }
+
+/// A failed console sign-in at `at` from `ip`, as the cloudtrail function marks it (the bundled
+/// rule "failed console sign-in" matched).
+fn failed_sign_in(n: usize, at: chrono::DateTime<chrono::Utc>, ip: &str) -> seclog_core::document::Document<'static> {
+    use seclog_core::document::{Document, Origin, WriteOp};
+    const FAILED_SIGN_IN: &str = "674ae9a4-edfe-4177-9fd1-394553868e65";
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let body = serde_json::json!({"@timestamp": at, "event": {"action": "ConsoleLogin", "ingested": at},
+        "eventName": "ConsoleLogin", "sourceIPAddress": ip, "source": {"ip": ip},
+        "errorMessage": "Failed authentication", "detection": {"rule_ids": [FAILED_SIGN_IN], "level": "low"}});
+    let origin = Origin { dataset: "aws.cloudtrail", record_id: format!("sign-in-{n}").into(), raw: "".into() };
+    let index = format!("cloudtrail-{}", at[..10].replace('-', "."));
+    Document::new(index, format!("sign-in-{n}"), WriteOp::Create, body.to_string().into_bytes(), origin)
+}
+
+/// The alerter with OpenSearch in another account: one run searches and writes an alert, and the
+/// function assumes its role through STS once for both (one session, one cache), not once per
+/// client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alerter_binary_raises_a_burst_with_one_assumed_role_session() {
+    use seclog_core::sink::BulkSink;
+    let moto = seclog_testkit::moto::Moto::start();
+    let sts = seclog_testkit::proxy::FaultProxy::start(moto.url(), []).await;
+    let (server, client) = server().await;
+    // Six failed sign-ins from one address over the last minutes: a brute-force burst.
+    let now = chrono::Utc::now();
+    let docs = (0..6_u16).map(|i| {
+        failed_sign_in(usize::from(i), now - chrono::Duration::seconds(300 - 30 * i64::from(i)), "203.0.113.7")
+    });
+    let sink = seclog_core::sink::opensearch::OpenSearchSink::with_signer(seclog_e2e::fast_config(server.url()), None)
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    assert_eq!(sink.deliver(docs.collect(), deadline).await.unwrap().indexed, 6);
+    client.refresh().await.unwrap();
+
+    let emulator = Emulator::start().unwrap();
+    let mut env = environment(server.url(), "http://127.0.0.1:9");
+    env.push(("OPENSEARCH_ROLE_ARN", "arn:aws:iam::111122223333:role/seclog-central-writer".into()));
+    env.push(("AWS_ENDPOINT_URL_STS", sts.url()));
+    let instance = Instance::start(&emulator, &binary("debug", "detect").unwrap(), &env).await.unwrap();
+    let (status, body) =
+        emulator.invoke(br#"{"detail-type": "Scheduled Event", "source": "aws.scheduler"}"#).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(report["raised"].as_array().unwrap().len(), 1, "{report}");
+    client.refresh().await.unwrap();
+    assert_eq!(held(&client, "seclog-alerts-*").await.len(), 1);
+
+    let (_, stderr) = instance.stop();
+    let asked = sts.stats().bodies.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect::<Vec<_>>();
+    assert_eq!(asked.len(), 1, "one AssumeRole call for the searches and the writes: {asked:?}\n{stderr}");
+    assert!(asked[0].contains("Action=AssumeRole"), "{asked:?}");
+}

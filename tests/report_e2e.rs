@@ -196,7 +196,11 @@ async fn dashboards_install_is_signed_for_es_and_stops_at_a_refusal_naming_the_p
     let config = seclog_core::sink::opensearch::config::OpenSearchConfig::local(&receiver.url("_dashboards")).unwrap();
     let provider = SharedCredentialsProvider::new(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"));
     let signer = Signer::new(provider, SigningService::Es, "eu-west-1".into());
-    let client = seclog_cli::client::Client::with_signer(seclog_cli::dashboards::base(config), Some(signer)).unwrap();
+    let client = seclog_cli::client::Client::with_signer(
+        seclog_cli::dashboards::base(config),
+        Some(std::sync::Arc::new(signer)),
+    )
+    .unwrap();
     let err = seclog_cli::dashboards::install(&client).await.unwrap_err();
     assert!(
         format!("{err:#}")

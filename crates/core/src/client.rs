@@ -2,6 +2,7 @@
 //! updates. Signed like the sink, never following redirects (the signature and security token
 //! would go to another host), with answers read up to a cap.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -69,12 +70,18 @@ impl From<DeliveryError> for ClientError {
     }
 }
 
+/// An HTTP client builder for a cluster: rustls (TLS verified) and no redirects, since a redirect
+/// would carry the signature and `x-amz-security-token` to another host.
+pub(crate) fn http_client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().use_rustls_tls().redirect(reqwest::redirect::Policy::none())
+}
+
 /// A client for one cluster.
 #[derive(Debug)]
 pub struct Client {
     http: reqwest::Client,
     config: OpenSearchConfig,
-    signer: Option<Signer>,
+    signer: Option<Arc<Signer>>,
 }
 
 impl Client {
@@ -84,17 +91,16 @@ impl Client {
     /// When the HTTP client cannot be built.
     pub async fn new(config: OpenSearchConfig) -> Result<Self, ClientError> {
         let signer = Signer::for_auth(&config.auth).await;
-        Self::with_signer(config, signer)
+        Self::with_signer(config, signer.map(Arc::new))
     }
 
-    /// A client for `config` that signs with `signer` (none: unsigned).
+    /// A client for `config` that signs with `signer` (none: unsigned), which it may share with a
+    /// sink of the same cluster (one credentials cache, one assumed-role session).
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn with_signer(config: OpenSearchConfig, signer: Option<Signer>) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .redirect(reqwest::redirect::Policy::none())
+    pub fn with_signer(config: OpenSearchConfig, signer: Option<Arc<Signer>>) -> Result<Self, ClientError> {
+        let http = http_client()
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ClientError::Request(format!("HTTP client: {}", e.without_url())))?;

@@ -10,6 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::client::{Client, ClientError};
 use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
+use seclog_core::sink::opensearch::signing::Signer;
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::BulkSink;
 use seclog_core::DeliveryError;
@@ -99,8 +100,10 @@ impl Deps<OpenSearchSink> {
         config: DetectConfig,
         rules: Arc<RuleSet>,
     ) -> Result<Self, InitError> {
-        let client = Client::new(opensearch.clone()).await?;
-        let sink = OpenSearchSink::connect(opensearch).await?;
+        // One signer for searches and writes: one credentials cache, one assumed-role session.
+        let signer = Signer::for_auth(&opensearch.auth).await.map(Arc::new);
+        let client = Client::with_signer(opensearch.clone(), signer.clone())?;
+        let sink = OpenSearchSink::with_signer(opensearch, signer)?;
         let mut config = config;
         let mut notifier = Notifier::new(std::time::Duration::from_secs(10))?;
         let wants_aws = config.destinations.sns_topic_arn.is_some()

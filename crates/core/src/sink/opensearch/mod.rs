@@ -15,6 +15,7 @@ pub mod retry;
 pub mod signing;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -41,7 +42,7 @@ pub struct OpenSearchSink {
     /// The endpoint as a base URL (ending in `/`) that `<index>/_bulk` is joined to.
     base_url: url::Url,
     config: OpenSearchConfig,
-    signer: Option<Signer>,
+    signer: Option<Arc<Signer>>,
     deadletters: DeadLetters,
 }
 
@@ -70,21 +71,19 @@ impl OpenSearchSink {
     /// When the HTTP client cannot be built.
     pub async fn connect(config: OpenSearchConfig) -> Result<Self, DeliveryError> {
         let signer = Signer::for_auth(&config.auth).await;
-        Self::with_signer(config, signer)
+        Self::with_signer(config, signer.map(Arc::new))
     }
 
-    /// Builds the sink with a given signer (tests, and callers with their own credentials).
+    /// Builds the sink with a given signer (tests, callers with their own credentials, and a
+    /// signer shared with a [`crate::client::Client`] of the same cluster).
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn with_signer(config: OpenSearchConfig, signer: Option<Signer>) -> Result<Self, DeliveryError> {
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
+    pub fn with_signer(config: OpenSearchConfig, signer: Option<Arc<Signer>>) -> Result<Self, DeliveryError> {
+        let http = crate::client::http_client()
             .https_only(config.endpoint.scheme() == "https")
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(50))
-            // A redirect would carry the signature and `x-amz-security-token` to another host.
-            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| DeliveryError::Setup(SetupError::HttpClient(e)))?;
         let mut base_url = config.endpoint.clone();

@@ -21,6 +21,7 @@ use seclog_testkit::proxy::FaultProxy;
 async fn source_account(endpoint: &str) -> aws_config::SdkConfig {
     let own = Credentials::new("AKIDSOURCEACCOUNT", "source-secret", None, None, "function role");
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(seclog_core::lambda::https_client())
         .region(Region::new("eu-west-1"))
         .endpoint_url(endpoint)
         .credentials_provider(SharedCredentialsProvider::new(own))

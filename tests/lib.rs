@@ -220,6 +220,7 @@ pub async fn moto_sdk(url: &str) -> aws_config::SdkConfig {
     use aws_credential_types::Credentials;
     let creds = Credentials::new("AKIDTEST", "secret", None, None, "test");
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(seclog_core::lambda::https_client())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(url)
         .credentials_provider(SharedCredentialsProvider::new(creds))
@@ -233,18 +234,9 @@ pub async fn firehose_to_s3(
     stream: &str,
     bucket: &str,
 ) -> aws_sdk_firehose::Client {
-    use aws_config::{BehaviorVersion, Region};
-    use aws_credential_types::provider::SharedCredentialsProvider;
-    use aws_credential_types::Credentials;
     use aws_sdk_firehose::types::ExtendedS3DestinationConfiguration;
     reqwest::Client::new().put(format!("{}/{bucket}", moto.url())).send().await.unwrap().error_for_status().unwrap();
-    let creds = Credentials::new("AKIDTEST", "secret", None, None, "test");
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(SharedCredentialsProvider::new(creds))
-        .load()
-        .await;
+    let sdk = moto_sdk(url).await;
     let client = aws_sdk_firehose::Client::new(&sdk);
     let s3 = ExtendedS3DestinationConfiguration::builder()
         .role_arn("arn:aws:iam::123456789012:role/firehose-delivery")

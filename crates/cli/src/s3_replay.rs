@@ -297,7 +297,7 @@ pub async fn run<S: BulkSink>(
     options: &Options,
     deps: (S, DeadLetters, Arc<Transforms>),
 ) -> Result<Report> {
-    let sdk = aws_config::load_from_env().await;
+    let sdk = seclog_core::lambda::sdk_config(None).await;
     let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
     if std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() {
         // Local S3-compatible servers (moto, MinIO) are addressed by path, not by host name.

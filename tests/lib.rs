@@ -15,6 +15,7 @@ use seclog_core::sink::opensearch::retry::Backoff;
 use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::telemetry::InvocationSummary;
 use seclog_core::DeliveryError;
+use seclog_testkit::golden::load;
 use seclog_testkit::{inputs, sibling};
 
 /// A fresh server with the templates installed.
@@ -44,13 +45,12 @@ pub fn deps(config: OpenSearchConfig) -> Deps<OpenSearchSink> {
 
 /// One recorded event by fixture name.
 pub fn event(name: &str) -> CloudWatchLogsEvent {
-    let path = seclog_testkit::fixtures("cloudtrail").join(format!("{name}.input.json"));
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    load(&seclog_testkit::fixtures("cloudtrail").join(format!("{name}.input.json")))
 }
 
 /// Every recorded `CloudTrail` event.
 pub fn corpus() -> Vec<CloudWatchLogsEvent> {
-    inputs("cloudtrail").iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
+    inputs("cloudtrail").iter().map(|p| load(p)).collect()
 }
 
 /// What the golden files say a fixture must produce.

@@ -17,8 +17,7 @@ use seclog_core::sink::MemorySink;
 use seclog_testkit::batches::{describe, Batch};
 
 fn load(name: &str) -> CloudWatchLogsEvent {
-    let path = format!("{}/../../fixtures/cloudtrail/{name}.input.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    seclog_testkit::golden::load(&seclog_testkit::fixtures("cloudtrail").join(format!("{name}.input.json")))
 }
 
 fn bench(c: &mut Criterion) {

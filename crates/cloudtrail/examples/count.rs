@@ -16,8 +16,8 @@ use seclog_core::sink::MemorySink;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let path = format!("{}/../../fixtures/cloudtrail/{}.input.json", env!("CARGO_MANIFEST_DIR"), args[2]);
-    let event: CloudWatchLogsEvent = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let path = seclog_testkit::fixtures("cloudtrail").join(format!("{}.input.json", args[2]));
+    let event: CloudWatchLogsEvent = seclog_testkit::golden::load(&path);
     let n: usize = args[3].parse().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());

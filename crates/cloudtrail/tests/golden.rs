@@ -1,29 +1,21 @@
 //! Fixture in → expected bulk NDJSON out, compared exactly, for every recorded event.
 #![allow(clippy::unwrap_used)]
 
-use chrono::{DateTime, Utc};
 use seclog_cloudtrail::config::FunctionConfig;
 use seclog_cloudtrail::handler::{process, Deps};
 use seclog_core::deadletter::DeadLetters;
-use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent};
+use seclog_core::envelope::cloudwatch_logs;
 use seclog_core::sink::MemorySink;
-use seclog_testkit::{golden::assert_golden, inputs, sibling};
+use seclog_testkit::golden::{assert_golden, load};
+use seclog_testkit::{inputs, sibling};
 use std::time::Duration;
-
-fn fixed_clock() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().to_utc()
-}
 
 fn deps() -> Deps<MemorySink> {
     let mut deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default())
         .with_enricher(seclog_testkit::enricher())
         .with_rules(seclog_testkit::rules());
-    deps.clock = fixed_clock;
+    deps.clock = seclog_testkit::golden::clock;
     deps
-}
-
-fn load(path: &std::path::Path) -> CloudWatchLogsEvent {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -49,8 +41,7 @@ fn readable_payloads_match_the_encoded_events() {
     for input in inputs("cloudtrail") {
         let bytes = cloudwatch_logs::decode(&load(&input), 64 << 20).unwrap();
         let decoded: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        let readable: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(sibling(&input, ".payload.json")).unwrap()).unwrap();
+        let readable: serde_json::Value = load(&sibling(&input, ".payload.json"));
         assert_eq!(decoded, readable, "{}", input.display());
     }
 }

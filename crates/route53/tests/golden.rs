@@ -4,29 +4,22 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use seclog_core::envelope::cloudwatch_logs;
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_route53::config::Config;
 use seclog_route53::handler::{process, Deps, Route53Event, Route53Response};
 use seclog_route53::Route53Transform;
-use seclog_testkit::{firehose_golden::assert_outcome, golden::assert_golden, inputs, sibling};
-
-fn fixed_clock() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().to_utc()
-}
+use seclog_testkit::firehose_golden::assert_outcome;
+use seclog_testkit::golden::{assert_golden, load};
+use seclog_testkit::{inputs, sibling};
 
 fn deps() -> Deps<MemorySink, MemoryRecordSink> {
     let mut deps = Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
         .with_enricher(seclog_testkit::enricher())
         .with_rules(seclog_testkit::rules());
-    deps.clock = fixed_clock;
+    deps.clock = seclog_testkit::golden::clock;
     deps
-}
-
-fn load(path: &std::path::Path) -> Route53Event {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -63,8 +56,7 @@ fn readable_payloads_match_the_encoded_events() {
         let Route53Event::Logs(event) = load(&input) else { continue };
         let bytes = cloudwatch_logs::decode(&event, 64 << 20).unwrap();
         let decoded: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        let readable: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(sibling(&input, ".payload.json")).unwrap()).unwrap();
+        let readable: serde_json::Value = load(&sibling(&input, ".payload.json"));
         assert_eq!(decoded, readable, "{}", input.display());
     }
 }

@@ -3,26 +3,22 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
 use seclog_core::sink::MemorySink;
 use seclog_securityhub::config::Config;
 use seclog_securityhub::handler::{process, Delivery, Deps};
-use seclog_testkit::{golden::assert_golden, inputs, sibling};
+use seclog_testkit::golden::{assert_golden, load};
+use seclog_testkit::{inputs, sibling};
 use serde_json::value::RawValue;
-
-fn fixed_clock() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().to_utc()
-}
 
 #[tokio::test]
 async fn every_fixture_matches_its_golden_output() {
     let mut deps = Deps::<MemorySink, MemoryRecordSink>::new(Delivery::Bulk(MemorySink::new()), Config::default())
         .with_enricher(seclog_testkit::enricher());
-    deps.clock = fixed_clock;
+    deps.clock = seclog_testkit::golden::clock;
     let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
     for input in inputs("securityhub") {
-        let event: Box<RawValue> = serde_json::from_slice(&std::fs::read(&input).unwrap()).unwrap();
+        let event: Box<RawValue> = load(&input);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let s = process(&event, &deps, deadline).await.unwrap();
         assert_eq!(

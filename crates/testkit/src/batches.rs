@@ -83,7 +83,7 @@ pub fn cloudtrail(limit: usize) -> Batch<CloudWatchLogsEvent> {
 /// Real `CloudFront` WAF logs repeated to a 6 MB Firehose request.
 #[must_use]
 pub fn waf() -> Batch<FirehoseEvent> {
-    let sample = crate::firehose_golden::load(&crate::fixtures("waf").join("opensearch-catalog.input.json"));
+    let sample: FirehoseEvent = crate::golden::load(&crate::fixtures("waf").join("opensearch-catalog.input.json"));
     let logs: Vec<Vec<u8>> =
         sample.records.iter().map(|r| base64::engine::general_purpose::STANDARD.decode(&r.data).unwrap()).collect();
     firehose_batch("aws-waf-logs-bench", |i| logs[i % logs.len()].clone())

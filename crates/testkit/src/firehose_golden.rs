@@ -8,19 +8,14 @@ use seclog_core::envelope::firehose::{FirehoseEvent, RecordResult};
 use seclog_core::firehose::{process, RecordTransform, Settings, TransformationSummary};
 use seclog_core::sink::delivery_stream::MemoryRecordSink;
 
-use crate::golden::assert_golden;
+use crate::golden::{assert_golden, load};
 use crate::sibling;
-
-/// Loads a recorded request.
-pub fn load(input: &Path) -> FirehoseEvent {
-    serde_json::from_slice(&std::fs::read(input).unwrap()).unwrap()
-}
 
 /// Runs `input` through `transform` and compares with its goldens: `<case>.expected.json` (the
 /// response, exactly), `<case>.documents.ndjson` (the `Ok` documents, decoded) and
 /// `<case>.reingested.ndjson` (each re-ingested record as a JSON string; absent when none). Returns the summary.
 pub async fn assert_outcome<T: RecordTransform>(input: &Path, transform: &T) -> TransformationSummary {
-    let event = load(input);
+    let event: FirehoseEvent = load(input);
     let sink = MemoryRecordSink::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let (response, summary) = process(&event, transform, &sink, &Settings::default(), deadline).await.unwrap();

@@ -2,6 +2,20 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+
+/// The clock of the golden tests: `event.ingested` of the documents a function writes itself and
+/// the time of its dead letters, so that the goldens do not change with the day they run.
+pub fn clock() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().to_utc()
+}
+
+/// A recorded event (`fixtures/<source>/<case>.input.json`), read as `T`.
+pub fn load<T: DeserializeOwned>(input: &Path) -> T {
+    serde_json::from_slice(&std::fs::read(input).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", input.display()))
+}
+
 /// Compares `actual` with the file at `path` byte for byte. With `UPDATE_GOLDEN=1` the file is
 /// written instead. On a mismatch the first differing line is shown.
 pub fn assert_golden(path: &Path, actual: &[u8]) {

@@ -3,16 +3,12 @@
 //! templates with zero item errors; a second replay changes nothing.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
 use std::collections::BTreeMap;
 
 use seclog_cli::questions::{self, Scope};
-use seclog_cli::replay::{self, Source};
+use seclog_cli::replay::Source;
 use seclog_core::firehose::{RecordContext, RecordTransform};
-use seclog_core::sink::opensearch::OpenSearchSink;
-use seclog_e2e::{documents, fast_config, options, promised, server, terms};
-use seclog_testkit::fixtures;
+use seclog_e2e::{documents, promised, server, terms, FixtureReplay};
 use seclog_vpcflow::VpcFlowTransform;
 use seclog_waf::WafTransform;
 use serde_json::json;
@@ -20,10 +16,7 @@ use serde_json::json;
 #[tokio::test]
 async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {
     let (server, client) = server().await;
-    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
-    let dl = sink.deadletters().clone();
-    let files: Vec<PathBuf> = replay::discover(&[fixtures("waf"), fixtures("vpcflow")]).unwrap();
-    replay::replay(&files, &options(), sink, dl, |_, _, _| {}).await.unwrap();
+    FixtureReplay::new(server.url(), &["waf", "vpcflow"], None).run().await;
     client.refresh().await.unwrap();
     let ctx = RecordContext::default();
     let waf = documents("waf", &|r| WafTransform::new(seclog_testkit::enricher()).transform(r, &ctx).unwrap());
@@ -71,10 +64,8 @@ async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {
 #[tokio::test]
 async fn waf_and_vpc_fixtures_index_with_zero_item_errors_and_replay_idempotently() {
     let (server, client) = server().await;
-    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
-    let dl = sink.deadletters().clone();
-    let files: Vec<PathBuf> = replay::discover(&[fixtures("waf"), fixtures("vpcflow")]).unwrap();
-    let (report, sink) = replay::replay(&files, &options(), sink, dl.clone(), |_, _, _| {}).await.unwrap();
+    let mut replay = FixtureReplay::new(server.url(), &["waf", "vpcflow"], None);
+    let report = replay.run().await;
     let (waf_docs, waf_failed) = promised("waf");
     let (vpc_docs, vpc_failed) = promised("vpcflow");
     let waf = &report.sources[&Source::Waf];
@@ -111,7 +102,7 @@ async fn waf_and_vpc_fixtures_index_with_zero_item_errors_and_replay_idempotentl
         .unwrap();
     assert_eq!(blocked["hits"]["total"]["value"], 4);
 
-    let (again, _) = replay::replay(&files, &options(), sink, dl, |_, _, _| {}).await.unwrap();
+    let again = replay.run().await;
     assert_eq!(again.sources.values().map(|t| t.indexed).sum::<usize>(), 0, "a replay writes nothing new");
     client.refresh().await.unwrap();
     assert_eq!(client.count("waf-*").await.unwrap(), waf_docs);

@@ -268,3 +268,33 @@ pub async fn s3_objects(moto: &seclog_testkit::moto::Moto, bucket: &str) -> Stri
     }
     out
 }
+
+/// `seclog replay` of the recorded fixtures of `sources` (`fixtures/<source>`) into the cluster at
+/// `url`, as often as [`FixtureReplay::run`] is called, through one sink.
+pub struct FixtureReplay {
+    files: Vec<std::path::PathBuf>,
+    options: seclog_cli::replay::Options<'static>,
+    sink: Option<OpenSearchSink>,
+    deadletters: seclog_core::deadletter::DeadLetters,
+}
+
+impl FixtureReplay {
+    /// The fixtures of `sources`, each file read as `source` when given (else detected).
+    pub fn new(url: &str, sources: &[&str], source: Option<seclog_cli::replay::Source>) -> Self {
+        let sink = OpenSearchSink::with_signer(fast_config(url), None).unwrap();
+        let deadletters = sink.deadletters().clone();
+        let folders: Vec<_> = sources.iter().map(|s| seclog_testkit::fixtures(s)).collect();
+        let files = seclog_cli::replay::discover(&folders).unwrap();
+        Self { files, options: seclog_cli::replay::Options { source, ..options() }, sink: Some(sink), deadletters }
+    }
+
+    /// One replay of every file: its report.
+    pub async fn run(&mut self) -> seclog_cli::replay::Report {
+        let sink = self.sink.take().unwrap();
+        let deadletters = self.deadletters.clone();
+        let (report, sink) =
+            seclog_cli::replay::replay(&self.files, &self.options, sink, deadletters, |_, _, _| {}).await.unwrap();
+        self.sink = Some(sink);
+        report
+    }
+}

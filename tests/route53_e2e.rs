@@ -5,12 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 use seclog_cli::questions::{self, Scope};
-use seclog_cli::replay::{self, Source};
+use seclog_cli::replay::Source;
 use seclog_core::firehose::{RecordContext, RecordTransform};
-use seclog_core::sink::opensearch::OpenSearchSink;
-use seclog_e2e::{documents, fast_config, options, promised, server, terms};
+use seclog_e2e::{documents, promised, server, terms, FixtureReplay};
 use seclog_route53::Route53Transform;
-use seclog_testkit::{fixtures, inputs, sibling};
+use seclog_testkit::{inputs, sibling};
 use serde_json::{json, Value};
 
 /// `(documents, dead letters)` of the subscription fixtures' goldens (bulk NDJSON).
@@ -43,11 +42,8 @@ fn all_documents() -> (Vec<Value>, u64) {
 #[tokio::test]
 async fn route53_fixtures_index_with_zero_item_errors_and_the_demo_answers_from_them() {
     let (server, client) = server().await;
-    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
-    let dl = sink.deadletters().clone();
-    let files = replay::discover(&[fixtures("route53")]).unwrap();
-    let forced = replay::Options { source: Some(Source::Route53), ..options() };
-    let (report, sink) = replay::replay(&files, &forced, sink, dl.clone(), |_, _, _| {}).await.unwrap();
+    let mut replay = FixtureReplay::new(server.url(), &["route53"], Some(Source::Route53));
+    let report = replay.run().await;
     assert!(!report.failed() && report.skipped.is_empty(), "{:?} {:?}", report.sources, report.skipped);
 
     let (docs, dead) = all_documents();
@@ -131,7 +127,7 @@ async fn route53_fixtures_index_with_zero_item_errors_and_the_demo_answers_from_
     assert_eq!(top, names[..3].to_vec());
     assert!(top[0].0.ends_with(".t.exfil.example.net"), "{top:?}");
 
-    let (again, _) = replay::replay(&files, &forced, sink, dl, |_, _, _| {}).await.unwrap();
+    let again = replay.run().await;
     assert_eq!(again.sources[&Source::Route53].indexed, 0, "a replay writes nothing new");
     client.refresh().await.unwrap();
     assert_eq!(client.count("route53-*").await.unwrap(), docs.len() as u64);

@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use seclog_cli::questions::{self, Scope};
-use seclog_cli::replay::{self, Source};
+use seclog_cli::replay::Source;
 use seclog_core::sink::backoff::Backoff;
 use seclog_core::sink::delivery_stream::{FirehoseSink, StreamSink};
 use seclog_core::sink::opensearch::OpenSearchSink;
-use seclog_e2e::{fast_config, firehose_to_s3, options, s3_objects, server};
+use seclog_e2e::{fast_config, firehose_to_s3, s3_objects, server, FixtureReplay};
 use seclog_securityhub::config::Config;
 use seclog_securityhub::handler::{process, Delivery, Deps};
 use seclog_testkit::moto::Moto;
@@ -58,11 +58,8 @@ struct Expected {
 #[tokio::test]
 async fn findings_index_once_each_with_the_newest_state_and_the_demo_answers() {
     let (server, client) = server().await;
-    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
-    let dl = sink.deadletters().clone();
-    let files = replay::discover(&[fixtures("securityhub")]).unwrap();
-    let forced = replay::Options { source: Some(Source::Securityhub), ..options() };
-    let (report, sink) = replay::replay(&files, &forced, sink, dl.clone(), |_, _, _| {}).await.unwrap();
+    let mut replay = FixtureReplay::new(server.url(), &["securityhub"], Some(Source::Securityhub));
+    let report = replay.run().await;
     assert!(!report.failed() && report.skipped.is_empty(), "{:?} {:?}", report.sources, report.skipped);
 
     let Expected { docs, dead, conflicts, wins } = expected();
@@ -154,7 +151,7 @@ async fn findings_index_once_each_with_the_newest_state_and_the_demo_answers() {
     assert_eq!(got, want[..3].to_vec());
     assert_eq!(answered[0].2, "s3-bucket-public-read-prohibited");
 
-    let (again, _) = replay::replay(&files, &forced, sink, dl, |_, _, _| {}).await.unwrap();
+    let again = replay.run().await;
     assert_eq!(again.sources[&Source::Securityhub].indexed, 0, "a redelivery writes nothing new");
     client.refresh().await.unwrap();
     assert_eq!(client.count("securityhub-*").await.unwrap(), docs.len() as u64);
@@ -229,11 +226,7 @@ async fn two_states_with_the_same_updated_at_converge_on_one_whatever_the_order(
 #[tokio::test]
 async fn findings_at_or_above_high_raise_one_alert_each_and_a_rerun_raises_none() {
     let (server, client) = server().await;
-    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
-    let dl = sink.deadletters().clone();
-    let files = replay::discover(&[fixtures("securityhub")]).unwrap();
-    let forced = replay::Options { source: Some(Source::Securityhub), ..options() };
-    replay::replay(&files, &forced, sink, dl, |_, _, _| {}).await.unwrap();
+    FixtureReplay::new(server.url(), &["securityhub"], Some(Source::Securityhub)).run().await;
     client.refresh().await.unwrap();
 
     // What the goldens say is indexed: the newest state of each finding.

@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 
 use seclog_cli::client::Client;
 use seclog_cli::osmem::Server;
-use seclog_cli::replay::{self, Source};
+use seclog_cli::replay::Source;
 use seclog_cli::templates::{self, Variant};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
-use seclog_core::sink::opensearch::OpenSearchSink;
-use seclog_e2e::{fast_config, options, server};
+use seclog_e2e::{server, FixtureReplay};
 use seclog_testkit::proxy::{Fault, FaultProxy};
 use serde_json::{json, Value};
 
@@ -32,11 +31,8 @@ async fn behind(server: &Server, root: &str) -> (FaultProxy, Client) {
 /// Every fixture replayed into `server`: per source `(indexed, dead-lettered)`, and the dead
 /// letters' reasons with their counts.
 async fn replay_fixtures(server: &Server, client: &Client) -> (BTreeMap<Source, (usize, usize)>, Vec<(String, u64)>) {
-    let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
-    let dl = sink.deadletters().clone();
     let families = ["cloudtrail", "waf", "vpcflow", "route53", "securityhub", "s3"];
-    let files = replay::discover(&families.map(seclog_testkit::fixtures)).unwrap();
-    let (report, _) = replay::replay(&files, &options(), sink, dl, |_, _, _| {}).await.unwrap();
+    let report = FixtureReplay::new(server.url(), &families, None).run().await;
     // Fixtures that are not Lambda events (an SNS message a notifier received) are skipped alike.
     assert!(!report.failed() && report.skipped.len() <= 1, "{:?}", report.skipped);
     client.refresh().await.unwrap();

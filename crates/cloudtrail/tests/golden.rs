@@ -10,17 +10,13 @@ use seclog_testkit::golden::{assert_golden, load};
 use seclog_testkit::{inputs, sibling};
 use std::time::Duration;
 
-fn deps() -> Deps<MemorySink> {
-    let mut deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default())
+#[tokio::test]
+async fn every_fixture_matches_its_golden_output() {
+    let config = FunctionConfig::default();
+    let mut deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), config)
         .with_enricher(seclog_testkit::enricher())
         .with_rules(seclog_testkit::rules());
     deps.clock = seclog_testkit::golden::clock;
-    deps
-}
-
-#[tokio::test]
-async fn every_fixture_matches_its_golden_output() {
-    let deps = deps();
     for input in inputs("cloudtrail") {
         let event = load(&input);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

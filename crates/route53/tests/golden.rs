@@ -14,19 +14,14 @@ use seclog_testkit::firehose_golden::assert_outcome;
 use seclog_testkit::golden::{assert_golden, load};
 use seclog_testkit::{inputs, sibling};
 
-fn deps() -> Deps<MemorySink, MemoryRecordSink> {
-    let mut deps = Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
-        .with_enricher(seclog_testkit::enricher())
-        .with_rules(seclog_testkit::rules());
-    deps.clock = seclog_testkit::golden::clock;
-    deps
-}
-
 #[tokio::test]
 async fn every_fixture_matches_its_golden_output() {
-    let deps = deps();
-    let transform =
-        Route53Transform::default().with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules());
+    let (enricher, rules) = (seclog_testkit::enricher(), seclog_testkit::rules());
+    let mut deps = Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
+        .with_enricher(enricher.clone())
+        .with_rules(rules.clone());
+    deps.clock = seclog_testkit::golden::clock;
+    let transform = Route53Transform::default().with_enricher(enricher).with_rules(rules);
     for input in inputs("route53") {
         match load(&input) {
             Route53Event::Firehose(_) => {

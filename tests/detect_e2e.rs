@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 const BURST: &str = "0f782939-330e-4fdd-a8cf-9dd67b8a1900";
-const FAILED_SIGN_IN: &str = "674ae9a4-edfe-4177-9fd1-394553868e65";
+use seclog_e2e::failed_sign_in;
 const OUTSIDE: &str = "ffb392a5-3809-4121-941a-113858c1bade";
 const STOP_LOGGING: &str = "4db60cc0-36fb-42b7-9b58-a5b53019fb74";
 const NEW_COUNTRY: &str = "2a8f3c1e-6d4b-4e0a-9b57-1f3e8d2c6a90";
@@ -389,22 +389,6 @@ async fn the_slack_url_comes_from_its_secret_and_alerts_reach_an_sns_topic_once(
             "[high] AWS Console Sign-In From a Country New for the User",
         ]
     );
-}
-
-/// A failed console sign-in as the cloudtrail function marks it.
-fn failed_sign_in(id: String, at: &str, ip: &str, ingested: &str) -> seclog_core::document::Document<'static> {
-    use seclog_core::document::{Document, Origin, WriteOp};
-    let body = json!({"@timestamp": at, "event": {"action": "ConsoleLogin", "ingested": ingested},
-        "eventName": "ConsoleLogin", "sourceIPAddress": ip, "source": {"ip": ip}, "errorMessage": "Failed authentication",
-        "detection": {"rule_ids": [FAILED_SIGN_IN], "level": "low"}});
-    let origin = Origin { dataset: "aws.cloudtrail", record_id: id.clone().into(), raw: "".into() };
-    Document::new(
-        format!("cloudtrail-{}", at[..10].replace('-', ".")),
-        id,
-        WriteOp::Create,
-        body.to_string().into_bytes(),
-        origin,
-    )
 }
 
 #[tokio::test]

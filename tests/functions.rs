@@ -134,20 +134,6 @@ async fn every_function_binary_serves_its_trigger_under_the_lambda_emulator() {
     }
 }
 
-/// A failed console sign-in at `at` from `ip`, as the cloudtrail function marks it (the bundled
-/// rule "failed console sign-in" matched).
-fn failed_sign_in(n: usize, at: chrono::DateTime<chrono::Utc>, ip: &str) -> seclog_core::document::Document<'static> {
-    use seclog_core::document::{Document, Origin, WriteOp};
-    const FAILED_SIGN_IN: &str = "674ae9a4-edfe-4177-9fd1-394553868e65";
-    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let body = serde_json::json!({"@timestamp": at, "event": {"action": "ConsoleLogin", "ingested": at},
-        "eventName": "ConsoleLogin", "sourceIPAddress": ip, "source": {"ip": ip},
-        "errorMessage": "Failed authentication", "detection": {"rule_ids": [FAILED_SIGN_IN], "level": "low"}});
-    let origin = Origin { dataset: "aws.cloudtrail", record_id: format!("sign-in-{n}").into(), raw: "".into() };
-    let index = format!("cloudtrail-{}", at[..10].replace('-', "."));
-    Document::new(index, format!("sign-in-{n}"), WriteOp::Create, body.to_string().into_bytes(), origin)
-}
-
 /// The alerter with OpenSearch in another account: one run searches and writes an alert, and the
 /// function assumes its role through STS once for both (one session, one cache), not once per
 /// client.
@@ -160,7 +146,9 @@ async fn the_alerter_binary_raises_a_burst_with_one_assumed_role_session() {
     // Six failed sign-ins from one address over the last minutes: a brute-force burst.
     let now = chrono::Utc::now();
     let docs = (0..6_u16).map(|i| {
-        failed_sign_in(usize::from(i), now - chrono::Duration::seconds(300 - 30 * i64::from(i)), "203.0.113.7")
+        let at = now - chrono::Duration::seconds(300 - 30 * i64::from(i));
+        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        seclog_e2e::failed_sign_in(format!("sign-in-{i}"), &at, "203.0.113.7", &at)
     });
     let sink = seclog_core::sink::opensearch::OpenSearchSink::with_signer(seclog_e2e::fast_config(server.url()), None)
         .unwrap();

@@ -175,15 +175,13 @@ fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, st
 }
 
 /// The ECS-style block.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct Ecs<'a> {
     #[serde(flatten)]
     head: Head<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<User<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Endpoint<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     user_agent: Option<UserAgent<'a>>,
     #[serde(skip_serializing_if = "Related::is_empty")]
     related: Related<'a>,

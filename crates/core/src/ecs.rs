@@ -27,24 +27,20 @@ pub fn natural_id(id: Cow<'_, str>) -> String {
 }
 
 /// ECS `event.*`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Event<'a> {
     /// `aws.cloudtrail`, `aws.waf`, …
     pub dataset: &'static str,
     /// ECS `event.kind` (`alert` for findings).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<&'static str>,
     /// The source's own id of the event.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Cow<'a, str>>,
     /// What happened (`ConsoleLogin`, `block`, `accept`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<Cow<'a, str>>,
     /// The AWS service (`signin.amazonaws.com`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<Cow<'a, str>>,
     /// `success` or `failure`, where the source says.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<&'static str>,
     /// When the function read the record (RFC 3339); empty (not written) for documents Firehose
     /// delivers.
@@ -61,18 +57,16 @@ impl Event<'_> {
 }
 
 /// ECS `cloud.*`, always `provider: aws`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 pub struct Cloud<'a> {
     /// `aws`.
     pub provider: &'static str,
     /// The account the record belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<Account<'a>>,
     /// The region.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<Cow<'a, str>>,
     /// The instance the record came from (Route 53 Resolver queries).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<Instance<'a>>,
 }
 

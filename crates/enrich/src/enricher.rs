@@ -62,31 +62,29 @@ impl EnrichmentConfig {
 }
 
 /// What is known about a public address: ECS `geo`, `as`, and the AWS range it is in.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IpEnrichment {
     /// Where it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub geo: Option<Geo>,
     /// Its autonomous system.
-    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "as")]
     pub asn: Option<Asn>,
     /// The AWS service and region, for AWS's own addresses.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsRange>,
 }
 
 /// An address as documents carry it (`source.*`, `client.*`): the text as logged, the IP when it is
 /// one, the port when known, the [address class](AddressClass) and, for a public address, what is
 /// known about it (flattened: `geo`, `as`, `aws`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Endpoint<'a> {
     /// As logged (an IP, or a service name such as `ec2.amazonaws.com`).
     pub address: std::borrow::Cow<'a, str>,
     /// The parsed address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
     /// The port, when the log has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u64>,
     /// What kind of address it is.
     pub address_class: &'static str,

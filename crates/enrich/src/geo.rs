@@ -16,19 +16,16 @@ use serde::{Deserialize, Serialize};
 use crate::DataError;
 
 /// Where an address is: ECS `geo.*`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Geo {
     /// ISO 3166-1 alpha-2, `KR`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_iso_code: Option<String>,
     /// English country name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_name: Option<String>,
     /// English city name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city_name: Option<String>,
     /// Latitude and longitude, indexed as `geo_point`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
 }
 

@@ -48,6 +48,7 @@ pub struct Os {
 }
 
 /// What a user agent says about its client.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct UserAgent {
     /// `AWS CLI`, `Boto3`, `AWS SDK for Java`, `Terraform`, …
@@ -55,10 +56,8 @@ pub struct UserAgent {
     /// The kind of client.
     pub category: Category,
     /// The SDK's language, for [`Category::Sdk`] (and tools built on one).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<&'static str>,
     /// A penetration-testing distribution, when the agent names one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<Os>,
     /// Whether the agent names a penetration-testing distribution.
     pub pentest: bool,

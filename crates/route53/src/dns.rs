@@ -12,30 +12,26 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 /// The question of a query.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Question<'a> {
     /// The queried name without its trailing dot (`example.com`; the root is the empty name).
     pub name: Cow<'a, str>,
     /// The record type asked for (`A`, `AAAA`, `PTR`, …).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub kind: Option<Cow<'a, str>>,
     /// The class (`IN`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<Cow<'a, str>>,
     /// The registrable domain under a public suffix (`example.co.uk`), when the suffix is one of
     /// the public suffix list's.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_domain: Option<String>,
     /// The public suffix (`co.uk`), when it is one of the list's.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub top_level_domain: Option<String>,
     /// What comes before the registered domain (`www` of `www.example.co.uk`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subdomain: Option<String>,
     /// The number of labels (`www.example.com` has 3).
     pub label_count: usize,
     /// Signals of the left-most label.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_label: Option<LabelSignals>,
 }
 
@@ -187,16 +183,15 @@ pub struct RawAnswer<'a> {
 }
 
 /// One answer as ECS `dns.answers[]`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Answer<'a> {
     /// The record data (an address, a name without its trailing dot, text).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Cow<'a, str>>,
     /// The record type.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub kind: Option<Cow<'a, str>>,
     /// The class.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<Cow<'a, str>>,
 }
 

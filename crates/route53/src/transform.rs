@@ -350,16 +350,15 @@ struct SrcIds<'a> {
 }
 
 /// The derived block, for both kinds.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct Derived<'a> {
     #[serde(flatten)]
     head: Head<'a>,
     /// The address that asked: the VPC client (Resolver) or the resolver (public).
-    #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Endpoint<'a>>,
     /// The EDNS client subnet of a public query: the network of the client the resolver asked
     /// for, looked up by its first address.
-    #[serde(skip_serializing_if = "Option::is_none")]
     client: Option<Endpoint<'a>>,
     #[serde(skip_serializing_if = "Network::is_unknown")]
     network: Network,
@@ -369,11 +368,10 @@ struct Derived<'a> {
     detection: Detection,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
 struct Network {
-    #[serde(skip_serializing_if = "Option::is_none")]
     transport: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     iana_number: Option<&'static str>,
     protocol: &'static str,
 }

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One object to read.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectNote {
@@ -16,10 +17,10 @@ pub struct ObjectNote {
     /// The key, decoded.
     pub key: String,
     /// The version id, when the bucket is versioned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub version_id: Option<String>,
     /// The `ETag` (without quotes), when the notification gave it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub etag: Option<String>,
     /// The first record to read (1 unless this is a continuation).
     #[serde(default = "first_record")]

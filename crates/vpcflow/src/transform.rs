@@ -189,19 +189,15 @@ struct Endpoint {
     enrichment: Option<Arc<IpEnrichment>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Default, PartialEq)]
 struct Network {
-    #[serde(skip_serializing_if = "Option::is_none")]
     iana_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     transport: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     packets: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     direction: Option<&'static str>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     kind: Option<&'static str>,
 }
 
@@ -222,19 +218,16 @@ struct VpcFlow {
 }
 
 /// What the flow log does not say but a search needs, written before the flow's own fields.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct Derived<'a> {
     #[serde(flatten)]
     head: Head<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Endpoint>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     destination: Option<Endpoint>,
     #[serde(skip_serializing_if = "Network::is_empty")]
     network: Network,
-    #[serde(skip_serializing_if = "Option::is_none")]
     related: Option<Related>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     vpcflow: Option<VpcFlow>,
 }
 

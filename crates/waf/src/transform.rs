@@ -172,24 +172,22 @@ struct RateBased<'a> {
 }
 
 /// The derived block.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct Derived<'a> {
     #[serde(flatten)]
     head: Head<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Source<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<Rule<'a>>,
     waf: Waf<'a>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct Source<'a> {
     address: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     ip: Option<String>,
     address_class: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     geo: Option<Geo<'a>>,
     #[serde(flatten)]
     enrichment: Option<Arc<IpEnrichment>>,
@@ -207,58 +205,46 @@ struct Rule<'a> {
     ruleset: Option<Cow<'a, str>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Default, Serialize)]
 struct Waf<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     labels: Vec<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     terminating_rule: Option<TerminatingRule<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     rate_based_rule: Option<RateBasedRule<'a>>,
     #[serde(skip_serializing_if = "Headers::is_empty")]
     headers: Headers<'a>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct TerminatingRule<'a> {
     id: Cow<'a, str>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     kind: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     rule_group_id: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     rule_id: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<Cow<'a, str>>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct RateBasedRule<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     limit_key: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     limit_value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     max_rate_allowed: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     evaluation_window_sec: Option<u64>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Default, Serialize)]
 struct Headers<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     user_agent: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     referer: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     x_forwarded_for: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     content_type: Option<Cow<'a, str>>,
 }
 

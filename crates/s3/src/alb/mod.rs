@@ -163,24 +163,18 @@ fn endpoint(value: &str) -> Option<(IpAddr, Option<u16>)> {
     Some((ip.parse().ok()?, port.parse().ok()))
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct Document<'a> {
     #[serde(flatten)]
     head: Head<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<Source>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     client: Option<Client>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     destination: Option<Target>,
     http: Http<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<Url<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     user_agent: Option<UserAgent<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     tls: Option<Tls<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     related: Option<Related>,
     aws: Aws<'a>,
 }
@@ -223,34 +217,28 @@ struct Http<'a> {
     version: Option<&'a str>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct HttpRequest<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     method: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     bytes: Option<u64>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct HttpResponse {
-    #[serde(skip_serializing_if = "Option::is_none")]
     status_code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     bytes: Option<u64>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct Url<'a> {
     original: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     scheme: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     domain: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     query: Option<String>,
 }
 
@@ -259,13 +247,11 @@ struct UserAgent<'a> {
     original: &'a str,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct Tls<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     cipher: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     version_protocol: Option<&'static str>,
 }
 

@@ -17,15 +17,14 @@ pub enum IndexIn {
     ActionLine,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct Meta<'a> {
-    #[serde(rename = "_index", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_index")]
     index: Option<&'a str>,
     #[serde(rename = "_id")]
     id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     version_type: Option<&'static str>,
 }
 

@@ -15,10 +15,12 @@ pub(crate) fn key(bucket: &Value) -> String {
     }
 }
 
+/// How many documents a bucket (or a single-bucket aggregation such as `filter`) counted.
+pub(crate) fn doc_count(bucket: &Value) -> u64 {
+    bucket["doc_count"].as_u64().unwrap_or(0)
+}
+
 /// `(key, doc_count)` of each bucket with a text key.
 pub(crate) fn buckets(agg: &Value) -> Vec<(String, u64)> {
-    raw_buckets(agg)
-        .iter()
-        .map(|b| (b["key"].as_str().unwrap_or_default().to_owned(), b["doc_count"].as_u64().unwrap_or(0)))
-        .collect()
+    raw_buckets(agg).iter().map(|b| (b["key"].as_str().unwrap_or_default().to_owned(), doc_count(b))).collect()
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::{json, Value};
 
-use crate::aggregations::{buckets, key, raw_buckets};
+use crate::aggregations::{buckets, doc_count, key, raw_buckets};
 use crate::client::Client;
 
 /// The period the questions are asked of: `@timestamp` from `since` (inclusive) to `until`
@@ -125,7 +125,7 @@ pub async fn events_per_hour_of_day(client: &Client, scope: &Scope) -> Result<[u
     for b in v["aggregations"]["h"]["buckets"].as_array().map(Vec::as_slice).unwrap_or_default() {
         let key = b["key"].as_i64().context("bucket key")?;
         let hour = DateTime::from_timestamp_millis(key).context("bucket time")?.hour();
-        hours[hour as usize] += b["doc_count"].as_u64().unwrap_or(0);
+        hours[hour as usize] += doc_count(b);
     }
     Ok(hours)
 }
@@ -206,13 +206,8 @@ pub async fn top_blocked_rules(client: &Client, scope: &Scope, n: usize) -> Resu
 /// # Errors
 /// When the search fails.
 pub async fn top_client_countries(client: &Client, scope: &Scope, n: usize) -> Result<Vec<(String, u64, u64)>> {
-    let body = json!({"size": 0, "aggs": {"countries": {"terms": {"field": "source.geo.country_iso_code", "size": n},
-        "aggs": {"blocked": {"filter": {"term": {"action": "BLOCK"}}}}}}});
-    let v = scope.search(client, WAF, body).await?;
-    Ok(raw_buckets(&v["aggregations"]["countries"])
-        .iter()
-        .map(|b| (key(b), b["doc_count"].as_u64().unwrap_or(0), b["blocked"]["doc_count"].as_u64().unwrap_or(0)))
-        .collect())
+    let blocked = json!({"term": {"action": "BLOCK"}});
+    terms_with_filter(client, scope, WAF, "source.geo.country_iso_code", n, blocked).await
 }
 
 /// Where `CloudTrail` calls come from, by the `GeoIP` country of `sourceIPAddress`:
@@ -222,12 +217,26 @@ pub async fn top_client_countries(client: &Client, scope: &Scope, n: usize) -> R
 /// # Errors
 /// When the search fails.
 pub async fn call_countries(client: &Client, scope: &Scope, n: usize) -> Result<Vec<(String, u64, u64)>> {
-    let body = json!({"size": 0, "aggs": {"countries": {"terms": {"field": "source.geo.country_iso_code", "size": n},
-        "aggs": {"logins": {"filter": {"term": {"event.action": "ConsoleLogin"}}}}}}});
-    let v = scope.search(client, CLOUDTRAIL, body).await?;
-    Ok(raw_buckets(&v["aggregations"]["countries"])
+    let sign_ins = json!({"term": {"event.action": "ConsoleLogin"}});
+    terms_with_filter(client, scope, CLOUDTRAIL, "source.geo.country_iso_code", n, sign_ins).await
+}
+
+/// The `n` most frequent values of `field` in `index`, each with how many documents have it and
+/// how many of those match `filter`: `(value, documents, matching)`.
+async fn terms_with_filter(
+    client: &Client,
+    scope: &Scope,
+    index: &str,
+    field: &str,
+    n: usize,
+    filter: Value,
+) -> Result<Vec<(String, u64, u64)>> {
+    let body = json!({"size": 0, "aggs": {"values": {"terms": {"field": field, "size": n},
+        "aggs": {"matching": {"filter": filter}}}}});
+    let v = scope.search(client, index, body).await?;
+    Ok(raw_buckets(&v["aggregations"]["values"])
         .iter()
-        .map(|b| (key(b), b["doc_count"].as_u64().unwrap_or(0), b["logins"]["doc_count"].as_u64().unwrap_or(0)))
+        .map(|b| (key(b), doc_count(b), doc_count(&b["matching"])))
         .collect())
 }
 
@@ -244,12 +253,7 @@ pub async fn call_map(client: &Client, scope: &Scope, n: usize) -> Result<Vec<(S
         .iter()
         .map(|b| {
             let centre = &b["centre"]["location"];
-            (
-                key(b),
-                b["doc_count"].as_u64().unwrap_or(0),
-                centre["lat"].as_f64().unwrap_or(0.0),
-                centre["lon"].as_f64().unwrap_or(0.0),
-            )
+            (key(b), doc_count(b), centre["lat"].as_f64().unwrap_or(0.0), centre["lon"].as_f64().unwrap_or(0.0))
         })
         .collect())
 }
@@ -287,7 +291,7 @@ pub async fn top_talkers(client: &Client, scope: &Scope, n: usize) -> Result<Vec
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     Ok(raw_buckets(&v["aggregations"]["talkers"])
         .iter()
-        .map(|b| (key(b), b["bytes"]["value"].as_f64().unwrap_or(0.0) as u64, b["doc_count"].as_u64().unwrap_or(0)))
+        .map(|b| (key(b), b["bytes"]["value"].as_f64().unwrap_or(0.0) as u64, doc_count(b)))
         .collect())
 }
 
@@ -310,7 +314,7 @@ pub async fn rejected_flows(
         .iter()
         .map(|b| {
             let ports = raw_buckets(&b["ports"]).iter().map(key).collect();
-            (key(b), b["doc_count"].as_u64().unwrap_or(0), ports)
+            (key(b), doc_count(b), ports)
         })
         .collect();
     Ok((total, sources))
@@ -334,13 +338,8 @@ pub async fn top_queried_domains(client: &Client, scope: &Scope, n: usize) -> Re
 /// # Errors
 /// When the search fails.
 pub async fn nxdomain_by_source(client: &Client, scope: &Scope, n: usize) -> Result<Vec<(String, u64, u64)>> {
-    let body = json!({"size": 0, "aggs": {"sources": {"terms": {"field": "source.ip", "size": n},
-        "aggs": {"nx": {"filter": {"term": {"dns.response_code": "NXDOMAIN"}}}}}}});
-    let v = scope.search(client, ROUTE53, body).await?;
-    let mut rows: Vec<(String, u64, u64)> = raw_buckets(&v["aggregations"]["sources"])
-        .iter()
-        .map(|b| (key(b), b["doc_count"].as_u64().unwrap_or(0), b["nx"]["doc_count"].as_u64().unwrap_or(0)))
-        .collect();
+    let nxdomain = json!({"term": {"dns.response_code": "NXDOMAIN"}});
+    let mut rows = terms_with_filter(client, scope, ROUTE53, "source.ip", n, nxdomain).await?;
     // nx/total > other_nx/other_total, compared without division.
     rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (b.2 * a.1).cmp(&(a.2 * b.1))).then_with(|| a.0.cmp(&b.0)));
     Ok(rows)
@@ -386,7 +385,7 @@ pub async fn findings_by_product(client: &Client, scope: &Scope, n: usize) -> Re
     let v = scope.search(client, SECURITYHUB, body).await?;
     Ok(raw_buckets(&v["aggregations"]["products"])
         .iter()
-        .map(|b| (key(b), b["doc_count"].as_u64().unwrap_or(0), buckets(&b["severity"])))
+        .map(|b| (key(b), doc_count(b), buckets(&b["severity"])))
         .collect())
 }
 
@@ -404,7 +403,7 @@ pub async fn top_failing_controls(client: &Client, scope: &Scope, n: usize) -> R
         .iter()
         .map(|b| {
             let title = raw_buckets(&b["title"]).first().map(key).unwrap_or_default();
-            (key(b), b["doc_count"].as_u64().unwrap_or(0), title)
+            (key(b), doc_count(b), title)
         })
         .collect())
 }
@@ -427,8 +426,8 @@ pub async fn top_5xx_targets(
     Ok(raw_buckets(&v["aggregations"]["targets"])
         .iter()
         .map(|b| {
-            let clients = raw_buckets(&b["clients"]).iter().map(|c| (key(c), c["doc_count"].as_u64().unwrap_or(0)));
-            (key(b), b["doc_count"].as_u64().unwrap_or(0), clients.collect())
+            let clients = raw_buckets(&b["clients"]).iter().map(|c| (key(c), doc_count(c)));
+            (key(b), doc_count(b), clients.collect())
         })
         .collect())
 }
@@ -459,7 +458,7 @@ pub async fn events_per_day(client: &Client, scope: &Scope) -> Result<Vec<(Strin
     let mut days = Vec::new();
     for b in raw_buckets(&v["aggregations"]["d"]) {
         let day = DateTime::from_timestamp_millis(b["key"].as_i64().context("bucket key")?).context("bucket time")?;
-        days.push((day.format("%Y-%m-%d").to_string(), b["doc_count"].as_u64().unwrap_or(0)));
+        days.push((day.format("%Y-%m-%d").to_string(), doc_count(b)));
     }
     Ok(days)
 }
@@ -476,44 +475,10 @@ pub async fn alerts_by_rule(client: &Client, scope: &Scope, n: usize) -> Result<
         .iter()
         .map(|b| {
             let level = raw_buckets(&b["level"]).first().map(key).unwrap_or_default();
-            (key(b), level, b["doc_count"].as_u64().unwrap_or(0))
+            (key(b), level, doc_count(b))
         })
         .collect())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-    }
-
-    #[test]
-    fn a_period_wraps_the_question_s_own_query_and_all_time_leaves_it_alone() {
-        let body = json!({"size": 0, "query": {"term": {"action": "BLOCK"}}});
-        assert_eq!(Scope::all().limit(body.clone()), body);
-        let scope = Scope::parse(Some("7d"), None, at("2026-12-05T12:00:00Z")).unwrap();
-        assert_eq!(
-            scope.limit(body)["query"],
-            json!({"bool": {"filter": [
-                {"range": {"@timestamp": {"gte": "2026-11-28T12:00:00.000Z"}}},
-                {"term": {"action": "BLOCK"}}
-            ]}})
-        );
-        let scope = Scope::parse(Some("2026-11-01"), Some("2026-12-01T00:00:00Z"), Utc::now()).unwrap();
-        assert_eq!(
-            scope.limit(json!({"size": 0}))["query"],
-            json!({"bool": {"filter": [{"range": {"@timestamp": {"gte": "2026-11-01T00:00:00.000Z", "lt": "2026-12-01T00:00:00.000Z"}}}]}})
-        );
-    }
-
-    #[test]
-    fn a_bad_or_empty_period_is_refused_with_what_is_accepted() {
-        let now = at("2026-12-05T12:00:00Z");
-        let err = Scope::parse(Some("last week"), None, now).unwrap_err().to_string();
-        assert!(err.contains("neither a date (2026-01-31), an RFC 3339 time nor a duration (7d, 24h)"), "{err}");
-        let err = Scope::parse(Some("2026-12-01"), Some("2026-11-01"), now).unwrap_err().to_string();
-        assert!(err.contains("is not before --until"), "{err}");
-    }
-}
+mod tests;

@@ -141,10 +141,11 @@ pub fn records<R: BufRead>(
         Kind::CloudTrail | Kind::CloudTrailInsight => {
             let mut number = 0;
             let mut de = serde_json::Deserializer::from_reader(&mut reader);
-            let seed = RecordsFile(&mut |raw: Box<RawValue>| {
+            let mut each = |raw: Box<RawValue>| {
                 number += 1;
                 each(Record { number, text: raw.get().to_owned() })
-            });
+            };
+            let seed = RecordsFile { each: &mut each, in_records: false };
             seed.deserialize(&mut de).and_then(|()| de.end()).map_err(|e| match e.io_error_kind() {
                 Some(_) => read_error(std::io::Error::other(e.to_string()), max),
                 None => ObjectError::Shape(format!("not a CloudTrail file ({{\"Records\":[…]}}): {e}")),
@@ -173,14 +174,22 @@ pub fn records<R: BufRead>(
     }
 }
 
-/// `{"Records":[…]}`: each element handed on as it is parsed; other keys skipped.
-struct RecordsFile<'f>(&'f mut dyn FnMut(Box<RawValue>) -> ControlFlow<()>);
+/// `{"Records":[…]}`: each element handed on as it is parsed; other keys skipped. One visitor for
+/// both levels: the file's object (`in_records: false`) and the `Records` array in it.
+struct RecordsFile<'f> {
+    each: &'f mut dyn FnMut(Box<RawValue>) -> ControlFlow<()>,
+    in_records: bool,
+}
 
 impl<'de> DeserializeSeed<'de> for RecordsFile<'_> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
+        if self.in_records {
+            deserializer.deserialize_seq(self)
+        } else {
+            deserializer.deserialize_map(self)
+        }
     }
 }
 
@@ -188,7 +197,7 @@ impl<'de> Visitor<'de> for RecordsFile<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object with a Records array")
+        f.write_str(if self.in_records { "an array of records" } else { "an object with a Records array" })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -196,7 +205,7 @@ impl<'de> Visitor<'de> for RecordsFile<'_> {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == "Records" && !seen {
                 seen = true;
-                map.next_value_seed(Elements(&mut *self.0))?;
+                map.next_value_seed(RecordsFile { each: &mut *self.each, in_records: true })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -207,29 +216,11 @@ impl<'de> Visitor<'de> for RecordsFile<'_> {
             Err(serde::de::Error::missing_field("Records"))
         }
     }
-}
-
-struct Elements<'f>(&'f mut dyn FnMut(Box<RawValue>) -> ControlFlow<()>);
-
-impl<'de> DeserializeSeed<'de> for Elements<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Elements<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of records")
-    }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut stopped = false;
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            if !stopped && (self.0)(raw).is_break() {
+            if !stopped && (self.each)(raw).is_break() {
                 stopped = true;
             }
         }

@@ -10,29 +10,31 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// An `EventBridge` event, borrowing from its JSON text. Unknown members are ignored.
-#[derive(Debug, Clone, Deserialize)]
+/// An `EventBridge` event, borrowing from its JSON text. Unknown members are ignored; missing ones
+/// are empty.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct EventBridgeEvent<'a> {
     /// The event's id (unique per event; a retry repeats it).
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// What happened (`Security Hub Findings - Imported`, `GuardDuty Finding`, …).
-    #[serde(rename = "detail-type", borrow, default)]
+    #[serde(rename = "detail-type", borrow)]
     pub detail_type: Cow<'a, str>,
     /// The emitting service (`aws.securityhub`, `aws.guardduty`, …).
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub source: Cow<'a, str>,
     /// The account the event was emitted in.
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub account: Cow<'a, str>,
     /// When (RFC 3339).
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub time: Cow<'a, str>,
     /// The region the event was emitted in.
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub region: Cow<'a, str>,
     /// The service-specific payload, unparsed.
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub detail: Option<&'a RawValue>,
 }
 

@@ -61,23 +61,23 @@ const ECS_KEYS: [&str; 9] =
     ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags", "detection"];
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 struct UserIdentity<'a> {
-    #[serde(rename = "type", borrow, default)]
+    #[serde(rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     user_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     arn: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     account_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     principal_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     invoked_by: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     session_context: Option<SessionContext<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     on_behalf_of: Option<OnBehalfOf<'a>>,
 }
 

@@ -37,13 +37,14 @@ pub struct AwsRanges {
 }
 
 /// The file, read in place: its ~18,000 prefixes name a few dozen services and regions.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct File<'a> {
-    #[serde(rename = "createDate", default)]
+    #[serde(rename = "createDate")]
     create_date: String,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     prefixes: Vec<Prefix<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     ipv6_prefixes: Vec<Prefix<'a>>,
 }
 

@@ -180,19 +180,14 @@ fn english(names: Option<Names>) -> Option<String> {
 /// A city record in either layout: MaxMind's (`country.iso_code`, `country.names.en`,
 /// `city.names.en`, `location.latitude`) or the flat one of the `@ip-location-db` DB-IP files
 /// (`country_code`, `city`, `latitude`, `longitude`; no country name).
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct CityRecord {
-    #[serde(default)]
     city: Option<CityField>,
-    #[serde(default)]
     country: Option<CountryRecord>,
-    #[serde(default)]
     location: Option<LocationRecord>,
-    #[serde(default)]
     country_code: Option<String>,
-    #[serde(default)]
     latitude: Option<Coordinate>,
-    #[serde(default)]
     longitude: Option<Coordinate>,
 }
 
@@ -235,11 +230,10 @@ struct Named {
     names: Option<Names>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct CountryRecord {
-    #[serde(default)]
     iso_code: Option<String>,
-    #[serde(default)]
     names: Option<Names>,
 }
 
@@ -249,11 +243,10 @@ struct Names {
     en: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct LocationRecord {
-    #[serde(default)]
     latitude: Option<Coordinate>,
-    #[serde(default)]
     longitude: Option<Coordinate>,
 }
 

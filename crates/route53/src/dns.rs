@@ -169,16 +169,17 @@ fn registered(name: &str) -> (Option<String>, Option<String>, Option<String>) {
 }
 
 /// One answer of a Resolver query log, as it arrives.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct RawAnswer<'a> {
     /// The record data.
-    #[serde(rename = "Rdata", borrow, default)]
+    #[serde(rename = "Rdata", borrow)]
     pub rdata: Option<Cow<'a, str>>,
     /// The record type.
-    #[serde(rename = "Type", borrow, default)]
+    #[serde(rename = "Type", borrow)]
     pub kind: Option<Cow<'a, str>>,
     /// The class.
-    #[serde(rename = "Class", borrow, default)]
+    #[serde(rename = "Class", borrow)]
     pub class: Option<Cow<'a, str>>,
 }
 

@@ -135,34 +135,38 @@ pub struct Facts {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct AsffSeverity {
-    #[serde(rename = "Label", default)]
+    #[serde(rename = "Label")]
     label: Option<String>,
-    #[serde(rename = "Normalized", default)]
+    #[serde(rename = "Normalized")]
     normalized: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Status<'a> {
-    #[serde(rename = "Status", borrow, default)]
+    #[serde(rename = "Status", borrow)]
     status: Option<Cow<'a, str>>,
-    #[serde(rename = "SecurityControlId", borrow, default)]
+    #[serde(rename = "SecurityControlId", borrow)]
     control: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct AsffResource<'a> {
-    #[serde(rename = "Type", borrow, default)]
+    #[serde(rename = "Type", borrow)]
     kind: Option<Cow<'a, str>>,
-    #[serde(rename = "Id", borrow, default)]
+    #[serde(rename = "Id", borrow)]
     id: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct AsffNetwork<'a> {
-    #[serde(rename = "SourceIpV4", borrow, default)]
+    #[serde(rename = "SourceIpV4", borrow)]
     v4: Option<Cow<'a, str>>,
-    #[serde(rename = "SourceIpV6", borrow, default)]
+    #[serde(rename = "SourceIpV6", borrow)]
     v6: Option<Cow<'a, str>>,
 }
 
@@ -311,17 +315,16 @@ impl<'a> Derived<'a> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 struct GuardDutyService<'a> {
-    #[serde(default)]
     archived: Option<bool>,
-    #[serde(rename = "eventFirstSeen", default, deserialize_with = "lenient_time")]
+    #[serde(rename = "eventFirstSeen", deserialize_with = "lenient_time")]
     first_seen: Option<DateTime<Utc>>,
-    #[serde(rename = "eventLastSeen", default, deserialize_with = "lenient_time")]
+    #[serde(rename = "eventLastSeen", deserialize_with = "lenient_time")]
     last_seen: Option<DateTime<Utc>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     detector_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     action: Option<GuardDutyAction<'a>>,
 }
 
@@ -334,15 +337,15 @@ struct GuardDutyResource<'a> {
 
 /// The actions whose remote address is the finding's source.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 struct GuardDutyAction<'a> {
-    #[serde(rename = "awsApiCallAction", borrow, default)]
+    #[serde(rename = "awsApiCallAction", borrow)]
     aws_api_call: Option<Remote<'a>>,
-    #[serde(rename = "networkConnectionAction", borrow, default)]
+    #[serde(rename = "networkConnectionAction", borrow)]
     network_connection: Option<Remote<'a>>,
-    #[serde(rename = "kubernetesApiCallAction", borrow, default)]
+    #[serde(rename = "kubernetesApiCallAction", borrow)]
     kubernetes_api_call: Option<Remote<'a>>,
-    #[serde(rename = "rdsLoginAttemptAction", borrow, default)]
+    #[serde(rename = "rdsLoginAttemptAction", borrow)]
     rds_login_attempt: Option<Remote<'a>>,
 }
 
@@ -354,11 +357,11 @@ struct Remote<'a> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 struct RemoteIp<'a> {
-    #[serde(rename = "ipAddressV4", borrow, default)]
+    #[serde(rename = "ipAddressV4", borrow)]
     v4: Option<Cow<'a, str>>,
-    #[serde(rename = "ipAddressV6", borrow, default)]
+    #[serde(rename = "ipAddressV6", borrow)]
     v6: Option<Cow<'a, str>>,
 }
 

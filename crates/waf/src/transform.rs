@@ -112,21 +112,22 @@ fn timestamp(log: &RawObject<'_>) -> Result<(DateTime<Utc>, i64), RecordError> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 struct HttpRequest<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     client_ip: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     country: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     headers: Option<Vec<Header<'a>>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Header<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     value: Option<Cow<'a, str>>,
 }
 
@@ -136,38 +137,35 @@ struct Label<'a> {
     name: Cow<'a, str>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 struct RuleGroup<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     rule_group_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     terminating_rule: Option<GroupRule<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 struct GroupRule<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     rule_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     action: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 struct RateBased<'a> {
-    #[serde(rename = "rateBasedRuleId", borrow, default)]
+    #[serde(rename = "rateBasedRuleId", borrow)]
     id: Option<Cow<'a, str>>,
-    #[serde(rename = "rateBasedRuleName", borrow, default)]
+    #[serde(rename = "rateBasedRuleName", borrow)]
     name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     limit_key: Option<Cow<'a, str>>,
-    #[serde(default)]
     limit_value: Option<serde_json::Value>,
-    #[serde(default)]
     max_rate_allowed: Option<serde_json::Value>,
-    #[serde(default)]
     evaluation_window_sec: Option<serde_json::Value>,
 }
 

@@ -11,20 +11,16 @@
 use serde::{Deserialize, Serialize};
 
 /// The request as the Lambda runtime delivers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct FirehoseEvent {
     /// The invocation's id.
-    #[serde(default)]
     pub invocation_id: String,
     /// `arn:aws:firehose:<region>:<account>:deliverystream/<name>`.
-    #[serde(default)]
     pub delivery_stream_arn: String,
     /// The stream's region.
-    #[serde(default)]
     pub region: String,
     /// The records to transform.
-    #[serde(default)]
     pub records: Vec<FirehoseRecord>,
 }
 

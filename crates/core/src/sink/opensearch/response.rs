@@ -25,13 +25,13 @@ pub struct ItemResult {
 }
 
 /// An item's error.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ItemError {
     /// For example `mapper_parsing_exception` or `version_conflict_engine_exception`.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     pub kind: String,
     /// The server's explanation.
-    #[serde(default)]
     pub reason: Option<String>,
 }
 

@@ -35,16 +35,16 @@ async fn corpus_indexes_with_zero_item_errors_and_replays_idempotently() {
     let received = total(&first, |s| s.received);
     assert_eq!(
         received,
-        total(&first, |s| s.indexed + s.already_present + s.dropped + s.dead_lettered),
+        total(&first, |s| s.delivery.indexed + s.delivery.already_present + s.dropped + s.delivery.dead_lettered),
         "every record is accounted for exactly once"
     );
-    assert_eq!(total(&first, |s| s.indexed), want.documents.len());
+    assert_eq!(total(&first, |s| s.delivery.indexed), want.documents.len());
     assert_eq!(
-        total(&first, |s| s.dead_lettered),
+        total(&first, |s| s.delivery.dead_lettered),
         want.dead_letters.len(),
         "only transform dead letters: zero item errors"
     );
-    assert_eq!(total(&first, |s| s.retried), 0);
+    assert_eq!(total(&first, |s| s.delivery.retried), 0);
     assert_eq!(counts(&client).await, (want.documents.len() as u64, want.dead_letters.len() as u64));
     let item_errors = client
         .search("*-deadletter-*", &json!({"size": 0, "query": {"exists": {"field": "deadletter.status"}}}))
@@ -57,8 +57,11 @@ async fn corpus_indexes_with_zero_item_errors_and_replays_idempotently() {
     assert_eq!(real.documents.len(), real.event_ids.len());
 
     let second = run(&deps, &events, BUDGET).await.unwrap();
-    assert_eq!(total(&second, |s| s.indexed), 0, "a redelivery writes nothing new");
-    assert_eq!(total(&second, |s| s.already_present), total(&first, |s| s.indexed + s.already_present));
+    assert_eq!(total(&second, |s| s.delivery.indexed), 0, "a redelivery writes nothing new");
+    assert_eq!(
+        total(&second, |s| s.delivery.already_present),
+        total(&first, |s| s.delivery.indexed + s.delivery.already_present)
+    );
     assert_eq!(counts(&client).await, (want.documents.len() as u64, want.dead_letters.len() as u64));
 }
 
@@ -132,7 +135,7 @@ async fn undecodable_payloads_are_dead_lettered_with_their_reason() {
     for (data, kind) in &cases {
         let event = CloudWatchLogsEvent { awslogs: AwsLogs { data: data.clone() } };
         let s = run(&deps, &[event.clone(), event], BUDGET).await.unwrap();
-        assert_eq!(total(&s, |s| s.dead_lettered), 2, "{kind}");
+        assert_eq!(total(&s, |s| s.delivery.dead_lettered), 2, "{kind}");
         client.refresh().await.unwrap();
         let hits = client
             .search("*-deadletter-*", &json!({"query": {"term": {"deadletter.error_type": kind}}}))
@@ -169,7 +172,7 @@ async fn with_the_deployed_window_event_times_far_from_now_create_no_index_and_a
     let data = seclog_core::decode::gzip_base64(&seclog_testkit::invariants::logs_payload(&messages));
     let event = CloudWatchLogsEvent { awslogs: AwsLogs { data } };
     let s = run(&deps, &[event], BUDGET).await.unwrap();
-    assert_eq!((total(&s, |s| s.indexed), total(&s, |s| s.dead_lettered)), (2, 3));
+    assert_eq!((total(&s, |s| s.delivery.indexed), total(&s, |s| s.delivery.dead_lettered)), (2, 3));
 
     client.refresh().await.unwrap();
     let indices = client.call("GET", "_cat/indices/cloudtrail-*?format=json&h=index", None).await.unwrap();

@@ -81,7 +81,7 @@ async fn sessions_are_named_for_the_function_and_account_and_sts_failures_are_re
 
     let stats = sts.stats();
     assert_eq!(stats.faults, 12, "every injected STS failure was met");
-    assert!(s[0].retried > 0, "the sink backed off while STS failed");
+    assert!(s[0].delivery.retried > 0, "the sink backed off while STS failed");
     let asked = stats.bodies.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect::<Vec<_>>();
     assert!(asked.iter().all(|b| b.contains("RoleSessionName=seclog-cloudtrail-222222222222")), "{asked:?}");
     let want = expected(&["stratus-red-team"]);

@@ -29,7 +29,7 @@ async fn assert_all_indexed_once(client: &seclog_cli::client::Client) {
 async fn a_429_storm_is_retried_until_everything_is_in() {
     let (_s, client, proxy) = through(vec![Fault::Status(429); 4]).await;
     let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
-    assert!(total(&s, |s| s.retried) > 0);
+    assert!(total(&s, |s| s.delivery.retried) > 0);
     assert_eq!(proxy.stats().faults, 4);
     assert_all_indexed_once(&client).await;
 }
@@ -47,8 +47,8 @@ async fn only_the_failed_items_of_a_partial_bulk_failure_are_retried() {
     let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
     let stats = proxy.stats();
     assert!(stats.items_failed > 0);
-    assert_eq!(total(&s, |s| s.retried), stats.items_failed, "exactly the failed items are sent again");
-    assert_eq!(total(&s, |s| s.indexed), expected(&[CASE]).documents.len());
+    assert_eq!(total(&s, |s| s.delivery.retried), stats.items_failed, "exactly the failed items are sent again");
+    assert_eq!(total(&s, |s| s.delivery.indexed), expected(&[CASE]).documents.len());
     assert_all_indexed_once(&client).await;
 }
 
@@ -58,7 +58,7 @@ async fn timeouts_and_resets_are_retried() {
     let mut config = fast_config(&proxy.url());
     config.request_timeout = Duration::from_millis(500);
     let s = run(&deps(config), &[event(CASE)], BUDGET).await.unwrap();
-    assert!(total(&s, |s| s.retried) > 0);
+    assert!(total(&s, |s| s.delivery.retried) > 0);
     assert_all_indexed_once(&client).await;
 }
 
@@ -80,7 +80,7 @@ async fn a_mapping_error_dead_letters_that_document_only() {
     };
     let d = deps(fast_config(server.url()));
     let s = run(&d, std::slice::from_ref(&ev), BUDGET).await.unwrap();
-    assert_eq!((s[0].indexed, s[0].dead_lettered), (1, 1));
+    assert_eq!((s[0].delivery.indexed, s[0].delivery.dead_lettered), (1, 1));
     assert_eq!(counts(&client).await, (1, 1));
     let hit = client.search("*-deadletter-*", &json!({})).await.unwrap();
     let letter = &hit["hits"]["hits"][0]["_source"]["deadletter"];
@@ -123,7 +123,7 @@ async fn a_budget_spent_mid_delivery_fails_and_the_redelivery_does_not_duplicate
     // Lambda's retry, once the cluster has recovered.
     let d = deps(fast_config(server.url()));
     let s = run(&d, &[event(CASE)], BUDGET).await.unwrap();
-    assert_eq!(s[0].already_present as u64, partial, "what was written before counts as present");
+    assert_eq!(s[0].delivery.already_present as u64, partial, "what was written before counts as present");
     assert_all_indexed_once(&client).await;
 }
 
@@ -143,26 +143,26 @@ async fn requests_are_chunked_by_count_and_by_bytes() {
     let mut config = fast_config(&proxy.url());
     config.max_bulk_docs = std::num::NonZeroUsize::new(50).unwrap();
     let s = run(&deps(config), &[event(CASE)], BUDGET).await.unwrap();
-    assert_eq!(s[0].bulk_requests, requests);
+    assert_eq!(s[0].delivery.bulk_requests, requests);
     assert_eq!(proxy.stats().requests, requests);
     assert_all_indexed_once(&client).await;
 
     let mut config = fast_config(&proxy.url());
     config.max_bulk_bytes = std::num::NonZeroUsize::new(64 * 1024).unwrap();
     let s = run(&deps(config), &[event(CASE)], BUDGET).await.unwrap();
-    assert!(s[0].bulk_requests >= s[0].bytes_sent / (64 * 1024), "{s:?}");
-    assert!(s[0].bulk_requests > 1);
+    assert!(s[0].delivery.bulk_requests >= s[0].delivery.bytes_sent / (64 * 1024), "{s:?}");
+    assert!(s[0].delivery.bulk_requests > 1);
 }
 
 #[tokio::test]
 async fn a_413_splits_the_request() {
     let (_s, client, proxy) = through(vec![Fault::Status(413), Fault::Status(413)]).await;
     let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
-    assert_eq!(s[0].retried, 0, "a split is not a retry");
+    assert_eq!(s[0].delivery.retried, 0, "a split is not a retry");
     let indices = expected(&[CASE]).items_per_index;
     assert!(indices[0].1 >= 4, "the first index's request can be halved twice");
     assert_eq!(
-        s[0].bulk_requests,
+        s[0].delivery.bulk_requests,
         1 + 2 + 2 + (indices.len() - 1),
         "the first index: one refused, its halves (one refused), that half's halves; then one per other index"
     );
@@ -195,9 +195,9 @@ async fn write_blocks_on_items_are_retried_never_dead_lettered() {
         let (_s, client, proxy) = through(vec![item.clone(), item]).await;
         let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
         let failed = proxy.stats().items_failed;
-        assert_eq!(s[0].dead_lettered, 0, "{error_type}");
+        assert_eq!(s[0].delivery.dead_lettered, 0, "{error_type}");
         assert!(failed > 0, "{error_type}");
-        assert_eq!(s[0].retried, failed, "{error_type}: every blocked item was retried ({s:?})");
+        assert_eq!(s[0].delivery.retried, failed, "{error_type}: every blocked item was retried ({s:?})");
         assert_all_indexed_once(&client).await;
     }
 }
@@ -222,7 +222,7 @@ async fn write_blocks_on_the_whole_request_are_retried() {
         let block = Fault::Respond { status, body: block_body(status, error_type) };
         let (_s, client, proxy) = through(vec![block.clone(), block]).await;
         let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
-        assert_eq!((s[0].dead_lettered, proxy.stats().faults), (0, 2), "{error_type}");
+        assert_eq!((s[0].delivery.dead_lettered, proxy.stats().faults), (0, 2), "{error_type}");
         assert_all_indexed_once(&client).await;
 
         let (_s, client, proxy) =
@@ -250,7 +250,7 @@ async fn each_request_writes_one_index_through_its_own_path_and_names_no_index_i
     };
     let config = seclog_core::sink::opensearch::config::OpenSearchConfig { gzip: false, ..fast_config(&proxy.url()) };
     let s = run(&deps(config), &[ev], BUDGET).await.unwrap();
-    assert_eq!((s[0].indexed, s[0].dead_lettered), (3, 1));
+    assert_eq!((s[0].delivery.indexed, s[0].delivery.dead_lettered), (3, 1));
     assert_eq!(counts(&client).await, (3, 1));
     let stats = proxy.stats();
     let month = chrono::Utc::now().format("%Y.%m");
@@ -288,9 +288,9 @@ async fn a_malformed_200_is_never_counted_as_written() {
         // Once: retried, and everything arrives exactly once.
         let (_s, client, proxy) = through(vec![Fault::Respond { status: 200, body: body.clone() }]).await;
         let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
-        assert!(s[0].retried > 0, "{shape}: the answered items were sent again");
+        assert!(s[0].delivery.retried > 0, "{shape}: the answered items were sent again");
         let sent: usize = expected(&[CASE]).items_per_index.iter().map(|(_, n)| n).sum();
-        assert_eq!(s[0].indexed + s[0].already_present, sent, "{shape}");
+        assert_eq!(s[0].delivery.indexed + s[0].delivery.already_present, sent, "{shape}");
         assert_all_indexed_once(&client).await;
 
         // Always: the invocation fails, nothing is counted, nothing dead-lettered.
@@ -340,7 +340,7 @@ async fn an_answer_larger_than_the_cap_is_not_read_and_the_request_is_retried() 
     let huge = "x".repeat(seclog_core::sink::opensearch::MAX_RESPONSE_BYTES + 1);
     let (_s, client, proxy) = through(vec![Fault::Respond { status: 200, body: huge.clone() }]).await;
     let s = run(&deps(fast_config(&proxy.url())), &[event(CASE)], BUDGET).await.unwrap();
-    assert!(s[0].retried > 0);
+    assert!(s[0].delivery.retried > 0);
     assert_all_indexed_once(&client).await;
     // Refused for its size, before it is held in memory.
     let (_s, _client, proxy) = through(vec![Fault::Respond { status: 200, body: huge }; 100]).await;

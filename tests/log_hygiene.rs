@@ -49,14 +49,14 @@ fn no_payload_fragment_is_logged() {
         "source": "aws.securityhub", "account": "111122223333", "time": "2024-01-01T00:00:00Z",
         "region": "eu-west-1", "resources": [], "detail": MARKER});
     let raw = serde_json::value::to_raw_value(&event).unwrap();
-    assert_eq!(seclog_testkit::fuzzing::eventbridge_invariants(&raw).dead_lettered, 1);
+    assert_eq!(seclog_testkit::fuzzing::eventbridge_invariants(&raw).delivery.dead_lettered, 1);
 
     // CloudWatch Logs: the payload is a JSON string, not a log message.
     let transform = seclog_cloudtrail::transform::Transformer::new(
         seclog_core::index::IndexPattern::new("cloudtrail", seclog_core::index::Rotation::Daily).unwrap(),
     );
     let data = gzip_base64(format!("\"{MARKER}\"").as_bytes());
-    assert_eq!(seclog_testkit::invariants::subscription(&data, &transform).dead_lettered, 1);
+    assert_eq!(seclog_testkit::invariants::subscription(&data, &transform).delivery.dead_lettered, 1);
 
     // A document the cluster refuses (a keyword field given an object): dead-lettered by the sink.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -72,7 +72,7 @@ fn no_payload_fragment_is_logged() {
             },
         };
         let s = run(&deps(fast_config(server.url())), &[ev], Duration::from_secs(30)).await.unwrap();
-        assert_eq!(s[0].dead_lettered, 1);
+        assert_eq!(s[0].delivery.dead_lettered, 1);
         let hit = client.search("*-deadletter-*", &json!({})).await.unwrap();
         let letter = &hit["hits"]["hits"][0]["_source"]["deadletter"];
         assert!(letter["raw"].as_str().unwrap().contains(MARKER), "the dead letter keeps the record");

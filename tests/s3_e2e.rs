@@ -161,7 +161,13 @@ async fn notified_objects_on_moto_s3_and_sqs_index_once_and_a_second_delivery_ad
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
         let (response, summary) = process(&event, &deps, deadline).await;
         assert!(response.batch_item_failures.is_empty(), "{response:?}");
-        runs.push((summary.received, summary.indexed, summary.already_present, summary.dropped, summary.dead_lettered));
+        runs.push((
+            summary.received,
+            summary.delivery.indexed,
+            summary.delivery.already_present,
+            summary.dropped,
+            summary.delivery.dead_lettered,
+        ));
     }
     // Records: 10 trail + 1 Insights + 1 digest + 5 flow lines (header included) + 4 WAF + 34
     // Resolver + 10 access-log lines, and the test event S3 sends when the notification is set.
@@ -304,7 +310,7 @@ async fn a_big_object_continues_through_the_real_queue_three_times_and_is_indexe
         let (response, summary) =
             process(&event, &deps, tokio::time::Instant::now() + Duration::from_millis(2500)).await;
         assert!(response.batch_item_failures.is_empty());
-        (indexed, present) = (indexed + summary.indexed, present + summary.already_present);
+        (indexed, present) = (indexed + summary.delivery.indexed, present + summary.delivery.already_present);
         event = drain(&sqs, &queue).await;
     }
     assert_eq!(invocations, 4, "three continuations, each through the queue");

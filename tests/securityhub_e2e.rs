@@ -176,8 +176,8 @@ async fn the_firehose_path_puts_every_document_into_the_stream() {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         sent.push(process(&event, &deps, deadline).await.unwrap());
     }
-    assert_eq!((sent[0].indexed, sent[0].dead_lettered), (1, 0));
-    assert_eq!((sent[1].indexed, sent[1].dead_lettered), (1, 3));
+    assert_eq!((sent[0].delivery.indexed, sent[0].delivery.dead_lettered), (1, 0));
+    assert_eq!((sent[1].delivery.indexed, sent[1].delivery.dead_lettered), (1, 3));
     let delivered = s3_objects(&moto, "seclog-findings").await;
     let titles = delivered.matches("\"title\":\"s3-bucket-public-read-prohibited\"").count();
     assert_eq!(titles, 2, "both findings' documents reached the stream: {delivered}");
@@ -208,12 +208,12 @@ async fn two_states_with_the_same_updated_at_converge_on_one_whatever_the_order(
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let first = process(&same_time_state(order[0]), &deps, deadline).await.unwrap();
         let second = process(&same_time_state(order[1]), &deps, deadline).await.unwrap();
-        assert_eq!(first.indexed, 1);
-        assert_eq!(second.indexed + second.already_present, 1);
+        assert_eq!(first.delivery.indexed, 1);
+        assert_eq!(second.delivery.indexed + second.delivery.already_present, 1);
         // The same state again is a redelivery: already present, whatever its order.
         for status in order {
             let again = process(&same_time_state(status), &deps, deadline).await.unwrap();
-            assert_eq!((again.indexed, again.already_present), (0, 1), "{status} again");
+            assert_eq!((again.delivery.indexed, again.delivery.already_present), (0, 1), "{status} again");
         }
         client.refresh().await.unwrap();
         let hit = client.search("securityhub-*", &json!({})).await.unwrap();

@@ -240,9 +240,9 @@ async fn soak_nothing_lost_nothing_duplicated_under_every_fault() {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
             match seclog_cloudtrail::handler::process(&event, &deps, deadline).await {
                 Ok(s) => {
-                    tally.retried_items += s.retried;
-                    tally.bulk_requests += s.bulk_requests;
-                    tally.already_present += s.already_present;
+                    tally.retried_items += s.delivery.retried;
+                    tally.bulk_requests += s.delivery.bulk_requests;
+                    tally.already_present += s.delivery.already_present;
                     delivered = true;
                     break;
                 }
@@ -262,7 +262,7 @@ async fn soak_nothing_lost_nothing_duplicated_under_every_fault() {
             )
             .await
             .unwrap();
-            tally.already_present += s.already_present;
+            tally.already_present += s.delivery.already_present;
         }
         // osmem keeps everything in memory (~35 KB per CloudTrail document): every window, count
         // what is there and start afresh. Redeliveries never cross a window, so a duplicate would

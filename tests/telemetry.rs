@@ -57,14 +57,14 @@ async fn every_invocation_prints_one_summary_line_whose_metrics_match_what_it_di
     let [line] = lines(&buffer).try_into().unwrap();
     assert_eq!(line["dataset"], "aws.cloudtrail");
     assert_eq!(metric(&line, "RecordsIn"), summary.received as u64);
-    assert_eq!(metric(&line, "Indexed"), summary.indexed as u64);
-    assert!(summary.indexed > 0);
-    assert_eq!(metric(&line, "DeadLettered"), summary.dead_lettered as u64);
+    assert_eq!(metric(&line, "Indexed"), summary.delivery.indexed as u64);
+    assert!(summary.delivery.indexed > 0);
+    assert_eq!(metric(&line, "DeadLettered"), summary.delivery.dead_lettered as u64);
     assert_eq!(metric(&line, "Retried"), proxy.stats().items_failed as u64);
-    assert!(summary.retried > 0);
-    assert_eq!(metric(&line, "BulkRequests"), summary.bulk_requests as u64);
-    assert_eq!(line["BulkLatency"].as_array().unwrap().len(), summary.bulk_requests);
-    assert_eq!(metric(&line, "BytesSent"), summary.bytes_sent as u64);
+    assert!(summary.delivery.retried > 0);
+    assert_eq!(metric(&line, "BulkRequests"), summary.delivery.bulk_requests as u64);
+    assert_eq!(line["BulkLatency"].as_array().unwrap().len(), summary.delivery.bulk_requests);
+    assert_eq!(metric(&line, "BytesSent"), summary.delivery.bytes_sent as u64);
     assert_eq!(metric(&line, "Dropped"), 0);
     assert_eq!(metric(&line, "Duration"), summary.duration_ms);
 

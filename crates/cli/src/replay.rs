@@ -93,10 +93,10 @@ impl Totals {
     pub(crate) fn of_summary(s: &seclog_core::telemetry::InvocationSummary) -> Self {
         Self {
             records: s.received,
-            indexed: s.indexed,
-            already_present: s.already_present,
+            indexed: s.delivery.indexed,
+            already_present: s.delivery.already_present,
             dropped: s.dropped,
-            dead_lettered: s.dead_lettered,
+            dead_lettered: s.delivery.dead_lettered,
             ..Self::default()
         }
     }

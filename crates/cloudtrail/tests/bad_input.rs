@@ -29,7 +29,7 @@ async fn run(data: String) -> (InvocationSummary, Vec<Value>) {
 /// The one dead letter a whole-payload failure produces: `(error_type, reason)`.
 async fn payload_dead_letter(data: String) -> (String, String) {
     let (s, docs) = run(data).await;
-    assert_eq!((s.received, s.dead_lettered, s.indexed), (1, 1, 0));
+    assert_eq!((s.received, s.delivery.dead_lettered, s.delivery.indexed), (1, 1, 0));
     assert_eq!(docs.len(), 2, "one action line, one document");
     assert!(docs[0]["create"]["_index"].as_str().unwrap().starts_with("seclog-deadletter-"));
     let letter = &docs[1]["deadletter"];
@@ -96,14 +96,14 @@ async fn control_message_is_acknowledged_and_produces_nothing() {
     let p = json!({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
                    "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": 0, "message": "CWL CONTROL MESSAGE"}]});
     let (s, docs) = run(gzip_base64(p.to_string().as_bytes())).await;
-    assert_eq!((s.received, s.dropped, s.indexed, s.dead_lettered), (1, 1, 0, 0));
+    assert_eq!((s.received, s.dropped, s.delivery.indexed, s.delivery.dead_lettered), (1, 1, 0, 0));
     assert!(docs.is_empty());
 }
 
 #[tokio::test]
 async fn empty_log_events() {
     let (s, docs) = run(payload(&json!([]))).await;
-    assert_eq!((s.received, s.indexed, s.dead_lettered), (0, 0, 0));
+    assert_eq!((s.received, s.delivery.indexed, s.delivery.dead_lettered), (0, 0, 0));
     assert!(docs.is_empty());
 }
 
@@ -118,7 +118,7 @@ async fn bad_records_are_dead_lettered_and_the_rest_indexed() {
         {"id": "5", "timestamp": 0, "message": "{\"eventID\":\"e5\",\"eventTime\":\"not a time\"}"},
     ]);
     let (s, docs) = run(payload(&events)).await;
-    assert_eq!((s.received, s.indexed, s.dead_lettered), (5, 1, 4));
+    assert_eq!((s.received, s.delivery.indexed, s.delivery.dead_lettered), (5, 1, 4));
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["deadletter"]["error_type"].as_str()).collect();
     assert_eq!(kinds, ["bad_json", "missing_field", "missing_field", "bad_timestamp"]);
     let raws: Vec<&str> = docs.iter().filter_map(|d| d["deadletter"]["raw"].as_str()).collect();
@@ -131,7 +131,7 @@ async fn unknown_envelope_keys_are_tolerated() {
                    "subscriptionFilters": [], "policyLevel": "ACCOUNT_LEVEL_POLICY", "somethingNew": {"x": 1},
                    "logEvents": [{"id": "1", "timestamp": 0, "message": "{\"eventID\":\"e\",\"eventTime\":\"2024-01-01T00:00:00Z\"}"}]});
     let (s, _) = run(gzip_base64(p.to_string().as_bytes())).await;
-    assert_eq!((s.received, s.indexed), (1, 1));
+    assert_eq!((s.received, s.delivery.indexed), (1, 1));
 }
 
 #[tokio::test]
@@ -144,7 +144,7 @@ async fn a_pretty_printed_record_is_indexed_as_one_line() {
         awslogs: AwsLogs { data: payload(&json!([{"id": "1", "timestamp": 1, "message": message}])) },
     };
     let summary = process(&event, &deps, tokio::time::Instant::now() + Duration::from_secs(5)).await.unwrap();
-    assert_eq!(summary.indexed, 1);
+    assert_eq!(summary.delivery.indexed, 1);
     let ndjson = String::from_utf8(deps.sink.take()).unwrap();
     let lines: Vec<&str> = ndjson.lines().collect();
     assert_eq!(lines.len(), 2, "an action line and a one-line body: {ndjson}");

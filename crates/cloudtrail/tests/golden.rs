@@ -23,7 +23,7 @@ async fn every_fixture_matches_its_golden_output() {
         let summary = process(&event, &deps, deadline).await.unwrap();
         let ndjson = deps.sink.take();
         assert_eq!(
-            summary.indexed + summary.dead_lettered + summary.dropped,
+            summary.delivery.indexed + summary.delivery.dead_lettered + summary.dropped,
             summary.received,
             "{}: every record is accounted for",
             input.display()

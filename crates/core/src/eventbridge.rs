@@ -197,7 +197,7 @@ mod tests {
     fn every_record_is_indexed_dropped_by_a_rule_or_dead_lettered() {
         let (s, bulk) =
             run(r#"{"id":"e1","detail-type":"Items","source":"x","detail":[{"a":1},{"drop":true},{"bad":true}]}"#);
-        assert_eq!((s.received, s.indexed, s.dropped, s.dead_lettered), (3, 1, 1, 1));
+        assert_eq!((s.received, s.delivery.indexed, s.dropped, s.delivery.dead_lettered), (3, 1, 1, 1));
         assert_eq!(s.dropped_by.get(&DropRule::Filter), Some(&1));
         assert!(bulk.contains(r#"{"item":{"a":1},"ingested":"2023-11-14T22:13:20.000Z"}"#), "{bulk}");
         assert!(bulk.contains(r#""error_type":"bad_record""#) && bulk.contains(r#""record_id":"e1/2""#), "{bulk}");
@@ -206,13 +206,13 @@ mod tests {
     #[test]
     fn a_whole_event_is_dropped_by_its_rule_or_dead_lettered_once() {
         let (s, bulk) = run(r#"{"id":"e2","detail-type":"Nothing","source":"x"}"#);
-        assert_eq!((s.received, s.dropped, s.dead_lettered), (1, 1, 0));
+        assert_eq!((s.received, s.dropped, s.delivery.dead_lettered), (1, 1, 0));
         assert!(bulk.is_empty());
         let (s, bulk) = run(r#"{"id":"e3","detail-type":"Items","source":"x","detail":{"not":"an array"}}"#);
-        assert_eq!((s.received, s.dead_lettered), (1, 1));
+        assert_eq!((s.received, s.delivery.dead_lettered), (1, 1));
         assert!(bulk.contains(r#""error_type":"bad_event""#), "{bulk}");
         let (s, bulk) = run("[1, 2]");
-        assert_eq!((s.received, s.dead_lettered), (1, 1));
+        assert_eq!((s.received, s.delivery.dead_lettered), (1, 1));
         assert!(bulk.contains(r#""record_id":"event-"#), "named by the event's digest: {bulk}");
     }
 }

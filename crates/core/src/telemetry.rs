@@ -170,26 +170,16 @@ pub struct InvocationSummary {
     pub dataset: &'static str,
     /// Records received (log events, Firehose records, findings).
     pub received: usize,
-    /// Documents newly written.
-    pub indexed: usize,
-    /// Documents already present (409 on `create`, or a stale external version).
-    pub already_present: usize,
+    /// What the deliveries did: documents indexed, already present and dead-lettered, retries,
+    /// bulk requests, their bytes and latencies.
+    #[serde(flatten)]
+    pub delivery: crate::sink::DeliveryReport,
     /// Records dropped on purpose by a documented filter (control messages, filters).
     pub dropped: usize,
-    /// Records written to the dead-letter index.
-    pub dead_lettered: usize,
-    /// Item retries made.
-    pub retried: usize,
-    /// Bulk requests sent.
-    pub bulk_requests: usize,
-    /// Bytes of bulk bodies sent (before compression).
-    pub bytes_sent: usize,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
     /// Records dropped on purpose, by rule.
     pub dropped_by: DroppedBy,
-    /// How long each bulk request took, in milliseconds.
-    pub bulk_latency_ms: Vec<u64>,
     /// 1 when the invocation failed (delivery could not finish: Lambda retries it), else 0.
     pub failed: usize,
 }
@@ -228,7 +218,7 @@ impl InvocationSummary {
         started: std::time::Instant,
     ) -> Result<Self, crate::DeliveryError> {
         match &delivered {
-            Ok(report) => self.add_delivery(report),
+            Ok(report) => self.delivery.add(report),
             Err(_) => self.failed = 1,
         }
         self.emit(started.elapsed());
@@ -254,38 +244,28 @@ impl InvocationSummary {
         self.finish(sink.deliver(docs, deadline).await, started)
     }
 
-    /// Takes what a delivery did.
-    pub fn add_delivery(&mut self, report: &crate::sink::DeliveryReport) {
-        self.indexed += report.indexed;
-        self.already_present += report.already_present;
-        self.dead_lettered += report.dead_lettered;
-        self.retried += report.retried;
-        self.bulk_requests += report.bulk_requests;
-        self.bytes_sent += report.bytes_sent;
-        self.bulk_latency_ms.extend_from_slice(&report.bulk_latency_ms);
-    }
-
     /// The invocation's summary line (JSON, EMF).
     #[must_use]
     pub fn line(&self, timestamp_ms: i64) -> String {
         let count = |name: &str, n: usize| (name.to_owned(), Unit::Count, Value::from(n));
+        let delivery = &self.delivery;
         let mut metrics = vec![
             count("RecordsIn", self.received),
-            count("Indexed", self.indexed),
-            count("AlreadyPresent", self.already_present),
-            count("DeadLettered", self.dead_lettered),
-            count("Retried", self.retried),
-            count("BulkRequests", self.bulk_requests),
-            ("BytesSent".to_owned(), Unit::Bytes, Value::from(self.bytes_sent)),
+            count("Indexed", delivery.indexed),
+            count("AlreadyPresent", delivery.already_present),
+            count("DeadLettered", delivery.dead_lettered),
+            count("Retried", delivery.retried),
+            count("BulkRequests", delivery.bulk_requests),
+            ("BytesSent".to_owned(), Unit::Bytes, Value::from(delivery.bytes_sent)),
             ("Duration".to_owned(), Unit::Milliseconds, Value::from(self.duration_ms)),
             count("Failed", self.failed),
         ];
         metrics.extend(dropped_metrics(self.dropped, &self.dropped_by));
-        if !self.bulk_latency_ms.is_empty() {
+        if !delivery.bulk_latency_ms.is_empty() {
             metrics.push((
                 "BulkLatency".to_owned(),
                 Unit::Milliseconds,
-                Value::from(emf_samples(&self.bulk_latency_ms)),
+                Value::from(emf_samples(&delivery.bulk_latency_ms)),
             ));
         }
         summary_line(self.dataset, fields_of(self), metrics, timestamp_ms)
@@ -372,6 +352,7 @@ pub fn payload_undecodable(kind: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sink::DeliveryReport;
 
     #[test]
     fn drop_rules_keep_their_names_and_list_alphabetically() {
@@ -396,14 +377,18 @@ mod tests {
 
     #[test]
     fn bulk_latency_keeps_to_emf_s_hundred_values_with_the_extremes() {
-        let summary = InvocationSummary { bulk_latency_ms: (1..=250).rev().collect(), ..InvocationSummary::default() };
+        let with_latencies = |bulk_latency_ms: Vec<u64>| InvocationSummary {
+            delivery: DeliveryReport { bulk_latency_ms, ..DeliveryReport::default() },
+            ..InvocationSummary::default()
+        };
+        let summary = with_latencies((1..=250).rev().collect());
         let line = parsed(&summary);
         let values: Vec<u64> = line["BulkLatency"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
         assert_eq!(values.len(), 100);
         assert_eq!((values[0], values[99]), (1, 250), "the fastest and the slowest request are kept");
         assert!(values.windows(2).all(|w| w[0] <= w[1]));
         // Under the limit, every sample is kept as it was.
-        let few = InvocationSummary { bulk_latency_ms: vec![5, 3, 9], ..InvocationSummary::default() };
+        let few = with_latencies(vec![5, 3, 9]);
         assert_eq!(parsed(&few)["BulkLatency"], serde_json::json!([5, 3, 9]));
     }
 

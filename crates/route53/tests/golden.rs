@@ -34,7 +34,7 @@ async fn every_fixture_matches_its_golden_output() {
                     panic!("{}: a subscription event has a summary", input.display())
                 };
                 assert_eq!(
-                    summary.indexed + summary.dead_lettered + summary.dropped,
+                    summary.delivery.indexed + summary.delivery.dead_lettered + summary.dropped,
                     summary.received,
                     "{}: every log event is accounted for",
                     input.display()

@@ -254,7 +254,7 @@ async fn deliver<S: BulkSink, O, Q>(
 ) -> Done {
     match deps.sink.deliver(docs, deadline).await {
         Ok(report) => {
-            summary.add_delivery(&report);
+            summary.delivery.add(&report);
             Done::Finished
         }
         Err(e) => {

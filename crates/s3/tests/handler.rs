@@ -135,7 +135,7 @@ async fn every_shape_of_notification_is_read_and_the_test_event_is_dropped() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let (response, summary) = process(&event(&[direct("b", ALB), sns, bridge, test, encoded]), &deps, deadline).await;
     assert_eq!(response, BatchResponse::default());
-    assert_eq!((summary.received, summary.indexed, summary.dropped), (3 + 3 + 2 + 1 + 2, 10, 1));
+    assert_eq!((summary.received, summary.delivery.indexed, summary.dropped), (3 + 3 + 2 + 1 + 2, 10, 1));
     assert_eq!(summary.dropped_by.get(&DropRule::TestEvent), Some(&1));
     let docs = documents(&deps.sink.take());
     let ids: std::collections::BTreeSet<String> = docs.iter().map(|d| d["url"]["path"].to_string()).collect();
@@ -156,7 +156,7 @@ async fn objects_that_cannot_be_indexed_end_as_dead_letters_or_counts_and_their_
     let bodies = [direct("b", ALB), direct("b", "exports/readme.txt"), direct("b", &gone), "{\"nope\":1}".to_owned()];
     let (response, summary) = process(&event(&bodies), &deps, Instant::now() + Duration::from_secs(60)).await;
     assert_eq!(response, BatchResponse::default());
-    assert_eq!((summary.received, summary.dead_lettered, summary.dropped), (4, 3, 1));
+    assert_eq!((summary.received, summary.delivery.dead_lettered, summary.dropped), (4, 3, 1));
     assert_eq!(summary.dropped_by.get(&DropRule::ObjectGone), Some(&1));
     assert_eq!(*deps.store.gets.lock().unwrap(), 2, "an unknown layout is not even fetched");
     let reasons: Vec<(String, String)> = documents(&deps.sink.take())
@@ -191,7 +191,7 @@ async fn a_retryable_failure_returns_its_message_alone() {
         process(&event(&[direct("b", ALB), direct("b", &other)]), &deps, Instant::now() + Duration::from_secs(60))
             .await;
     assert_eq!(response.batch_item_failures, [ItemFailure { item_identifier: "m1".into() }]);
-    assert_eq!((summary.indexed, summary.failed), (2, 1));
+    assert_eq!((summary.delivery.indexed, summary.failed), (2, 1));
 }
 
 #[tokio::test(start_paused = true)]
@@ -224,7 +224,7 @@ async fn a_truncated_object_delivers_what_was_read_before_it_is_dead_lettered() 
     let (response, summary) =
         process(&event(&[direct("b", ALB)]), &deps, Instant::now() + Duration::from_secs(60)).await;
     assert_eq!(response, BatchResponse::default());
-    assert_eq!(summary.dead_lettered, 1);
+    assert_eq!(summary.delivery.dead_lettered, 1);
     // Every line the broken stream still yields is indexed, not only the full chunks before it.
     let cut = &whole[..whole.len() / 2];
     let mut readable = 0;
@@ -234,8 +234,8 @@ async fn a_truncated_object_delivers_what_was_read_before_it_is_dead_lettered() 
         std::ops::ControlFlow::Continue(())
     });
     assert!(broke.is_err() && readable % 97 != 0, "{readable}");
-    assert_eq!(summary.indexed, readable);
+    assert_eq!(summary.delivery.indexed, readable);
     let docs = documents(&deps.sink.take());
     assert_eq!(docs.last().unwrap()["deadletter"]["error_type"], "bad_compression");
-    assert_eq!(docs.len(), summary.indexed + 1, "the records before the break, then the object's dead letter");
+    assert_eq!(docs.len(), summary.delivery.indexed + 1, "the records before the break, then the object's dead letter");
 }

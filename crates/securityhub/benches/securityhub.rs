@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
                 let s = rt.block_on(process(&event, deps, deadline)).unwrap();
-                assert_eq!(s.indexed, n);
+                assert_eq!(s.delivery.indexed, n);
                 let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
                 sink.take()
             });

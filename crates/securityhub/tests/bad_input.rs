@@ -51,7 +51,7 @@ fn dead_letter(doc: &(Value, Value)) -> (&str, &str) {
 async fn an_event_from_another_source_is_dead_lettered_whole() {
     let event = json!({"id": "e9", "detail-type": "Object Created", "source": "aws.s3", "detail": {"bucket": {}}});
     let (s, docs) = run(&event).await;
-    assert_eq!((s.received, s.dead_lettered, s.indexed), (1, 1, 0));
+    assert_eq!((s.received, s.delivery.dead_lettered, s.delivery.indexed), (1, 1, 0));
     assert_eq!(
         dead_letter(&docs[0]),
         ("unsupported_event", "source `aws.s3` with detail-type `Object Created` is neither Security Hub findings nor a GuardDuty finding")
@@ -66,10 +66,14 @@ async fn findings_missing_or_empty() {
     let mut missing = imported(&json!([]));
     missing["detail"] = json!({"actionName": "x"});
     let (s, docs) = run(&missing).await;
-    assert_eq!((s.received, s.dead_lettered), (1, 1));
+    assert_eq!((s.received, s.delivery.dead_lettered), (1, 1));
     assert_eq!(dead_letter(&docs[0]), ("missing_field", "detail.findings is missing or null"));
     let (s, docs) = run(&imported(&json!([]))).await;
-    assert_eq!((s.received, s.indexed, s.dead_lettered, docs.len()), (0, 0, 0, 0), "nothing to do is a success");
+    assert_eq!(
+        (s.received, s.delivery.indexed, s.delivery.dead_lettered, docs.len()),
+        (0, 0, 0, 0),
+        "nothing to do is a success"
+    );
     let mut no_detail = imported(&json!([]));
     no_detail.as_object_mut().unwrap().remove("detail");
     assert_eq!(dead_letter(&run(&no_detail).await.1[0]), ("missing_field", "the event has no detail"));
@@ -83,7 +87,7 @@ async fn a_finding_missing_id_or_updated_at_is_dead_lettered_alone() {
     no_updated.as_object_mut().unwrap().remove("UpdatedAt");
     let event = imported(&json!([no_id, finding("ok", "2024-03-10T11:00:00Z"), no_updated]));
     let (s, docs) = run(&event).await;
-    assert_eq!((s.received, s.indexed, s.dead_lettered), (3, 1, 2));
+    assert_eq!((s.received, s.delivery.indexed, s.delivery.dead_lettered), (3, 1, 2));
     assert_eq!(dead_letter(&docs[0]), ("missing_field", "Id is missing or not a non-empty string"));
     assert_eq!(docs[0].1["deadletter"]["record_id"], "e1/0");
     assert_eq!(docs[1].0["index"]["_index"], "securityhub-guardduty-2024.03");
@@ -99,7 +103,7 @@ async fn a_256_kb_event_with_many_findings_is_one_document_each() {
     let size = imported(&json!(findings)).to_string().len();
     assert!((240_000..=256 * 1024).contains(&size), "{size}");
     let (s, docs) = run(&imported(&json!(findings))).await;
-    assert_eq!((s.received, s.indexed), (findings.len(), findings.len()));
+    assert_eq!((s.received, s.delivery.indexed), (findings.len(), findings.len()));
     let ids: std::collections::HashSet<&str> = docs.iter().map(|d| d.0["index"]["_id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), findings.len(), "distinct ids");
 }
@@ -112,7 +116,7 @@ async fn unknown_extra_fields_are_kept() {
     event["detail"]["newDetailField"] = json!(1);
     event["brandNew"] = json!("x");
     let (s, docs) = run(&event).await;
-    assert_eq!(s.indexed, 1);
+    assert_eq!(s.delivery.indexed, 1);
     assert_eq!(docs[0].1["NewAsffField"]["nested"][1]["deeper"], true);
 }
 
@@ -128,10 +132,10 @@ async fn filters_drop_on_purpose() {
     let filters =
         Filters { min_severity: Some(Severity::Medium), products: vec!["guardduty".into()], active_only: true };
     let (s, docs) = run_with(&event, Config { filters, ..Config::default() }).await;
-    assert_eq!((s.received, s.indexed, s.dropped, docs.len()), (4, 1, 3, 1));
+    assert_eq!((s.received, s.delivery.indexed, s.dropped, docs.len()), (4, 1, 3, 1));
     let (s, _) = run(
         &json!({"id": "i", "detail-type": "Security Hub Insight Results", "source": "aws.securityhub", "detail": {}}),
     )
     .await;
-    assert_eq!((s.received, s.dropped, s.indexed), (1, 1, 0), "no findings in insight results: skipped");
+    assert_eq!((s.received, s.dropped, s.delivery.indexed), (1, 1, 0), "no findings in insight results: skipped");
 }

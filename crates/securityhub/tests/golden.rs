@@ -22,7 +22,7 @@ async fn every_fixture_matches_its_golden_output() {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let s = process(&event, &deps, deadline).await.unwrap();
         assert_eq!(
-            s.indexed + s.dead_lettered + s.dropped,
+            s.delivery.indexed + s.delivery.dead_lettered + s.dropped,
             s.received,
             "{}: every finding is accounted for",
             input.display()

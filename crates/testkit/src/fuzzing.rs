@@ -154,7 +154,7 @@ pub fn eventbridge_invariants(event: &serde_json::value::RawValue) -> Invocation
     let summary = runtime.block_on(process(event, &deps, deadline)).expect("memory sink");
     let Delivery::Bulk(sink) = &deps.delivery else { unreachable!() };
     let (documents, dead_letters) = crate::invariants::bulk_items(&sink.take());
-    assert_eq!((summary.indexed, summary.dead_lettered), (documents, dead_letters));
+    assert_eq!((summary.delivery.indexed, summary.delivery.dead_lettered), (documents, dead_letters));
     assert_eq!(documents + dead_letters + summary.dropped, summary.received, "{summary:?}");
     assert_eq!(summary.dropped, summary.dropped_by.values().sum::<usize>());
     summary

@@ -110,7 +110,7 @@ pub fn subscription<T: EventTransform>(data: &str, transform: &T) -> InvocationS
     let summary =
         runtime().block_on(subscription::process(&event, &pipeline, 1 << 20, deadline())).expect("memory sink");
     let (documents, letters) = bulk_items(&sink.take());
-    assert_eq!((summary.indexed, summary.dead_lettered), (documents, letters));
+    assert_eq!((summary.delivery.indexed, summary.delivery.dead_lettered), (documents, letters));
     if summary.received == 0 && letters == 1 && documents == 0 {
         return summary; // the whole payload could not be decoded: one dead letter
     }

@@ -18,7 +18,7 @@ use crate::document::Document;
 use crate::DeliveryError;
 
 /// What a delivery did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeliveryReport {
     /// Documents newly written (dead-letter documents not included).
     pub indexed: usize,

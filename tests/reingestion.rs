@@ -50,11 +50,7 @@ fn request(lines: &[String]) -> FirehoseEvent {
         records: lines
             .iter()
             .enumerate()
-            .map(|(i, l)| FirehoseRecord {
-                record_id: format!("{i:08}"),
-                approximate_arrival_timestamp: Some(1_700_000_000_000),
-                data: b64().encode(l),
-            })
+            .map(|(i, l)| FirehoseRecord::of_bytes(format!("{i:08}"), Some(1_700_000_000_000), l.as_bytes()))
             .collect(),
     }
 }

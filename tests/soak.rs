@@ -350,10 +350,9 @@ async fn firehose_soak(requests: u64) -> (usize, usize, usize) {
                 records: put_back
                     .into_iter()
                     .enumerate()
-                    .map(|(i, (_, data))| seclog_core::envelope::firehose::FirehoseRecord {
-                        record_id: format!("again-{rounds}-{i}"),
-                        approximate_arrival_timestamp: Some(1_709_251_200_000),
-                        data: base64::engine::general_purpose::STANDARD.encode(data),
+                    .map(|(i, (_, data))| {
+                        let id = format!("again-{rounds}-{i}");
+                        seclog_core::envelope::firehose::FirehoseRecord::of_bytes(id, Some(1_709_251_200_000), &data)
                     })
                     .collect(),
                 ..request

@@ -151,11 +151,7 @@ impl<T: RecordTransform, S: BulkSink> Attempt<FirehoseRecord> for Round<'_, T, S
         let items = put
             .into_iter()
             .enumerate()
-            .map(|(i, (_, data))| FirehoseRecord {
-                record_id: format!("{}/{i}", self.invocation_id),
-                approximate_arrival_timestamp: arrival,
-                data: base64::engine::general_purpose::STANDARD.encode(data),
-            })
+            .map(|(i, (_, data))| FirehoseRecord::of_bytes(format!("{}/{i}", self.invocation_id), arrival, &data))
             .collect::<Vec<FirehoseRecord>>();
         let unchanged = items.len() == current.records.len()
             && items.iter().zip(&current.records).all(|(put, given)| put.data == given.data);

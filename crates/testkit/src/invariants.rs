@@ -52,11 +52,7 @@ pub fn request(records: &[&[u8]]) -> FirehoseEvent {
         records: records
             .iter()
             .enumerate()
-            .map(|(i, data)| FirehoseRecord {
-                record_id: format!("r{i}"),
-                approximate_arrival_timestamp: Some(1_700_000_000_000),
-                data: BASE64.encode(data),
-            })
+            .map(|(i, data)| FirehoseRecord::of_bytes(format!("r{i}"), Some(1_700_000_000_000), data))
             .collect(),
     }
 }

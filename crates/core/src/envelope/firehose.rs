@@ -45,6 +45,17 @@ pub struct FirehoseRecord {
     pub data: String,
 }
 
+impl FirehoseRecord {
+    /// A record of `bytes`, base64-encoded as Firehose sends them (re-ingestion rounds of `seclog
+    /// replay`, tests).
+    #[must_use]
+    pub fn of_bytes(record_id: String, approximate_arrival_timestamp: Option<i64>, bytes: &[u8]) -> Self {
+        use base64::Engine as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        Self { record_id, approximate_arrival_timestamp, data }
+    }
+}
+
 /// What became of a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RecordResult {

@@ -41,15 +41,7 @@ fn event(data: &[Vec<u8>]) -> FirehoseEvent {
         invocation_id: "inv".into(),
         delivery_stream_arn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s".into(),
         region: "us-east-1".into(),
-        records: data
-            .iter()
-            .enumerate()
-            .map(|(i, d)| FirehoseRecord {
-                record_id: format!("r{i}"),
-                approximate_arrival_timestamp: Some(0),
-                data: base64::engine::general_purpose::STANDARD.encode(d),
-            })
-            .collect(),
+        records: data.iter().enumerate().map(|(i, d)| FirehoseRecord::of_bytes(format!("r{i}"), Some(0), d)).collect(),
     }
 }
 

@@ -1,7 +1,6 @@
 //! The plain baselines of the Route 53 benches: what a minimal forwarder does with the same bytes.
 //! Shared by the criterion bench and the instruction-count example.
 
-use base64::Engine as _;
 use seclog_core::envelope::cloudwatch_logs::{self, CloudWatchLogsEvent};
 use seclog_core::envelope::firehose::FirehoseEvent;
 use seclog_route53::PUBLIC_FIELDS;
@@ -9,17 +8,11 @@ use serde_json::{json, Map, Value};
 
 /// Plain Firehose: decode, parse, add `@timestamp`, serialise, encode.
 pub(crate) fn plain_resolver(event: &FirehoseEvent) -> Vec<u8> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    let records: Vec<Value> = event
-        .records
-        .iter()
-        .map(|r| {
-            let mut log: Value = serde_json::from_slice(&engine.decode(&r.data).unwrap()).unwrap();
-            log["@timestamp"] = log["query_timestamp"].clone();
-            json!({"recordId": r.record_id, "result": "Ok", "data": engine.encode(serde_json::to_vec(&log).unwrap())})
-        })
-        .collect();
-    serde_json::to_vec(&json!({ "records": records })).unwrap()
+    seclog_testkit::bench::plain_firehose(event, |bytes| {
+        let mut log: Value = serde_json::from_slice(bytes).unwrap();
+        log["@timestamp"] = log["query_timestamp"].clone();
+        log
+    })
 }
 
 /// Plain subscription: gunzip, parse, split each line into its fields, serialise as bulk NDJSON.

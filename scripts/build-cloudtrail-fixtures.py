@@ -7,21 +7,14 @@ Each fixture is written twice: `<case>.payload.json`, the readable decoded paylo
 checks that the two agree. Log event ids and timestamps are derived deterministically.
 Run from the repository root: python3 scripts/build-cloudtrail-fixtures.py
 """
-import base64, glob, gzip, hashlib, json, os, sys
+import base64, glob, gzip, json, os, sys
 from datetime import datetime
+
+from fixturelib import case_id as event_id, compact
 
 UP = os.environ.get("UPSTREAM", "../shared/upstream-fixtures")
 OUT = "fixtures/cloudtrail"
 MAX_BATCH = 900_000  # bytes of messages per event (a PutLogEvents batch is at most 1 MiB)
-
-
-def compact(obj):
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-
-def event_id(case, i):
-    digits = str(int(hashlib.sha256(f"{case}/{i}".encode()).hexdigest(), 16))
-    return digits[:56].rjust(56, "0")
 
 
 def millis(record):

@@ -8,23 +8,12 @@ Logs subscription payloads) are written with mtime 0. A `<case>.format` file bes
 the flow-log format the case is transformed with (VPC_FLOW_LOG_FORMAT / --vpc-flow-format).
 Run from the repository root: python3 scripts/build-firehose-fixtures.py
 """
-import base64, glob, gzip, hashlib, json, os
+import base64, glob, gzip, json, os
+
+from fixturelib import b64, case_id as record_id, compact
 
 UP = os.environ.get("UPSTREAM", "../shared/upstream-fixtures")
 ARRIVAL = 1700000000000  # 2023-11-14T22:13:20Z
-
-
-def compact(obj):
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-
-def record_id(case, i):
-    digits = str(int(hashlib.sha256(f"{case}/{i}".encode()).hexdigest(), 16))
-    return digits[:56].rjust(56, "0")
-
-
-def b64(data):
-    return base64.b64encode(data).decode()
 
 
 def request(case, stream, records):

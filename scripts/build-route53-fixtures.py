@@ -10,20 +10,14 @@ Resolver records come from Panther's AWS.VPCDns rule tests (Apache-2.0) and from
 exists, so those lines are ours. Ids, arrival times and ARNs are derived deterministically; gzip is
 written with mtime 0. Run from the repository root: python3 scripts/build-route53-fixtures.py
 """
-import base64, gzip, hashlib, json, os
+import base64, gzip, json, os
+
+from fixturelib import compact, digits
 
 UP = os.environ.get("UPSTREAM", "../shared/upstream-fixtures")
 OUT = "fixtures/route53"
 ARRIVAL = 1700000000000  # 2023-11-14T22:13:20Z
 STREAM = "route53-resolver-seclog"
-
-
-def compact(obj):
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-
-def digits(text):
-    return str(int(hashlib.sha256(text.encode()).hexdigest(), 16))[:56].rjust(56, "0")
 
 
 def firehose(case, records):

@@ -54,7 +54,8 @@ impl DecodeError {
 }
 
 /// Why a record cannot be indexed: the stable names dead letters, metrics and logs carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::Display, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum RecordKind {
     /// Not the JSON expected (or not JSON at all).
     BadJson,
@@ -112,39 +113,7 @@ impl RecordKind {
     /// The stable name (`bad_json`, `missing_field`, …).
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadJson => "bad_json",
-            Self::BadBase64 => "bad_base64",
-            Self::NotCompressed => "not_compressed",
-            Self::BadCompression => "bad_compression",
-            Self::TooLarge => "too_large",
-            Self::UnknownMessageType => "unknown_message_type",
-            Self::MissingField => "missing_field",
-            Self::BadTimestamp => "bad_timestamp",
-            Self::MissingTime => "missing_time",
-            Self::BadLine => "bad_line",
-            Self::BadRecord => "bad_record",
-            Self::BadIndex => "bad_index",
-            Self::BadHeader => "bad_header",
-            Self::EmptyRecord => "empty_record",
-            Self::PartTooLarge => "part_too_large",
-            Self::InvocationBudget => "invocation_budget",
-            Self::BadEvent => "bad_event",
-            Self::UnsupportedEvent => "unsupported_event",
-            Self::BadUtf8 => "bad_utf8",
-            Self::TimeOutOfRange => "time_out_of_range",
-            Self::FieldCount => "field_count",
-            Self::BadNumber => "bad_number",
-            Self::BadAddress => "bad_address",
-            Self::UnknownRecord => "unknown_record",
-            Self::UnknownObject => "unknown_object",
-        }
-    }
-}
-
-impl fmt::Display for RecordKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -397,5 +366,40 @@ mod tests {
         assert_eq!(Chain(&refused).to_string(), "Firehose refused the records: re-ingestion did not settle (round 4)");
         let diagnostic = lambda_runtime::Diagnostic::from(refused);
         assert_eq!(diagnostic.error_message, "Firehose refused the records: re-ingestion did not settle (round 4)");
+    }
+
+    /// Dead letters (`error.type`), dashboards and alarms read these names: they do not change.
+    #[test]
+    fn record_kinds_keep_their_stable_names() {
+        use strum::VariantArray as _;
+        let names: Vec<&str> = RecordKind::VARIANTS.iter().map(|k| k.as_str()).collect();
+        let expected = [
+            "bad_json",
+            "bad_base64",
+            "not_compressed",
+            "bad_compression",
+            "too_large",
+            "unknown_message_type",
+            "missing_field",
+            "bad_timestamp",
+            "missing_time",
+            "bad_line",
+            "bad_record",
+            "bad_index",
+            "bad_header",
+            "empty_record",
+            "part_too_large",
+            "invocation_budget",
+            "bad_event",
+            "unsupported_event",
+            "bad_utf8",
+            "time_out_of_range",
+            "field_count",
+            "bad_number",
+            "bad_address",
+            "unknown_record",
+            "unknown_object",
+        ];
+        assert_eq!(names, expected);
     }
 }

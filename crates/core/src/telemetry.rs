@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 pub const NAMESPACE: &str = "seclog";
 
 /// A CloudWatch unit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, strum::IntoStaticStr)]
 pub enum Unit {
     /// A number of things.
     Count,
@@ -31,11 +31,7 @@ pub enum Unit {
 
 impl Unit {
     fn as_str(self) -> &'static str {
-        match self {
-            Self::Count => "Count",
-            Self::Bytes => "Bytes",
-            Self::Milliseconds => "Milliseconds",
-        }
+        self.into()
     }
 }
 
@@ -90,7 +86,21 @@ fn print(line: &str) {
 /// Why a record was dropped on purpose: the documented drop rules, by the stable names metrics
 /// (`Dropped.<rule>`) and summary lines carry. Declared in the order of those names, so counts by
 /// rule list alphabetically.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum DropRule {
     /// A `CloudWatch` Logs control message (the subscription's own test message).
@@ -118,22 +128,7 @@ impl DropRule {
     /// The stable name (`control_message`, …).
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ControlMessage => "control_message",
-            Self::DetailType => "detail_type",
-            Self::DigestFile => "digest_file",
-            Self::EmptyPayload => "empty_payload",
-            Self::Filter => "filter",
-            Self::HeaderLine => "header_line",
-            Self::ObjectGone => "object_gone",
-            Self::TestEvent => "test_event",
-        }
-    }
-}
-
-impl std::fmt::Display for DropRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -400,5 +395,23 @@ mod tests {
         assert_eq!(failed["Failed"], 1);
         let declared = &failed["_aws"]["CloudWatchMetrics"][0]["Metrics"];
         assert!(declared.as_array().unwrap().iter().any(|m| m["Name"] == "Failed"));
+    }
+
+    /// The `Dropped` metrics and summary lines are named after these: they do not change.
+    #[test]
+    fn drop_rules_keep_their_stable_names() {
+        use strum::VariantArray as _;
+        let names: Vec<&str> = DropRule::VARIANTS.iter().map(|k| k.as_str()).collect();
+        let expected = [
+            "control_message",
+            "detail_type",
+            "digest_file",
+            "empty_payload",
+            "filter",
+            "header_line",
+            "object_gone",
+            "test_event",
+        ];
+        assert_eq!(names, expected);
     }
 }

@@ -14,7 +14,8 @@ use crate::handler::{Deps, RunReport, Sent};
 use crate::transform::slack_message;
 
 /// Where a message goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Destination {
     /// A Slack incoming webhook (Block Kit).
     Slack,
@@ -28,11 +29,7 @@ impl Destination {
     /// `slack`, `webhook`: the names kept in `alert.notified_to`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Slack => "slack",
-            Self::Webhook => "webhook",
-            Self::Sns => "sns",
-        }
+        self.into()
     }
 }
 

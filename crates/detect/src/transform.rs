@@ -53,7 +53,8 @@ impl Hit {
 }
 
 /// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum AlertKind {
     /// One document matched a rule.
     Event,
@@ -67,11 +68,7 @@ impl AlertKind {
     /// `event`, `threshold`, `summary`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Event => "event",
-            Self::Threshold => "threshold",
-            Self::Summary => "summary",
-        }
+        self.into()
     }
 }
 

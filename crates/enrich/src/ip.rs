@@ -3,7 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// What a source address is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum AddressClass {
     /// A globally routable address: worth enriching.
@@ -36,20 +37,7 @@ impl AddressClass {
     /// The class name as indexed.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Private => "private",
-            Self::Loopback => "loopback",
-            Self::LinkLocal => "link_local",
-            Self::CarrierGradeNat => "carrier_grade_nat",
-            Self::Multicast => "multicast",
-            Self::Documentation => "documentation",
-            Self::Unspecified => "unspecified",
-            Self::Reserved => "reserved",
-            Self::AwsService => "aws_service",
-            Self::AwsInternal => "aws_internal",
-            Self::Other => "other",
-        }
+        self.into()
     }
 }
 

@@ -38,7 +38,8 @@ pub use event::{CloudTrailRecord, DnsQuery};
 pub use load::{LoadError, RuleReport, Status};
 
 /// The log sources rules are routed to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum LogSource {
     /// `product: aws`, `service: cloudtrail`: the `cloudtrail` function (and `seclog replay`).
@@ -62,15 +63,13 @@ impl LogSource {
     /// `cloudtrail` or `dns`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CloudTrail => "cloudtrail",
-            Self::Dns => "dns",
-        }
+        self.into()
     }
 }
 
 /// A Sigma level, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// `informational`
@@ -89,13 +88,7 @@ impl Level {
     /// Sigma's spelling.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Informational => "informational",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
+        self.into()
     }
 }
 
@@ -108,12 +101,6 @@ impl From<rsigma_parser::Level> for Level {
             rsigma_parser::Level::High => Self::High,
             rsigma_parser::Level::Critical => Self::Critical,
         }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -2,7 +2,6 @@
 //! facts and the derived block's values. Pure: no I/O.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -18,7 +17,8 @@ use serde::{Deserialize, Serialize, Serializer};
 pub const DATASET: &str = "aws.securityhub";
 
 /// A severity label, ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::IntoStaticStr, strum::Display)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Severity {
     /// No issue (a passed check).
@@ -61,19 +61,7 @@ impl Severity {
     /// The label.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Informational => "INFORMATIONAL",
-            Self::Low => "LOW",
-            Self::Medium => "MEDIUM",
-            Self::High => "HIGH",
-            Self::Critical => "CRITICAL",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

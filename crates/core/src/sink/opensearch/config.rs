@@ -29,7 +29,8 @@ use crate::config::{ConfigError, Env};
 use crate::deadletter::DeadLetters;
 
 /// The `SigV4` service name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum SigningService {
     /// Amazon `OpenSearch` Service managed domains.
     Es,
@@ -41,10 +42,7 @@ impl SigningService {
     /// The name used in the signature.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Es => "es",
-            Self::Aoss => "aoss",
-        }
+        self.into()
     }
 }
 

@@ -368,38 +368,55 @@ mod tests {
         assert_eq!(diagnostic.error_message, "Firehose refused the records: re-ingestion did not settle (round 4)");
     }
 
-    /// Dead letters (`error.type`), dashboards and alarms read these names: they do not change.
+    /// Dead letters (`error.type`), the `Dropped` metrics, dashboards and alarms read these names:
+    /// they do not change.
     #[test]
-    fn record_kinds_keep_their_stable_names() {
-        use strum::VariantArray as _;
-        let names: Vec<&str> = RecordKind::VARIANTS.iter().map(|k| k.as_str()).collect();
-        let expected = [
-            "bad_json",
-            "bad_base64",
-            "not_compressed",
-            "bad_compression",
-            "too_large",
-            "unknown_message_type",
-            "missing_field",
-            "bad_timestamp",
-            "missing_time",
-            "bad_line",
-            "bad_record",
-            "bad_index",
-            "bad_header",
-            "empty_record",
-            "part_too_large",
-            "invocation_budget",
-            "bad_event",
-            "unsupported_event",
-            "bad_utf8",
-            "time_out_of_range",
-            "field_count",
-            "bad_number",
-            "bad_address",
-            "unknown_record",
-            "unknown_object",
-        ];
-        assert_eq!(names, expected);
+    fn record_kinds_and_drop_rules_keep_their_stable_names() {
+        fn names<T: strum::VariantArray + Copy + Into<&'static str>>() -> Vec<&'static str> {
+            T::VARIANTS.iter().map(|&v| v.into()).collect()
+        }
+        assert_eq!(
+            names::<RecordKind>(),
+            [
+                "bad_json",
+                "bad_base64",
+                "not_compressed",
+                "bad_compression",
+                "too_large",
+                "unknown_message_type",
+                "missing_field",
+                "bad_timestamp",
+                "missing_time",
+                "bad_line",
+                "bad_record",
+                "bad_index",
+                "bad_header",
+                "empty_record",
+                "part_too_large",
+                "invocation_budget",
+                "bad_event",
+                "unsupported_event",
+                "bad_utf8",
+                "time_out_of_range",
+                "field_count",
+                "bad_number",
+                "bad_address",
+                "unknown_record",
+                "unknown_object"
+            ]
+        );
+        assert_eq!(
+            names::<crate::telemetry::DropRule>(),
+            [
+                "control_message",
+                "detail_type",
+                "digest_file",
+                "empty_payload",
+                "filter",
+                "header_line",
+                "object_gone",
+                "test_event"
+            ]
+        );
     }
 }

@@ -16,17 +16,14 @@ use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_detect::config::{Destinations, DetectConfig};
 use seclog_detect::handler::{run, Deps, RunReport};
 use seclog_detect::notify::Notifier;
+use seclog_e2e::failed_sign_in;
 use seclog_rules::config::parse_cidrs;
+use seclog_rules::ids::{NEW_COUNTRY, NEW_NETWORK, SIGN_IN_FAILED_BURST as BURST, SIGN_IN_OUTSIDE_ALLOWED as OUTSIDE};
 use seclog_rules::{RuleSet, RulesConfig};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-const BURST: &str = "0f782939-330e-4fdd-a8cf-9dd67b8a1900";
-use seclog_e2e::failed_sign_in;
-const OUTSIDE: &str = "ffb392a5-3809-4121-941a-113858c1bade";
 const STOP_LOGGING: &str = "4db60cc0-36fb-42b7-9b58-a5b53019fb74";
-const NEW_COUNTRY: &str = "2a8f3c1e-6d4b-4e0a-9b57-1f3e8d2c6a90";
-const NEW_NETWORK: &str = "7c1d9e42-3b8a-4f65-a0d2-8e4b6c3f1a57";
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().to_utc()

@@ -299,15 +299,12 @@ impl FixtureReplay {
     }
 }
 
-/// The id of the bundled rule that marks a failed console sign-in.
-pub const FAILED_SIGN_IN: &str = "674ae9a4-edfe-4177-9fd1-394553868e65";
-
 /// A failed console sign-in as the cloudtrail function marks it.
 pub fn failed_sign_in(id: String, at: &str, ip: &str, ingested: &str) -> seclog_core::document::Document<'static> {
     use seclog_core::document::{Document, Origin, WriteOp};
     let body = serde_json::json!({"@timestamp": at, "event": {"action": "ConsoleLogin", "ingested": ingested},
         "eventName": "ConsoleLogin", "sourceIPAddress": ip, "source": {"ip": ip}, "errorMessage": "Failed authentication",
-        "detection": {"rule_ids": [FAILED_SIGN_IN], "level": "low"}});
+        "detection": {"rule_ids": [seclog_rules::ids::SIGN_IN_FAILED], "level": "low"}});
     let origin = Origin { dataset: "aws.cloudtrail", record_id: id.clone().into(), raw: "".into() };
     Document::new(
         format!("cloudtrail-{}", at[..10].replace('-', ".")),

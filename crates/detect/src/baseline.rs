@@ -45,7 +45,7 @@ pub fn first_seen_rules() -> Vec<FirstSeen> {
     vec![
         FirstSeen {
             rule: seclog_rule(
-                "2a8f3c1e-6d4b-4e0a-9b57-1f3e8d2c6a90",
+                seclog_rules::ids::NEW_COUNTRY,
                 "AWS Console Sign-In From a Country New for the User",
                 &["attack.initial-access", "attack.t1078.004"],
             ),
@@ -56,7 +56,7 @@ pub fn first_seen_rules() -> Vec<FirstSeen> {
         },
         FirstSeen {
             rule: seclog_rule(
-                "7c1d9e42-3b8a-4f65-a0d2-8e4b6c3f1a57",
+                seclog_rules::ids::NEW_NETWORK,
                 "AWS API Call From a Network New for the Principal",
                 &["attack.initial-access", "attack.t1078.004"],
             ),

@@ -24,6 +24,7 @@
 
 pub mod config;
 pub mod event;
+pub mod ids;
 pub mod load;
 
 use std::fmt;

@@ -33,6 +33,22 @@ fn the_bundled_rules_that_load_and_that_are_skipped_are_pinned() {
 }
 
 #[test]
+fn the_ids_of_seclog_s_own_rules_name_the_bundled_rules() {
+    use seclog_rules::ids;
+    let config = RulesConfig { allowed_cidrs: parse_cidrs("203.0.113.0/24").unwrap(), ..RulesConfig::bundled() };
+    let rules = RuleSet::load(&config).unwrap();
+    let title = |id: &str| {
+        let rule = rules.rules().iter().find(|r| r.id == id).map(|r| r.title.as_str());
+        rule.or_else(|| rules.correlations().iter().find(|c| c.id == id).map(|c| c.title.as_str()))
+    };
+    assert_eq!(title(ids::SIGN_IN_OUTSIDE_ALLOWED), Some("AWS Console Sign-In From Outside the Allowed Addresses"));
+    assert_eq!(title(ids::SIGN_IN_FAILED), Some("AWS Console Sign-In Failed"));
+    assert_eq!(title(ids::SIGN_IN_FAILED_BURST), Some("AWS Console Sign-In Brute-Force Burst"));
+    assert_eq!(title(ids::ACCESS_DENIED), Some("AWS API Call Denied"));
+    assert_eq!(title(ids::ACCESS_DENIED_BURST), Some("AWS API Calls Denied Burst From One Principal"));
+}
+
+#[test]
 fn every_sigmahq_rule_loads_but_the_placeholder_rule_seclog_replaces() {
     let config = RulesConfig {
         allowed_cidrs: parse_cidrs("203.0.113.0/24").unwrap(),

@@ -5,11 +5,9 @@ use std::borrow::Cow;
 
 use seclog_core::json::RawObject;
 use seclog_rules::config::parse_cidrs;
+use seclog_rules::ids::{ACCESS_DENIED, SIGN_IN_FAILED, SIGN_IN_OUTSIDE_ALLOWED as OUTSIDE_ALLOWED};
 use seclog_rules::{Detection, DnsQuery, Level, RuleSet, RulesConfig};
 
-const OUTSIDE_ALLOWED: &str = "ffb392a5-3809-4121-941a-113858c1bade";
-const SIGN_IN_FAILED: &str = "674ae9a4-edfe-4177-9fd1-394553868e65";
-const ACCESS_DENIED: &str = "d7fc43c5-e73e-46fd-be7b-2bb8ffdecff4";
 const XMR_POOL: &str = "b593fd50-7335-4682-a36c-4edcb68e4641";
 const TXT_EXEC: &str = "8ae51330-899c-4641-8125-e39f2e07da72";
 

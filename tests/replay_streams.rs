@@ -13,15 +13,8 @@ const MIB: u64 = 1024 * 1024;
 
 /// `n` copies of a 671-record CloudTrail subscription event (1.5 MB of bulk NDJSON each) in `dir`.
 fn copies(dir: &Path, n: usize) -> Vec<PathBuf> {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloudtrail/invictus-ir-01.input.json");
-    std::fs::create_dir_all(dir).unwrap();
-    (0..n)
-        .map(|i| {
-            let path = dir.join(format!("event-{i:04}.json"));
-            std::fs::copy(&fixture, &path).unwrap();
-            path
-        })
-        .collect()
+    let fixture = seclog_testkit::fixtures("cloudtrail").join("invictus-ir-01.input.json");
+    seclog_testkit::copies(dir, n, &std::fs::read(fixture).unwrap())
 }
 
 fn status_kib(field: &str) -> u64 {

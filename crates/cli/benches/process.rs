@@ -55,15 +55,7 @@ fn plain_process(source: &str) {
 /// `FILES` copies of `event` under `target/bench/process/<source>/`.
 fn files<T: serde::Serialize>(source: &str, event: &T) -> Vec<PathBuf> {
     let dir = seclog_testkit::target_dir().join("bench/process").join(source);
-    std::fs::create_dir_all(&dir).unwrap();
-    let bytes = serde_json::to_vec(event).unwrap();
-    (0..FILES)
-        .map(|i| {
-            let path = dir.join(format!("event-{i:02}.json"));
-            std::fs::write(&path, &bytes).unwrap();
-            path
-        })
-        .collect()
+    seclog_testkit::copies(&dir, FILES, &serde_json::to_vec(event).unwrap())
 }
 
 fn run(program: &Path, args: &[&std::ffi::OsStr], plain_source: Option<&str>) {

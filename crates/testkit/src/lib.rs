@@ -46,6 +46,20 @@ pub fn inputs(source: &str) -> Vec<PathBuf> {
     v
 }
 
+/// `n` files `event-0000.json`, … holding `bytes`, in `dir` (created): many recorded events to
+/// replay.
+#[must_use]
+pub fn copies(dir: &Path, n: usize, bytes: &[u8]) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    (0..n)
+        .map(|i| {
+            let path = dir.join(format!("event-{i:04}.json"));
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect()
+}
+
 /// The pinned default enrichment data `scripts/setup` writes (`.tools/geoip`).
 #[must_use]
 pub fn enrichment_dir() -> PathBuf {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
-use seclog_core::ecs::{natural_id, Cloud, Event, Head, OwnFields, Written};
+use seclog_core::ecs::{natural_id, Cloud, Event, Head, OwnFields, Related, Written};
 use seclog_core::index::IndexPattern;
 use seclog_core::json::{shorten, RawObject as Record, ShapeGuard};
 use seclog_core::subscription::{DocumentResult, EventContext, EventTransform};
@@ -202,20 +202,6 @@ struct UserAgent<'a> {
     kind: seclog_enrich::user_agent::UserAgent,
 }
 
-#[derive(Debug, Default, Serialize)]
-struct Related<'a> {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    ip: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    user: Vec<Cow<'a, str>>,
-}
-
-impl Related<'_> {
-    fn is_empty(&self) -> bool {
-        self.ip.is_empty() && self.user.is_empty()
-    }
-}
-
 impl<'a> Ecs<'a> {
     fn derive(
         record: &Record<'a>,
@@ -234,7 +220,7 @@ impl<'a> Ecs<'a> {
         }
         let source = record.str("sourceIPAddress").filter(|s| !s.is_empty()).map(|address| {
             let source = enricher.endpoint(address, None);
-            related.ip.extend(source.ip.map(|ip| ip.to_string()));
+            related.ip.extend(source.ip);
             source
         });
         let action = record.str("eventName");

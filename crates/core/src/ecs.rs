@@ -1,5 +1,5 @@
-//! The document skeleton every function writes before a record's own fields: ECS's `event` and
-//! `cloud` blocks, and the rule that turns a natural id into a document id.
+//! The document skeleton every function writes before a record's own fields: ECS's `event`,
+//! `cloud` and `related` blocks, and the rule that turns a natural id into a document id.
 //!
 //! Each block writes only what a source knows (absent fields are left out), in one key order for
 //! every function, so the same question (`event.outcome: failure`, `cloud.account.id: …`) reads the
@@ -23,6 +23,25 @@ pub fn natural_id(id: Cow<'_, str>) -> String {
         digest_id(&id)
     } else {
         id.into_owned()
+    }
+}
+
+/// ECS `related.*`: the addresses and user names a document names, to pivot on.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Related<'a> {
+    /// Every IP address, once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ip: Vec<std::net::IpAddr>,
+    /// Every user name, once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user: Vec<Cow<'a, str>>,
+}
+
+impl Related<'_> {
+    /// Names nothing (and is not written).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ip.is_empty() && self.user.is_empty()
     }
 }
 

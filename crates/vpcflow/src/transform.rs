@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::ecs::{Account, Cloud, Event, Head, Written};
+use seclog_core::ecs::{Account, Cloud, Event, Head, Related, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::shorten;
 use seclog_core::{DropRule, RecordError};
@@ -201,11 +201,6 @@ struct Network {
     kind: Option<&'static str>,
 }
 
-#[derive(Serialize)]
-struct Related {
-    ip: Vec<IpAddr>,
-}
-
 impl Network {
     fn is_empty(&self) -> bool {
         *self == Self::default()
@@ -227,7 +222,8 @@ struct Derived<'a> {
     destination: Option<Endpoint>,
     #[serde(skip_serializing_if = "Network::is_empty")]
     network: Network,
-    related: Option<Related>,
+    #[serde(skip_serializing_if = "Related::is_empty")]
+    related: Related<'a>,
     vpcflow: Option<VpcFlow>,
 }
 
@@ -284,7 +280,7 @@ impl<'a> Derived<'a> {
             source,
             destination,
             network,
-            related: (!ip.is_empty()).then_some(Related { ip }),
+            related: Related { ip, ..Related::default() },
             vpcflow: flow.number("tcp-flags").map(|flags| VpcFlow { tcp_flags: tcp_flag_names(flags) }),
         }
     }

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::ecs::{Cloud, Event, Head};
+use seclog_core::ecs::{Cloud, Event, Head, Related};
 use seclog_core::json::shorten;
 use seclog_core::{RecordError, RecordKind};
 use seclog_enrich::{Enricher, IpEnrichment};
@@ -175,7 +175,8 @@ struct Document<'a> {
     url: Option<Url<'a>>,
     user_agent: Option<UserAgent<'a>>,
     tls: Option<Tls<'a>>,
-    related: Option<Related>,
+    #[serde(skip_serializing_if = "Related::is_empty")]
+    related: Related<'a>,
     aws: Aws<'a>,
 }
 
@@ -202,11 +203,6 @@ struct Target {
     #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u16>,
     address_class: &'static str,
-}
-
-#[derive(Serialize)]
-struct Related {
-    ip: Vec<IpAddr>,
 }
 
 #[derive(Serialize)]
@@ -387,7 +383,7 @@ impl<'a> Document<'a> {
                 version: protocol.map(|p| p.trim_start_matches("TLSv").trim_start_matches("SSLv")),
                 version_protocol: protocol.map(|p| if p.starts_with("SSL") { "ssl" } else { "tls" }),
             }),
-            related: (!ip.is_empty()).then_some(Related { ip }),
+            related: Related { ip, ..Related::default() },
             aws: Aws { elb: Elb::of(entry)? },
         })
     }

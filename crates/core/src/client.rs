@@ -91,7 +91,7 @@ impl Client {
     /// When the HTTP client cannot be built.
     pub async fn new(config: OpenSearchConfig) -> Result<Self, ClientError> {
         let signer = Signer::for_auth(&config.auth).await;
-        Self::with_signer(config, signer.map(Arc::new))
+        Self::with_signer(config, signer)
     }
 
     /// A client for `config` that signs with `signer` (none: unsigned), which it may share with a

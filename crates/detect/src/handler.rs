@@ -101,7 +101,7 @@ impl Deps<OpenSearchSink> {
         rules: Arc<RuleSet>,
     ) -> Result<Self, InitError> {
         // One signer for searches and writes: one credentials cache, one assumed-role session.
-        let signer = Signer::for_auth(&opensearch.auth).await.map(Arc::new);
+        let signer = Signer::for_auth(&opensearch.auth).await;
         let client = Client::with_signer(opensearch.clone(), signer.clone())?;
         let sink = OpenSearchSink::with_signer(opensearch, signer)?;
         let mut config = config;

@@ -71,7 +71,7 @@ impl OpenSearchSink {
     /// When the HTTP client cannot be built.
     pub async fn connect(config: OpenSearchConfig) -> Result<Self, DeliveryError> {
         let signer = Signer::for_auth(&config.auth).await;
-        Self::with_signer(config, signer.map(Arc::new))
+        Self::with_signer(config, signer)
     }
 
     /// Builds the sink with a given signer (tests, callers with their own credentials, and a

@@ -4,6 +4,7 @@
 //! role assumed through STS. Assumed-role credentials are cached until five minutes before they
 //! expire; nothing here ever logs a credential.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -46,8 +47,9 @@ impl Signer {
     }
 
     /// The signer `auth` asks for: SigV4 credentials from the environment (or the role assumed
-    /// from it); `None` for basic auth or none.
-    pub async fn for_auth(auth: &Auth) -> Option<Self> {
+    /// from it); `None` for basic auth or none. Shared: a sink and a client of the same cluster
+    /// may sign with one (one credentials cache, one assumed-role session).
+    pub async fn for_auth(auth: &Auth) -> Option<Arc<Self>> {
         match auth {
             Auth::SigV4 { service, region, role_arn, external_id, session_name } => {
                 let role = role_arn.as_deref().map(|arn| AssumedRole {
@@ -56,7 +58,7 @@ impl Signer {
                     session_name,
                 });
                 let provider = Self::from_environment(region, role).await;
-                Some(Self::new(provider, *service, region.clone()))
+                Some(Arc::new(Self::new(provider, *service, region.clone())))
             }
             Auth::Basic { .. } | Auth::None => None,
         }

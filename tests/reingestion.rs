@@ -29,6 +29,14 @@ fn fast() -> Backoff {
 }
 
 /// A flow-log line per record, each distinct (its source port), ending with a newline.
+/// A delivery stream to S3 on a local moto, reached through a fault-injecting proxy.
+async fn stream_behind_proxy() -> (Moto, FaultProxy, FirehoseSink) {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.url(), []).await;
+    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
+    (moto, proxy, sink)
+}
+
 fn flow_lines(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| {
@@ -101,9 +109,7 @@ async fn overflow_at_the_6_mb_limit_is_reingested_into_the_stream_and_nothing_is
 
 #[tokio::test]
 async fn records_a_put_reports_failed_are_retried_alone() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(moto.url(), []).await;
-    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
+    let (moto, proxy, sink) = stream_behind_proxy().await;
     let before = proxy.stats().bodies.len();
     // First call: records 1 and 3 of 5 fail; second call (503): the whole call fails; third: forwarded.
     proxy.push([
@@ -134,9 +140,7 @@ async fn records_a_put_reports_failed_are_retried_alone() {
 
 #[tokio::test]
 async fn refusals_fail_at_once_and_persistent_failures_exhaust_the_retries() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(moto.url(), []).await;
-    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
+    let (_moto, proxy, sink) = stream_behind_proxy().await;
     let deadline = || Instant::now() + Duration::from_secs(30);
     let before = proxy.stats().bodies.len();
     proxy.push([Fault::Respond {
@@ -155,9 +159,7 @@ async fn refusals_fail_at_once_and_persistent_failures_exhaust_the_retries() {
 
 #[tokio::test]
 async fn calls_respect_the_record_and_byte_limits() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(moto.url(), []).await;
-    let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
+    let (_moto, proxy, sink) = stream_behind_proxy().await;
     let before = proxy.stats().bodies.len();
     // 1,100 small records (count-bound) then 9 records of 1,000 KiB (byte-bound: 4 per call).
     let mut records: Vec<Vec<u8>> = (0..1_100).map(|i| format!("{i:05}\n").into_bytes()).collect();
@@ -205,9 +207,7 @@ struct Overflowing {
 
 impl Overflowing {
     async fn start() -> Self {
-        let moto = Moto::start();
-        let proxy = FaultProxy::start(moto.url(), []).await;
-        let sink = FirehoseSink::new(firehose_to_s3(&proxy.url(), &moto, STREAM, BUCKET).await, fast());
+        let (moto, proxy, sink) = stream_behind_proxy().await;
         let lines = flow_lines(1_200);
         let event = request(&lines);
         let settings = Settings { max_response_bytes: 256 * 1024, ..Settings::default() };

@@ -65,14 +65,13 @@ async fn the_demo_answers_the_waf_and_vpc_questions_from_the_index() {
 async fn waf_and_vpc_fixtures_index_with_zero_item_errors_and_replay_idempotently() {
     let (server, client) = server().await;
     let mut replay = FixtureReplay::new(server.url(), &["waf", "vpcflow"], None);
-    let report = replay.run().await;
+    let report = replay.run_clean().await;
     let (waf_docs, waf_failed) = promised("waf");
     let (vpc_docs, vpc_failed) = promised("vpcflow");
     let waf = &report.sources[&Source::Waf];
     let vpc = &report.sources[&Source::Vpcflow];
     assert_eq!((waf.indexed as u64, waf.dead_lettered as u64), (waf_docs, waf_failed));
     assert_eq!((vpc.indexed as u64, vpc.dead_lettered as u64), (vpc_docs, vpc_failed));
-    assert!(!report.failed() && report.skipped.is_empty(), "{:?}", report.skipped);
 
     client.refresh().await.unwrap();
     assert_eq!(client.count("waf-*").await.unwrap(), waf_docs);

@@ -297,6 +297,13 @@ impl FixtureReplay {
         self.sink = Some(sink);
         report
     }
+
+    /// [`Self::run`], which must fail nothing and skip no file.
+    pub async fn run_clean(&mut self) -> seclog_cli::replay::Report {
+        let report = self.run().await;
+        assert!(!report.failed() && report.skipped.is_empty(), "{:?} {:?}", report.sources, report.skipped);
+        report
+    }
 }
 
 /// A failed console sign-in as the cloudtrail function marks it.

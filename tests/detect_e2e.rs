@@ -35,8 +35,12 @@ fn rules() -> Arc<RuleSet> {
     Arc::new(RuleSet::load(&config).unwrap())
 }
 
-async fn ingest(url: &str, rules: &Arc<RuleSet>, client: &Client) {
-    ingest_at(url, rules, client, Utc::now).await;
+/// A cluster holding the recorded sign-ins, indexed now with the rules it returns.
+async fn ingested() -> (seclog_cli::osmem::Server, Client, Arc<RuleSet>) {
+    let (server, client) = seclog_e2e::server().await;
+    let rules = rules();
+    ingest_at(server.url(), &rules, &client, Utc::now).await;
+    (server, client, rules)
 }
 
 /// Indexes the recorded sign-ins as the cloudtrail function does when its clock says `clock()`.
@@ -78,9 +82,7 @@ async fn alerts(client: &Client) -> Vec<Value> {
 
 #[tokio::test]
 async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_replay() {
-    let (server, client) = seclog_e2e::server().await;
-    let rules = rules();
-    ingest(server.url(), &rules, &client).await;
+    let (server, client, rules) = ingested().await;
     // Slack refuses the first post (500), then rate-limits the second (429 with Retry-After).
     let receiver = Receiver::start([Answer::Status(500), Answer::Status(429)]).await.unwrap();
     let destinations = Destinations {
@@ -133,7 +135,7 @@ async fn each_alert_is_raised_once_and_sent_once_through_refusals_reruns_and_a_r
     assert!(third.raised.is_empty() && third.sent.is_empty(), "{third:?}");
 
     // Replaying the same events (a redelivery) raises and sends nothing either.
-    ingest(server.url(), &rules, &client).await;
+    ingest_at(server.url(), &rules, &client, Utc::now).await;
     let fourth = run_at(&deps, "2026-11-30T21:30:00Z").await;
     assert!(fourth.raised.is_empty() && fourth.sent.is_empty(), "{fourth:?}");
 
@@ -221,9 +223,7 @@ async fn events_delivered_hours_after_they_happened_raise_their_alerts_in_the_ru
 
 #[tokio::test]
 async fn an_unreachable_cluster_fails_the_run_and_marks_nothing() {
-    let (server, client) = seclog_e2e::server().await;
-    let rules = rules();
-    ingest(server.url(), &rules, &client).await;
+    let (server, _, rules) = ingested().await;
     let receiver = Receiver::start([]).await.unwrap();
     let destinations =
         Destinations { slack: None, webhook: Some(receiver.url("hook").parse().unwrap()), ..Destinations::default() };
@@ -244,9 +244,7 @@ async fn an_unreachable_cluster_fails_the_run_and_marks_nothing() {
 
 #[tokio::test]
 async fn a_destination_that_does_not_answer_in_time_is_retried_by_the_next_run() {
-    let (server, client) = seclog_e2e::server().await;
-    let rules = rules();
-    ingest(server.url(), &rules, &client).await;
+    let (server, _, rules) = ingested().await;
     let receiver = Receiver::start([Answer::Silence(Duration::from_secs(2))]).await.unwrap();
     let destinations = Destinations { slack: Some(receiver.url("slack").parse().unwrap()), ..Destinations::default() };
     let deps = alerter(server.url(), rules, destinations).await;
@@ -302,9 +300,7 @@ async fn the_demo_raises_the_recorded_burst_and_a_second_run_raises_and_sends_no
 
 #[tokio::test]
 async fn detect_run_prints_what_it_raised_and_sent() {
-    let (server, client) = seclog_e2e::server().await;
-    let rules = rules();
-    ingest(server.url(), &rules, &client).await;
+    let (server, _, rules) = ingested().await;
     let receiver = Receiver::start([]).await.unwrap();
     let config = DetectConfig {
         destinations: Destinations { webhook: Some(receiver.url("hook").parse().unwrap()), ..Destinations::default() },
@@ -324,9 +320,7 @@ async fn detect_run_prints_what_it_raised_and_sent() {
 async fn the_slack_url_comes_from_its_secret_and_alerts_reach_an_sns_topic_once() {
     let moto = seclog_testkit::moto::Moto::start();
     let sdk = seclog_e2e::moto_sdk(moto.url()).await;
-    let (server, client) = seclog_e2e::server().await;
-    let rules = rules();
-    ingest(server.url(), &rules, &client).await;
+    let (server, _, rules) = ingested().await;
     let receiver = Receiver::start([]).await.unwrap();
 
     // The secret as the CDK app leaves it (empty), then holding the URL as JSON.
@@ -456,9 +450,7 @@ async fn ten_thousand_matches_in_one_window_raise_a_bounded_number_of_alerts_and
 #[tokio::test]
 async fn a_cluster_answering_503_fails_the_run_sends_nothing_and_the_next_run_catches_up() {
     use seclog_testkit::proxy::{Fault, FaultProxy};
-    let (server, client) = seclog_e2e::server().await;
-    let rules = rules();
-    ingest(server.url(), &rules, &client).await;
+    let (server, client, rules) = ingested().await;
     let receiver = Receiver::start([]).await.unwrap();
     let proxy = FaultProxy::start(server.url(), [Fault::Status(503)]).await;
     let destinations = Destinations { webhook: Some(receiver.url("hook").parse().unwrap()), ..Destinations::default() };

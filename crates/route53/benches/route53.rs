@@ -45,10 +45,11 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("route53/resolver-firehose-6MB");
     group.throughput(Throughput::Elements(request.records.len() as u64));
     group.sample_size(10).measurement_time(Duration::from_secs(10));
+    let variants = [("", &deps), (", with the bundled rules", &with_rules), (", no lookups", &no_lookups)];
     let event = Route53Event::Firehose(request.clone());
-    group.bench_function("seclog transformation", |b| b.iter(|| run(&event, &deps)));
-    group.bench_function("seclog transformation, with the bundled rules", |b| b.iter(|| run(&event, &with_rules)));
-    group.bench_function("seclog transformation, no lookups", |b| b.iter(|| run(&event, &no_lookups)));
+    for (variant, deps) in variants {
+        group.bench_function(format!("seclog transformation{variant}"), |b| b.iter(|| run(&event, deps)));
+    }
     group.bench_function("plain decode+parse+serialise", |b| b.iter(|| baseline::plain_resolver(&request)));
     group.finish();
 
@@ -63,9 +64,9 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(n as u64));
     group.sample_size(20);
     let event = Route53Event::Logs(logs.clone());
-    group.bench_function("seclog handler", |b| b.iter(|| run(&event, &deps)));
-    group.bench_function("seclog handler, with the bundled rules", |b| b.iter(|| run(&event, &with_rules)));
-    group.bench_function("seclog handler, no lookups", |b| b.iter(|| run(&event, &no_lookups)));
+    for (variant, deps) in variants {
+        group.bench_function(format!("seclog handler{variant}"), |b| b.iter(|| run(&event, deps)));
+    }
     group.bench_function("plain gunzip+parse+serialise", |b| b.iter(|| baseline::plain_public(&logs)));
     group.finish();
 }

@@ -83,20 +83,16 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     #[test]
     fn defaults_and_errors() {
-        let mut map: HashMap<String, String> = HashMap::new();
-        let f = FunctionConfig::from_env(&Env::from_map(&map)).unwrap();
+        let read = |pairs: &[(&str, &str)]| FunctionConfig::from_env(&Env::from_pairs(pairs));
+        let f = read(&[]).unwrap();
         assert_eq!(f.index.prefix(), "cloudtrail");
         assert_eq!(f.max_decoded_bytes, 32 << 20);
-        map.insert("INDEX_ROTATION".into(), "hourly".into());
-        let e = FunctionConfig::from_env(&Env::from_map(&map)).unwrap_err();
+        let e = read(&[("INDEX_ROTATION", "hourly")]).unwrap_err();
         assert_eq!(e.to_string(), "INDEX_ROTATION is invalid: `hourly`: `hourly` is not one of daily, monthly, none");
-        map.insert("INDEX_ROTATION".into(), "monthly".into());
-        map.insert("INDEX_PREFIX".into(), "Bad Name".into());
-        let e = FunctionConfig::from_env(&Env::from_map(&map)).unwrap_err();
+        let e = read(&[("INDEX_ROTATION", "monthly"), ("INDEX_PREFIX", "Bad Name")]).unwrap_err();
         assert!(e.to_string().starts_with("INDEX_PREFIX is invalid"), "{e}");
     }
 }

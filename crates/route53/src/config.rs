@@ -84,20 +84,16 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     #[test]
     fn configuration() {
-        let mut map: HashMap<String, String> = HashMap::new();
-        let c = Config::from_env(&Env::from_map(&map)).unwrap();
+        let read = |pairs: &[(&str, &str)]| Config::from_env(&Env::from_pairs(pairs));
+        let c = read(&[]).unwrap();
         assert!(c.opensearch.is_none());
         assert_eq!((c.resolver_index.prefix(), c.public_index.prefix()), ("route53-resolver", "route53-public"));
-        map.insert("PUBLIC_INDEX_PREFIX".into(), "Bad Name".into());
-        let e = Config::from_env(&Env::from_map(&map)).unwrap_err();
+        let e = read(&[("PUBLIC_INDEX_PREFIX", "Bad Name")]).unwrap_err();
         assert!(e.to_string().starts_with("PUBLIC_INDEX_PREFIX is invalid"), "{e}");
-        map.remove("PUBLIC_INDEX_PREFIX");
-        map.insert("OPENSEARCH_ENDPOINT".into(), "https://search.example.com".into());
-        map.insert("AWS_REGION".into(), "us-east-1".into());
-        assert!(Config::from_env(&Env::from_map(&map)).unwrap().opensearch.is_some());
+        let endpoint = [("OPENSEARCH_ENDPOINT", "https://search.example.com"), ("AWS_REGION", "us-east-1")];
+        assert!(read(&endpoint).unwrap().opensearch.is_some());
     }
 }

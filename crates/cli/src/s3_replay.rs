@@ -19,7 +19,7 @@ use futures::StreamExt;
 use seclog_core::deadletter::DeadLetters;
 use seclog_core::sink::BulkSink;
 use seclog_core::telemetry::InvocationSummary;
-use seclog_s3::handler::{process_object, Deps, Done, Queue, S3Store};
+use seclog_s3::handler::{process_object, Deps, Done, Queue, S3Store, SendError};
 use seclog_s3::layout::KindRules;
 use seclog_s3::notification::ObjectNote;
 use seclog_s3::transform::Transforms;
@@ -107,8 +107,8 @@ impl Progress {
 struct NoContinuation;
 
 impl Queue for NoContinuation {
-    async fn send(&self, _: String) -> Result<(), String> {
-        Err("the object did not finish within the time allowed per object (--budget-secs)".into())
+    async fn send(&self, _: String) -> Result<(), SendError> {
+        Err(SendError::NoQueue("the object did not finish within the time allowed per object (--budget-secs)"))
     }
 }
 

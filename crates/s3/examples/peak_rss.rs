@@ -18,7 +18,7 @@ use seclog_core::sink::{BulkSink, DeliveryReport};
 use seclog_core::telemetry::InvocationSummary;
 use seclog_core::DeliveryError;
 use seclog_s3::config::FunctionConfig;
-use seclog_s3::handler::{process_object, Deps, GetError, ObjectStore, Queue};
+use seclog_s3::handler::{process_object, Deps, GetError, ObjectStore, Queue, SendError};
 use seclog_s3::notification::ObjectNote;
 use seclog_s3::transform::Transforms;
 
@@ -35,8 +35,8 @@ impl ObjectStore for File {
 struct NoQueue;
 
 impl Queue for NoQueue {
-    async fn send(&self, _: String) -> Result<(), String> {
-        Err("no queue".into())
+    async fn send(&self, _: String) -> Result<(), SendError> {
+        Err(SendError::NoQueue("no queue"))
     }
 }
 

@@ -91,7 +91,18 @@ pub trait ObjectStore: Sync {
 /// Where continuations go: the function's own queue.
 pub trait Queue: Sync {
     /// Sends one message.
-    fn send(&self, body: String) -> impl Future<Output = Result<(), String>> + Send;
+    fn send(&self, body: String) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// Why a continuation was not sent: the message is then delivered again.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// SQS did not take it.
+    #[error("SQS did not take the continuation")]
+    Sqs(#[source] Box<aws_sdk_sqs::error::SdkError<aws_sdk_sqs::operation::send_message::SendMessageError>>),
+    /// There is no queue to continue on (a backfill reads each object to its end); says why.
+    #[error("{0}")]
+    NoQueue(&'static str),
 }
 
 /// S3 through the SDK, streamed.
@@ -131,9 +142,9 @@ pub struct SqsQueue {
 }
 
 impl Queue for SqsQueue {
-    async fn send(&self, body: String) -> Result<(), String> {
+    async fn send(&self, body: String) -> Result<(), SendError> {
         let sent = self.client.send_message().queue_url(&self.url).message_body(body).send().await;
-        sent.map(|_| ()).map_err(|e| seclog_core::error::Chain(&e).to_string())
+        sent.map(|_| ()).map_err(|e| SendError::Sqs(Box::new(e)))
     }
 }
 
@@ -409,7 +420,10 @@ async fn continue_at<S, O, Q: Queue>(note: &ObjectNote, next: usize, deps: &Deps
             Done::Finished
         }
         Err(e) => {
-            tracing::error!(error = %e, "The continuation could not be sent; the message is delivered again.");
+            tracing::error!(
+                error = %seclog_core::error::Chain(&e),
+                "The continuation could not be sent; the message is delivered again."
+            );
             Done::Retry
         }
     }

@@ -17,7 +17,7 @@ use seclog_core::sink::{BulkSink, DeliveryReport, MemorySink};
 use seclog_core::{DeliveryError, DropRule};
 use seclog_s3::config::FunctionConfig;
 use seclog_s3::handler::{
-    process, BatchResponse, Deps, GetError, ItemFailure, ObjectStore, Queue, SqsEvent, SqsMessage,
+    process, BatchResponse, Deps, GetError, ItemFailure, ObjectStore, Queue, SendError, SqsEvent, SqsMessage,
 };
 use seclog_s3::notification::ObjectNote;
 use seclog_s3::transform::Transforms;
@@ -68,7 +68,7 @@ impl ObjectStore for Store {
 struct Messages(Mutex<Vec<String>>);
 
 impl Queue for Messages {
-    async fn send(&self, body: String) -> Result<(), String> {
+    async fn send(&self, body: String) -> Result<(), SendError> {
         self.0.lock().unwrap().push(body);
         Ok(())
     }
@@ -213,6 +213,27 @@ async fn a_big_object_continues_three_times_and_every_record_is_indexed_once() {
     let mut paths: Vec<String> = docs.iter().map(|d| d["url"]["path"].as_str().unwrap().to_owned()).collect();
     paths.sort_by_key(|p| p[1..].parse::<usize>().unwrap());
     assert_eq!(paths, (0..14).map(|i| format!("/{i}")).collect::<Vec<_>>());
+}
+
+/// A queue that refuses every message, as SQS does when throttling or denied.
+struct Refusing;
+
+impl Queue for Refusing {
+    async fn send(&self, _: String) -> Result<(), SendError> {
+        Err(SendError::NoQueue("refused"))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_continuation_the_queue_refuses_returns_its_message_to_be_delivered_again() {
+    let store = Store { objects: HashMap::from([(ALB.to_owned(), gzip(&alb_lines(14)))]), ..Store::default() };
+    let Deps { sink, store, transforms, deadletters, config, clock, .. } = deps(SlowSink::default(), store, 2);
+    let deps = Deps { sink, store, queue: Refusing, transforms, deadletters, config, clock };
+    let (response, summary) =
+        process(&event(&[direct("b", ALB)]), &deps, Instant::now() + Duration::from_secs(25)).await;
+    assert_eq!(response.batch_item_failures, [ItemFailure { item_identifier: "m0".into() }]);
+    // What was delivered before stays (its ids are deterministic: the redelivery finds it present).
+    assert_eq!(summary.delivery.indexed, 4, "two chunks of two before the continuation was due");
 }
 
 #[tokio::test]

@@ -36,7 +36,7 @@ use serde::Serialize;
 
 pub use config::RulesConfig;
 pub use event::{CloudTrailRecord, DnsQuery};
-pub use load::{LoadError, RuleReport, Status};
+pub use load::{LoadError, RuleReport, SkipReason, Status};
 
 /// The log sources rules are routed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr)]
@@ -162,23 +162,20 @@ impl Correlation {
     }
 
     /// What the alerter evaluates: `event_count` with a lower bound; `Err` says why not.
-    fn from_rule(rule: &CorrelationRule, file: String) -> Result<Self, String> {
+    fn from_rule(rule: &CorrelationRule, file: String) -> Result<Self, SkipReason> {
         if rule.correlation_type != rsigma_parser::CorrelationType::EventCount {
-            return Err(format!(
-                "correlation type {} is not evaluated by seclog's alerter (event_count is)",
-                rule.correlation_type.as_str()
-            ));
+            return Err(SkipReason::CorrelationType(rule.correlation_type.as_str()));
         }
         let rsigma_parser::CorrelationCondition::Threshold { predicates, .. } = &rule.condition else {
-            return Err("an event_count correlation needs a threshold condition".into());
+            return Err(SkipReason::NoThreshold);
         };
         let threshold = match predicates.as_slice() {
             [(rsigma_parser::ConditionOperator::Gte, n)] => *n,
             [(rsigma_parser::ConditionOperator::Gt, n)] => n.saturating_add(1),
-            _ => return Err("only a single `gte` or `gt` condition is evaluated".into()),
+            _ => return Err(SkipReason::ThresholdShape),
         };
         if threshold == 0 {
-            return Err("a threshold of zero would alert on nothing happening".into());
+            return Err(SkipReason::ZeroThreshold);
         }
         Ok(Self {
             id: rule.id.clone().unwrap_or_default(),

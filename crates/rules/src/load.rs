@@ -46,7 +46,87 @@ pub enum Status {
     /// A correlation: counted over indexed documents by the scheduled alerter.
     Correlation,
     /// Not loaded.
-    Skipped(String),
+    Skipped(SkipReason),
+}
+
+/// Why a rule, a correlation or a whole file was not loaded: what the cold-start warning and
+/// `seclog rules list` say.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkipReason {
+    /// The user's rules folder cannot be read.
+    #[error("the rules folder cannot be read: {0}")]
+    FolderUnreadable(std::io::ErrorKind),
+    /// A file over [`MAX_RULE_FILE_BYTES`].
+    #[error("larger than {MAX_RULE_FILE_BYTES} bytes")]
+    TooLarge,
+    /// A file that cannot be read.
+    #[error("cannot be read: {0}")]
+    Unreadable(std::io::ErrorKind),
+    /// A `%Name%` placeholder seclog has no setting for.
+    #[error("placeholder %{0}% has no setting in seclog")]
+    UnknownPlaceholder(String),
+    /// A placeholder whose setting is empty.
+    #[error("placeholder %{name}% is not configured (set {setting})")]
+    PlaceholderNotSet {
+        /// The placeholder.
+        name: String,
+        /// The setting that fills it.
+        setting: &'static str,
+    },
+    /// Not YAML, or not a Sigma document: the parser's words.
+    #[error("{0}")]
+    NotSigma(String),
+    /// A file without a detection or correlation rule.
+    #[error("holds no Sigma detection or correlation rule")]
+    NoRule,
+    /// A file with Sigma filter documents.
+    #[error("Sigma filter documents are not supported")]
+    Filters,
+    /// A rule without an id.
+    #[error("the rule has no id: documents and alerts name rules by id")]
+    NoId,
+    /// A bundled rule seclog deliberately does not load, and why.
+    #[error("{0}")]
+    Superseded(&'static str),
+    /// An id another loaded rule has.
+    #[error("id {id} is already used by {file}")]
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// The file of the rule that has it.
+        file: String,
+    },
+    /// A log source seclog does not read.
+    #[error("logsource (product {product}, service {service}, category {category}) is not one seclog reads")]
+    OtherLogSource {
+        /// `product`, or `-`.
+        product: String,
+        /// `service`, or `-`.
+        service: String,
+        /// `category`, or `-`.
+        category: String,
+    },
+    /// The evaluator cannot compile it (an unknown modifier, a bad pattern): its words.
+    #[error("{0}")]
+    NotCompiled(String),
+    /// A correlation without an id.
+    #[error("a correlation needs an id: alerts are named by it")]
+    CorrelationWithoutId,
+    /// A correlation counting a rule that is not loaded.
+    #[error("refers to rule `{0}`, which is not loaded")]
+    MissingRule(String),
+    /// A correlation type the alerter does not count.
+    #[error("correlation type {0} is not evaluated by seclog's alerter (event_count is)")]
+    CorrelationType(&'static str),
+    /// An `event_count` correlation without a threshold.
+    #[error("an event_count correlation needs a threshold condition")]
+    NoThreshold,
+    /// A threshold other than one `gte` or `gt`.
+    #[error("only a single `gte` or `gt` condition is evaluated")]
+    ThresholdShape,
+    /// A threshold of zero.
+    #[error("a threshold of zero would alert on nothing happening")]
+    ZeroThreshold,
 }
 
 /// A bundled pipeline that does not parse: a defect of the build, refused at cold start.
@@ -84,7 +164,7 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
     dns_pipelines.push(placeholders.clone());
     let cloudtrail_pipelines = vec![placeholders];
 
-    let mut files: Vec<(String, Result<String, String>)> = BUNDLED
+    let mut files: Vec<(String, Result<String, SkipReason>)> = BUNDLED
         .iter()
         .filter(|(f, _)| !f.starts_with("pipelines/") && !config.without_bundled)
         .map(|(f, text)| (format!("bundled:{f}"), Ok((*text).to_owned())))
@@ -109,8 +189,11 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
         // A rule that does not compile (an unknown modifier, a bad pattern) is not kept by the
         // engine, so its index holds only what loaded.
         let mut engine = engine_with(pipelines);
-        let failed: HashMap<usize, String> =
-            engine.add_rules(mine.iter().map(|(rule, _)| rule)).into_iter().map(|(i, e)| (i, e.to_string())).collect();
+        let failed: HashMap<usize, SkipReason> = engine
+            .add_rules(mine.iter().map(|(rule, _)| rule))
+            .into_iter()
+            .map(|(i, e)| (i, SkipReason::NotCompiled(e.to_string())))
+            .collect();
         engines.push(engine);
         for (i, (_, info)) in mine.into_iter().enumerate() {
             let status = failed.get(&i).map_or(Status::Loaded(source), |reason| Status::Skipped(reason.clone()));
@@ -134,8 +217,8 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
             correlation.rules.iter().find(|r| !rules.iter().any(|l| &l.id == *r || l.name.as_ref() == Some(*r)));
         let evaluated = Correlation::from_rule(&correlation, file.clone());
         let status = match (missing, &correlation.id, &evaluated) {
-            (_, None, _) => Status::Skipped("a correlation needs an id: alerts are named by it".into()),
-            (Some(name), _, _) => Status::Skipped(format!("refers to rule `{name}`, which is not loaded")),
+            (_, None, _) => Status::Skipped(SkipReason::CorrelationWithoutId),
+            (Some(name), _, _) => Status::Skipped(SkipReason::MissingRule((*name).clone())),
             (None, Some(_), Err(reason)) => Status::Skipped(reason.clone()),
             (None, Some(_), Ok(_)) => Status::Correlation,
         };
@@ -174,7 +257,7 @@ struct State {
 }
 
 impl State {
-    fn skip(&mut self, file: &str, title: Option<&str>, id: Option<&str>, reason: String) {
+    fn skip(&mut self, file: &str, title: Option<&str>, id: Option<&str>, reason: SkipReason) {
         self.report.push(RuleReport {
             file: file.to_owned(),
             title: title.map(str::to_owned),
@@ -186,14 +269,14 @@ impl State {
     fn parse(&mut self, file: &str, text: &str) {
         let collection = match parse_sigma_yaml(text) {
             Ok(c) if c.errors.is_empty() => c,
-            Ok(c) => return self.skip(file, None, None, c.errors.join("; ")),
-            Err(e) => return self.skip(file, None, None, e.to_string()),
+            Ok(c) => return self.skip(file, None, None, SkipReason::NotSigma(c.errors.join("; "))),
+            Err(e) => return self.skip(file, None, None, SkipReason::NotSigma(e.to_string())),
         };
         if collection.rules.is_empty() && collection.correlations.is_empty() {
-            return self.skip(file, None, None, "holds no Sigma detection or correlation rule".into());
+            return self.skip(file, None, None, SkipReason::NoRule);
         }
         if !collection.filters.is_empty() {
-            return self.skip(file, None, None, "Sigma filter documents are not supported".into());
+            return self.skip(file, None, None, SkipReason::Filters);
         }
         for rule in collection.rules {
             let (title, id) = (rule.title.clone(), rule.id.clone());
@@ -207,22 +290,22 @@ impl State {
         }
     }
 
-    fn admit(&self, file: &str, rule: &SigmaRule) -> Result<RuleInfo, String> {
-        let id = rule.id.clone().ok_or("the rule has no id: documents and alerts name rules by id")?;
+    fn admit(&self, file: &str, rule: &SigmaRule) -> Result<RuleInfo, SkipReason> {
+        let id = rule.id.clone().ok_or(SkipReason::NoId)?;
         if let Some((_, reason)) = SUPERSEDED.iter().find(|(s, _)| *s == id) {
-            return Err((*reason).to_owned());
+            return Err(SkipReason::Superseded(reason));
         }
         if let Some((_, other)) = self.rules.iter().find(|(_, info)| info.id == id) {
-            return Err(format!("id {id} is already used by {}", other.file));
+            return Err(SkipReason::DuplicateId { id, file: other.file.clone() });
         }
         let source = LogSource::of(&rule.logsource).ok_or_else(|| {
+            let or_dash = |v: &Option<String>| v.as_deref().unwrap_or("-").to_owned();
             let ls = &rule.logsource;
-            format!(
-                "logsource (product {}, service {}, category {}) is not one seclog reads",
-                ls.product.as_deref().unwrap_or("-"),
-                ls.service.as_deref().unwrap_or("-"),
-                ls.category.as_deref().unwrap_or("-")
-            )
+            SkipReason::OtherLogSource {
+                product: or_dash(&ls.product),
+                service: or_dash(&ls.service),
+                category: or_dash(&ls.category),
+            }
         })?;
         Ok(RuleInfo {
             id,
@@ -240,15 +323,13 @@ impl State {
 
 /// The user's rule files (a folder's, sorted by name, or one file); one that cannot be read is
 /// reported, not fatal.
-fn user_files(dir: &Path) -> Vec<(String, Result<String, String>)> {
+fn user_files(dir: &Path) -> Vec<(String, Result<String, SkipReason>)> {
     if dir.is_file() {
         return vec![(dir.display().to_string(), read_rule_file(dir))];
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) => {
-            return vec![(dir.display().to_string(), Err(format!("the rules folder cannot be read: {}", e.kind())))]
-        }
+        Err(e) => return vec![(dir.display().to_string(), Err(SkipReason::FolderUnreadable(e.kind())))],
     };
     let mut paths: Vec<_> = entries
         .filter_map(Result::ok)
@@ -259,25 +340,24 @@ fn user_files(dir: &Path) -> Vec<(String, Result<String, String>)> {
     paths.into_iter().map(|path| (path.display().to_string(), read_rule_file(&path))).collect()
 }
 
-fn read_rule_file(path: &Path) -> Result<String, String> {
+fn read_rule_file(path: &Path) -> Result<String, SkipReason> {
     match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_RULE_FILE_BYTES as u64 => Err(format!("larger than {MAX_RULE_FILE_BYTES} bytes")),
-        _ => std::fs::read_to_string(path).map_err(|e| format!("cannot be read: {}", e.kind())),
+        Ok(m) if m.len() > MAX_RULE_FILE_BYTES as u64 => Err(SkipReason::TooLarge),
+        _ => std::fs::read_to_string(path).map_err(|e| SkipReason::Unreadable(e.kind())),
     }
 }
 
 /// `Err` naming the first placeholder the configuration does not fill.
-fn check_placeholders(text: &str, config: &RulesConfig) -> Result<(), String> {
+fn check_placeholders(text: &str, config: &RulesConfig) -> Result<(), SkipReason> {
     for name in placeholders_in(text) {
-        match PLACEHOLDERS.iter().find(|(p, _)| *p == name) {
-            None => return Err(format!("placeholder %{name}% has no setting in seclog")),
-            Some((_, "ALLOWED_CIDRS")) if config.allowed_cidrs.is_empty() => {
-                return Err(format!("placeholder %{name}% is not configured (set ALLOWED_CIDRS)"))
-            }
-            Some((_, "ALLOWED_COUNTRIES")) if config.allowed_countries.is_empty() => {
-                return Err(format!("placeholder %{name}% is not configured (set ALLOWED_COUNTRIES)"))
-            }
-            Some(_) => {}
+        let unset = match PLACEHOLDERS.iter().find(|(p, _)| *p == name) {
+            None => return Err(SkipReason::UnknownPlaceholder(name.to_owned())),
+            Some((_, setting @ "ALLOWED_CIDRS")) if config.allowed_cidrs.is_empty() => Some(*setting),
+            Some((_, setting @ "ALLOWED_COUNTRIES")) if config.allowed_countries.is_empty() => Some(*setting),
+            Some(_) => None,
+        };
+        if let Some(setting) = unset {
+            return Err(SkipReason::PlaceholderNotSet { name: name.to_owned(), setting });
         }
     }
     Ok(())

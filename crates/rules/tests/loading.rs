@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use seclog_rules::config::parse_cidrs;
-use seclog_rules::{RuleSet, RulesConfig, Status};
+use seclog_rules::{RuleSet, RulesConfig, SkipReason, Status};
 
 /// One line per rule read: file, id, and what became of it.
 fn listing(rules: &RuleSet) -> String {
@@ -60,7 +60,7 @@ fn every_sigmahq_rule_loads_but_the_placeholder_rule_seclog_replaces() {
         .report()
         .iter()
         .filter_map(|r| match &r.status {
-            Status::Skipped(reason) => Some((r.file.as_str(), reason.as_str())),
+            Status::Skipped(reason) => Some((r.file.as_str(), reason.to_string())),
             _ => None,
         })
         .collect();
@@ -136,7 +136,7 @@ fn bad_user_rule_files_are_skipped_each_with_its_reason_and_the_rest_load() {
         .map(|r| {
             let file = Path::new(&r.file).file_name().unwrap().to_string_lossy().into_owned();
             let status = match &r.status {
-                Status::Skipped(reason) => reason.clone(),
+                Status::Skipped(reason) => reason.to_string(),
                 other => format!("{other:?}"),
             };
             (file, status)
@@ -167,11 +167,10 @@ fn bad_user_rule_files_are_skipped_each_with_its_reason_and_the_rest_load() {
     let dup = with_bundled.report().iter().find(|r| r.file.ends_with("g_duplicate_id.yml")).unwrap();
     assert_eq!(
         dup.status,
-        Status::Skipped(
-            "id 4db60cc0-36fb-42b7-9b58-a5b53019fb74 is already used by \
-             bundled:sigma/rules/cloud/aws/cloudtrail/aws_cloudtrail_disable_logging.yml"
-                .into()
-        )
+        Status::Skipped(SkipReason::DuplicateId {
+            id: "4db60cc0-36fb-42b7-9b58-a5b53019fb74".into(),
+            file: "bundled:sigma/rules/cloud/aws/cloudtrail/aws_cloudtrail_disable_logging.yml".into()
+        })
     );
 }
 
@@ -180,7 +179,9 @@ fn a_missing_rules_folder_is_reported_and_the_bundled_rules_still_load() {
     let config = RulesConfig { dir: Some("/nonexistent/seclog-rules".into()), ..RulesConfig::bundled() };
     let rules = RuleSet::load(&config).unwrap();
     let missing = rules.report().iter().find(|r| r.file == "/nonexistent/seclog-rules").unwrap();
-    assert_eq!(missing.status, Status::Skipped("the rules folder cannot be read: entity not found".into()));
+    let Status::Skipped(reason) = &missing.status else { panic!("{missing:?}") };
+    assert_eq!(*reason, SkipReason::FolderUnreadable(std::io::ErrorKind::NotFound));
+    assert_eq!(reason.to_string(), "the rules folder cannot be read: entity not found");
     assert_eq!(rules.rules().len(), 57 + 7 + 2);
 }
 

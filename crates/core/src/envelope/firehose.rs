@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The request as the Lambda runtime delivers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct FirehoseEvent {
     /// The invocation's id.

@@ -40,9 +40,30 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
-    /// The request could not be built or signed.
-    #[error("{0}")]
-    Request(String),
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built")]
+    HttpClient(#[source] reqwest::Error),
+    /// The path does not make a URL on the cluster's endpoint.
+    #[error("bad path {path}")]
+    Path {
+        /// The path.
+        path: String,
+        /// Why.
+        #[source]
+        source: url::ParseError,
+    },
+    /// The request could not be built (its body, a header).
+    #[error("the request could not be built")]
+    Build(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The request could not be signed (no credentials, a bad basic-auth user).
+    #[error("the request could not be signed")]
+    Sign(#[from] DeliveryError),
+    /// An answer to a count without a count.
+    #[error("no count in the answer for {index}")]
+    NoCount {
+        /// The index (pattern) counted.
+        index: String,
+    },
     /// The answer was larger than [`MAX_ANSWER_BYTES`].
     #[error("{method} {path}: the answer exceeds {MAX_ANSWER_BYTES} bytes")]
     TooLarge {
@@ -61,12 +82,6 @@ impl ClientError {
             Self::Status { status, .. } => Some(*status),
             _ => None,
         }
-    }
-}
-
-impl From<DeliveryError> for ClientError {
-    fn from(e: DeliveryError) -> Self {
-        Self::Request(crate::error::Chain(&e).to_string())
     }
 }
 
@@ -103,7 +118,7 @@ impl Client {
         let http = http_client()
             .timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| ClientError::Request(format!("HTTP client: {}", e.without_url())))?;
+            .map_err(|e| ClientError::HttpClient(e.without_url()))?;
         Ok(Self { http, config, signer })
     }
 
@@ -140,8 +155,9 @@ impl Client {
         body: Option<&Value>,
         headers: &[(&'static str, &str)],
     ) -> Result<Value, ClientError> {
-        let url = self.config.endpoint.join(path).map_err(|e| ClientError::Request(format!("bad path {path}: {e}")))?;
-        let bytes = body.map(serde_json::to_vec).transpose().map_err(|e| ClientError::Request(e.to_string()))?;
+        let url =
+            self.config.endpoint.join(path).map_err(|source| ClientError::Path { path: path.to_owned(), source })?;
+        let bytes = body.map(serde_json::to_vec).transpose().map_err(|e| ClientError::Build(e.into()))?;
         let mut req = http::Request::builder().method(method).uri(url.as_str());
         if bytes.is_some() {
             req = req.header("content-type", "application/json");
@@ -152,7 +168,7 @@ impl Client {
         if let Auth::Basic { username, password } = &self.config.auth {
             req = req.header(http::header::AUTHORIZATION, basic_auth_header(username, password)?);
         }
-        let mut req = req.body(bytes.unwrap_or_default()).map_err(|e| ClientError::Request(e.to_string()))?;
+        let mut req = req.body(bytes.unwrap_or_default()).map_err(|e| ClientError::Build(e.into()))?;
         if let Some(signer) = &self.signer {
             signer.sign(&mut req).await?;
         }
@@ -161,7 +177,7 @@ impl Client {
             path: path.to_owned(),
             source: source.without_url(),
         };
-        let req = reqwest::Request::try_from(req).map_err(|e| ClientError::Request(e.without_url().to_string()))?;
+        let req = reqwest::Request::try_from(req).map_err(|e| ClientError::Build(e.without_url().into()))?;
         let mut resp = self.http.execute(req).await.map_err(transport)?;
         let status = resp.status();
         let mut body = Vec::new();
@@ -197,7 +213,7 @@ impl Client {
     pub async fn count(&self, index: &str) -> Result<u64, ClientError> {
         let v =
             self.call("GET", &format!("{index}/_count?ignore_unavailable=true&allow_no_indices=true"), None).await?;
-        v["count"].as_u64().ok_or_else(|| ClientError::Request(format!("no count in the answer for {index}")))
+        v["count"].as_u64().ok_or_else(|| ClientError::NoCount { index: index.to_owned() })
     }
 
     /// Runs a search; an index pattern that matches nothing answers no hits.
@@ -206,5 +222,19 @@ impl Client {
     /// See [`Client::call`].
     pub async fn search(&self, index: &str, body: &Value) -> Result<Value, ClientError> {
         self.call("POST", &format!("{index}/_search?allow_no_indices=true&ignore_unavailable=true"), Some(body)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_made_is_a_typed_error_naming_why() {
+        let client = Client::with_signer(OpenSearchConfig::local("http://127.0.0.1:9").unwrap(), None).unwrap();
+        let err = client.call("GET", "http://[", None).await.unwrap_err();
+        assert!(matches!(&err, ClientError::Path { path, .. } if path == "http://["), "{err:?}");
+        assert_eq!(crate::error::Chain(&err).to_string(), "bad path http://[: invalid IPv6 address");
+        assert_eq!(err.status(), None);
     }
 }

@@ -51,27 +51,35 @@ pub enum InitError {
     /// The notifier's HTTP client.
     #[error("the notifier's HTTP client")]
     Http(#[from] reqwest::Error),
-    /// The Slack webhook's secret could not be read or does not hold a URL (its value is never
-    /// repeated).
-    #[error("the Slack webhook secret: {0}")]
-    Secret(String),
+    /// The Slack webhook's secret could not be read.
+    #[error("the Slack webhook secret could not be read")]
+    SecretUnreadable(
+        #[source]
+        Box<
+            aws_sdk_secretsmanager::error::SdkError<
+                aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError,
+            >,
+        >,
+    ),
+    /// The secret is JSON without a string `url`.
+    #[error("the Slack webhook secret: a JSON secret needs a string `url`")]
+    SecretWithoutUrl,
+    /// The secret does not hold a webhook URL (its value is never repeated).
+    #[error("the Slack webhook secret")]
+    SecretNotAWebhook(#[source] crate::config::WebhookError),
 }
 
 /// The Slack webhook's URL from its secret: the secret string is the URL, or a JSON object with
 /// `url`. An empty secret (as the CDK app creates it) sends nothing to Slack, with a warning.
 ///
 /// # Errors
-/// [`InitError::Secret`] when the secret cannot be read or holds something else.
+/// [`InitError::SecretUnreadable`], [`InitError::SecretWithoutUrl`], [`InitError::SecretNotAWebhook`].
 pub async fn slack_from_secret(
     client: &aws_sdk_secretsmanager::Client,
     arn: &str,
 ) -> Result<Option<url::Url>, InitError> {
-    let secret = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| InitError::Secret(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
+    let secret =
+        client.get_secret_value().secret_id(arn).send().await.map_err(|e| InitError::SecretUnreadable(Box::new(e)))?;
     let text = secret.secret_string().unwrap_or_default().trim();
     if text.is_empty() {
         tracing::warn!(
@@ -83,11 +91,11 @@ pub async fn slack_from_secret(
         serde_json::from_str::<Value>(text)
             .ok()
             .and_then(|v| v["url"].as_str().map(str::to_owned))
-            .ok_or_else(|| InitError::Secret("a JSON secret needs a string `url`".into()))?
+            .ok_or(InitError::SecretWithoutUrl)?
     } else {
         text.to_owned()
     };
-    crate::config::webhook_url(&value).map(Some).map_err(|e| InitError::Secret(e.to_string()))
+    crate::config::webhook_url(&value).map(Some).map_err(InitError::SecretNotAWebhook)
 }
 
 impl Deps<OpenSearchSink> {

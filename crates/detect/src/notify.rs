@@ -47,10 +47,13 @@ pub enum SendError {
         retry_after: Option<String>,
     },
     /// SNS refused the message or could not be reached.
-    #[error("sns: {0}")]
-    Publish(String),
+    #[error("sns did not take the message")]
+    Publish(#[source] Box<aws_sdk_sns::error::SdkError<aws_sdk_sns::operation::publish::PublishError>>),
+    /// The alerter was built without an SNS client.
+    #[error("sns: no SNS client")]
+    NoSns,
     /// No answer: a timeout or a connection error (the URL left out).
-    #[error("{destination} could not be reached: {source}")]
+    #[error("{destination} could not be reached")]
     Transport {
         /// Which destination.
         destination: &'static str,
@@ -91,9 +94,9 @@ impl Notifier {
     /// Publishes `subject` and `message` to `topic`.
     ///
     /// # Errors
-    /// [`SendError::Publish`] when SNS refuses or cannot be reached, or no SNS client was given.
+    /// [`SendError::Publish`] when SNS refuses or cannot be reached; [`SendError::NoSns`].
     pub async fn publish(&self, topic: &str, subject: &str, message: &str) -> Result<(), SendError> {
-        let client = self.sns.as_ref().ok_or_else(|| SendError::Publish("no SNS client".into()))?;
+        let client = self.sns.as_ref().ok_or(SendError::NoSns)?;
         // SNS subjects: at most 100 printable ASCII characters, no line breaks.
         let subject: String = subject.chars().filter(|c| c.is_ascii() && !c.is_ascii_control()).take(100).collect();
         client
@@ -104,7 +107,7 @@ impl Notifier {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| SendError::Publish(aws_sdk_sns::error::DisplayErrorContext(e).to_string()))
+            .map_err(|e| SendError::Publish(Box::new(e)))
     }
 
     /// Posts `body` as JSON to `url`.
@@ -203,6 +206,7 @@ pub(crate) async fn notify<S>(deps: &Deps<S>, report: &mut RunReport) -> Result<
                 continue;
             }
             if let Err(e) = send(deps, *destination, target, id, index, alert).await {
+                let e = seclog_core::error::Chain(&e);
                 tracing::warn!(alert = id, error = %e, "Alert not sent; the next run retries.");
                 report.send_failures.push(format!("{id}: {e}"));
                 break;
@@ -243,7 +247,7 @@ pub(crate) async fn notify<S>(deps: &Deps<S>, report: &mut RunReport) -> Result<
                 Destination::Sns => deps.notifier.publish(target, "seclog: alerts waiting", &text).await,
             };
             if let Err(e) = sent {
-                report.send_failures.push(format!("summary: {e}"));
+                report.send_failures.push(format!("summary: {}", seclog_core::error::Chain(&e)));
             }
         }
     }

@@ -75,11 +75,11 @@ pub struct ItemFailure {
 #[derive(Debug, thiserror::Error)]
 pub enum GetError {
     /// It no longer exists, or is no longer the version notified (404, 412): counted, not retried.
-    #[error("the object is gone: {0}")]
-    Gone(String),
+    #[error("the object is gone")]
+    Gone(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Anything else (access, throttling, the network): the message is delivered again.
-    #[error("the object could not be fetched: {0}")]
-    Retry(String),
+    #[error("the object could not be fetched")]
+    Retry(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Where objects come from.
@@ -121,11 +121,10 @@ impl ObjectStore for S3Store {
             Ok(output) => Ok(Box::new(tokio_util::io::SyncIoBridge::new(output.body.into_async_read()))),
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
-                let reason = seclog_core::error::Chain(&e).to_string();
                 if matches!(status, Some(404 | 412)) {
-                    Err(GetError::Gone(reason))
+                    Err(GetError::Gone(Box::new(e)))
                 } else {
-                    Err(GetError::Retry(reason))
+                    Err(GetError::Retry(Box::new(e)))
                 }
             }
         }
@@ -316,7 +315,11 @@ pub async fn process_object<S: BulkSink, O: ObjectStore, Q: Queue>(
             return Done::Finished;
         }
         Err(e @ GetError::Retry(_)) => {
-            tracing::warn!(bucket = %note.bucket, error = %e, "The object could not be fetched; the message is delivered again.");
+            tracing::warn!(
+                bucket = %note.bucket,
+                error = %seclog_core::error::Chain(&e),
+                "The object could not be fetched; the message is delivered again."
+            );
             return Done::Retry;
         }
     };

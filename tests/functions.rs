@@ -84,8 +84,7 @@ async fn serves(
     assert_eq!(status, 200, "{name} on {case}: {}", String::from_utf8_lossy(&body));
     let received = match expect {
         Expect::Response => {
-            let golden: Value =
-                serde_json::from_slice(&std::fs::read(sibling(&input, ".expected.json")).unwrap()).unwrap();
+            let golden: Value = seclog_testkit::golden::load(&sibling(&input, ".expected.json"));
             let response: Value = serde_json::from_slice(&body).unwrap();
             assert!(response == golden, "{name} on {case}: the response differs from its golden file");
             golden["records"].as_array().unwrap().len()

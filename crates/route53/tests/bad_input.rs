@@ -48,11 +48,7 @@ async fn via_firehose(record: &[u8]) -> (RecordResult, Option<Value>) {
         invocation_id: "i".into(),
         delivery_stream_arn: "arn:aws:firehose:us-east-1:111122223333:deliverystream/s".into(),
         region: "us-east-1".into(),
-        records: vec![FirehoseRecord {
-            record_id: "r1".into(),
-            approximate_arrival_timestamp: Some(1_700_000_000_000),
-            data: base64::engine::general_purpose::STANDARD.encode(record),
-        }],
+        records: vec![FirehoseRecord::of_bytes("r1".into(), Some(1_700_000_000_000), record)],
     });
     let Route53Response::Firehose(response) = process(&event, &deps, deadline()).await.unwrap() else { panic!() };
     let answer = &response.records[0];

@@ -159,8 +159,7 @@ pub fn route53_public() -> Batch<CloudWatchLogsEvent> {
 /// event at its 256 KB limit.
 #[must_use]
 pub fn securityhub() -> Batch<Value> {
-    let path = crate::fixtures("securityhub").join("asr-simdata-batch-0.input.json");
-    let mut event: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut event: Value = crate::golden::load(&crate::fixtures("securityhub").join("asr-simdata-batch-0.input.json"));
     let sample = event["detail"]["findings"].as_array().unwrap().clone();
     // The event without findings, then each finding and its comma.
     event["detail"]["findings"] = json!([]);

@@ -66,16 +66,12 @@ pub fn request_at_limit(stream: &str, mut record: impl FnMut(usize) -> Vec<u8>) 
     // {"recordId":"00000000","approximateArrivalTimestamp":1700000000000,"data":"…"},
     let mut size = 200;
     for i in 0.. {
-        let data = base64::engine::general_purpose::STANDARD.encode(record(i));
-        size += data.len() + 80;
+        let next = FirehoseRecord::of_bytes(format!("{i:08}"), Some(1_700_000_000_000), &record(i));
+        size += next.data.len() + 80;
         if size > LIMIT {
             break;
         }
-        event.records.push(FirehoseRecord {
-            record_id: format!("{i:08}"),
-            approximate_arrival_timestamp: Some(1_700_000_000_000),
-            data,
-        });
+        event.records.push(next);
     }
     assert!(serde_json::to_vec(&event).unwrap().len() <= LIMIT);
     event

@@ -187,11 +187,7 @@ fn records_past_the_invocation_budget_fail_alone_and_later_ones_that_fit_go_on()
 #[test]
 fn a_gzip_record_stopped_by_what_the_invocation_has_left_fails_as_the_budget_not_as_too_large() {
     let message = "x".repeat(100_000);
-    let record = |data: &[u8]| FirehoseRecord {
-        record_id: "1".into(),
-        approximate_arrival_timestamp: None,
-        data: base64::engine::general_purpose::STANDARD.encode(data),
-    };
+    let record = |data: &[u8]| FirehoseRecord::of_bytes("1".into(), None, data);
     let gzipped = envelope("DATA_MESSAGE", &[&message]);
     let settings = Settings::default();
     let mut budget = Budget { bytes: 50_000, parts: 10 };

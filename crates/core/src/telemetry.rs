@@ -137,8 +137,17 @@ pub type DroppedBy = BTreeMap<DropRule, usize>;
 
 /// The `Dropped` metric and one `Dropped.<rule>` metric per rule that dropped something.
 fn dropped_metrics(total: usize, by: &DroppedBy) -> impl Iterator<Item = Metric> + '_ {
-    std::iter::once(("Dropped".to_owned(), Unit::Count, Value::from(total)))
-        .chain(by.iter().map(|(rule, n)| (format!("Dropped.{rule}"), Unit::Count, Value::from(*n))))
+    std::iter::once(count("Dropped", total)).chain(by.iter().map(|(rule, n)| count(format!("Dropped.{rule}"), *n)))
+}
+
+/// One EMF metric.
+fn metric(name: impl Into<String>, unit: Unit, value: impl Into<Value>) -> Metric {
+    (name.into(), unit, value.into())
+}
+
+/// One EMF metric counting things.
+fn count(name: impl Into<String>, n: usize) -> Metric {
+    metric(name, Unit::Count, n)
 }
 
 /// The summary's own fields, `message`, and the function's name when in Lambda.
@@ -242,7 +251,6 @@ impl InvocationSummary {
     /// The invocation's summary line (JSON, EMF).
     #[must_use]
     pub fn line(&self, timestamp_ms: i64) -> String {
-        let count = |name: &str, n: usize| (name.to_owned(), Unit::Count, Value::from(n));
         let delivery = &self.delivery;
         let mut metrics = vec![
             count("RecordsIn", self.received),
@@ -251,17 +259,13 @@ impl InvocationSummary {
             count("DeadLettered", delivery.dead_lettered),
             count("Retried", delivery.retried),
             count("BulkRequests", delivery.bulk_requests),
-            ("BytesSent".to_owned(), Unit::Bytes, Value::from(delivery.bytes_sent)),
-            ("Duration".to_owned(), Unit::Milliseconds, Value::from(self.duration_ms)),
+            metric("BytesSent", Unit::Bytes, delivery.bytes_sent),
+            metric("Duration", Unit::Milliseconds, self.duration_ms),
             count("Failed", self.failed),
         ];
         metrics.extend(dropped_metrics(self.dropped, &self.dropped_by));
         if !delivery.bulk_latency_ms.is_empty() {
-            metrics.push((
-                "BulkLatency".to_owned(),
-                Unit::Milliseconds,
-                Value::from(emf_samples(&delivery.bulk_latency_ms)),
-            ));
+            metrics.push(metric("BulkLatency", Unit::Milliseconds, emf_samples(&delivery.bulk_latency_ms)));
         }
         summary_line(self.dataset, fields_of(self), metrics, timestamp_ms)
     }
@@ -318,15 +322,14 @@ impl TransformationSummary {
 /// What one Firehose transformation did, as its summary line (JSON, EMF).
 #[must_use]
 pub fn transformation_line(summary: &TransformationSummary, timestamp_ms: i64) -> String {
-    let count = |name: &str, n: usize| (name.to_owned(), Unit::Count, Value::from(n));
     let mut metrics = vec![
         count("RecordsIn", summary.received),
         count("Ok", summary.ok),
         count("ProcessingFailed", summary.failed),
         count("Reingested", summary.reingested),
         count("Retried", summary.put_retried),
-        ("ResponseBytes".to_owned(), Unit::Bytes, Value::from(summary.response_bytes)),
-        ("Duration".to_owned(), Unit::Milliseconds, Value::from(summary.duration_ms)),
+        metric("ResponseBytes", Unit::Bytes, summary.response_bytes),
+        metric("Duration", Unit::Milliseconds, summary.duration_ms),
         count("Failed", summary.invocation_failed),
     ];
     metrics.extend(dropped_metrics(summary.dropped, &summary.dropped_by));

@@ -15,6 +15,12 @@ pub(crate) fn key(bucket: &Value) -> String {
     }
 }
 
+/// The key of an aggregation's first bucket (the top term of a `size: 1` terms aggregation); empty
+/// when it has none.
+pub(crate) fn first_key(agg: &Value) -> String {
+    raw_buckets(agg).first().map(key).unwrap_or_default()
+}
+
 /// How many documents a bucket (or a single-bucket aggregation such as `filter`) counted.
 pub(crate) fn doc_count(bucket: &Value) -> u64 {
     bucket["doc_count"].as_u64().unwrap_or(0)

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::{json, Value};
 
-use crate::aggregations::{buckets, doc_count, key, raw_buckets};
+use crate::aggregations::{buckets, doc_count, first_key, key, raw_buckets};
 use crate::client::Client;
 
 /// The period the questions are asked of: `@timestamp` from `since` (inclusive) to `until`
@@ -401,10 +401,7 @@ pub async fn top_failing_controls(client: &Client, scope: &Scope, n: usize) -> R
     let v = scope.search(client, SECURITYHUB, body).await?;
     Ok(raw_buckets(&v["aggregations"]["controls"])
         .iter()
-        .map(|b| {
-            let title = raw_buckets(&b["title"]).first().map(key).unwrap_or_default();
-            (key(b), doc_count(b), title)
-        })
+        .map(|b| (key(b), doc_count(b), first_key(&b["title"])))
         .collect())
 }
 
@@ -473,10 +470,7 @@ pub async fn alerts_by_rule(client: &Client, scope: &Scope, n: usize) -> Result<
     let v = scope.search(client, ALERTS, body).await?;
     Ok(raw_buckets(&v["aggregations"]["rules"])
         .iter()
-        .map(|b| {
-            let level = raw_buckets(&b["level"]).first().map(key).unwrap_or_default();
-            (key(b), level, doc_count(b))
-        })
+        .map(|b| (key(b), first_key(&b["level"]), doc_count(b)))
         .collect())
 }
 

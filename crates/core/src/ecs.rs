@@ -29,10 +29,10 @@ pub fn natural_id(id: Cow<'_, str>) -> String {
 /// ECS `related.*`: the addresses and user names a document names, to pivot on.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Related<'a> {
-    /// Every IP address, once.
+    /// The IP addresses (source, destination, client, …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ip: Vec<std::net::IpAddr>,
-    /// Every user name, once.
+    /// The user names.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user: Vec<Cow<'a, str>>,
 }

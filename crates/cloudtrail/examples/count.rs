@@ -1,5 +1,6 @@
 //! Runs one path of the benchmark a fixed number of times, for instruction counting:
 //! `valgrind --tool=callgrind target/release/examples/count-cloudtrail handler|handler-rules|plain <fixture> <n>`
+//! (`handler-lookups` and `handler-lookups-rules`: with the enrichment lookups, as deployed)
 //! (the machine's timers are noisy; instruction counts are not).
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -21,8 +22,9 @@ fn main() {
     let n: usize = args[3].parse().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
-    // `handler-rules`: the same handler evaluating the bundled rules.
-    let deps = if args[1] == "handler-rules" { deps.with_rules(seclog_testkit::rules()) } else { deps };
+    // `handler-rules`: the same handler evaluating the bundled rules; `-lookups`: with enrichment.
+    let deps = if args[1].contains("-lookups") { deps.with_enricher(seclog_testkit::enricher()) } else { deps };
+    let deps = if args[1].ends_with("-rules") { deps.with_rules(seclog_testkit::rules()) } else { deps };
     let handler = || {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         rt.block_on(process(&event, &deps, deadline)).unwrap();

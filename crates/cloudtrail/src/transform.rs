@@ -31,7 +31,7 @@ use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_core::RecordKind;
 use seclog_enrich::{Endpoint, Enricher};
-use seclog_rules::{Detection, RuleSet};
+use seclog_rules::{Detection, Known, RuleSet};
 use serde::{Deserialize, Serialize};
 
 /// The dataset name of every `CloudTrail` document.
@@ -60,15 +60,18 @@ const OBJECT_MAPPED: ShapeGuard = ShapeGuard(&OBJECT_MAPPED_KEYS);
 const ECS_KEYS: [&str; 9] =
     ["@timestamp", "event", "cloud", "user", "source", "user_agent", "related", "tags", "detection"];
 
+// `Option<Option<_>>`: absent, `null` or a string (`serde_with`'s `double_option`), which the rules
+// tell apart.
+#[allow(clippy::option_option)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct UserIdentity<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow, with = "serde_with::rust::double_option")]
+    kind: Option<Option<Cow<'a, str>>>,
     #[serde(borrow)]
     user_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    arn: Option<Cow<'a, str>>,
+    #[serde(borrow, with = "serde_with::rust::double_option")]
+    arn: Option<Option<Cow<'a, str>>>,
     #[serde(borrow)]
     account_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -88,9 +91,12 @@ struct SessionContext<'a> {
     session_issuer: Option<SessionIssuer<'a>>,
 }
 
+#[allow(clippy::option_option)]
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SessionIssuer<'a> {
+    #[serde(rename = "type", borrow, default, with = "serde_with::rust::double_option")]
+    kind: Option<Option<Cow<'a, str>>>,
     #[serde(borrow, default)]
     user_name: Option<Cow<'a, str>>,
 }
@@ -100,6 +106,54 @@ struct SessionIssuer<'a> {
 struct OnBehalfOf<'a> {
     #[serde(borrow, default)]
     user_id: Option<Cow<'a, str>>,
+}
+
+impl<'a> UserIdentity<'a> {
+    /// The record's `userIdentity`, read once for the ECS block and the rules, and whether the
+    /// rules may take its fields from it: only an object with no array anywhere inside (serde
+    /// would read an array as a struct; Sigma reads it member by member). Otherwise the rules read
+    /// the record themselves. (A key spelled with dots inside `userIdentity`, such as
+    /// `"sessionContext.sessionIssuer.type"`, is not read in place of the nested path: `CloudTrail`
+    /// writes no such key.)
+    fn read(record: &Record<'a>) -> (Self, bool) {
+        let Some(raw) = record.get("userIdentity") else { return (Self::default(), false) };
+        match serde_json::from_str::<Self>(raw.get()) {
+            Ok(identity) => {
+                let text = raw.get().trim_start();
+                (identity, text.starts_with('{') && !text.contains('['))
+            }
+            Err(_) => (Self::default(), false),
+        }
+    }
+
+    fn kind(&self) -> Option<&str> {
+        self.kind.as_ref()?.as_deref()
+    }
+
+    fn arn(&self) -> Option<&Cow<'a, str>> {
+        self.arn.as_ref()?.as_ref()
+    }
+
+    /// What the rules would read at the nested paths they ask of every record.
+    fn known(&self) -> [(&'static str, Known<'_>); 3] {
+        let issuer = self.session_context.as_ref().and_then(|c| c.session_issuer.as_ref());
+        [
+            ("userIdentity.type", known(self.kind.as_ref())),
+            ("userIdentity.arn", known(self.arn.as_ref())),
+            (
+                "userIdentity.sessionContext.sessionIssuer.type",
+                issuer.map_or(Known::Absent, |i| known(i.kind.as_ref())),
+            ),
+        ]
+    }
+}
+
+fn known<'k>(field: Option<&'k Option<Cow<'_, str>>>) -> Known<'k> {
+    match field {
+        None => Known::Absent,
+        Some(None) => Known::Null,
+        Some(Some(s)) => Known::Str(s),
+    }
 }
 
 /// Turns `CloudTrail` records into documents.
@@ -147,8 +201,13 @@ impl Transformer {
         let time = parse_time(&event_time).ok_or_else(|| {
             RecordError::new(RecordKind::BadTimestamp, format!("eventTime `{}` is not a date", shorten(&event_time)))
         })?;
-        let mut ecs = Ecs::derive(&record, &event_id, time, ingested, &self.enricher);
-        ecs.detection = self.rules.cloudtrail(&record);
+        let (identity, shared) = UserIdentity::read(&record);
+        let mut ecs = Ecs::derive(&record, &identity, &event_id, time, ingested, &self.enricher);
+        ecs.detection = if shared {
+            self.rules.cloudtrail_known(&record, &identity.known())
+        } else {
+            self.rules.cloudtrail(&record)
+        };
         // The document is the record plus a few hundred bytes of ECS block: size it once.
         let mut body = Vec::with_capacity(message.len() + 1024);
         let own = OwnFields::of(OBJECT_MAPPED, &record, &ECS_KEYS, "cloudtrail");
@@ -205,15 +264,15 @@ struct UserAgent<'a> {
 impl<'a> Ecs<'a> {
     fn derive(
         record: &Record<'a>,
+        identity: &UserIdentity<'a>,
         event_id: &str,
         time: DateTime<Utc>,
         ingested: &'a str,
         enricher: &Enricher,
     ) -> Self {
-        let identity = record.parse::<UserIdentity<'a>>("userIdentity").unwrap_or_default();
-        let user_name = user_name(&identity);
+        let user_name = user_name(identity);
         let mut related = Related::default();
-        for name in [user_name.clone(), identity.user_name.clone(), issuer_name(&identity)].into_iter().flatten() {
+        for name in [user_name.clone(), identity.user_name.clone(), issuer_name(identity)].into_iter().flatten() {
             if !name.is_empty() && !related.user.contains(&name) {
                 related.user.push(name);
             }
@@ -292,11 +351,11 @@ fn arn_tail<'a>(arn: Option<&Cow<'a, str>>) -> Option<Cow<'a, str>> {
 
 /// `user.name` for every identity type.
 fn user_name<'a>(identity: &UserIdentity<'a>) -> Option<Cow<'a, str>> {
-    let name = match identity.kind.as_deref()? {
+    let name = match identity.kind()? {
         "Root" => identity.user_name.clone().or(Some(Cow::Borrowed("root"))),
-        "IAMUser" => identity.user_name.clone().or_else(|| arn_tail(identity.arn.as_ref())),
+        "IAMUser" => identity.user_name.clone().or_else(|| arn_tail(identity.arn())),
         // The role session name: who (or what) is acting through the role.
-        "AssumedRole" | "FederatedUser" => arn_tail(identity.arn.as_ref()).or_else(|| issuer_name(identity)),
+        "AssumedRole" | "FederatedUser" => arn_tail(identity.arn()).or_else(|| issuer_name(identity)),
         "AWSService" => identity.invoked_by.clone(),
         "AWSAccount" => identity.account_id.clone().or_else(|| identity.principal_id.clone()),
         "IdentityCenterUser" => {

@@ -2,7 +2,8 @@
 //!
 //! - [`CloudTrailRecord`]: a `CloudTrail` record as `CloudTrail` wrote it, read through the
 //!   transform's [`RawObject`] without parsing it again. A top-level field costs a lookup; a dotted
-//!   path (`userIdentity.type`, `responseElements.ConsoleLogin`) parses only that one object.
+//!   path (`responseElements.ConsoleLogin`) parses only that one object, and a nested field the
+//!   transform has already read (`userIdentity.type`, [`Known`]) costs nothing more.
 //! - [`DnsQuery`]: one Route 53 query, Resolver or public, under the Resolver's field names; the
 //!   field map `rules/pipelines/route53-dns.yml` renames the DNS rules' fields onto them.
 
@@ -17,6 +18,8 @@ use serde_json::{Map, Value};
 /// A `CloudTrail` record, for rule evaluation.
 pub struct CloudTrailRecord<'r, 'a> {
     record: &'r RawObject<'a>,
+    /// Nested fields the caller has already read, by path.
+    known: &'r [(&'static str, Known<'r>)],
     /// Objects scanned so far (`userIdentity`, `userIdentity.sessionContext`), by where their raw
     /// JSON starts in the record's text, so each is scanned once per record however many rules
     /// (and index probes) read paths inside it. `None`: the value there is not an object.
@@ -29,7 +32,16 @@ impl<'r, 'a> CloudTrailRecord<'r, 'a> {
     /// Wraps a parsed record.
     #[must_use]
     pub fn new(record: &'r RawObject<'a>) -> Self {
-        Self { record, objects: RefCell::new(Vec::new()), whole: OnceCell::new() }
+        Self::with_known(record, &[])
+    }
+
+    /// Wraps a parsed record with nested fields the caller has already read from it (the
+    /// `CloudTrail` transform reads `userIdentity` for its own block): the rules read those paths
+    /// from `known` instead of scanning the objects on the way. Each must be what the record
+    /// holds at that path, as [`Event::get_field`] would read it.
+    #[must_use]
+    pub fn with_known(record: &'r RawObject<'a>, known: &'r [(&'static str, Known<'r>)]) -> Self {
+        Self { record, known, objects: RefCell::new(Vec::new()), whole: OnceCell::new() }
     }
 
     fn whole(&self) -> &Value {
@@ -63,6 +75,17 @@ impl<'r, 'a> CloudTrailRecord<'r, 'a> {
     }
 }
 
+/// A nested field of a record, as its reader found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known<'k> {
+    /// Not in the record (or an object on the way is absent or `null`).
+    Absent,
+    /// JSON `null`.
+    Null,
+    /// A string.
+    Str(&'k str),
+}
+
 /// Where one step of a dotted path leads.
 enum Step<'a> {
     /// The value (the rest of the path was a key).
@@ -78,6 +101,13 @@ impl Event for CloudTrailRecord<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
         if let Some(raw) = self.record.get(path) {
             return Some(raw_value(raw));
+        }
+        if let Some((_, known)) = self.known.iter().find(|(p, _)| *p == path) {
+            return match known {
+                Known::Absent => None,
+                Known::Null => Some(EventValue::Null),
+                Known::Str(s) => Some(EventValue::Str(Cow::Borrowed(s))),
+            };
         }
         let (head, _) = path.split_once('.')?;
         let mut raw = self.record.get(head)?;

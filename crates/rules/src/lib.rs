@@ -35,7 +35,7 @@ use seclog_core::json::RawObject;
 use serde::Serialize;
 
 pub use config::RulesConfig;
-pub use event::{CloudTrailRecord, DnsQuery};
+pub use event::{CloudTrailRecord, DnsQuery, Known};
 pub use load::{LoadError, RuleReport, SkipReason, Status};
 
 /// The log sources rules are routed to.
@@ -278,10 +278,17 @@ impl RuleSet {
     /// The rules that match a `CloudTrail` record, as `CloudTrail` wrote it.
     #[must_use]
     pub fn cloudtrail(&self, record: &RawObject<'_>) -> Detection {
+        self.cloudtrail_known(record, &[])
+    }
+
+    /// The rules that match a `CloudTrail` record, with nested fields the caller has already read
+    /// from it (see [`CloudTrailRecord::with_known`]).
+    #[must_use]
+    pub fn cloudtrail_known(&self, record: &RawObject<'_>, known: &[(&'static str, Known<'_>)]) -> Detection {
         if self.cloudtrail.rule_count() == 0 {
             return Detection::default();
         }
-        Detection::of(self.cloudtrail.evaluate(&CloudTrailRecord::new(record)))
+        Detection::of(self.cloudtrail.evaluate(&CloudTrailRecord::with_known(record, known)))
     }
 
     /// The rules that match a DNS query.

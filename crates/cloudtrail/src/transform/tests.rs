@@ -136,3 +136,42 @@ fn the_free_form_keys_are_the_templates_flat_objects() {
     free.sort_unstable();
     assert_eq!(flat, free);
 }
+
+#[test]
+fn the_rules_read_the_identity_the_transform_read_as_they_would_read_it_themselves() {
+    let rules = Arc::new(RuleSet::load(&seclog_rules::RulesConfig::bundled()).unwrap());
+    let t = Transformer::new(IndexPattern::new("cloudtrail", Rotation::Daily).unwrap()).with_rules(rules.clone());
+    let imds = "arn:aws:sts::1:assumed-role/aws:ec2-instance/i-1";
+    let issuer =
+        |issuer: Value| json!({"type": "AssumedRole", "arn": imds, "sessionContext": {"sessionIssuer": issuer}});
+    let identities = [
+        json!({"type": "Root", "arn": "arn:aws:iam::1:root"}),
+        json!({"type": "root"}),
+        issuer(json!({"type": "Role", "userName": "Admin"})),
+        issuer(json!({"type": null})),
+        issuer(json!({})),
+        issuer(Value::Null),
+        json!({"type": "AssumedRole", "sessionContext": null}),
+        json!({"type": null, "arn": null}),
+        json!({"type": ["Root"]}),
+        json!({"type": "AssumedRole", "sessionContext": [{"sessionIssuer": {"type": "Role"}}]}),
+        json!(["Root"]),
+        json!("Root"),
+        json!({"type": 7, "arn": imds}),
+        Value::Null,
+    ];
+    let mut matched = 0;
+    for identity in identities {
+        let record = base(&identity);
+        let text = record.to_string();
+        let origin = Origin { dataset: DATASET, record_id: Cow::Borrowed("1"), raw: Cow::Borrowed("") };
+        let doc: Value = serde_json::from_slice(&t.transform(&text, origin, "").unwrap().body).unwrap();
+        let read: Record<'_> = serde_json::from_str(&text).unwrap();
+        let expected = rules.cloudtrail(&read).rule_ids;
+        let written: Vec<String> = serde_json::from_value(doc["detection"]["rule_ids"].clone()).unwrap_or_default();
+        assert_eq!(written, expected, "{identity}");
+        matched += usize::from(!expected.is_empty());
+    }
+    // Root usage, role misuse and the IMDS rule match some of them.
+    assert!(matched >= 5, "{matched}");
+}

@@ -24,11 +24,13 @@
 
 pub mod config;
 pub mod event;
+mod gate;
 pub mod ids;
 pub mod load;
 
 use std::fmt;
 
+use gate::Gates;
 use rsigma_eval::{Engine, EvaluationResult};
 use rsigma_parser::CorrelationRule;
 use seclog_core::json::RawObject;
@@ -227,6 +229,8 @@ impl Detection {
 /// The loaded rules, one engine per log source.
 pub struct RuleSet {
     cloudtrail: Engine,
+    /// The `CloudTrail` engine's rules by gate: which to evaluate on a record.
+    cloudtrail_gates: Gates,
     dns: Engine,
     rules: Vec<RuleInfo>,
     correlations: Vec<Correlation>,
@@ -247,6 +251,7 @@ impl Default for RuleSet {
     fn default() -> Self {
         Self {
             cloudtrail: Engine::new(),
+            cloudtrail_gates: Gates::default(),
             dns: Engine::new(),
             rules: Vec::new(),
             correlations: Vec::new(),
@@ -267,6 +272,7 @@ impl RuleSet {
         }
         let loaded = load::load(config)?;
         Ok(Self {
+            cloudtrail_gates: Gates::new(loaded.cloudtrail.rules()),
             cloudtrail: loaded.cloudtrail,
             dns: loaded.dns,
             rules: loaded.rules,
@@ -288,7 +294,8 @@ impl RuleSet {
         if self.cloudtrail.rule_count() == 0 {
             return Detection::default();
         }
-        Detection::of(self.cloudtrail.evaluate(&CloudTrailRecord::with_known(record, known)))
+        let event = CloudTrailRecord::with_known(record, known);
+        Detection::of(self.cloudtrail_gates.evaluate(self.cloudtrail.rules(), &event))
     }
 
     /// The rules that match a DNS query.

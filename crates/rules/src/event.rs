@@ -182,27 +182,30 @@ impl<'a> DnsQuery<'a> {
         Self { query_name, ..Self::default() }
     }
 
+    /// The fields a DNS rule can read (after the field map), by name.
+    const FIELDS: [&'static str; 5] = ["query_name", "query_type", "rcode", "srcaddr", "answers"];
+
+    fn field(&self, name: &str) -> Option<EventValue<'_>> {
+        match name {
+            "query_name" => Some(EventValue::Str(Cow::Borrowed(self.query_name.as_ref()))),
+            "query_type" => text(self.query_type.as_ref()),
+            "rcode" => text(self.rcode.as_ref()),
+            "srcaddr" => text(self.srcaddr.as_ref()),
+            "answers" => Some(EventValue::Array(
+                self.answers.iter().map(|a| EventValue::Str(Cow::Borrowed(a.as_ref()))).collect(),
+            )),
+            _ => None,
+        }
+    }
+
     fn fields(&self) -> impl Iterator<Item = (&'static str, EventValue<'_>)> {
-        [
-            ("query_name", Some(EventValue::Str(Cow::Borrowed(self.query_name.as_ref())))),
-            ("query_type", self.query_type.as_deref().map(|s| EventValue::Str(Cow::Borrowed(s)))),
-            ("rcode", self.rcode.as_deref().map(|s| EventValue::Str(Cow::Borrowed(s)))),
-            ("srcaddr", self.srcaddr.as_deref().map(|s| EventValue::Str(Cow::Borrowed(s)))),
-            (
-                "answers",
-                Some(EventValue::Array(
-                    self.answers.iter().map(|a| EventValue::Str(Cow::Borrowed(a.as_ref()))).collect(),
-                )),
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        Self::FIELDS.into_iter().filter_map(|name| self.field(name).map(|value| (name, value)))
     }
 }
 
 impl Event for DnsQuery<'_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        self.fields().find(|(k, _)| *k == path).map(|(_, v)| v)
+        self.field(path)
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
@@ -225,6 +228,16 @@ impl Event for DnsQuery<'_> {
     fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
         Some(self.fields().map(|(k, _)| Cow::Borrowed(k)).collect())
     }
+
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        let present = [true, self.query_type.is_some(), self.rcode.is_some(), self.srcaddr.is_some(), true];
+        Self::FIELDS.iter().zip(present).filter(|(_, present)| *present).for_each(|(name, _)| visit(name));
+        true
+    }
+}
+
+fn text<'s>(value: Option<&'s Cow<'_, str>>) -> Option<EventValue<'s>> {
+    value.map(|s| EventValue::Str(Cow::Borrowed(s.as_ref())))
 }
 
 /// `path` inside an object, read by scanning its raw JSON: no tree is built, only the value found
@@ -271,5 +284,35 @@ fn collect_strings<'v>(value: &'v Value, out: &mut Vec<Cow<'v, str>>) {
         Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
         Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dns_query_reports_the_fields_it_has_and_their_values() {
+        let query = DnsQuery {
+            query_type: Some(Cow::Borrowed("TXT")),
+            answers: vec![Cow::Borrowed("v=spf1 -all")],
+            ..DnsQuery::new(Cow::Borrowed("example.com."))
+        };
+        let mut keys = Vec::new();
+        assert!(query.visit_top_level_keys(&mut |k| keys.push(k.to_owned())));
+        assert_eq!(keys, ["query_name", "query_type", "answers"]);
+        assert_eq!(query.top_level_keys().unwrap(), keys);
+        assert_eq!(query.get_field("query_name"), Some(EventValue::Str(Cow::Borrowed("example.com"))));
+        assert_eq!(query.get_field("query_type"), Some(EventValue::Str(Cow::Borrowed("TXT"))));
+        assert_eq!(query.get_field("rcode"), None);
+        assert_eq!(
+            query.get_field("answers"),
+            Some(EventValue::Array(vec![EventValue::Str(Cow::Borrowed("v=spf1 -all"))]))
+        );
+        assert_eq!(query.get_field("query"), None);
+        assert_eq!(
+            query.to_json(),
+            serde_json::json!({"query_name": "example.com", "query_type": "TXT", "answers": ["v=spf1 -all"]})
+        );
     }
 }

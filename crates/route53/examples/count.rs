@@ -29,7 +29,7 @@ fn main() {
     let handler = || {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         rt.block_on(process(&event, &deps, deadline)).unwrap();
-        deps.sink.as_ref().unwrap().take().len()
+        deps.reingest.take().len() + deps.sink.as_ref().unwrap().take().len()
     };
     let plain = || match &event {
         Route53Event::Firehose(request) => baseline::plain_resolver(request).len(),

@@ -27,10 +27,12 @@ pub mod event;
 mod gate;
 pub mod ids;
 pub mod load;
+mod memo;
 
 use std::fmt;
 
 use gate::Gates;
+use memo::DnsMemo;
 use rsigma_eval::{Engine, EvaluationResult};
 use rsigma_parser::CorrelationRule;
 use seclog_core::json::RawObject;
@@ -232,6 +234,8 @@ pub struct RuleSet {
     /// The `CloudTrail` engine's rules by gate: which to evaluate on a record.
     cloudtrail_gates: Gates,
     dns: Engine,
+    /// What the DNS rules found for the queries seen last.
+    dns_memo: DnsMemo,
     rules: Vec<RuleInfo>,
     correlations: Vec<Correlation>,
     report: Vec<RuleReport>,
@@ -253,6 +257,7 @@ impl Default for RuleSet {
             cloudtrail: Engine::new(),
             cloudtrail_gates: Gates::default(),
             dns: Engine::new(),
+            dns_memo: DnsMemo::default(),
             rules: Vec::new(),
             correlations: Vec::new(),
             report: Vec::new(),
@@ -274,6 +279,7 @@ impl RuleSet {
         Ok(Self {
             cloudtrail_gates: Gates::new(loaded.cloudtrail.rules()),
             cloudtrail: loaded.cloudtrail,
+            dns_memo: DnsMemo::new(loaded.dns.rules()),
             dns: loaded.dns,
             rules: loaded.rules,
             correlations: loaded.correlations,
@@ -298,13 +304,14 @@ impl RuleSet {
         Detection::of(self.cloudtrail_gates.evaluate(self.cloudtrail.rules(), &event))
     }
 
-    /// The rules that match a DNS query.
+    /// The rules that match a DNS query. The same query asked again is answered from what the rules
+    /// found the first time (a bounded memo shared by the container's invocations).
     #[must_use]
     pub fn dns(&self, query: &DnsQuery<'_>) -> Detection {
         if self.dns.rule_count() == 0 {
             return Detection::default();
         }
-        Detection::of(self.dns.evaluate(query))
+        self.dns_memo.get_or(query, || Detection::of(self.dns.evaluate(query)))
     }
 
     /// The detection rules that loaded.

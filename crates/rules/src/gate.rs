@@ -55,10 +55,11 @@ impl Gates {
                 gates.always.push(index);
                 continue;
             };
-            if !gates.fields.iter().any(|f| f.path == gate.path) {
+            let at = gates.fields.iter().position(|f| f.path == gate.path).unwrap_or_else(|| {
                 gates.fields.push(GateField { path: gate.path.to_owned(), by_value: HashMap::new(), all: Vec::new() });
-            }
-            let Some(field) = gates.fields.iter_mut().find(|f| f.path == gate.path) else { continue };
+                gates.fields.len() - 1
+            });
+            let field = &mut gates.fields[at];
             field.all.push(index);
             for value in gate.values {
                 let rules = field.by_value.entry(value).or_default();

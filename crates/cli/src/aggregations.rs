@@ -26,6 +26,11 @@ pub(crate) fn doc_count(bucket: &Value) -> u64 {
     bucket["doc_count"].as_u64().unwrap_or(0)
 }
 
+/// `(key, doc_count, what read reads of it)` of each bucket (its sub-aggregations, say).
+pub(crate) fn keyed_buckets<T>(agg: &Value, read: impl Fn(&Value) -> T) -> Vec<(String, u64, T)> {
+    raw_buckets(agg).iter().map(|b| (key(b), doc_count(b), read(b))).collect()
+}
+
 /// `(key, doc_count)` of each bucket with a text key.
 pub(crate) fn buckets(agg: &Value) -> Vec<(String, u64)> {
     raw_buckets(agg).iter().map(|b| (b["key"].as_str().unwrap_or_default().to_owned(), doc_count(b))).collect()

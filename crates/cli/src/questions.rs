@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::{json, Value};
 
-use crate::aggregations::{buckets, doc_count, first_key, key, raw_buckets};
+use crate::aggregations::{buckets, doc_count, first_key, key, keyed_buckets, raw_buckets};
 use crate::client::Client;
 
 /// The period the questions are asked of: `@timestamp` from `since` (inclusive) to `until`
@@ -234,10 +234,7 @@ async fn terms_with_filter(
     let body = json!({"size": 0, "aggs": {"values": {"terms": {"field": field, "size": n},
         "aggs": {"matching": {"filter": filter}}}}});
     let v = scope.search(client, index, body).await?;
-    Ok(raw_buckets(&v["aggregations"]["values"])
-        .iter()
-        .map(|b| (key(b), doc_count(b), doc_count(&b["matching"])))
-        .collect())
+    Ok(keyed_buckets(&v["aggregations"]["values"], |b| doc_count(&b["matching"])))
 }
 
 /// A map of `CloudTrail` callers: `geotile_grid` cells of `source.geo.location` (zoom 3) with
@@ -310,13 +307,7 @@ pub async fn rejected_flows(
             "aggs": {"ports": {"terms": {"field": "destination.port", "size": 5}}}}}});
     let v = scope.search(client, VPCFLOW, body).await?;
     let total = v["hits"]["total"]["value"].as_u64().unwrap_or(0);
-    let sources = raw_buckets(&v["aggregations"]["sources"])
-        .iter()
-        .map(|b| {
-            let ports = raw_buckets(&b["ports"]).iter().map(key).collect();
-            (key(b), doc_count(b), ports)
-        })
-        .collect();
+    let sources = keyed_buckets(&v["aggregations"]["sources"], |b| raw_buckets(&b["ports"]).iter().map(key).collect());
     Ok((total, sources))
 }
 
@@ -383,10 +374,7 @@ pub async fn findings_by_product(client: &Client, scope: &Scope, n: usize) -> Re
     let body = json!({"size": 0, "aggs": {"products": {"terms": {"field": "finding.product", "size": n},
         "aggs": {"severity": {"terms": {"field": "finding.severity.label", "size": 5}}}}}});
     let v = scope.search(client, SECURITYHUB, body).await?;
-    Ok(raw_buckets(&v["aggregations"]["products"])
-        .iter()
-        .map(|b| (key(b), doc_count(b), buckets(&b["severity"])))
-        .collect())
+    Ok(keyed_buckets(&v["aggregations"]["products"], |b| buckets(&b["severity"])))
 }
 
 /// The controls with the most failed compliance checks: `(control, failed findings, title)`.
@@ -399,10 +387,7 @@ pub async fn top_failing_controls(client: &Client, scope: &Scope, n: usize) -> R
         "aggs": {"controls": {"terms": {"field": "finding.control_id", "size": n},
             "aggs": {"title": {"terms": {"field": "finding.title.keyword", "size": 1}}}}}});
     let v = scope.search(client, SECURITYHUB, body).await?;
-    Ok(raw_buckets(&v["aggregations"]["controls"])
-        .iter()
-        .map(|b| (key(b), doc_count(b), first_key(&b["title"])))
-        .collect())
+    Ok(keyed_buckets(&v["aggregations"]["controls"], |b| first_key(&b["title"])))
 }
 
 /// The load-balancer targets that answered 5xx most (or were not reached: the load balancer's own
@@ -420,13 +405,9 @@ pub async fn top_5xx_targets(
         "aggs": {"targets": {"terms": {"field": "aws.elb.target_port", "size": n, "missing": "-"},
             "aggs": {"clients": {"terms": {"field": "client.ip", "size": 3}}}}}});
     let v = scope.search(client, ALB, body).await?;
-    Ok(raw_buckets(&v["aggregations"]["targets"])
-        .iter()
-        .map(|b| {
-            let clients = raw_buckets(&b["clients"]).iter().map(|c| (key(c), doc_count(c)));
-            (key(b), doc_count(b), clients.collect())
-        })
-        .collect())
+    Ok(keyed_buckets(&v["aggregations"]["targets"], |b| {
+        raw_buckets(&b["clients"]).iter().map(|c| (key(c), doc_count(c))).collect()
+    }))
 }
 
 /// A date (`2026-01-31`, midnight UTC) or an RFC 3339 time.

@@ -3,6 +3,7 @@
 //! are answered from the index; undecodable payloads land in the dead-letter index.
 #![allow(clippy::unwrap_used)]
 
+use seclog_core::config::FromEnv;
 use std::time::Duration;
 
 use aws_credential_types::provider::SharedCredentialsProvider;

@@ -2,6 +2,7 @@
 //! `clippy::doc_markdown` does not apply here).
 #![allow(clippy::doc_markdown)]
 
+use seclog_core::config::FromEnv;
 use std::collections::HashMap;
 use std::path::PathBuf;
 

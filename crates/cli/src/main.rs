@@ -1,5 +1,6 @@
 //! `seclog`: replay recorded events, install index templates, run the demo.
 
+use seclog_core::config::FromEnv;
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env, DEFAULT_DEADLINE_MARGIN};
+use seclog_core::config::{ConfigError, Env, FromEnv, DEFAULT_DEADLINE_MARGIN};
 use seclog_core::decode::DEFAULT_MAX_DECODED_BYTES;
 use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
@@ -40,12 +40,12 @@ pub struct FunctionConfig {
     pub deadline_margin: Duration,
 }
 
-impl FunctionConfig {
+impl FromEnv for FunctionConfig {
     /// Reads the function settings.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| crate::FAMILY.into());
         let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
         let index = IndexPattern::new(prefix.trim(), rotation)
@@ -66,12 +66,12 @@ impl Default for FunctionConfig {
     }
 }
 
-impl Config {
+impl FromEnv for Config {
     /// Reads the whole configuration.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
             opensearch: OpenSearchConfig::from_env(env)?,
             function: FunctionConfig::from_env(env)?,
@@ -86,13 +86,12 @@ mod tests {
 
     #[test]
     fn defaults_and_errors() {
-        let read = |pairs: &[(&str, &str)]| FunctionConfig::from_env(&Env::from_pairs(pairs));
-        let f = read(&[]).unwrap();
+        let f = FunctionConfig::from_pairs(&[]).unwrap();
         assert_eq!(f.index.prefix(), "cloudtrail");
         assert_eq!(f.max_decoded_bytes, 32 << 20);
-        let e = read(&[("INDEX_ROTATION", "hourly")]).unwrap_err();
+        let e = FunctionConfig::from_pairs(&[("INDEX_ROTATION", "hourly")]).unwrap_err();
         assert_eq!(e.to_string(), "INDEX_ROTATION is invalid: `hourly`: `hourly` is not one of daily, monthly, none");
-        let e = read(&[("INDEX_ROTATION", "monthly"), ("INDEX_PREFIX", "Bad Name")]).unwrap_err();
+        let e = FunctionConfig::from_pairs(&[("INDEX_ROTATION", "monthly"), ("INDEX_PREFIX", "Bad Name")]).unwrap_err();
         assert!(e.to_string().starts_with("INDEX_PREFIX is invalid"), "{e}");
     }
 }

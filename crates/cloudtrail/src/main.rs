@@ -2,6 +2,7 @@ use lambda_runtime::service_fn;
 use seclog_cloudtrail::config::Config;
 use seclog_cloudtrail::handler::{self, Deps};
 use seclog_core::config::Env;
+use seclog_core::config::FromEnv;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -46,6 +46,23 @@ pub enum ConfigError {
     },
 }
 
+/// Settings read from an [`Env`] at cold start.
+pub trait FromEnv: Sized {
+    /// Reads the settings.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the variable that is missing or invalid.
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError>;
+
+    /// The settings a few pairs give (tests, and commands that set variables from flags).
+    ///
+    /// # Errors
+    /// As [`FromEnv::from_env`].
+    fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        Self::from_env(&Env::from_pairs(pairs))
+    }
+}
+
 /// A source of configuration values: the process environment, or a map in tests.
 pub struct Env<'a>(Lookup<'a>);
 
@@ -178,8 +195,7 @@ mod tests {
     #[test]
     fn the_settings_every_function_shares_have_one_reading() {
         let read = |pairs: &[(&str, &str)]| {
-            let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
-            let env = Env::from_map(&map);
+            let env = Env::from_pairs(pairs);
             (env.deadline_margin(), env.max_decoded_bytes(4096))
         };
         assert_eq!(read(&[]), (Ok(DEFAULT_DEADLINE_MARGIN), Ok(4096)));

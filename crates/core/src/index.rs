@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 
-use crate::config::{ConfigError, Env};
+use crate::config::{ConfigError, Env, FromEnv};
 use crate::error::RecordError;
 use crate::RecordKind;
 
@@ -30,26 +30,6 @@ impl TimeWindow {
     /// No limit either way (a backfill of old logs, the recorded fixtures).
     pub const ANY: Self = Self { ahead: None, behind: None };
 
-    /// `MAX_EVENT_LEAD_DAYS` (default 7) and `MAX_EVENT_AGE_DAYS` (default 400): whole days, or
-    /// `none` for no limit on that side.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] for anything else.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let days = |var: &'static str, default: Option<TimeDelta>| match env.get(var) {
-            None => Ok(default),
-            Some(v) if v.trim().eq_ignore_ascii_case("none") => Ok(None),
-            Some(v) => v.trim().parse::<u16>().map(|d| Some(TimeDelta::days(i64::from(d)))).map_err(|_| {
-                ConfigError::Invalid { var, reason: format!("`{}` is not whole days (0-65535) or `none`", v.trim()) }
-            }),
-        };
-        let default = Self::default();
-        Ok(Self {
-            ahead: days("MAX_EVENT_LEAD_DAYS", default.ahead)?,
-            behind: days("MAX_EVENT_AGE_DAYS", default.behind)?,
-        })
-    }
-
     /// Whether `time` may name an index when it is `now`.
     ///
     /// # Errors
@@ -70,6 +50,28 @@ impl TimeWindow {
             (_, Some(behind)) if time < now - behind => Err(out("behind", behind)),
             _ => Ok(()),
         }
+    }
+}
+
+impl FromEnv for TimeWindow {
+    /// `MAX_EVENT_LEAD_DAYS` (default 7) and `MAX_EVENT_AGE_DAYS` (default 400): whole days, or
+    /// `none` for no limit on that side.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for anything else.
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let days = |var: &'static str, default: Option<TimeDelta>| match env.get(var) {
+            None => Ok(default),
+            Some(v) if v.trim().eq_ignore_ascii_case("none") => Ok(None),
+            Some(v) => v.trim().parse::<u16>().map(|d| Some(TimeDelta::days(i64::from(d)))).map_err(|_| {
+                ConfigError::Invalid { var, reason: format!("`{}` is not whole days (0-65535) or `none`", v.trim()) }
+            }),
+        };
+        let default = Self::default();
+        Ok(Self {
+            ahead: days("MAX_EVENT_LEAD_DAYS", default.ahead)?,
+            behind: days("MAX_EVENT_AGE_DAYS", default.behind)?,
+        })
     }
 }
 
@@ -303,12 +305,7 @@ mod tests {
 
     #[test]
     fn the_window_is_configured_in_days_or_none() {
-        let read = |pairs: &[(&str, &str)]| {
-            let map: std::collections::HashMap<String, String> =
-                pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-            let window = TimeWindow::from_env(&Env::from_map(&map));
-            window
-        };
+        let read = TimeWindow::from_pairs;
         assert_eq!(read(&[]).unwrap(), TimeWindow::default());
         let w = read(&[("MAX_EVENT_AGE_DAYS", "none"), ("MAX_EVENT_LEAD_DAYS", "1")]).unwrap();
         assert_eq!(w, TimeWindow { ahead: Some(TimeDelta::days(1)), behind: None });

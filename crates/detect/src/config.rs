@@ -25,7 +25,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env, NotOneOf};
+use seclog_core::config::{ConfigError, Env, FromEnv, NotOneOf};
 use seclog_rules::Level;
 use url::Url;
 
@@ -106,11 +106,36 @@ impl Default for DetectConfig {
 }
 
 impl DetectConfig {
+    /// The alerts index of an event at `time`.
+    #[must_use]
+    pub fn alerts_index(&self, time: chrono::DateTime<chrono::Utc>) -> String {
+        format!("{}-alerts-{}", self.alerts_prefix, time.format("%Y.%m"))
+    }
+
+    /// The CloudTrail index patterns among [`Self::indices`] (the first-seen rules read only them).
+    #[must_use]
+    pub fn cloudtrail_indices(&self) -> String {
+        let list: Vec<&str> = self.indices.split(',').map(str::trim).filter(|p| p.starts_with("cloudtrail")).collect();
+        if list.is_empty() {
+            "cloudtrail-*".to_owned()
+        } else {
+            list.join(",")
+        }
+    }
+
+    /// Every alerts index.
+    #[must_use]
+    pub fn alerts_pattern(&self) -> String {
+        format!("{}-alerts-*", self.alerts_prefix)
+    }
+}
+
+impl FromEnv for DetectConfig {
     /// Reads the settings.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable; a URL's value is never repeated.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let d = Self::default();
         let alerts_prefix = env.get("ALERTS_PREFIX").map_or(d.alerts_prefix, |p| p.trim().to_owned());
         seclog_core::index::IndexPattern::new(
@@ -160,29 +185,6 @@ impl DetectConfig {
                 }
             },
         })
-    }
-
-    /// The alerts index of an event at `time`.
-    #[must_use]
-    pub fn alerts_index(&self, time: chrono::DateTime<chrono::Utc>) -> String {
-        format!("{}-alerts-{}", self.alerts_prefix, time.format("%Y.%m"))
-    }
-
-    /// The CloudTrail index patterns among [`Self::indices`] (the first-seen rules read only them).
-    #[must_use]
-    pub fn cloudtrail_indices(&self) -> String {
-        let list: Vec<&str> = self.indices.split(',').map(str::trim).filter(|p| p.starts_with("cloudtrail")).collect();
-        if list.is_empty() {
-            "cloudtrail-*".to_owned()
-        } else {
-            list.join(",")
-        }
-    }
-
-    /// Every alerts index.
-    #[must_use]
-    pub fn alerts_pattern(&self) -> String {
-        format!("{}-alerts-*", self.alerts_prefix)
     }
 }
 
@@ -278,41 +280,44 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
 mod tests {
     use super::*;
 
-    fn read(pairs: &[(&str, &str)]) -> Result<DetectConfig, ConfigError> {
-        DetectConfig::from_env(&Env::from_pairs(pairs))
-    }
-
     #[test]
     fn a_lookback_longer_than_a_year_is_refused_not_overflowed() {
         assert_eq!(parse_duration("366d"), Ok(Duration::from_secs(366 * 86_400)));
         for huge in ["367d", "100000000d", "999999999999999d", "18446744073709551615s"] {
             assert!(parse_duration(huge).is_err(), "{huge}");
-            assert!(read(&[("LOOKBACK", huge)]).is_err(), "{huge}");
+            assert!(DetectConfig::from_pairs(&[("LOOKBACK", huge)]).is_err(), "{huge}");
         }
     }
 
     #[test]
     fn defaults_durations_and_levels() {
-        assert_eq!(read(&[]).unwrap(), DetectConfig::default());
-        let c = read(&[("LOOKBACK", "2h"), ("NOTIFY_MIN_LEVEL", "Medium"), ("ALERTS_PREFIX", "sec")]).unwrap();
+        assert_eq!(DetectConfig::from_pairs(&[]).unwrap(), DetectConfig::default());
+        let c =
+            DetectConfig::from_pairs(&[("LOOKBACK", "2h"), ("NOTIFY_MIN_LEVEL", "Medium"), ("ALERTS_PREFIX", "sec")])
+                .unwrap();
         assert_eq!((c.lookback, c.notify_min_level), (Duration::from_secs(7200), Level::Medium));
         assert_eq!(c.alerts_pattern(), "sec-alerts-*");
         let t = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").unwrap().to_utc();
         assert_eq!(c.alerts_index(t), "sec-alerts-2026.12");
         assert_eq!(
-            read(&[("LOOKBACK", "soon")]).unwrap_err().to_string(),
+            DetectConfig::from_pairs(&[("LOOKBACK", "soon")]).unwrap_err().to_string(),
             "LOOKBACK is invalid: `soon` is not a duration like 30m, 2h, 90s"
         );
-        assert!(read(&[("NOTIFY_MIN_LEVEL", "urgent")]).is_err());
+        assert!(DetectConfig::from_pairs(&[("NOTIFY_MIN_LEVEL", "urgent")]).is_err());
     }
 
     #[test]
     fn a_bad_webhook_url_is_refused_without_repeating_it() {
-        let e = read(&[("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T000/B000/SECRETTOKEN")]).unwrap_err();
+        let e = DetectConfig::from_pairs(&[("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T000/B000/SECRETTOKEN")])
+            .unwrap_err();
         assert!(!e.to_string().contains("SECRETTOKEN"), "{e}");
-        let c = read(&[("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T000/B000/SECRETTOKEN")]).unwrap();
+        let c = DetectConfig::from_pairs(&[(
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T000/B000/SECRETTOKEN",
+        )])
+        .unwrap();
         assert!(!format!("{c:?}").contains("SECRETTOKEN"));
-        let e = read(&[("WEBHOOK_URL", "ftp://x/SECRETTOKEN")]).unwrap_err();
+        let e = DetectConfig::from_pairs(&[("WEBHOOK_URL", "ftp://x/SECRETTOKEN")]).unwrap_err();
         assert!(!e.to_string().contains("SECRETTOKEN"));
     }
 }

@@ -1,3 +1,4 @@
+use seclog_core::config::FromEnv;
 use std::sync::Arc;
 
 use lambda_runtime::{service_fn, LambdaEvent};

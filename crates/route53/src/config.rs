@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env};
+use seclog_core::config::{ConfigError, Env, FromEnv};
 use seclog_core::firehose::Settings;
 use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
@@ -51,12 +51,12 @@ impl Default for Config {
     }
 }
 
-impl Config {
+impl FromEnv for Config {
     /// Reads the configuration.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
         let window = TimeWindow::from_env(env)?;
         let family = |var: &'static str, default: &str| {
@@ -87,13 +87,12 @@ mod tests {
 
     #[test]
     fn configuration() {
-        let read = |pairs: &[(&str, &str)]| Config::from_env(&Env::from_pairs(pairs));
-        let c = read(&[]).unwrap();
+        let c = Config::from_pairs(&[]).unwrap();
         assert!(c.opensearch.is_none());
         assert_eq!((c.resolver_index.prefix(), c.public_index.prefix()), ("route53-resolver", "route53-public"));
-        let e = read(&[("PUBLIC_INDEX_PREFIX", "Bad Name")]).unwrap_err();
+        let e = Config::from_pairs(&[("PUBLIC_INDEX_PREFIX", "Bad Name")]).unwrap_err();
         assert!(e.to_string().starts_with("PUBLIC_INDEX_PREFIX is invalid"), "{e}");
         let endpoint = [("OPENSEARCH_ENDPOINT", "https://search.example.com"), ("AWS_REGION", "us-east-1")];
-        assert!(read(&endpoint).unwrap().opensearch.is_some());
+        assert!(Config::from_pairs(&endpoint).unwrap().opensearch.is_some());
     }
 }

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use ipnet::IpNet;
-use seclog_core::config::{ConfigError, Env};
+use seclog_core::config::{ConfigError, Env, FromEnv};
 
 /// The rule settings, read once at cold start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,12 +34,14 @@ impl RulesConfig {
     pub fn bundled() -> Self {
         Self { enabled: true, ..Self::default() }
     }
+}
 
+impl FromEnv for RulesConfig {
     /// Reads the settings.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable that cannot be used.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let enabled = env.on_off("DETECTION")?;
         let dir = env.get("DETECTION_RULES_DIR").filter(|d| !d.trim().is_empty()).map(PathBuf::from);
         let allowed_cidrs = match env.get("ALLOWED_CIDRS") {
@@ -97,13 +99,10 @@ fn entries(list: &str) -> impl Iterator<Item = &str> {
 mod tests {
     use super::*;
 
-    fn read(pairs: &[(&str, &str)]) -> Result<RulesConfig, ConfigError> {
-        RulesConfig::from_env(&Env::from_pairs(pairs))
-    }
-
     #[test]
     fn addresses_and_ranges_are_accepted_and_a_single_address_is_its_own_range() {
-        let c = read(&[("ALLOWED_CIDRS", "203.0.113.0/24, 198.51.100.7 2001:db8::/32,10.1.2.3/8")]).unwrap();
+        let c = RulesConfig::from_pairs(&[("ALLOWED_CIDRS", "203.0.113.0/24, 198.51.100.7 2001:db8::/32,10.1.2.3/8")])
+            .unwrap();
         let shown: Vec<String> = c.allowed_cidrs.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["203.0.113.0/24", "198.51.100.7/32", "2001:db8::/32", "10.0.0.0/8"]);
         assert!(c.enabled);
@@ -111,19 +110,23 @@ mod tests {
 
     #[test]
     fn bad_entries_are_refused_by_name() {
-        let e = read(&[("ALLOWED_CIDRS", "203.0.113.0/24,office")]).unwrap_err();
+        let e = RulesConfig::from_pairs(&[("ALLOWED_CIDRS", "203.0.113.0/24,office")]).unwrap_err();
         assert_eq!(e.to_string(), "ALLOWED_CIDRS is invalid: `office` is neither an address nor a CIDR range");
-        let e = read(&[("ALLOWED_COUNTRIES", "de,FRA")]).unwrap_err();
+        let e = RulesConfig::from_pairs(&[("ALLOWED_COUNTRIES", "de,FRA")]).unwrap_err();
         assert_eq!(e.to_string(), "ALLOWED_COUNTRIES is invalid: `FRA` is not a two-letter country code");
-        let e = read(&[("DETECTION", "maybe")]).unwrap_err();
+        let e = RulesConfig::from_pairs(&[("DETECTION", "maybe")]).unwrap_err();
         assert_eq!(e.to_string(), "DETECTION is invalid: `maybe` is not one of on, off");
     }
 
     #[test]
     fn defaults() {
-        assert_eq!(read(&[]).unwrap(), RulesConfig::bundled());
-        let c = read(&[("DETECTION", "off"), ("ALLOWED_COUNTRIES", "de fr"), ("DETECTION_RULES_DIR", "/opt/rules")])
-            .unwrap();
+        assert_eq!(RulesConfig::from_pairs(&[]).unwrap(), RulesConfig::bundled());
+        let c = RulesConfig::from_pairs(&[
+            ("DETECTION", "off"),
+            ("ALLOWED_COUNTRIES", "de fr"),
+            ("DETECTION_RULES_DIR", "/opt/rules"),
+        ])
+        .unwrap();
         assert!(!c.enabled);
         assert_eq!(c.allowed_countries, ["DE", "FR"]);
         assert_eq!(c.dir, Some(PathBuf::from("/opt/rules")));

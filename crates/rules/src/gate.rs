@@ -201,16 +201,12 @@ mod tests {
     use seclog_core::json::RawObject;
     use serde_json::{json, Value};
 
-    use crate::config::parse_cidrs;
     use crate::{Detection, RuleSet, RulesConfig};
+    use seclog_core::config::FromEnv;
 
     /// Every rule that can load, placeholders included.
     fn all_rules() -> RuleSet {
-        let config = RulesConfig {
-            allowed_cidrs: parse_cidrs("10.0.0.0/8").unwrap(),
-            allowed_countries: vec!["DE".into()],
-            ..RulesConfig::bundled()
-        };
+        let config = RulesConfig::from_pairs(&[("ALLOWED_CIDRS", "10.0.0.0/8"), ("ALLOWED_COUNTRIES", "DE")]).unwrap();
         RuleSet::load(&config).unwrap()
     }
 

@@ -6,8 +6,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use seclog_core::config::FromEnv;
 use seclog_core::json::RawObject;
-use seclog_rules::config::parse_cidrs;
 use seclog_rules::{DnsQuery, LogSource, RuleSet, RulesConfig};
 use serde_json::Value;
 
@@ -35,11 +35,7 @@ fn dns_query(record: &Value) -> DnsQuery<'_> {
 #[test]
 fn every_rule_that_loads_matches_its_record_and_not_its_near_miss() {
     // With both placeholders set, every rule that can load does.
-    let config = RulesConfig {
-        allowed_cidrs: parse_cidrs("10.0.0.0/8").unwrap(),
-        allowed_countries: vec!["DE".into()],
-        ..RulesConfig::bundled()
-    };
+    let config = RulesConfig::from_pairs(&[("ALLOWED_CIDRS", "10.0.0.0/8"), ("ALLOWED_COUNTRIES", "DE")]).unwrap();
     let rules = RuleSet::load(&config).unwrap();
     let mut failures = Vec::new();
     let mut covered: BTreeSet<(String, String)> = BTreeSet::new();

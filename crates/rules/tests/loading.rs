@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use seclog_core::config::FromEnv;
 use seclog_rules::config::parse_cidrs;
 use seclog_rules::{RuleSet, RulesConfig, SkipReason, Status};
 
@@ -50,11 +51,7 @@ fn the_ids_of_seclog_s_own_rules_name_the_bundled_rules() {
 
 #[test]
 fn every_sigmahq_rule_loads_but_the_placeholder_rule_seclog_replaces() {
-    let config = RulesConfig {
-        allowed_cidrs: parse_cidrs("203.0.113.0/24").unwrap(),
-        allowed_countries: vec!["DE".into()],
-        ..RulesConfig::bundled()
-    };
+    let config = RulesConfig::from_pairs(&[("ALLOWED_CIDRS", "203.0.113.0/24"), ("ALLOWED_COUNTRIES", "DE")]).unwrap();
     let rules = RuleSet::load(&config).unwrap();
     let skipped: Vec<_> = rules
         .report()

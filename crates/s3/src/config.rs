@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env, DEFAULT_DEADLINE_MARGIN};
+use seclog_core::config::{ConfigError, Env, FromEnv, DEFAULT_DEADLINE_MARGIN};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
 use seclog_rules::RulesConfig;
 
@@ -60,12 +60,12 @@ impl Default for FunctionConfig {
     }
 }
 
-impl FunctionConfig {
+impl FromEnv for FunctionConfig {
     /// Reads the function settings.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let d = Self::default();
         let kind_rules =
             env.get("S3_KIND_RULES").unwrap_or_default().parse().map_err(|e: crate::layout::RuleError| {
@@ -90,12 +90,12 @@ impl FunctionConfig {
     }
 }
 
-impl Config {
+impl FromEnv for Config {
     /// Reads the whole configuration.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
             opensearch: OpenSearchConfig::from_env(env)?,
             continuation_queue_url: env.required("CONTINUATION_QUEUE_URL", "the function's own SQS queue URL")?,
@@ -109,25 +109,26 @@ impl Config {
 mod tests {
     use super::*;
 
-    fn read(pairs: &[(&str, &str)]) -> Result<FunctionConfig, ConfigError> {
-        FunctionConfig::from_env(&Env::from_pairs(pairs))
-    }
-
     #[test]
     fn settings_and_their_errors() {
-        let c = read(&[("S3_KIND_RULES", "exports/alb/=alb"), ("CHUNK_DOCUMENTS", "10")]).unwrap();
+        let c =
+            FunctionConfig::from_pairs(&[("S3_KIND_RULES", "exports/alb/=alb"), ("CHUNK_DOCUMENTS", "10")]).unwrap();
         assert_eq!(c.kind_rules.place("exports/alb/x.gz").map(|p| p.kind), Some(crate::layout::Kind::Alb));
         assert_eq!(c.chunk_documents, 10);
-        let e = read(&[("S3_KIND_RULES", "exports/=nginx")]).unwrap_err().to_string();
+        let e = FunctionConfig::from_pairs(&[("S3_KIND_RULES", "exports/=nginx")]).unwrap_err().to_string();
         assert!(e.contains("S3_KIND_RULES") && e.contains("`nginx` is not a log kind"), "{e}");
-        assert!(read(&[("CHUNK_DOCUMENTS", "0")]).unwrap_err().to_string().contains("CHUNK_DOCUMENTS"));
-        assert!(read(&[("MAX_DECODED_BYTES", "10")]).unwrap_err().to_string().contains("MAX_DECODED_BYTES"));
-        let e = Config::from_env(&Env::from_pairs(&[
-            ("OPENSEARCH_ENDPOINT", "https://search.example.com"),
-            ("AWS_REGION", "eu-west-1"),
-        ]))
-        .unwrap_err()
-        .to_string();
+        assert!(FunctionConfig::from_pairs(&[("CHUNK_DOCUMENTS", "0")])
+            .unwrap_err()
+            .to_string()
+            .contains("CHUNK_DOCUMENTS"));
+        assert!(FunctionConfig::from_pairs(&[("MAX_DECODED_BYTES", "10")])
+            .unwrap_err()
+            .to_string()
+            .contains("MAX_DECODED_BYTES"));
+        let e =
+            Config::from_pairs(&[("OPENSEARCH_ENDPOINT", "https://search.example.com"), ("AWS_REGION", "eu-west-1")])
+                .unwrap_err()
+                .to_string();
         assert!(e.contains("CONTINUATION_QUEUE_URL"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 
 use lambda_runtime::service_fn;
 use seclog_core::config::Env;
+use seclog_core::config::FromEnv;
 use seclog_s3::config::Config;
 use seclog_s3::handler;
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env};
+use seclog_core::config::{ConfigError, Env, FromEnv};
 use seclog_core::index::TimeWindow;
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
 
@@ -72,12 +72,12 @@ impl Default for Config {
     }
 }
 
-impl Config {
+impl FromEnv for Config {
     /// Reads the configuration.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| crate::FAMILY.into()).trim().to_owned();
         seclog_core::index::IndexPattern::new(&prefix, seclog_core::index::Rotation::Monthly)
             .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason: reason.to_string() })?;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env};
+use seclog_core::config::{ConfigError, Env, FromEnv};
 use seclog_core::firehose::Settings;
 
 use crate::Format;
@@ -22,12 +22,12 @@ pub struct Config {
     pub deadline_margin: Duration,
 }
 
-impl Config {
+impl FromEnv for Config {
     /// Reads the configuration.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable (a format that does not parse, too).
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let format = match env.get("VPC_FLOW_LOG_FORMAT") {
             None => Format::default(),
             Some(f) => Format::parse(&f)
@@ -44,9 +44,9 @@ mod tests {
 
     #[test]
     fn a_format_that_does_not_parse_names_its_variable() {
-        let err = Config::from_env(&Env::from_pairs(&[("VPC_FLOW_LOG_FORMAT", "${a} ${a}")])).unwrap_err();
+        let err = Config::from_pairs(&[("VPC_FLOW_LOG_FORMAT", "${a} ${a}")]).unwrap_err();
         assert!(err.to_string().starts_with("VPC_FLOW_LOG_FORMAT is invalid"), "{err}");
-        let custom = Config::from_env(&Env::from_pairs(&[("VPC_FLOW_LOG_FORMAT", "${srcaddr} ${dstaddr}")])).unwrap();
+        let custom = Config::from_pairs(&[("VPC_FLOW_LOG_FORMAT", "${srcaddr} ${dstaddr}")]).unwrap();
         assert_ne!(custom.format, Format::default());
     }
 }

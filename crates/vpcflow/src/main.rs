@@ -1,5 +1,6 @@
 use lambda_runtime::service_fn;
 use seclog_core::config::Env;
+use seclog_core::config::FromEnv;
 use seclog_vpcflow::config::Config;
 use seclog_vpcflow::handler;
 

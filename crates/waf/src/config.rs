@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use seclog_core::config::{ConfigError, Env};
+use seclog_core::config::{ConfigError, Env, FromEnv};
 use seclog_core::firehose::Settings;
 
 /// Everything the function needs.
@@ -17,12 +17,12 @@ pub struct Config {
     pub deadline_margin: Duration,
 }
 
-impl Config {
+impl FromEnv for Config {
     /// Reads the configuration.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let (settings, deadline_margin) = Settings::from_env(env)?;
         Ok(Self { settings, deadline_margin })
     }

@@ -1,6 +1,7 @@
 //! Unit tests of `transform`.
 
 use super::*;
+use seclog_core::config::FromEnv;
 use serde_json::{json, Value};
 
 fn run(record: &str) -> Value {

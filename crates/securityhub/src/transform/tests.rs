@@ -3,6 +3,7 @@
 use super::*;
 use crate::finding::{slug, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
+use seclog_core::config::FromEnv;
 use serde_json::{json, Value};
 use std::borrow::Cow;
 

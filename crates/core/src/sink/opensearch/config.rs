@@ -25,7 +25,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::retry::Backoff;
-use crate::config::{ConfigError, Env};
+use crate::config::{ConfigError, Env, FromEnv};
 use crate::deadletter::DeadLetters;
 
 /// The `SigV4` service name.
@@ -129,12 +129,14 @@ impl OpenSearchConfig {
             deadletters: DeadLetters::default(),
         })
     }
+}
 
+impl FromEnv for OpenSearchConfig {
     /// Reads the settings (see the module docs for the variables).
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first missing or invalid variable.
-    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+    fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let endpoint =
             parse_endpoint(&env.required("OPENSEARCH_ENDPOINT", "the https URL of the domain or collection")?)?;
         let auth = match env.get("OPENSEARCH_AUTH").unwrap_or_else(|| "sigv4".into()).trim() {
@@ -260,13 +262,9 @@ fn parse_endpoint(raw: &str) -> Result<Url, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<OpenSearchConfig, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
-        let env = Env::from_map(&map);
-
-        OpenSearchConfig::from_env(&env)
+        OpenSearchConfig::from_pairs(pairs)
     }
 
     #[test]

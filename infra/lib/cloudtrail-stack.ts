@@ -7,14 +7,12 @@ import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import { accessLogBucket, alarmOnAny, alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk, privateBucket } from "./common";
+import { PackagingProps, packaging } from "./function";
+import { letServiceUseKey } from "./keys";
 
-export interface CloudTrailStackProps extends StackProps {
-  readonly packageDir?: string;
+export interface CloudTrailStackProps extends StackProps, PackagingProps {
   /** Addresses and CIDR ranges people sign in from (`ALLOWED_CIDRS`: the rule for sign-ins from elsewhere). */
   readonly allowedSignInCidrs?: string[];
-  /** A folder of your own Sigma rules, shipped as a layer beside the bundled ones (`-c rulesDir=`). */
-  readonly rulesDir?: string;
-  readonly memorySize?: number;
   /** Retention of the trail's log group; default one year. */
   readonly logRetention?: logs.RetentionDays;
   /** Also log S3 object-level (data) events of every bucket, as the lab does. */
@@ -52,17 +50,10 @@ export class CloudTrailStack extends Stack {
     const domain = domainParameters(this);
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog CloudTrail: trail, bucket, logs, queues" });
     // CloudTrail encrypts log files with the key for this account's trails only (the key policy CloudTrail documents for this account's trails).
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal("cloudtrail.amazonaws.com")],
-        actions: ["kms:GenerateDataKey*", "kms:DescribeKey"],
-        resources: ["*"],
-        conditions: {
-          StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:${this.partition}:cloudtrail:*:${this.account}:trail/*` },
-          StringEquals: { "aws:SourceAccount": this.account },
-        },
-      }),
-    );
+    letServiceUseKey(key, "cloudtrail.amazonaws.com", ["kms:GenerateDataKey*", "kms:DescribeKey"], {
+      StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:${this.partition}:cloudtrail:*:${this.account}:trail/*` },
+      StringEquals: { "aws:SourceAccount": this.account },
+    });
 
     const bucket = privateBucket(this, "TrailBucket", key, accessLogBucket(this));
     this.bucket = bucket;
@@ -105,12 +96,10 @@ export class CloudTrailStack extends Stack {
     }
     const { fn, dlq } = asyncFunction(this, "Cloudtrail", {
       name: "cloudtrail",
-      packageDir: props.packageDir,
-      memorySize: props.memorySize,
+      ...packaging(props),
       reservedConcurrency: 20,
       key,
       roleName: props.centralRoleArn ? SOURCE_ROLE_NAME : undefined,
-      rulesDir: props.rulesDir,
       environment: bulkEnvironment(domain, {
         INDEX_PREFIX: "cloudtrail",
         ...(props.centralRoleArn ? { OPENSEARCH_ROLE_ARN: props.centralRoleArn } : {}),

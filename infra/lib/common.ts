@@ -8,6 +8,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { SeclogFunction, SeclogFunctionProps } from "./function";
+import { letServiceUseKey } from "./keys";
 
 /** The OpenSearch domain every stack writes to, as stack parameters. */
 export interface Domain {
@@ -76,17 +77,10 @@ export function writerRoleOutput(stack: Stack, id: string, roleArn: string, inde
  * to this account's alarms in this region.
  */
 export function alarmTopic(stack: Stack, key: kms.IKey): sns.Topic {
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-      actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
-      resources: ["*"],
-      conditions: {
-        StringEquals: { "aws:SourceAccount": stack.account },
-        ArnLike: { "aws:SourceArn": `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
-      },
-    }),
-  );
+  letServiceUseKey(key, "cloudwatch.amazonaws.com", ["kms:Decrypt", "kms:GenerateDataKey*"], {
+    StringEquals: { "aws:SourceAccount": stack.account },
+    ArnLike: { "aws:SourceArn": `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*` },
+  });
   return new sns.Topic(stack, "Alarms", { masterKey: key });
 }
 

@@ -7,15 +7,11 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, writerRoleOutput } from "./common";
+import { PackagingProps, packaging } from "./function";
 
-export interface DetectStackProps extends StackProps {
-  /** Where the packaged zips are; default `../target/lambda`. */
-  readonly packageDir?: string;
-  readonly memorySize?: number;
+export interface DetectStackProps extends StackProps, PackagingProps {
   /** Addresses and CIDR ranges people sign in from (`ALLOWED_CIDRS`, `%Legitimate_IP_Ranges%`). */
   readonly allowedSignInCidrs?: string[];
-  /** A folder of your own Sigma rules, shipped as a layer beside the bundled ones (`-c rulesDir=`). */
-  readonly rulesDir?: string;
   /** An existing secret holding the Slack webhook's URL; default: an empty secret this stack creates. */
   readonly slackSecretArn?: string;
   /** Minutes between runs; default 5. */
@@ -56,11 +52,9 @@ export class DetectStack extends Stack {
 
     const { fn, dlq } = asyncFunction(this, "Detect", {
       name: "detect",
-      packageDir: props.packageDir,
-      memorySize: props.memorySize,
+      ...packaging(props),
       reservedConcurrency: 1,
       key,
-      rulesDir: props.rulesDir,
       environment: bulkEnvironment(domain, {
         ALERTS_PREFIX: "seclog",
         SLACK_WEBHOOK_SECRET_ARN: slack.secretArn,

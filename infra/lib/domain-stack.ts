@@ -4,6 +4,7 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as opensearch from "aws-cdk-lib/aws-opensearchservice";
 import { Construct } from "constructs";
+import { letServiceUseKey } from "./keys";
 
 export interface DomainStackProps extends StackProps {
   /** Addresses allowed to reach the domain over HTTPS (besides requiring signed requests). */
@@ -32,14 +33,9 @@ export class DomainStack extends Stack {
     const domainArn = this.formatArn({ service: "es", resource: "domain", resourceName: domainName });
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog OpenSearch domain" });
     // CloudWatch Logs encrypts the domain's log groups: for this account's log groups only.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        resources: ["*"],
-        conditions: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` } },
-      }),
-    );
+    letServiceUseKey(key, `logs.${this.region}.amazonaws.com`, ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], {
+      ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` },
+    });
     const groups = ["AUDIT_LOGS", "ES_APPLICATION_LOGS", "SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS"].map(
       (kind) =>
         [

@@ -10,7 +10,8 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import { Domain, accessLogBucket, alarmTopic, domainParameters, functionAlarms, privateBucket, writerRoleOutput } from "./common";
-import { FunctionName, SeclogFunction } from "./function";
+import { FunctionName, PackagingProps, packaging, SeclogFunction } from "./function";
+import { letServiceUseKey } from "./keys";
 
 /** Buffering of one stream: the processor's input per invocation, and the destination's. */
 export interface Buffering {
@@ -22,16 +23,12 @@ export interface Buffering {
   readonly destinationSeconds: number;
 }
 
-export interface FirehoseStackProps extends StackProps {
-  readonly packageDir?: string;
-  readonly memorySize?: number;
+export interface FirehoseStackProps extends StackProps, PackagingProps {
   /** The web ACL to log (WAF logging configuration); none when absent. */
   readonly webAclArn?: string;
   /** The VPC whose flow logs and Resolver query logs to ship; none when absent. */
   readonly vpcId?: string;
   readonly buffering?: Partial<Record<"waf" | "vpcflow" | "route53", Partial<Buffering>>>;
-  /** A folder of your own Sigma rules for the Route 53 Resolver processor (`-c rulesDir=`). */
-  readonly rulesDir?: string;
 }
 
 const DEFAULTS: Record<"waf" | "vpcflow" | "route53", Buffering> = {
@@ -54,17 +51,10 @@ export class FirehoseStack extends Stack {
     const domain = domainParameters(this, false);
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog Firehose streams, backups, logs" });
     // VPC Flow Logs deliver to the stream through `delivery.logs`: for this account's log deliveries only.
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal("delivery.logs.amazonaws.com")],
-        actions: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
-        resources: ["*"],
-        conditions: {
-          StringEquals: { "aws:SourceAccount": this.account },
-          ArnLike: { "aws:SourceArn": `arn:${this.partition}:logs:${this.region}:${this.account}:*` },
-        },
-      }),
-    );
+    letServiceUseKey(key, "delivery.logs.amazonaws.com", ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"], {
+      StringEquals: { "aws:SourceAccount": this.account },
+      ArnLike: { "aws:SourceArn": `arn:${this.partition}:logs:${this.region}:${this.account}:*` },
+    });
     const backup = privateBucket(this, "FailedDocuments", key, accessLogBucket(this));
     const deliveryLogs = new logs.LogGroup(this, "DeliveryLogs", { retention: logs.RetentionDays.ONE_MONTH, encryptionKey: key });
     const topic = alarmTopic(this, key);
@@ -74,8 +64,7 @@ export class FirehoseStack extends Stack {
       const streamArn = this.formatArn({ service: "firehose", resource: "deliverystream", resourceName: streamName });
       const fn = new SeclogFunction(this, `${capital(fnName)}`, {
         name: fnName as FunctionName,
-        packageDir: props.packageDir,
-        memorySize: props.memorySize,
+        ...packaging(props),
         timeout: Duration.minutes(1),
         reservedConcurrency: 10,
         synchronous: "Firehose invokes its processor synchronously and handles failures itself (retries, then its S3 error output)",

@@ -7,15 +7,27 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { letServiceUseKey } from "./keys";
 
 /** The functions `scripts/package` builds (`target/lambda/<name>/bootstrap.zip`). */
 export type FunctionName = "cloudtrail" | "waf" | "vpcflow" | "route53" | "securityhub" | "detect" | "s3";
 
-export interface SeclogFunctionProps {
-  readonly name: FunctionName;
+/** What every stack hands its functions: where the zips are, their memory, the user's own rules. */
+export interface PackagingProps {
   /** Where the packaged zips are; default `../target/lambda`. */
   readonly packageDir?: string;
   readonly memorySize?: number;
+  /** A folder of your own Sigma rules, shipped as a layer beside the bundled ones (`-c rulesDir=`, `DETECTION_RULES_DIR`). */
+  readonly rulesDir?: string;
+}
+
+/** The packaging of a stack's props, to spread into its functions' props. */
+export function packaging(props: PackagingProps): PackagingProps {
+  return { packageDir: props.packageDir, memorySize: props.memorySize, rulesDir: props.rulesDir };
+}
+
+export interface SeclogFunctionProps extends PackagingProps {
+  readonly name: FunctionName;
   readonly timeout: Duration;
   readonly reservedConcurrency?: number;
   readonly environment?: Record<string, string>;
@@ -31,8 +43,6 @@ export interface SeclogFunctionProps {
   readonly synchronous?: string;
   /** A fixed name for the function's role (one another account's trust policy can name). */
   readonly roleName?: string;
-  /** A folder of the user's own Sigma rules, shipped as a layer (`DETECTION_RULES_DIR`). */
-  readonly rulesDir?: string;
 }
 
 /** Where Lambda mounts the user's rules layer; the functions read it through `DETECTION_RULES_DIR`. */
@@ -121,16 +131,9 @@ export class SeclogFunction extends Construct {
       encryptionKey: props.key,
     });
     const region = Stack.of(this).region;
-    props.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
-        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        resources: ["*"],
-        conditions: {
-          ArnLike: { "kms:EncryptionContext:aws:logs:arn": Stack.of(this).formatArn({ service: "logs", resource: "log-group", resourceName: "*", arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-        },
-      }),
-    );
+    letServiceUseKey(props.key, `logs.${region}.amazonaws.com`, ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], {
+      ArnLike: { "kms:EncryptionContext:aws:logs:arn": Stack.of(this).formatArn({ service: "logs", resource: "log-group", resourceName: "*", arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    });
     const role = props.roleName
       ? new iam.Role(this, "Role", {
           roleName: props.roleName,

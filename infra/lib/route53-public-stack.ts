@@ -5,13 +5,10 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
 import { Construct } from "constructs";
 import { alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
+import { PackagingProps, packaging } from "./function";
 
-export interface Route53PublicStackProps extends StackProps {
-  readonly packageDir?: string;
-  readonly memorySize?: number;
+export interface Route53PublicStackProps extends StackProps, PackagingProps {
   readonly logRetention?: logs.RetentionDays;
-  /** A folder of your own Sigma rules, shipped as a layer beside the bundled ones (`-c rulesDir=`). */
-  readonly rulesDir?: string;
 }
 
 /**
@@ -48,11 +45,9 @@ export class Route53PublicStack extends Stack {
     });
     const { fn, dlq } = asyncFunction(this, "Route53", {
       name: "route53",
-      packageDir: props.packageDir,
-      memorySize: props.memorySize,
+      ...packaging(props),
       reservedConcurrency: 10,
       key,
-      rulesDir: props.rulesDir,
       environment: bulkEnvironment(domain, { PUBLIC_INDEX_PREFIX: "route53-public" }),
     });
     grantBulk("Route53", fn, domain, ["route53-public-*", "route53-resolver-*"], "seclog_route53");

@@ -6,7 +6,8 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { alarmOnAny, alarmTopic, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
-import { SeclogFunction } from "./function";
+import { PackagingProps, packaging, SeclogFunction } from "./function";
+import { letServiceUseKey } from "./keys";
 
 /** A bucket AWS delivers logs to: notifications of its objects under `prefix` go to the `s3` function. */
 export interface S3Source {
@@ -17,10 +18,7 @@ export interface S3Source {
   readonly kmsKeyArn?: string;
 }
 
-export interface S3StackProps extends StackProps {
-  readonly packageDir?: string;
-  readonly memorySize?: number;
-  readonly rulesDir?: string;
+export interface S3StackProps extends StackProps, PackagingProps {
   /** Addresses and CIDR ranges people sign in from (`ALLOWED_CIDRS`). */
   readonly allowedSignInCidrs?: string[];
   /** The trail bucket of `SeclogCloudTrail` and its key. */
@@ -47,9 +45,7 @@ class QueueDestination implements s3.IBucketNotificationDestination {
     const { policyDependable } = this.queue.addToResourcePolicy(
       new iam.PolicyStatement({ principals: [s3Service], actions: ["sqs:SendMessage"], resources: [this.queue.queueArn], conditions }),
     );
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [s3Service], actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: ["*"], conditions }),
-    );
+    letServiceUseKey(this.key, s3Service.service, ["kms:GenerateDataKey", "kms:Decrypt"], conditions);
     // S3 checks that it may send when the notification is set: the policies come first.
     return { arn: this.queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE, dependencies: [...(policyDependable ? [policyDependable] : []), this.key] };
   }
@@ -87,13 +83,11 @@ export class S3Stack extends Stack {
     });
     const fn = new SeclogFunction(this, "S3", {
       name: "s3",
-      packageDir: props.packageDir,
-      memorySize: props.memorySize,
+      ...packaging(props),
       timeout,
       reservedConcurrency: 10,
       key,
       synchronous: "An SQS event source invokes it synchronously; a message that fails five times moves to the queue's dead-letter queue",
-      rulesDir: props.rulesDir,
       environment: bulkEnvironment(domain, {
         CONTINUATION_QUEUE_URL: queue.queueUrl,
         ...(props.allowedSignInCidrs?.length ? { ALLOWED_CIDRS: props.allowedSignInCidrs.join(",") } : {}),

@@ -2,16 +2,14 @@ import { Duration, Stack, StackProps } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { alarmOnAny, alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
+import { PackagingProps, packaging } from "./function";
+import { letServiceUseKey } from "./keys";
 
-export interface SecurityHubStackProps extends StackProps {
-  /** Where the packaged zips are; default `../target/lambda`. */
-  readonly packageDir?: string;
-  readonly memorySize?: number;
-}
+/** Security Hub findings have no Sigma rules: `rulesDir` is not read. */
+export interface SecurityHubStackProps extends StackProps, Omit<PackagingProps, "rulesDir"> {}
 
 /**
  * Security Hub and GuardDuty findings: an EventBridge rule → the `securityhub` function → the
@@ -26,8 +24,7 @@ export class SecurityHubStack extends Stack {
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog securityhub queues and topic" });
     const { fn, dlq } = asyncFunction(this, "Securityhub", {
       name: "securityhub",
-      packageDir: props.packageDir,
-      memorySize: props.memorySize,
+      ...packaging(props),
       reservedConcurrency: 10,
       key,
       environment: bulkEnvironment(domain, { INDEX_PREFIX: "securityhub" }),
@@ -55,14 +52,7 @@ export class SecurityHubStack extends Stack {
 
     // EventBridge writes to the target DLQ itself; the queue is encrypted, so the key must admit it,
     // for this rule only (EventBridge user guide, "Using dead-letter queues to process undelivered events").
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal("events.amazonaws.com")],
-        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-        resources: ["*"],
-        conditions: { ArnEquals: { "aws:SourceArn": this.formatArn({ service: "events", resource: "rule", resourceName: ruleName }) } },
-      }),
-    );
+    letServiceUseKey(key, "events.amazonaws.com", ["kms:GenerateDataKey", "kms:Decrypt"], { ArnEquals: { "aws:SourceArn": this.formatArn({ service: "events", resource: "rule", resourceName: ruleName }) } });
 
     const topic = alarmTopic(this, key);
     functionAlarms(this, "Securityhub", fn, dlq, topic);

@@ -159,3 +159,23 @@ proptest! {
         }
     }
 }
+
+/// The time each Firehose transform hands on with a document is the document's own `@timestamp`
+/// (the `s3` function names the document's index by it instead of reading the document again).
+#[test]
+fn each_documents_time_is_its_timestamp() {
+    use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
+    let context = RecordContext { arrival: chrono::DateTime::from_timestamp(1_700_000_000, 0) };
+    let transforms: [(&str, &dyn RecordTransform); 3] = [("waf", &*WAF), ("vpcflow", &*VPC), ("route53", &*ROUTE53)];
+    for (source, transform) in transforms {
+        let mut documents = 0;
+        for record in fixture_records(source) {
+            let Ok(Transformed::Document { body, time }) = transform.transform(&record, &context) else { continue };
+            let doc: Value = serde_json::from_slice(&body).unwrap();
+            let written = chrono::DateTime::parse_from_rfc3339(doc["@timestamp"].as_str().unwrap()).unwrap();
+            assert_eq!(written.timestamp_millis(), time.timestamp_millis(), "{source}: {doc}");
+            documents += 1;
+        }
+        assert!(documents >= 10, "{source}: only {documents} documents");
+    }
+}

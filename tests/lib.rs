@@ -191,10 +191,10 @@ pub fn documents(
         if let Ok(text) = std::fs::read_to_string(sibling(&input, ".reingested.ndjson")) {
             for line in text.lines() {
                 let record: String = serde_json::from_str(line).unwrap();
-                let seclog_core::firehose::Transformed::Document(doc) = transform(record.as_bytes()) else {
+                let seclog_core::firehose::Transformed::Document { body, .. } = transform(record.as_bytes()) else {
                     panic!("{record}")
                 };
-                docs.push(serde_json::from_slice(&doc).unwrap());
+                docs.push(serde_json::from_slice(&body).unwrap());
             }
         }
     }

@@ -146,7 +146,7 @@ impl RecordTransform for Route53Transform {
             }
         }
         // Firehose delivers the document later: no `event.ingested` (its buffering is bounded).
-        self.transform_record(data, None, "").map(|(_, _, body)| Transformed::Document(body))
+        self.transform_record(data, None, "").map(|(_, time, body)| Transformed::Document { body, time })
     }
 }
 

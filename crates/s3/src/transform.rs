@@ -210,8 +210,7 @@ impl<'t> ObjectReader<'t> {
         let firehose_shaped = |transform: &dyn RecordTransform, index: &IndexPattern| match transform
             .transform(record.text.as_bytes(), &RecordContext { arrival: None })?
         {
-            Transformed::Document(body) => {
-                let time = timestamp_of(&body)?;
+            Transformed::Document { body, time } => {
                 let id = self.object.record_id(record.number);
                 let doc = Document::new(index.index_for(time)?, id, WriteOp::Create, body, origin(transform.dataset()));
                 Ok(Outcome::Document(doc))
@@ -245,18 +244,6 @@ impl<'t> ObjectReader<'t> {
             }
         }
     }
-}
-
-/// The `@timestamp` a Firehose-shaped transform wrote.
-fn timestamp_of(body: &[u8]) -> Result<DateTime<Utc>, RecordError> {
-    #[derive(serde::Deserialize)]
-    struct At {
-        #[serde(rename = "@timestamp")]
-        at: DateTime<Utc>,
-    }
-    serde_json::from_slice::<At>(body)
-        .map(|a| a.at)
-        .map_err(|e| RecordError::json(RecordKind::MissingTime, "the document has no @timestamp", &e))
 }
 
 /// What reading one object in full gave.

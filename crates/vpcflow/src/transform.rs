@@ -56,7 +56,8 @@ impl RecordTransform for VpcFlowTransform {
         match rest.as_slice() {
             [] if header.is_some() => Ok(Transformed::Drop(DropRule::HeaderLine)),
             [] => Err(RecordError::new(RecordKind::EmptyRecord, "the record holds no flow-log line")),
-            [line] => transform_line(&format, line, context, &self.enricher).map(Transformed::Document),
+            [line] => transform_line(&format, line, context, &self.enricher)
+                .map(|(time, body)| Transformed::Document { body, time }),
             lines => Ok(Transformed::Split(
                 lines
                     .iter()
@@ -102,7 +103,7 @@ pub(crate) fn transform_line(
     line: &str,
     context: &RecordContext,
     enricher: &Enricher,
-) -> Result<Vec<u8>, RecordError> {
+) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
     let count = line.split_ascii_whitespace().count();
     if count != format.fields().len() {
         return Err(RecordError::new(
@@ -144,7 +145,7 @@ pub(crate) fn transform_line(
     let mut body = Vec::with_capacity(line.len() * 4 + 1024);
     serde_json::to_writer(&mut body, &Written { derived: &Derived::of(&flow, time, enricher), own: FlowFields(&flow) })
         .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
-    Ok(body)
+    Ok((time, body))
 }
 
 struct Flow<'a>(Vec<(&'a str, Value<'a>)>);

@@ -72,7 +72,7 @@ impl RecordTransform for WafTransform {
             // Several logs in one record: each becomes its own record.
             return Ok(Transformed::Split(parts));
         }
-        transform_one(data, &self.enricher).map(Transformed::Document)
+        transform_one(data, &self.enricher).map(|(time, body)| Transformed::Document { body, time })
     }
 }
 
@@ -81,7 +81,7 @@ impl RecordTransform for WafTransform {
 /// # Errors
 /// `bad_json` when not a JSON object; `bad_timestamp` when `timestamp` is missing or neither epoch
 /// milliseconds nor an RFC 3339 date.
-pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<Vec<u8>, RecordError> {
+pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<(DateTime<Utc>, Vec<u8>), RecordError> {
     let log: RawObject<'_> =
         serde_json::from_slice(data).map_err(|e| RecordError::json(RecordKind::BadJson, "not a JSON object", &e))?;
     let (time, millis) = timestamp(&log)?;
@@ -92,7 +92,7 @@ pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<Vec<u8>,
         &Written { derived: &derived, own: LogFields { log: &log, timestamp: &derived.head.timestamp, millis } },
     )
     .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
-    Ok(body)
+    Ok((time, body))
 }
 
 fn timestamp(log: &RawObject<'_>) -> Result<(DateTime<Utc>, i64), RecordError> {

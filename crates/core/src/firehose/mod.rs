@@ -64,8 +64,14 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 6_000_000;
 /// What a transform made of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transformed {
-    /// One document (serialised JSON).
-    Document(Vec<u8>),
+    /// One document.
+    Document {
+        /// The serialised JSON.
+        body: Vec<u8>,
+        /// The time it is of (its `@timestamp`), which names its index where it is written
+        /// through `_bulk` (the `s3` function reads the same records from S3).
+        time: DateTime<Utc>,
+    },
     /// Several records, each to be re-ingested and transformed on its own.
     Split(Vec<Vec<u8>>),
     /// Dropped on purpose by a documented rule.

@@ -62,9 +62,9 @@ pub(super) fn step_of<T: RecordTransform>(
 
 pub(super) fn transformed(result: Result<Transformed, RecordError>) -> Step {
     match result {
-        Ok(Transformed::Document(mut doc)) => {
-            crate::json::single_line(&mut doc);
-            Step::Ok(doc)
+        Ok(Transformed::Document { mut body, .. }) => {
+            crate::json::single_line(&mut body);
+            Step::Ok(body)
         }
         Ok(Transformed::Split(parts)) => Step::Split(parts),
         Ok(Transformed::Drop(rule)) => Step::Dropped(rule),

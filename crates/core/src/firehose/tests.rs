@@ -31,7 +31,10 @@ impl RecordTransform for Echo {
             t if t.starts_with("split:") => {
                 Ok(Transformed::Split(t[6..].split(',').map(|p| p.as_bytes().to_vec()).collect()))
             }
-            t => Ok(Transformed::Document(serde_json::to_vec(&serde_json::json!({ "n": t })).unwrap())),
+            t => Ok(Transformed::Document {
+                body: serde_json::to_vec(&serde_json::json!({ "n": t })).unwrap(),
+                time: chrono::DateTime::UNIX_EPOCH,
+            }),
         }
     }
 }

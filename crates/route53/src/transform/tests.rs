@@ -131,6 +131,6 @@ fn firehose_records_with_several_logs_are_split() {
     let pretty = "{\n \"query_name\": \"x.\",\n \"query_timestamp\": \"2021-02-04T17:51:55Z\"\n}\n";
     assert!(matches!(
         RecordTransform::transform(&t, pretty.as_bytes(), &RecordContext::default()).unwrap(),
-        Transformed::Document(_)
+        Transformed::Document { .. }
     ));
 }

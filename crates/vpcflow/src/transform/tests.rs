@@ -4,7 +4,7 @@ use serde_json::{json, Value as Json};
 fn doc(format: &str, line: &str) -> Json {
     let f = Format::parse(format).unwrap();
     let ctx = RecordContext { arrival: DateTime::from_timestamp(0, 0) };
-    serde_json::from_slice(&transform_line(&f, line, &ctx, &Enricher::disabled()).unwrap()).unwrap()
+    serde_json::from_slice(&transform_line(&f, line, &ctx, &Enricher::disabled()).unwrap().1).unwrap()
 }
 
 #[test]
@@ -69,11 +69,13 @@ fn records_with_headers_and_several_lines() {
     let ctx = RecordContext { arrival: DateTime::from_timestamp(1_700_000_000, 0) };
     let run = |s: &str| t.transform(s.as_bytes(), &ctx);
     let header = "instance-id interface-id srcaddr dstaddr";
-    let Transformed::Document(d) = run(&format!("{header}\n- eni-1 10.0.1.5 203.0.113.5\n")).unwrap() else {
+    let Transformed::Document { body, time } = run(&format!("{header}\n- eni-1 10.0.1.5 203.0.113.5\n")).unwrap()
+    else {
         panic!("one document")
     };
-    let d: Json = serde_json::from_slice(&d).unwrap();
+    let d: Json = serde_json::from_slice(&body).unwrap();
     assert_eq!(d["@timestamp"], "2023-11-14T22:13:20Z");
+    assert_eq!(Some(time), ctx.arrival, "the arrival time when the line has none");
     assert_eq!(d["interface-id"], "eni-1");
     assert_eq!(run(header).unwrap(), Transformed::Drop(DropRule::HeaderLine));
     assert_eq!(

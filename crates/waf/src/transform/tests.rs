@@ -4,7 +4,7 @@ use super::*;
 use serde_json::{json, Value};
 
 fn run(log: &Value) -> Value {
-    serde_json::from_slice(&transform_one(log.to_string().as_bytes(), &Enricher::disabled()).unwrap()).unwrap()
+    serde_json::from_slice(&transform_one(log.to_string().as_bytes(), &Enricher::disabled()).unwrap().1).unwrap()
 }
 
 #[test]
@@ -100,6 +100,6 @@ fn several_logs_in_one_record_are_split() {
     assert_eq!(out, Transformed::Split(vec![b"{\"timestamp\":1}".to_vec(), b"{\"timestamp\":2}".to_vec()]));
     assert!(matches!(
         WafTransform::default().transform(b"{\"timestamp\":1}\n", &RecordContext::default()).unwrap(),
-        Transformed::Document(_)
+        Transformed::Document { .. }
     ));
 }

@@ -11,6 +11,44 @@ pub fn digest_id(text: &str) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
+/// The [`digest_id`]s of many texts that share a prefix (the records of one S3 object): the
+/// prefix is hashed once, and each id hashes only what follows it. `DigestIds::new(p).id(s)` is
+/// `digest_id(&format!("{p}{s}"))`.
+#[derive(Clone)]
+pub struct DigestIds(sha2::Sha256);
+
+impl DigestIds {
+    /// Ids of texts starting with `prefix`.
+    #[must_use]
+    pub fn new(prefix: &str) -> Self {
+        use sha2::Digest as _;
+        Self(sha2::Sha256::new_with_prefix(prefix.as_bytes()))
+    }
+
+    /// The id of the prefix followed by `suffix`.
+    #[must_use]
+    pub fn id(&self, suffix: impl std::fmt::Display) -> String {
+        use sha2::Digest as _;
+        struct Hashing(sha2::Sha256);
+        impl std::fmt::Write for Hashing {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.update(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut hashing = Hashing(self.0.clone());
+        // Writing into a hash cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut hashing, format_args!("{suffix}"));
+        hex::encode(hashing.0.finalize())
+    }
+}
+
+impl std::fmt::Debug for DigestIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DigestIds")
+    }
+}
+
 /// How a document is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOp {
@@ -79,4 +117,22 @@ pub struct Origin<'a> {
     pub record_id: Cow<'a, str>,
     /// The raw record as received.
     pub raw: Cow<'a, str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_of_a_shared_prefix_are_the_digests_of_the_whole_texts() {
+        let ids = DigestIds::new("bucket\0AWSLogs/111122223333/vpcflowlogs/x.log.gz\0v1\0");
+        for n in [0_usize, 7, 4096, usize::MAX] {
+            let whole = format!("bucket\0AWSLogs/111122223333/vpcflowlogs/x.log.gz\0v1\0{n}");
+            assert_eq!(ids.id(n), digest_id(&whole));
+        }
+        assert_eq!(DigestIds::new("").id("abc"), digest_id("abc"));
+        // A prefix longer than SHA-256's 64-byte block.
+        let long = "k".repeat(200);
+        assert_eq!(DigestIds::new(&long).id("#1"), digest_id(&format!("{long}#1")));
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::deadletter::{DeadLetters, Failure};
-use seclog_core::document::{digest_id, Document, Origin, WriteOp};
+use seclog_core::document::{DigestIds, Document, Origin, WriteOp};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::index::{IndexPattern, Rotation};
 use seclog_core::{DropRule, RecordError, RecordKind};
@@ -47,7 +47,13 @@ impl ObjectRef<'_> {
     /// The id of record `number` of this object: stable across redeliveries and backfills.
     #[must_use]
     pub fn record_id(&self, number: usize) -> String {
-        digest_id(&format!("{}\0{}\0{}\0{number}", self.bucket, self.key, self.version))
+        self.record_ids().id(number)
+    }
+
+    /// The ids of this object's records, its own part hashed once.
+    #[must_use]
+    pub fn record_ids(&self) -> DigestIds {
+        DigestIds::new(&format!("{}\0{}\0{}\0", self.bucket, self.key, self.version))
     }
 }
 
@@ -124,6 +130,7 @@ pub struct ObjectReader<'t> {
     vpcflow: Option<seclog_vpcflow::VpcFlowTransform>,
     now: DateTime<Utc>,
     ingested: String,
+    ids: DigestIds,
 }
 
 impl<'t> ObjectReader<'t> {
@@ -137,7 +144,8 @@ impl<'t> ObjectReader<'t> {
         now: DateTime<Utc>,
     ) -> Self {
         let ingested = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-        Self { transforms, deadletters, placed, object, vpcflow: None, now, ingested }
+        let ids = object.record_ids();
+        Self { transforms, deadletters, placed, object, vpcflow: None, now, ingested, ids }
     }
 
     /// The kind of the object.
@@ -211,7 +219,7 @@ impl<'t> ObjectReader<'t> {
             .transform(record.text.as_bytes(), &RecordContext { arrival: None })?
         {
             Transformed::Document { body, time } => {
-                let id = self.object.record_id(record.number);
+                let id = self.ids.id(record.number);
                 let doc = Document::new(index.index_for(time)?, id, WriteOp::Create, body, origin(transform.dataset()));
                 Ok(Outcome::Document(doc))
             }
@@ -238,7 +246,7 @@ impl<'t> ObjectReader<'t> {
                 let context =
                     LineContext { account: self.placed.account, region: self.placed.region, ingested: &self.ingested };
                 let (time, body) = alb::transform_line(&record.text, &context, &t.enricher)?;
-                let id = self.object.record_id(record.number);
+                let id = self.ids.id(record.number);
                 let doc = Document::new(t.alb_index.index_for(time)?, id, WriteOp::Create, body, origin(alb::DATASET));
                 Ok(Outcome::Document(doc))
             }

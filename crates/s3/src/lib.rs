@@ -22,5 +22,6 @@ pub mod layout;
 pub mod notification;
 pub mod stream;
 pub mod transform;
+mod window;
 
 pub use transform::ALB_FAMILY;

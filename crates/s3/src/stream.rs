@@ -1,15 +1,12 @@
 //! An object's bytes into records, streamed: gunzipped as they are read, capped once
 //! decompressed, and cut into records (CloudTrail's `Records` element by element, lines otherwise).
 
-use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 
-use seclog_core::RecordKind;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
-
 use crate::layout::Kind;
+use crate::window::Stop;
+use seclog_core::RecordKind;
 
 /// Why an object cannot be read; it is dead-lettered whole with this reason.
 #[derive(Debug, thiserror::Error)]
@@ -140,15 +137,13 @@ pub fn records<R: BufRead>(
     match kind {
         Kind::CloudTrail | Kind::CloudTrailInsight => {
             let mut number = 0;
-            let mut de = serde_json::Deserializer::from_reader(&mut reader);
-            let mut each = |raw: Box<RawValue>| {
+            crate::window::cloudtrail_records(&mut reader, |text| {
                 number += 1;
-                each(Record { number, text: raw.get().to_owned() })
-            };
-            let seed = RecordsFile { each: &mut each, in_records: false };
-            seed.deserialize(&mut de).and_then(|()| de.end()).map_err(|e| match e.io_error_kind() {
-                Some(_) => read_error(std::io::Error::other(e.to_string()), max),
-                None => ObjectError::Shape(format!("not a CloudTrail file ({{\"Records\":[…]}}): {e}")),
+                each(Record { number, text })
+            })
+            .map_err(|stop| match stop {
+                Stop::Io(e) => read_error(e, max),
+                Stop::Shape(why) => ObjectError::Shape(format!("not a CloudTrail file ({{\"Records\":[…]}}): {why}")),
             })
         }
         Kind::CloudTrailDigest => Ok(()),
@@ -171,59 +166,5 @@ pub fn records<R: BufRead>(
                 }
             }
         }
-    }
-}
-
-/// `{"Records":[…]}`: each element handed on as it is parsed; other keys skipped. One visitor for
-/// both levels: the file's object (`in_records: false`) and the `Records` array in it.
-struct RecordsFile<'f> {
-    each: &'f mut dyn FnMut(Box<RawValue>) -> ControlFlow<()>,
-    in_records: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for RecordsFile<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        if self.in_records {
-            deserializer.deserialize_seq(self)
-        } else {
-            deserializer.deserialize_map(self)
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsFile<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.in_records { "an array of records" } else { "an object with a Records array" })
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "Records" && !seen {
-                seen = true;
-                map.next_value_seed(RecordsFile { each: &mut *self.each, in_records: true })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        if seen {
-            Ok(())
-        } else {
-            Err(serde::de::Error::missing_field("Records"))
-        }
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut stopped = false;
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            if !stopped && (self.each)(raw).is_break() {
-                stopped = true;
-            }
-        }
-        Ok(())
     }
 }

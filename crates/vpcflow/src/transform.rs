@@ -50,8 +50,10 @@ impl RecordTransform for VpcFlowTransform {
         let header = lines.next_if(|l| is_header(l));
         let rest: Vec<&str> = lines.collect();
         let format = match header {
-            Some(h) => Format::parse(h).map_err(|e| RecordError::new(RecordKind::BadHeader, e.to_string()))?,
-            None => self.format.clone(),
+            Some(h) => {
+                Cow::Owned(Format::parse(h).map_err(|e| RecordError::new(RecordKind::BadHeader, e.to_string()))?)
+            }
+            None => Cow::Borrowed(&self.format),
         };
         match rest.as_slice() {
             [] if header.is_some() => Ok(Transformed::Drop(DropRule::HeaderLine)),

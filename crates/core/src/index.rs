@@ -216,19 +216,41 @@ impl IndexPattern {
     /// the time of processing).
     #[must_use]
     pub fn name_for(&self, time: DateTime<Utc>) -> String {
-        // Plain integer formatting: chrono's `format` parses its pattern on every call.
         let (y, m, d) = (time.year(), time.month(), time.day());
-        match self.rotation {
-            Rotation::Daily => format!("{}-{y:04}.{m:02}.{d:02}", self.prefix),
-            Rotation::Monthly => format!("{}-{y:04}.{m:02}", self.prefix),
-            Rotation::None => self.prefix.clone(),
+        let Ok(year @ 0..=9999) = u32::try_from(y) else {
+            // Outside four digits (only without a window): formatted, as rarely as it happens.
+            return match self.rotation {
+                Rotation::Daily => format!("{}-{y:04}.{m:02}.{d:02}", self.prefix),
+                Rotation::Monthly => format!("{}-{y:04}.{m:02}", self.prefix),
+                Rotation::None => self.prefix.clone(),
+            };
+        };
+        // Every document names its index: digits pushed as they are, without `format!`'s
+        // machinery (chrono's `format` would also parse its pattern on every call).
+        let mut name = String::with_capacity(self.prefix.len() + 11);
+        name.push_str(&self.prefix);
+        if self.rotation != Rotation::None {
+            push_padded(&mut name, '-', year, 4);
+            push_padded(&mut name, '.', m, 2);
         }
+        if self.rotation == Rotation::Daily {
+            push_padded(&mut name, '.', d, 2);
+        }
+        name
     }
 
     /// The prefix.
     #[must_use]
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+}
+
+/// `separator`, then `n` zero-padded to `width` digits (`n` has at most `width`).
+fn push_padded(name: &mut String, separator: char, n: u32, width: u32) {
+    name.push(separator);
+    for place in (0..width).rev() {
+        name.push(char::from(b'0' + u8::try_from(n / 10_u32.pow(place) % 10).unwrap_or(0)));
     }
 }
 
@@ -247,6 +269,20 @@ mod tests {
         assert_eq!(name(Rotation::Daily), "ct-2024.01.01");
         assert_eq!(name(Rotation::Monthly), "ct-2024.01");
         assert_eq!(name(Rotation::None), "ct");
+    }
+
+    #[test]
+    fn names_are_the_zero_padded_date_for_every_year_a_time_can_hold() {
+        let pattern = |r| IndexPattern::new("vpcflow", r).unwrap();
+        let years = [-262_143, -1, 0, 7, 99, 999, 1970, 2026, 9999, 10_000, 262_142];
+        for (year, month, day) in years.into_iter().flat_map(|y| [(y, 1, 1), (y, 2, 28), (y, 9, 9), (y, 12, 31)]) {
+            let time =
+                chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap().and_hms_opt(23, 59, 59).unwrap().and_utc();
+            let daily = format!("vpcflow-{year:04}.{month:02}.{day:02}");
+            assert_eq!(pattern(Rotation::Daily).name_for(time), daily);
+            assert_eq!(pattern(Rotation::Monthly).name_for(time), format!("vpcflow-{year:04}.{month:02}"));
+            assert_eq!(pattern(Rotation::None).name_for(time), "vpcflow");
+        }
     }
 
     #[test]

@@ -131,6 +131,8 @@ pub struct ObjectReader<'t> {
     now: DateTime<Utc>,
     ingested: String,
     ids: DigestIds,
+    /// `s3://bucket/key`.
+    url: String,
 }
 
 impl<'t> ObjectReader<'t> {
@@ -144,8 +146,8 @@ impl<'t> ObjectReader<'t> {
         now: DateTime<Utc>,
     ) -> Self {
         let ingested = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-        let ids = object.record_ids();
-        Self { transforms, deadletters, placed, object, vpcflow: None, now, ingested, ids }
+        let (ids, url) = (object.record_ids(), object.url());
+        Self { transforms, deadletters, placed, object, vpcflow: None, now, ingested, ids, url }
     }
 
     /// The kind of the object.
@@ -198,44 +200,40 @@ impl<'t> ObjectReader<'t> {
                 Some(seclog_vpcflow::VpcFlowTransform::new(format).with_enricher(self.transforms.enricher.clone()));
             return Ok(Outcome::Dropped(DropRule::HeaderLine));
         }
-        match self.transform(&record) {
-            Ok(outcome) => Ok(outcome),
-            Err(e) => {
-                let record_id = Cow::Owned(format!("{}#{}", self.object.url(), record.number));
-                let origin = Origin { dataset, record_id, raw: Cow::Owned(record.text) };
-                Ok(Outcome::Document(self.deadletters.document(origin, &Failure::of_record(&e), self.now)))
+        let record_id = format!("{}#{}", self.url, record.number);
+        let made = self.transform(&record, &record_id);
+        // The record's text and id move into its document (or its dead letter): not copied.
+        let origin = |dataset| Origin { dataset, record_id: Cow::Owned(record_id), raw: Cow::Owned(record.text) };
+        Ok(match made {
+            Ok(Made::Body { dataset, index, id, body }) => {
+                Outcome::Document(Document::new(index, id, WriteOp::Create, body, origin(dataset)))
             }
-        }
+            Ok(Made::Document(doc)) => Outcome::Document(doc),
+            Ok(Made::Dropped(rule)) => Outcome::Dropped(rule),
+            Err(e) => Outcome::Document(self.deadletters.document(origin(dataset), &Failure::of_record(&e), self.now)),
+        })
     }
 
-    fn transform(&self, record: &Record) -> Result<Outcome, RecordError> {
+    fn transform(&self, record: &Record, record_id: &str) -> Result<Made, RecordError> {
         let t = self.transforms;
-        let origin = |dataset| Origin {
-            dataset,
-            record_id: Cow::Owned(format!("{}#{}", self.object.url(), record.number)),
-            raw: Cow::Owned(record.text.clone()),
+        let body = |dataset, index: &IndexPattern, time, body| {
+            Ok(Made::Body { dataset, index: index.index_for(time)?, id: self.ids.id(record.number), body })
         };
         let firehose_shaped = |transform: &dyn RecordTransform, index: &IndexPattern| match transform
             .transform(record.text.as_bytes(), &RecordContext { arrival: None })?
         {
-            Transformed::Document { body, time } => {
-                let id = self.ids.id(record.number);
-                let doc = Document::new(index.index_for(time)?, id, WriteOp::Create, body, origin(transform.dataset()));
-                Ok(Outcome::Document(doc))
-            }
-            Transformed::Drop(rule) => Ok(Outcome::Dropped(rule)),
+            Transformed::Document { body: document, time } => body(transform.dataset(), index, time, document),
+            Transformed::Drop(rule) => Ok(Made::Dropped(rule)),
             Transformed::Split(_) => Err(RecordError::new(RecordKind::BadLine, "the line holds more than one record")),
         };
         match self.placed.kind {
             Kind::CloudTrail | Kind::CloudTrailInsight => {
-                let doc = t.cloudtrail.transform(
-                    &record.text,
-                    origin(seclog_cloudtrail::transform::DATASET),
-                    &self.ingested,
-                )?;
-                Ok(Outcome::Document(doc.into_owned()))
+                let dataset = seclog_cloudtrail::transform::DATASET;
+                let origin = Origin { dataset, record_id: Cow::Borrowed(record_id), raw: Cow::Borrowed(&record.text) };
+                let doc = t.cloudtrail.transform(&record.text, origin, &self.ingested)?;
+                Ok(Made::Document(doc.into_owned()))
             }
-            Kind::CloudTrailDigest => Ok(Outcome::Dropped(DropRule::DigestFile)),
+            Kind::CloudTrailDigest => Ok(Made::Dropped(DropRule::DigestFile)),
             Kind::Waf => firehose_shaped(&t.waf, &t.waf_index),
             Kind::Route53Resolver => firehose_shaped(&t.route53, &t.resolver_index),
             Kind::VpcFlow => match &self.vpcflow {
@@ -245,13 +243,21 @@ impl<'t> ObjectReader<'t> {
             Kind::Alb => {
                 let context =
                     LineContext { account: self.placed.account, region: self.placed.region, ingested: &self.ingested };
-                let (time, body) = alb::transform_line(&record.text, &context, &t.enricher)?;
-                let id = self.ids.id(record.number);
-                let doc = Document::new(t.alb_index.index_for(time)?, id, WriteOp::Create, body, origin(alb::DATASET));
-                Ok(Outcome::Document(doc))
+                let (time, document) = alb::transform_line(&record.text, &context, &t.enricher)?;
+                body(alb::DATASET, &t.alb_index, time, document)
             }
         }
     }
+}
+
+/// What a record's transform made, before the record's text and id are moved into it.
+enum Made {
+    /// A document's parts.
+    Body { dataset: &'static str, index: String, id: String, body: Vec<u8> },
+    /// A whole document (`CloudTrail`'s transform takes the origin itself).
+    Document(Document<'static>),
+    /// Dropped by a documented rule.
+    Dropped(DropRule),
 }
 
 /// What reading one object in full gave.

@@ -91,7 +91,8 @@ def handler_table(groups, described, counts):
         bare = f"{rate(what['records'], what['bytes'], times['no lookups'][0])[0]} records/s" if "no lookups" in times else "—"
         if group in counts:
             c = counts[group]
-            instr = f"{c['seclog'] / 1e6:,.1f} M / {c['plain'] / 1e6:,.1f} M | **{c['plain'] / c['seclog']:.2f}×**"
+            on = f" (on {c['on']})" if "on" in c else ""
+            instr = f"{c['seclog'] / 1e6:,.1f} M / {c['plain'] / 1e6:,.1f} M{on} | **{c['plain'] / c['seclog']:.2f}×**"
         else:
             instr = "— | —"
         rows.append(

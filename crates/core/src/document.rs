@@ -8,7 +8,15 @@ use std::borrow::Cow;
 #[must_use]
 pub fn digest_id(text: &str) -> String {
     use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    hex_of(&sha2::Sha256::digest(text.as_bytes()).into())
+}
+
+/// A digest in lowercase hex (`hex::encode` goes through an iterator of chars, one at a time).
+fn hex_of(digest: &[u8; 32]) -> String {
+    let mut text = [0_u8; 64];
+    // 64 bytes for 32, and hex is ASCII: neither can fail.
+    let _ = hex::encode_to_slice(digest, &mut text);
+    std::str::from_utf8(&text).unwrap_or_default().to_owned()
 }
 
 /// The [`digest_id`]s of many texts that share a prefix (the records of one S3 object): the
@@ -39,7 +47,7 @@ impl DigestIds {
         let mut hashing = Hashing(self.0.clone());
         // Writing into a hash cannot fail.
         let _ = std::fmt::Write::write_fmt(&mut hashing, format_args!("{suffix}"));
-        hex::encode(hashing.0.finalize())
+        hex_of(&hashing.0.finalize().into())
     }
 }
 
@@ -122,6 +130,12 @@ pub struct Origin<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_digest_id_is_the_texts_sha256_in_lowercase_hex() {
+        // FIPS 180-2's example for "abc".
+        assert_eq!(digest_id("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
 
     #[test]
     fn ids_of_a_shared_prefix_are_the_digests_of_the_whole_texts() {

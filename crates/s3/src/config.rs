@@ -5,6 +5,7 @@
 //! | `CONTINUATION_QUEUE_URL` | required | the function's own queue: an object not finished before the deadline continues there |
 //! | `S3_KIND_RULES` | unset | `prefix=kind,…` for keys outside AWS's layouts (`cloudtrail`, `vpcflow`, `waf`, `route53-resolver`, `alb`, …) |
 //! | `MAX_DECODED_BYTES` | `4294967296` | cap on one object, decompressed (a gzip bomb stops there and is dead-lettered) |
+//! | `MAX_RECORD_BYTES` | `4194304` | the longest record (a line, a CloudTrail `Records` element) read: a longer one is never held in memory, and its object stops there and is dead-lettered |
 //! | `CHUNK_DOCUMENTS` | `2000` | documents sent per `_bulk` step while an object streams |
 //! | `DEADLINE_MARGIN_MS` | `2000` | time kept free before the Lambda deadline |
 //! | `CONTINUE_BEFORE_MS` | `10000` | an object still streaming this long before the deadline continues in a new message |
@@ -40,6 +41,8 @@ pub struct FunctionConfig {
     pub kind_rules: KindRules,
     /// Decompression cap per object.
     pub max_decoded_bytes: u64,
+    /// The longest record read.
+    pub max_record_bytes: u64,
     /// Documents per delivery step.
     pub chunk_documents: usize,
     /// Time kept free before the Lambda deadline.
@@ -53,6 +56,7 @@ impl Default for FunctionConfig {
         Self {
             kind_rules: KindRules::default(),
             max_decoded_bytes: 4 << 30,
+            max_record_bytes: crate::stream::DEFAULT_MAX_RECORD_BYTES,
             chunk_documents: 2000,
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
             continue_before: Duration::from_secs(10),
@@ -75,6 +79,10 @@ impl FromEnv for FunctionConfig {
         if max_decoded_bytes < 1024 {
             return Err(ConfigError::Invalid { var: "MAX_DECODED_BYTES", reason: "must be at least 1024".into() });
         }
+        let max_record_bytes: u64 = env.parse_or("MAX_RECORD_BYTES", d.max_record_bytes)?;
+        if max_record_bytes < 1024 {
+            return Err(ConfigError::Invalid { var: "MAX_RECORD_BYTES", reason: "must be at least 1024".into() });
+        }
         let chunk_documents: usize = env.parse_or("CHUNK_DOCUMENTS", d.chunk_documents)?;
         if chunk_documents == 0 {
             return Err(ConfigError::Invalid { var: "CHUNK_DOCUMENTS", reason: "must be at least 1".into() });
@@ -83,6 +91,7 @@ impl FromEnv for FunctionConfig {
         Ok(Self {
             kind_rules,
             max_decoded_bytes,
+            max_record_bytes,
             chunk_documents,
             deadline_margin: env.deadline_margin()?,
             continue_before,
@@ -115,6 +124,10 @@ mod tests {
             FunctionConfig::from_pairs(&[("S3_KIND_RULES", "exports/alb/=alb"), ("CHUNK_DOCUMENTS", "10")]).unwrap();
         assert_eq!(c.kind_rules.place("exports/alb/x.gz").map(|p| p.kind), Some(crate::layout::Kind::Alb));
         assert_eq!(c.chunk_documents, 10);
+        assert_eq!(c.max_record_bytes, 4 << 20);
+        assert_eq!(FunctionConfig::from_pairs(&[("MAX_RECORD_BYTES", "65536")]).unwrap().max_record_bytes, 65536);
+        let e = FunctionConfig::from_pairs(&[("MAX_RECORD_BYTES", "100")]).unwrap_err().to_string();
+        assert_eq!(e, "MAX_RECORD_BYTES is invalid: must be at least 1024");
         let e = FunctionConfig::from_pairs(&[("S3_KIND_RULES", "exports/=nginx")]).unwrap_err().to_string();
         assert!(e.contains("S3_KIND_RULES") && e.contains("`nginx` is not a log kind"), "{e}");
         assert!(FunctionConfig::from_pairs(&[("CHUNK_DOCUMENTS", "0")])

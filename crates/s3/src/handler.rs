@@ -326,13 +326,14 @@ pub async fn process_object<S: BulkSink, O: ObjectStore, Q: Queue>(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(1);
     let reading = {
         let (transforms, deadletters, owned) = (deps.transforms.clone(), deps.deadletters.clone(), note.clone());
-        let (rules, max, size) =
-            (deps.config.kind_rules.clone(), deps.config.max_decoded_bytes, deps.config.chunk_documents);
+        let config = &deps.config;
+        let (rules, caps, size) =
+            (config.kind_rules.clone(), (config.max_decoded_bytes, config.max_record_bytes), config.chunk_documents);
         tokio::task::spawn_blocking(move || {
             let placed = rules.place(&owned.key).ok_or_else(|| ObjectError::Shape("no layout".into()))?;
             let object = ObjectRef { bucket: &owned.bucket, key: &owned.key, version: owned.version() };
             let reader = ObjectReader::new(&transforms, &deadletters, placed, object, now);
-            read_chunks(reader, body, &owned, max, size, &tx)
+            read_chunks(reader, body, &owned, caps, size, &tx)
         })
     };
     while let Some(chunk) = rx.recv().await {
@@ -361,12 +362,13 @@ pub async fn process_object<S: BulkSink, O: ObjectStore, Q: Queue>(
 }
 
 /// Reads `body` from the note's next record on, handing chunks of `size` documents to `tx`; stops
-/// quietly when the receiver is gone (the object continues elsewhere).
+/// quietly when the receiver is gone (the object continues elsewhere). `caps`: the most bytes the
+/// object may decompress to, and the longest record.
 fn read_chunks(
     mut reader: ObjectReader<'_>,
     body: Box<dyn Read + Send>,
     note: &ObjectNote,
-    max: u64,
+    (max, max_record): (u64, u64),
     size: usize,
     tx: &tokio::sync::mpsc::Sender<Chunk>,
 ) -> Result<(), ObjectError> {
@@ -376,7 +378,8 @@ fn read_chunks(
     let mut chunk = Chunk { first: from, ..Chunk::default() };
     let mut failed = None;
     let mut stopped = false;
-    let read = transform::records(kind, transform::decoded(body, gzip, max)?, |record| {
+    let stream = transform::decoded(body, gzip, max)?.records_of_at_most(max_record);
+    let read = transform::records(kind, stream, |record| {
         if !reader.wants(&record, from) {
             return ControlFlow::Continue(());
         }

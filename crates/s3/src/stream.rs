@@ -17,6 +17,9 @@ pub enum ObjectError {
     /// More than the cap once decompressed.
     #[error("the object decompresses to more than {0} bytes")]
     TooLarge(u64),
+    /// A record longer than the record cap: not read whole into memory, so the object stops there.
+    #[error("a record is larger than {0} bytes (MAX_RECORD_BYTES)")]
+    RecordTooLarge(u64),
     /// Not the shape its kind has (a CloudTrail file that is not `{{"Records":[…]}}`, a flow-log
     /// file without its header line).
     #[error("{0}")]
@@ -29,7 +32,7 @@ impl ObjectError {
     pub fn kind(&self) -> RecordKind {
         match self {
             Self::Compression(_) => RecordKind::BadCompression,
-            Self::TooLarge(_) => RecordKind::TooLarge,
+            Self::TooLarge(_) | Self::RecordTooLarge(_) => RecordKind::TooLarge,
             Self::Shape(_) => RecordKind::BadRecord,
         }
     }
@@ -64,14 +67,28 @@ pub fn decoded<'r>(
     } else {
         Box::new(body)
     };
-    Ok(Capped { inner, left: max_bytes, max: max_bytes })
+    Ok(Capped { inner, left: max_bytes, max: max_bytes, max_record: DEFAULT_MAX_RECORD_BYTES })
 }
+
+/// The longest record read by default: four times the largest event CloudTrail writes (1 MB), far
+/// more than a flow-log, WAF, Resolver or load-balancer record.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 4 << 20;
 
 /// A reader that fails once more than its cap has been read.
 pub struct Capped<R> {
     inner: R,
     left: u64,
     max: u64,
+    /// The longest record [`records`] reads.
+    max_record: u64,
+}
+
+impl<R> Capped<R> {
+    /// The same reader, whose records may be at most `max_record` bytes long.
+    #[must_use]
+    pub fn records_of_at_most(self, max_record: u64) -> Self {
+        Self { max_record, ..self }
+    }
 }
 
 const TOO_LARGE: &str = "seclog: decompressed cap reached";
@@ -133,16 +150,17 @@ pub fn records<R: BufRead>(
     mut reader: Capped<R>,
     mut each: impl FnMut(Record) -> ControlFlow<()>,
 ) -> Result<(), ObjectError> {
-    let max = reader.max;
+    let (max, max_record) = (reader.max, reader.max_record);
     match kind {
         Kind::CloudTrail | Kind::CloudTrailInsight => {
             let mut number = 0;
-            crate::window::cloudtrail_records(&mut reader, |text| {
+            crate::window::cloudtrail_records(&mut reader, max_record, |text| {
                 number += 1;
                 each(Record { number, text })
             })
             .map_err(|stop| match stop {
                 Stop::Io(e) => read_error(e, max),
+                Stop::TooLarge => ObjectError::RecordTooLarge(max_record),
                 Stop::Shape(why) => ObjectError::Shape(format!("not a CloudTrail file ({{\"Records\":[…]}}): {why}")),
             })
         }
@@ -152,9 +170,15 @@ pub fn records<R: BufRead>(
             let mut number = 0;
             loop {
                 line.clear();
-                let n = reader.read_until(b'\n', &mut line).map_err(|e| read_error(e, max))?;
+                // The cap and a line end (`\r\n`) at most: a longer line is never held whole.
+                let limit = max_record.saturating_add(2);
+                let n = (&mut reader).take(limit).read_until(b'\n', &mut line).map_err(|e| read_error(e, max))?;
                 if n == 0 {
                     return Ok(());
+                }
+                let cut = n as u64 == limit && !line.ends_with(b"\n");
+                if cut || line.trim_ascii_end().len() as u64 > max_record {
+                    return Err(ObjectError::RecordTooLarge(max_record));
                 }
                 number += 1;
                 if line.trim_ascii().is_empty() {

@@ -20,6 +20,8 @@ use serde_json::value::RawValue;
 pub(crate) enum Stop {
     /// Reading the stream failed (or reached the cap).
     Io(std::io::Error),
+    /// A value longer than the record cap.
+    TooLarge,
     /// Not JSON, or not the shape of a CloudTrail file; the message says where (a byte offset).
     Shape(String),
 }
@@ -31,9 +33,11 @@ pub(crate) enum Stop {
 /// A [`Stop`]: the elements handed on before it stay handed on.
 pub(crate) fn cloudtrail_records<R: BufRead>(
     reader: R,
+    max_value: u64,
     mut each: impl FnMut(String) -> ControlFlow<()>,
 ) -> Result<(), Stop> {
-    let mut w = Window { reader, buf: Vec::new(), at: 0, dropped: 0, eof: false };
+    let max_value = usize::try_from(max_value).unwrap_or(usize::MAX);
+    let mut w = Window { reader, buf: Vec::new(), at: 0, dropped: 0, eof: false, max_value };
     w.open(b'{', "an object with a Records array")?;
     let mut seen = false;
     let mut stopped = false;
@@ -84,6 +88,8 @@ struct Window<R> {
     /// Bytes of the stream dropped from the front of `buf` (for offsets in messages).
     dropped: usize,
     eof: bool,
+    /// The longest value read: the window never holds much more than twice this.
+    max_value: usize,
 }
 
 impl<R: BufRead> Window<R> {
@@ -142,7 +148,7 @@ impl<R: BufRead> Window<R> {
                     // the end of the stream.
                     Some(Ok(raw)) if values.byte_offset() < window.len() || self.eof => {
                         let end = values.byte_offset();
-                        Ok(Some((end, read.take().map(|f| f(raw)))))
+                        Ok(Some((end, if end > self.max_value { None } else { read.take().map(|f| f(raw)) })))
                     }
                     // A value cut by the window's edge fails there (`EOF while parsing`, or an
                     // invalid number for `1.`): read on. Any other error is the file's.
@@ -152,11 +158,14 @@ impl<R: BufRead> Window<R> {
                 }
             };
             match parsed {
+                // Whitespace before the value counts: a few bytes, where a record is megabytes.
+                Ok(Some((end, _))) if end > self.max_value => return Err(Stop::TooLarge),
                 Ok(Some((end, Some(value)))) => {
                     self.at += end;
                     return Ok(value);
                 }
                 Ok(Some((_, None))) => unreachable!("`read` is taken once, when the value is returned"),
+                Ok(None) if self.buf.len() - self.at > self.max_value => return Err(Stop::TooLarge),
                 Ok(None) => {
                     self.more()?;
                 }
@@ -259,15 +268,20 @@ mod tests {
     }
 
     fn read(file: &[u8], step: usize) -> Result<Vec<String>, String> {
+        read_at_most(file, step, u64::MAX)
+    }
+
+    fn read_at_most(file: &[u8], step: usize, max_value: u64) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
         let reader = BufReader::with_capacity(step, Trickle(file, step));
-        match cloudtrail_records(reader, |text| {
+        match cloudtrail_records(reader, max_value, |text| {
             out.push(text);
             ControlFlow::Continue(())
         }) {
             Ok(()) => Ok(out),
             Err(Stop::Shape(why)) => Err(why),
             Err(Stop::Io(e)) => Err(e.to_string()),
+            Err(Stop::TooLarge) => Err("too large".into()),
         }
     }
 
@@ -305,6 +319,18 @@ mod tests {
     }
 
     #[test]
+    fn no_value_longer_than_the_cap_is_read_and_the_window_stays_near_it() {
+        let ten = br#"{"Records":["12345678",1234567890,"x"]}"#;
+        let eleven = br#"{"Records":["12345678","123456789"]}"#;
+        let key = br#"{"Recordsss":0,"Records":[]}"#;
+        for step in [1, 4, 1 << 16] {
+            assert_eq!(read_at_most(ten, step, 10).unwrap(), ["\"12345678\"", "1234567890", "\"x\""]);
+            assert_eq!(read_at_most(eleven, step, 10), Err("too large".into()), "by {step}");
+            assert_eq!(read_at_most(key, step, 10), Err("too large".into()), "a key, by {step}");
+        }
+    }
+
+    #[test]
     fn a_file_of_another_shape_says_what_it_is_and_where() {
         let cases: [(&[u8], &str); 9] = [
             (br#"[{"eventID":"a"}]"#, "invalid type: sequence, expected an object with a Records array at byte 0"),
@@ -334,7 +360,7 @@ mod tests {
         }
         let mut seen = Vec::new();
         let file = br#"{"Records":[1,2,3],"x":0}"#;
-        let done = cloudtrail_records(&file[..], |text| {
+        let done = cloudtrail_records(&file[..], u64::MAX, |text| {
             seen.push(text);
             if seen.len() == 2 {
                 ControlFlow::Break(())
@@ -345,7 +371,7 @@ mod tests {
         assert!(done.is_ok());
         assert_eq!(seen, ["1", "2"]);
 
-        let stop = cloudtrail_records(BufReader::new(Failing), |_| ControlFlow::Continue(()));
+        let stop = cloudtrail_records(BufReader::new(Failing), u64::MAX, |_| ControlFlow::Continue(()));
         assert!(matches!(stop, Err(Stop::Io(e)) if e.to_string() == "broken"));
     }
 }

@@ -128,3 +128,33 @@ fn a_truncated_object_keeps_the_records_read_before_it_broke() {
     assert!(read.docs.len() > 1000 && read.docs.len() < 5000, "{}", read.docs.len());
     assert!(read.docs.iter().all(|d| !d.dead_letter), "the records before the break are documents");
 }
+
+/// A record longer than the record cap (4 MiB by default) is never held in memory whole: the object
+/// stops there and is dead-lettered whole, with the records before it indexed. Without the cap a
+/// gzip bomb of one line, or of one `Records` element, would be read whole into memory (up to
+/// `MAX_DECODED_BYTES`, 4 GiB by default, in a 128 MB function).
+#[test]
+fn a_record_longer_than_the_record_cap_stops_the_object_there() {
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+    let good = "2 111122223333 eni-1 10.0.0.1 10.0.0.2 443 50000 6 10 840 1764540000 1764540060 ACCEPT OK\n";
+    let long = format!("{header}{good}{}\n{good}", "x".repeat(5 << 20));
+    let (result, letter) = read_object(FLOWS, &gzip(long.as_bytes()), 1 << 30);
+    let reason = "a record is larger than 4194304 bytes (MAX_RECORD_BYTES)";
+    assert_eq!(result.as_ref().map(|r| r.docs.len()).map_err(ToString::to_string), Err(reason.to_owned()));
+    assert!(letter.unwrap().contains(reason));
+
+    let record = r#"{"eventID":"a","eventTime":"2026-11-30T22:00:00Z","eventName":"X","eventSource":"s"}"#;
+    let huge = format!(r#"{{"eventID":"b","requestParameters":"{}"}}"#, "y".repeat(5 << 20));
+    for file in [format!(r#"{{"Records":[{record},{huge},{record}]}}"#), format!(r#"{{"Other":{huge},"Records":[]}}"#)]
+    {
+        let (result, _) = read_object(TRAIL, &gzip(file.as_bytes()), 1 << 30);
+        let e = result.unwrap_err();
+        assert_eq!((e.kind().as_str(), e.to_string().as_str()), ("too_large", reason));
+    }
+    // Up to the cap, a record is read.
+    let big = format!(
+        r#"{{"Records":[{{"eventID":"c","eventTime":"2026-11-30T22:00:00Z","eventName":"X","eventSource":"s","requestParameters":"{}"}}]}}"#,
+        "z".repeat(3 << 20)
+    );
+    assert_eq!(read_object(TRAIL, &gzip(big.as_bytes()), 1 << 30).0.unwrap().docs.len(), 1);
+}

@@ -134,8 +134,7 @@ impl<R: BufRead> Window<R> {
     }
 
     /// The next value, handed to `read` as its raw text.
-    fn value<T>(&mut self, read: impl FnOnce(&RawValue) -> T) -> Result<T, Stop> {
-        let mut read = Some(read);
+    fn value<T>(&mut self, mut read: impl FnMut(&RawValue) -> T) -> Result<T, Stop> {
         loop {
             if self.peek()?.is_none() {
                 return Err(self.shape("the file ends where a value should be"));
@@ -145,31 +144,33 @@ impl<R: BufRead> Window<R> {
                 let mut values = serde_json::Deserializer::from_slice(window).into_iter::<&RawValue>();
                 match values.next() {
                     // A value that ends at the window's edge may go on (a number): only taken at
-                    // the end of the stream.
+                    // the end of the stream. Whitespace before it counts towards the cap: a few
+                    // bytes, where a record is megabytes.
                     Some(Ok(raw)) if values.byte_offset() < window.len() || self.eof => {
                         let end = values.byte_offset();
-                        Ok(Some((end, if end > self.max_value { None } else { read.take().map(|f| f(raw)) })))
+                        if end > self.max_value {
+                            Parsed::TooLarge
+                        } else {
+                            Parsed::Value(end, read(raw))
+                        }
                     }
                     // A value cut by the window's edge fails there (`EOF while parsing`, or an
                     // invalid number for `1.`): read on. Any other error is the file's.
-                    Some(Err(e)) if !self.eof && (e.is_eof() || offset(window, &e) + 1 >= window.len()) => Ok(None),
-                    Some(Err(e)) => Err(e),
-                    _ => Ok(None),
+                    Some(Err(e)) if !self.eof && (e.is_eof() || offset(window, &e) + 1 >= window.len()) => Parsed::More,
+                    Some(Err(e)) => Parsed::Error(e),
+                    _ => Parsed::More,
                 }
             };
             match parsed {
-                // Whitespace before the value counts: a few bytes, where a record is megabytes.
-                Ok(Some((end, _))) if end > self.max_value => return Err(Stop::TooLarge),
-                Ok(Some((end, Some(value)))) => {
+                Parsed::Value(end, value) => {
                     self.at += end;
                     return Ok(value);
                 }
-                Ok(Some((_, None))) => unreachable!("`read` is taken once, when the value is returned"),
-                Ok(None) if self.buf.len() - self.at > self.max_value => return Err(Stop::TooLarge),
-                Ok(None) => {
+                Parsed::More if self.buf.len() - self.at <= self.max_value => {
                     self.more()?;
                 }
-                Err(e) => return Err(self.json(&e)),
+                Parsed::More | Parsed::TooLarge => return Err(Stop::TooLarge),
+                Parsed::Error(e) => return Err(self.json(&e)),
             }
         }
     }
@@ -233,6 +234,18 @@ impl<R: BufRead> Window<R> {
 fn offset(window: &[u8], e: &serde_json::Error) -> usize {
     let line_start: usize = window.split(|&b| b == b'\n').take(e.line().saturating_sub(1)).map(|l| l.len() + 1).sum();
     line_start + e.column().saturating_sub(1)
+}
+
+/// What one attempt at parsing the next value from the window gave.
+enum Parsed<T> {
+    /// The value as `read` made it, and where in the window it ends.
+    Value(usize, T),
+    /// Longer than the cap.
+    TooLarge,
+    /// Cut by the window's edge: the window must grow.
+    More,
+    /// Not JSON.
+    Error(serde_json::Error),
 }
 
 /// What serde says a value is, from its first byte.

@@ -98,21 +98,28 @@ mod tests {
         }
     }
 
+    /// A "not now" error is retried whether the whole response or one item carries it; any other
+    /// error refuses the request, or dead-letters the item.
     #[test]
     fn write_blocks_and_not_yet_permitted_requests_are_retried() {
+        use {ItemClass as Item, ResponseClass as Response};
         let table = [
-            (403, "cluster_block_exception", ResponseClass::RetryAll),
-            (400, "cluster_block_exception", ResponseClass::RetryAll),
-            (400, "index_closed_exception", ResponseClass::RetryAll),
-            (404, "index_not_found_exception", ResponseClass::RetryAll),
-            (403, "security_exception", ResponseClass::RetryAll),
-            (401, "security_exception", ResponseClass::RetryAll),
-            (400, "security_exception", ResponseClass::Refused),
-            (403, "", ResponseClass::Refused), // IAM's own refusal has no `type`: fail fast
-            (400, "illegal_argument_exception", ResponseClass::Refused),
+            (403, "cluster_block_exception", Response::RetryAll, Item::Retry),
+            (400, "cluster_block_exception", Response::RetryAll, Item::Retry),
+            (429, "cluster_block_exception", Response::RetryAll, Item::Retry),
+            (400, "index_closed_exception", Response::RetryAll, Item::Retry),
+            (404, "index_not_found_exception", Response::RetryAll, Item::Retry),
+            (403, "security_exception", Response::RetryAll, Item::Retry),
+            (401, "security_exception", Response::RetryAll, Item::Retry),
+            (400, "security_exception", Response::Refused, Item::Permanent),
+            (403, "", Response::Refused, Item::Permanent), // IAM's own refusal has no `type`: fail fast
+            (400, "illegal_argument_exception", Response::Refused, Item::Permanent),
+            (400, "mapper_parsing_exception", Response::Refused, Item::Permanent),
+            (400, "version_conflict_engine_exception", Response::Refused, Item::Permanent),
         ];
-        for (status, error_type, class) in table {
-            assert_eq!(classify_response(status, error_type), class, "{status} {error_type}");
+        for (status, error_type, response, item) in table {
+            assert_eq!(classify_response(status, error_type), response, "{status} {error_type}");
+            assert_eq!(classify_item(WriteOp::Create, status, error_type), item, "{status} {error_type}");
         }
     }
 
@@ -132,19 +139,6 @@ mod tests {
         ];
         for (op, status, class) in table {
             assert_eq!(classify_item(op, status, "mapper_parsing_exception"), class, "{op:?} {status}");
-        }
-        let blocks = [
-            (403, "cluster_block_exception", ItemClass::Retry),
-            (429, "cluster_block_exception", ItemClass::Retry),
-            (400, "index_closed_exception", ItemClass::Retry),
-            (404, "index_not_found_exception", ItemClass::Retry),
-            (403, "security_exception", ItemClass::Retry),
-            (400, "mapper_parsing_exception", ItemClass::Permanent),
-            (400, "illegal_argument_exception", ItemClass::Permanent),
-            (400, "version_conflict_engine_exception", ItemClass::Permanent),
-        ];
-        for (status, error_type, class) in blocks {
-            assert_eq!(classify_item(WriteOp::Create, status, error_type), class, "{status} {error_type}");
         }
     }
 

@@ -33,7 +33,7 @@ pub fn render(report: &Report) -> Result<String> {
     ));
     header(&mut page, report, &period);
     cloudtrail(&mut page, report)?;
-    sign_ins(&mut page, report);
+    sign_ins(&mut page, report)?;
     callers(&mut page, report)?;
     waf(&mut page, report)?;
     vpc(&mut page, report)?;
@@ -64,11 +64,12 @@ fn header(page: &mut Page, report: &Report, period: &str) {
 }
 
 fn cloudtrail(page: &mut Page, report: &Report) -> Result<()> {
-    page.section("busiest", "When is our cloud busiest?");
-    let hours: Vec<Bar> = report.hours.iter().zip(0..).map(|(n, h)| Bar::new(format!("{h:02}"), *n)).collect();
-    if hours.iter().all(|b| b.value == 0) {
-        page.no_data();
-    } else {
+    page.section("busiest", "When is our cloud busiest?", |page| {
+        let hours: Vec<Bar> = report.hours.iter().zip(0..).map(|(n, h)| Bar::new(format!("{h:02}"), *n)).collect();
+        if hours.iter().all(|b| b.value == 0) {
+            page.no_data();
+            return Ok(());
+        }
         page.figure(
             &charts::columns(&hours, "hour of day (UTC)", "CloudTrail events")?,
             "CloudTrail events per hour of day (UTC)",
@@ -78,26 +79,27 @@ fn cloudtrail(page: &mut Page, report: &Report) -> Result<()> {
             &charts::columns(&days, "day (UTC)", "CloudTrail events")?,
             "CloudTrail events per day (UTC; days without events are left out)",
         );
-    }
-    page.end();
-    page.section("event-names", "Top event names");
-    page.bars(&report.event_names, "CloudTrail events", "The most frequent CloudTrail event names")?;
-    page.end();
-    Ok(())
+        Ok(())
+    })?;
+    page.section("event-names", "Top event names", |page| {
+        let bars = report.event_names.iter().map(|(name, n)| (name.as_str(), *n));
+        page.bars(bars, "CloudTrail events", "The most frequent CloudTrail event names")
+    })
 }
 
-fn sign_ins(page: &mut Page, report: &Report) {
-    page.section("sign-ins", "Console sign-ins to look at");
-    page.h3("Failed console sign-ins");
-    sign_in_table(page, &report.failed_sign_ins);
-    if report.allowed.is_empty() {
-        page.h3("Console sign-ins from outside the allowed addresses");
-        page.tag("p", "nodata", "No allowed addresses given (--allowed): not checked.");
-    } else {
-        page.h3(&format!("Console sign-ins from outside the allowed addresses ({})", report.allowed.join(", ")));
-        sign_in_table(page, report.outside_sign_ins.as_deref().unwrap_or_default());
-    }
-    page.end();
+fn sign_ins(page: &mut Page, report: &Report) -> Result<()> {
+    page.section("sign-ins", "Console sign-ins to look at", |page| {
+        page.h3("Failed console sign-ins");
+        sign_in_table(page, &report.failed_sign_ins);
+        if report.allowed.is_empty() {
+            page.h3("Console sign-ins from outside the allowed addresses");
+            page.tag("p", "nodata", "No allowed addresses given (--allowed): not checked.");
+        } else {
+            page.h3(&format!("Console sign-ins from outside the allowed addresses ({})", report.allowed.join(", ")));
+            sign_in_table(page, report.outside_sign_ins.as_deref().unwrap_or_default());
+        }
+        Ok(())
+    })
 }
 
 fn sign_in_table(page: &mut Page, list: &[SignIn]) {
@@ -111,93 +113,94 @@ fn sign_in_table(page: &mut Page, list: &[SignIn]) {
 }
 
 fn callers(page: &mut Page, report: &Report) -> Result<()> {
-    page.section("callers", "Where do the calls come from?");
-    if report.callers.is_empty() {
-        page.no_data();
-    } else {
-        let points: Vec<Point> =
-            report.callers.iter().map(|(_, calls, lat, lon)| Point { lat: *lat, lon: *lon, calls: *calls }).collect();
-        page.figure(
-            &charts::world(&points)?,
-            "CloudTrail callers by GeoIP location of sourceIPAddress (a point's area grows with its calls; AWS services and private addresses have no location)",
-        );
-    }
-    page.h3("Calls and console sign-ins per country");
-    let rows = report
-        .call_countries
-        .iter()
-        .map(|(c, calls, logins)| vec![Cell::text(c), Cell::number(*calls), Cell::number(*logins)]);
-    page.table_or_none(&["Country", "Calls", "Console sign-ins"], rows);
-    page.end();
-    Ok(())
+    page.section("callers", "Where do the calls come from?", |page| {
+        if report.callers.is_empty() {
+            page.no_data();
+        } else {
+            let points: Vec<Point> =
+                report.callers.iter().map(|(_, calls, lat, lon)| Point { lat: *lat, lon: *lon, calls: *calls }).collect();
+            page.figure(
+                &charts::world(&points)?,
+                "CloudTrail callers by GeoIP location of sourceIPAddress (a point's area grows with its calls; AWS services and private addresses have no location)",
+            );
+        }
+        page.h3("Calls and console sign-ins per country");
+        let rows = report
+            .call_countries
+            .iter()
+            .map(|(c, calls, logins)| vec![Cell::text(c), Cell::number(*calls), Cell::number(*logins)]);
+        page.table_or_none(&["Country", "Calls", "Console sign-ins"], rows);
+        Ok(())
+    })
 }
 
 fn waf(page: &mut Page, report: &Report) -> Result<()> {
-    page.section("waf", "WAF: what is blocked, and where requests come from");
-    page.h3("The rules that block the most requests");
-    page.bars(&report.waf_rules, "blocked requests", "Blocked requests per terminating rule")?;
-    page.h3("Requests per client country");
-    let bars: Vec<(String, u64)> = report.waf_countries.iter().map(|(c, n, _)| (c.clone(), *n)).collect();
-    page.bars(&bars, "requests", "Requests per client country (GeoIP)")?;
-    let rows = report.waf_countries.iter().map(|(c, n, b)| vec![Cell::text(c), Cell::number(*n), Cell::number(*b)]);
-    page.table_or_none(&["Country", "Requests", "Blocked"], rows);
-    page.end();
-    Ok(())
+    page.section("waf", "WAF: what is blocked, and where requests come from", |page| {
+        page.h3("The rules that block the most requests");
+        let rules = report.waf_rules.iter().map(|(rule, n)| (rule.as_str(), *n));
+        page.bars(rules, "blocked requests", "Blocked requests per terminating rule")?;
+        page.h3("Requests per client country");
+        let countries = report.waf_countries.iter().map(|(c, n, _)| (c.as_str(), *n));
+        page.bars(countries, "requests", "Requests per client country (GeoIP)")?;
+        let rows = report.waf_countries.iter().map(|(c, n, b)| vec![Cell::text(c), Cell::number(*n), Cell::number(*b)]);
+        page.table_or_none(&["Country", "Requests", "Blocked"], rows);
+        Ok(())
+    })
 }
 
 fn vpc(page: &mut Page, report: &Report) -> Result<()> {
-    page.section("vpc", "VPC: top talkers and rejected flows");
-    let bars: Vec<(String, u64)> = report.talkers.iter().map(|(ip, bytes, _)| (ip.clone(), *bytes)).collect();
-    page.bars(&bars, "bytes sent", "The source addresses that sent the most bytes")?;
-    let (total, sources) = &report.rejected;
-    page.h3(&format!("Rejected flows: {total} in all"));
-    let rows =
-        sources.iter().map(|(ip, n, ports)| vec![Cell::text(ip), Cell::number(*n), Cell::text(&ports.join(", "))]);
-    page.table_or_none(&["Source", "Rejected flows", "Ports tried"], rows);
-    page.end();
-    Ok(())
+    page.section("vpc", "VPC: top talkers and rejected flows", |page| {
+        let talkers = report.talkers.iter().map(|(ip, bytes, _)| (ip.as_str(), *bytes));
+        page.bars(talkers, "bytes sent", "The source addresses that sent the most bytes")?;
+        let (total, sources) = &report.rejected;
+        page.h3(&format!("Rejected flows: {total} in all"));
+        let rows =
+            sources.iter().map(|(ip, n, ports)| vec![Cell::text(ip), Cell::number(*n), Cell::text(&ports.join(", "))]);
+        page.table_or_none(&["Source", "Rejected flows", "Ports tried"], rows);
+        Ok(())
+    })
 }
 
 fn dns(page: &mut Page, report: &Report) -> Result<()> {
-    page.section("dns", "Route 53: what is queried");
-    page.bars(&report.domains, "queries", "The most queried registered domains")?;
-    page.h3("NXDOMAIN rate by source");
-    let rows = report.nxdomain.iter().map(|(source, n, nx)| {
-        #[allow(clippy::cast_precision_loss)]
-        let rate = if *n == 0 { 0.0 } else { *nx as f64 * 100.0 / *n as f64 };
-        vec![Cell::text(source), Cell::number(*n), Cell::number(*nx), Cell::Number(format!("{rate:.0}%"))]
-    });
-    page.table_or_none(&["Source", "Queries", "NXDOMAIN", "Rate"], rows);
-    page.h3("Highest-entropy names (DNS tunnels, generated domains)");
-    let rows = report.entropy.iter().map(|(name, entropy, length, source)| {
-        vec![Cell::text(name), Cell::Number(format!("{entropy:.3}")), Cell::number(*length), Cell::text(source)]
-    });
-    page.table_or_none(&["Name", "Entropy (bits/byte)", "Label length", "Source"], rows);
-    page.end();
-    Ok(())
+    page.section("dns", "Route 53: what is queried", |page| {
+        let domains = report.domains.iter().map(|(domain, n)| (domain.as_str(), *n));
+        page.bars(domains, "queries", "The most queried registered domains")?;
+        page.h3("NXDOMAIN rate by source");
+        let rows = report.nxdomain.iter().map(|(source, n, nx)| {
+            #[allow(clippy::cast_precision_loss)]
+            let rate = if *n == 0 { 0.0 } else { *nx as f64 * 100.0 / *n as f64 };
+            vec![Cell::text(source), Cell::number(*n), Cell::number(*nx), Cell::Number(format!("{rate:.0}%"))]
+        });
+        page.table_or_none(&["Source", "Queries", "NXDOMAIN", "Rate"], rows);
+        page.h3("Highest-entropy names (DNS tunnels, generated domains)");
+        let rows = report.entropy.iter().map(|(name, entropy, length, source)| {
+            vec![Cell::text(name), Cell::Number(format!("{entropy:.3}")), Cell::number(*length), Cell::text(source)]
+        });
+        page.table_or_none(&["Name", "Entropy (bits/byte)", "Label length", "Source"], rows);
+        Ok(())
+    })
 }
 
 fn findings(page: &mut Page, report: &Report) -> Result<()> {
-    page.section("findings", "Security Hub: findings by product and severity");
-    let bars: Vec<(String, u64)> = report.findings.iter().map(|(p, n, _)| (p.clone(), *n)).collect();
-    page.bars(&bars, "findings", "Findings per product")?;
-    let rows = report.findings.iter().map(|(product, n, severities)| {
-        let detail: Vec<String> = severities.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        vec![Cell::text(product), Cell::number(*n), Cell::text(&detail.join(", "))]
-    });
-    page.table_or_none(&["Product", "Findings", "By severity"], rows);
-    page.end();
-    Ok(())
+    page.section("findings", "Security Hub: findings by product and severity", |page| {
+        page.bars(report.findings.iter().map(|(p, n, _)| (p.as_str(), *n)), "findings", "Findings per product")?;
+        let rows = report.findings.iter().map(|(product, n, severities)| {
+            let detail: Vec<String> = severities.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            vec![Cell::text(product), Cell::number(*n), Cell::text(&detail.join(", "))]
+        });
+        page.table_or_none(&["Product", "Findings", "By severity"], rows);
+        Ok(())
+    })
 }
 
 fn alerts(page: &mut Page, report: &Report) -> Result<()> {
-    page.section("alerts", "Alerts of the period, by rule and level");
-    let bars: Vec<(String, u64)> = report.alerts.iter().map(|(rule, _, n)| (rule.clone(), *n)).collect();
-    page.bars(&bars, "alerts", "Alerts per rule")?;
-    let rows = report.alerts.iter().map(|(rule, level, n)| vec![Cell::text(rule), Cell::text(level), Cell::number(*n)]);
-    page.table_or_none(&["Rule", "Level", "Alerts"], rows);
-    page.end();
-    Ok(())
+    page.section("alerts", "Alerts of the period, by rule and level", |page| {
+        page.bars(report.alerts.iter().map(|(rule, _, n)| (rule.as_str(), *n)), "alerts", "Alerts per rule")?;
+        let rows =
+            report.alerts.iter().map(|(rule, level, n)| vec![Cell::text(rule), Cell::text(level), Cell::number(*n)]);
+        page.table_or_none(&["Rule", "Level", "Alerts"], rows);
+        Ok(())
+    })
 }
 
 /// A table cell: text (escaped) or a number (right-aligned).
@@ -233,16 +236,16 @@ impl Page {
         let _ = writeln!(self.0, "<h3>{}</h3>", esc(text));
     }
 
-    fn section(&mut self, id: &str, title: &str) {
+    /// A section: its heading, what `body` writes, and its end.
+    fn section(&mut self, id: &str, title: &str, body: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
         let _ = writeln!(
             self.0,
             "<section id=\"{id}\" aria-labelledby=\"{id}-title\"><h2 id=\"{id}-title\">{}</h2>",
             esc(title)
         );
-    }
-
-    fn end(&mut self) {
+        body(self)?;
         self.0.push_str("</section>\n");
+        Ok(())
     }
 
     fn no_data(&mut self) {
@@ -258,12 +261,12 @@ impl Page {
     }
 
     /// Horizontal bars of `(label, number)`, or "no data".
-    fn bars(&mut self, rows: &[(String, u64)], x_desc: &str, caption: &str) -> Result<()> {
-        if rows.is_empty() {
+    fn bars<'a>(&mut self, rows: impl Iterator<Item = (&'a str, u64)>, x_desc: &str, caption: &str) -> Result<()> {
+        let bars: Vec<Bar> = rows.map(|(label, n)| Bar::new(label, n)).collect();
+        if bars.is_empty() {
             self.no_data();
             return Ok(());
         }
-        let bars: Vec<Bar> = rows.iter().map(|(label, n)| Bar::new(label.clone(), *n)).collect();
         self.figure(&charts::bars(&bars, x_desc)?, caption);
         Ok(())
     }

@@ -6,6 +6,7 @@
 use anyhow::{anyhow, Result};
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{Ranged, SegmentValue};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -70,18 +71,10 @@ fn draw_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) ->
 /// Vertical columns, one per bar, in order, each labelled with its number: events per hour of
 /// the day, per day.
 pub(crate) fn columns(bars: &[Bar], x_desc: &str, y_desc: &str) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 320)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let n = u32::try_from(bars.len()).unwrap_or(u32::MAX);
-        let top = headroom(bars);
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d((0..n).into_segmented(), 0..top)
-            .map_err(draw_error)?;
+    let n = u32::try_from(bars.len()).unwrap_or(u32::MAX);
+    let svg = svg(320, WHITE, |root| {
+        let mut chart =
+            axes(root, 44, 64).build_cartesian_2d((0..n).into_segmented(), 0..headroom(bars)).map_err(draw_error)?;
         let label = |v: &SegmentValue<u32>| match v {
             SegmentValue::CenterOf(i) => bars.get(*i as usize).map(|b| b.label.clone()).unwrap_or_default(),
             _ => String::new(),
@@ -116,26 +109,18 @@ pub(crate) fn columns(bars: &[Bar], x_desc: &str, y_desc: &str) -> Result<String
                 )
             }))
             .map_err(draw_error)?;
-        root.present().map_err(draw_error)?;
-    }
+        Ok(())
+    })?;
     Ok(titled(&svg, MARK, bars.iter().map(|b| format!("{}: {}", b.label, b.value))))
 }
 
 /// Horizontal bars, the first on top, each labelled with its number: the top-N lists.
 pub(crate) fn bars(bars: &[Bar], x_desc: &str) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let height = 60 + 26 * u32::try_from(bars.len()).unwrap_or(40).min(40);
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let n = u32::try_from(bars.len()).unwrap_or(u32::MAX);
-        let top = headroom(bars);
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(330)
-            .build_cartesian_2d(0..top, (0..n).into_segmented())
-            .map_err(draw_error)?;
+    let height = 60 + 26 * u32::try_from(bars.len()).unwrap_or(40).min(40);
+    let n = u32::try_from(bars.len()).unwrap_or(u32::MAX);
+    let svg = svg(height, WHITE, |root| {
+        let mut chart =
+            axes(root, 40, 330).build_cartesian_2d(0..headroom(bars), (0..n).into_segmented()).map_err(draw_error)?;
         // Row 0 is drawn at the bottom: the first bar takes the last row.
         let row = |i: u32| n - 1 - i;
         let label = |v: &SegmentValue<u32>| match v {
@@ -167,8 +152,8 @@ pub(crate) fn bars(bars: &[Bar], x_desc: &str) -> Result<String> {
                 Text::new(format!(" {}", b.value), (b.value, SegmentValue::CenterOf(row(i))), style)
             }))
             .map_err(draw_error)?;
-        root.present().map_err(draw_error)?;
-    }
+        Ok(())
+    })?;
     Ok(titled(&svg, MARK, bars.iter().map(|b| format!("{}: {}", b.label, b.value))))
 }
 
@@ -176,12 +161,9 @@ pub(crate) fn bars(bars: &[Bar], x_desc: &str) -> Result<String> {
 /// proportional to the calls.
 pub(crate) fn world(points: &[Point]) -> Result<String> {
     let world: World = serde_json::from_str(WORLD)?;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, 420)).into_drawing_area();
-        root.fill(&SEA).map_err(draw_error)?;
+    let svg = svg(420, SEA, |root| {
         let mut chart =
-            ChartBuilder::on(&root).margin(4).build_cartesian_2d(-180.0..180.0, -60.0..85.0).map_err(draw_error)?;
+            ChartBuilder::on(root).margin(4).build_cartesian_2d(-180.0..180.0, -60.0..85.0).map_err(draw_error)?;
         let ring = |r: &[[f64; 2]]| r.iter().map(|&[lon, lat]| (lon, lat)).collect::<Vec<_>>();
         chart
             .draw_series(world.polygons.iter().map(|p| Polygon::new(ring(&p.outer), LAND.filled())))
@@ -197,10 +179,37 @@ pub(crate) fn world(points: &[Point]) -> Result<String> {
                 Circle::new((p.lon, p.lat), radius, POINT.mix(0.55).filled())
             }))
             .map_err(draw_error)?;
-        root.present().map_err(draw_error)?;
-    }
+        Ok(())
+    })?;
     let titles = points.iter().map(|p| format!("{} calls near {:.1}, {:.1}", p.calls, p.lat, p.lon));
     Ok(titled(&svg, POINT, titles))
+}
+
+/// An SVG of the page's width and `height`, filled with `background`, then drawn by `draw`.
+fn svg(
+    height: u32,
+    background: RGBColor,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
+) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&background).map_err(draw_error)?;
+        draw(&root)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(svg)
+}
+
+/// A chart on `root` with room for the axes' labels: `x_area` pixels below, `y_area` on the left.
+fn axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    x_area: u32,
+    y_area: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder.margin(12).x_label_area_size(x_area).y_label_area_size(y_area);
+    builder
 }
 
 /// Axes, grid and text as every chart of the report draws them.

@@ -1,4 +1,4 @@
-//! The five function binaries themselves, run as Lambda runs them (cargo-lambda's runtime
+//! The function binaries themselves, run as Lambda runs them (cargo-lambda's runtime
 //! emulator, see `seclog_testkit::emulator`): each starts from its environment alone, survives an
 //! event of the wrong shape (the invocation fails, the process keeps serving), then answers a
 //! recorded event exactly as its golden files say — the Firehose response byte for byte, the
@@ -172,4 +172,73 @@ async fn the_alerter_binary_raises_a_burst_with_one_assumed_role_session() {
     let asked = sts.stats().bodies.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect::<Vec<_>>();
     assert_eq!(asked.len(), 1, "one AssumeRole call for the searches and the writes: {asked:?}\n{stderr}");
     assert!(asked[0].contains("Action=AssumeRole"), "{asked:?}");
+}
+
+/// The `s3` function as deployed: its S3 and SQS clients come from its environment alone. Objects
+/// in AWS's layouts are put into a moto bucket that notifies a moto queue; the queue's messages,
+/// as Lambda's SQS event, index every record once, and the same event again adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_s3_binary_reads_notified_objects_with_clients_from_its_environment() {
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let moto = seclog_testkit::moto::Moto::start();
+    let sdk = seclog_e2e::moto_sdk(moto.url()).await;
+    let (s3, sqs) = (
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
+    let queue = sqs.create_queue().queue_name("seclog-s3").send().await.unwrap().queue_url.unwrap();
+    s3.create_bucket().bucket("logs").send().await.unwrap();
+    let notify = QueueConfiguration::builder()
+        .queue_arn("arn:aws:sqs:us-east-1:123456789012:seclog-s3")
+        .events(Event::S3ObjectCreated)
+        .build()
+        .unwrap();
+    let config = NotificationConfiguration::builder().queue_configurations(notify).build();
+    s3.put_bucket_notification_configuration().bucket("logs").notification_configuration(config).send().await.unwrap();
+    assert_eq!(seclog_e2e::put_s3_fixtures(&s3, "logs").await, 7);
+    let messages = seclog_e2e::drain(&sqs, &queue).await.records;
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "messageId": m.message_id, "receiptHandle": "handle", "body": m.body, "attributes": {},
+                "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:seclog-s3",
+            })
+        })
+        .collect();
+    let event = serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap();
+
+    let (server, client) = server().await;
+    let emulator = Emulator::start().unwrap();
+    let mut env = environment(server.url(), "http://127.0.0.1:9");
+    env.extend([
+        ("AWS_ENDPOINT_URL_S3", moto.url().to_owned()),
+        ("AWS_ENDPOINT_URL_SQS", moto.url().to_owned()),
+        ("CONTINUATION_QUEUE_URL", queue),
+    ]);
+    let instance = Instance::start(&emulator, &binary("debug", "s3").unwrap(), &env).await.unwrap();
+    for _ in 0..2 {
+        let (status, body) = emulator.invoke(&event).await.unwrap();
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let response: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(response, serde_json::json!({"batchItemFailures": []}));
+    }
+    client.refresh().await.unwrap();
+    let mut counts = Vec::new();
+    for pattern in ["cloudtrail-*", "vpcflow-*", "waf-*", "route53-resolver-*", "alb-*", "*-deadletter-*"] {
+        counts.push(client.count(pattern).await.unwrap());
+    }
+    assert_eq!(counts, [11, 4, 4, 34, 9, 1], "the same documents as the in-process test, once");
+
+    let (stdout, stderr) = instance.stop();
+    let summaries: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    assert_eq!(summaries.len(), 2, "{stdout}");
+    assert_eq!((summaries[0]["Indexed"].as_u64(), summaries[1]["Indexed"].as_u64()), (Some(62), Some(0)), "{stdout}");
+    assert_eq!(summaries[1]["AlreadyPresent"].as_u64(), Some(62), "{stdout}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -228,6 +228,38 @@ pub async fn moto_sdk(url: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// Every object of `fixtures/s3` put into one moto bucket under its key.
+pub async fn put_s3_fixtures(s3: &aws_sdk_s3::Client, bucket: &str) -> usize {
+    let root = seclog_testkit::fixtures("s3");
+    let files = seclog_cli::replay::discover(std::slice::from_ref(&root)).unwrap();
+    for file in &files {
+        let relative = file.strip_prefix(&root).unwrap().to_str().unwrap();
+        let key = &relative[relative.find("AWSLogs/").unwrap()..];
+        let body = aws_sdk_s3::primitives::ByteStream::from(std::fs::read(file).unwrap());
+        s3.put_object().bucket(bucket).key(key).body(body).send().await.unwrap();
+    }
+    files.len()
+}
+
+/// Everything on the queue, as Lambda's SQS event (messages stay invisible for 60 s).
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> seclog_s3::handler::SqsEvent {
+    let mut records = Vec::new();
+    loop {
+        let got = sqs.receive_message().queue_url(url).max_number_of_messages(10).visibility_timeout(60).send().await;
+        let messages = got.unwrap().messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            records.push(seclog_s3::handler::SqsMessage {
+                message_id: m.message_id.unwrap_or_default(),
+                body: m.body.unwrap_or_default(),
+            });
+        }
+    }
+    seclog_s3::handler::SqsEvent { records }
+}
+
 pub async fn firehose_to_s3(
     url: &str,
     moto: &seclog_testkit::moto::Moto,

@@ -87,38 +87,6 @@ async fn a_trail_delivered_to_cloudwatch_logs_and_to_s3_is_one_document_per_even
     assert_eq!(client.count("cloudtrail-*").await.unwrap(), 709);
 }
 
-/// Every object of `fixtures/s3` put into one moto bucket under its key.
-async fn put_fixtures(s3: &aws_sdk_s3::Client, bucket: &str) -> usize {
-    let root = seclog_testkit::fixtures("s3");
-    let files = replay::discover(std::slice::from_ref(&root)).unwrap();
-    for file in &files {
-        let relative = file.strip_prefix(&root).unwrap().to_str().unwrap();
-        let key = &relative[relative.find("AWSLogs/").unwrap()..];
-        let body = aws_sdk_s3::primitives::ByteStream::from(std::fs::read(file).unwrap());
-        s3.put_object().bucket(bucket).key(key).body(body).send().await.unwrap();
-    }
-    files.len()
-}
-
-/// Everything on the queue, as Lambda's SQS event (messages stay invisible for 60 s).
-async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> seclog_s3::handler::SqsEvent {
-    let mut records = Vec::new();
-    loop {
-        let got = sqs.receive_message().queue_url(url).max_number_of_messages(10).visibility_timeout(60).send().await;
-        let messages = got.unwrap().messages.unwrap_or_default();
-        if messages.is_empty() {
-            break;
-        }
-        for m in messages {
-            records.push(seclog_s3::handler::SqsMessage {
-                message_id: m.message_id.unwrap_or_default(),
-                body: m.body.unwrap_or_default(),
-            });
-        }
-    }
-    seclog_s3::handler::SqsEvent { records }
-}
-
 #[tokio::test]
 async fn notified_objects_on_moto_s3_and_sqs_index_once_and_a_second_delivery_adds_nothing() {
     use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
@@ -139,8 +107,8 @@ async fn notified_objects_on_moto_s3_and_sqs_index_once_and_a_second_delivery_ad
         .unwrap();
     let config = NotificationConfiguration::builder().queue_configurations(notify).build();
     s3.put_bucket_notification_configuration().bucket("logs").notification_configuration(config).send().await.unwrap();
-    assert_eq!(put_fixtures(&s3, "logs").await, 7);
-    let event = drain(&sqs, &queue).await;
+    assert_eq!(seclog_e2e::put_s3_fixtures(&s3, "logs").await, 7);
+    let event = seclog_e2e::drain(&sqs, &queue).await;
 
     let (server, client) = server().await;
     let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
@@ -196,7 +164,7 @@ async fn an_interrupted_backfill_resumes_from_its_state_without_reading_finished
     let sdk = seclog_e2e::moto_sdk(moto.url()).await;
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
     s3.create_bucket().bucket("archive").send().await.unwrap();
-    assert_eq!(put_fixtures(&s3, "archive").await, 7);
+    assert_eq!(seclog_e2e::put_s3_fixtures(&s3, "archive").await, 7);
     let readme = aws_sdk_s3::primitives::ByteStream::from_static(b"what this bucket holds");
     s3.put_object().bucket("archive").key("README.txt").body(readme).send().await.unwrap();
 
@@ -311,7 +279,7 @@ async fn a_big_object_continues_through_the_real_queue_three_times_and_is_indexe
             process(&event, &deps, tokio::time::Instant::now() + Duration::from_millis(2500)).await;
         assert!(response.batch_item_failures.is_empty());
         (indexed, present) = (indexed + summary.delivery.indexed, present + summary.delivery.already_present);
-        event = drain(&sqs, &queue).await;
+        event = seclog_e2e::drain(&sqs, &queue).await;
     }
     assert_eq!(invocations, 4, "three continuations, each through the queue");
     assert_eq!((indexed, present), (14, 0), "every record indexed once, none read twice");

@@ -242,3 +242,53 @@ async fn the_s3_binary_reads_notified_objects_with_clients_from_its_environment(
     assert_eq!(summaries[1]["AlreadyPresent"].as_u64(), Some(62), "{stdout}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A busy window: 6,000 failed console sign-ins (a brute-force burst) and 6,000 API calls, each
+/// document 3 KB, as a large account writes in half an hour. The alerter reads at most 5,000
+/// matches per search; each must cost it only the fields an alert shows, not the whole document,
+/// or one run needs more memory than a 128 MB function has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alerter_binary_stays_within_64_mib_on_a_busy_window() {
+    use seclog_core::document::{Document, Origin, WriteOp};
+    use seclog_core::sink::BulkSink;
+    let (server, client) = server().await;
+    let now = chrono::Utc::now();
+    let padding = "x".repeat(3000);
+    let at = |i: i64| (now - chrono::Duration::milliseconds(1_500_000 - 200 * i)).to_rfc3339();
+    let sign_ins = (0..6_000).map(|i| {
+        let mut doc = seclog_e2e::failed_sign_in(format!("sign-in-{i}"), &at(i), "203.0.113.7", &at(i));
+        let mut body: Value = serde_json::from_slice(&doc.body).unwrap();
+        body["additionalEventData"] = serde_json::json!({ "padding": padding });
+        doc.body = serde_json::to_vec(&body).unwrap();
+        doc
+    });
+    let calls = (0..6_000).map(|i| {
+        let (time, id) = (at(i), format!("call-{i}"));
+        let body = serde_json::json!({"@timestamp": time, "event": {"action": "DescribeInstances", "ingested": time},
+            "eventType": "AwsApiCall", "eventName": "DescribeInstances", "userIdentity": {"arn": format!("arn:aws:iam::111122223333:user/u{}", i % 50)},
+            "source": {"ip": "198.51.100.4", "as": {"number": 64_500 + i % 7}}, "requestParameters": {"padding": padding}});
+        let origin = Origin { dataset: "aws.cloudtrail", record_id: id.clone().into(), raw: "".into() };
+        let index = format!("cloudtrail-{}", time[..10].replace('-', "."));
+        Document::new(index, id, WriteOp::Create, body.to_string().into_bytes(), origin)
+    });
+    let sink = seclog_core::sink::opensearch::OpenSearchSink::with_signer(seclog_e2e::fast_config(server.url()), None)
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    let docs: Vec<_> = sign_ins.chain(calls).collect();
+    assert_eq!(sink.deliver(docs, deadline).await.unwrap().indexed, 12_000);
+    client.refresh().await.unwrap();
+
+    let emulator = Emulator::start().unwrap();
+    let mut env = environment(server.url(), "http://127.0.0.1:9");
+    env.push(("FIRST_SEEN_WITHOUT_HISTORY", "true".into()));
+    let instance = Instance::start(&emulator, &binary("debug", "detect").unwrap(), &env).await.unwrap();
+    let (status, body) =
+        emulator.invoke(br#"{"detail-type": "Scheduled Event", "source": "aws.scheduler"}"#).await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    let raised = report["raised"].as_array().unwrap();
+    assert!(raised.len() >= 8, "the burst and the new networks are raised: {report}");
+    let peak_mib = instance.peak_rss_kib().unwrap() / 1024;
+    let (_, stderr) = instance.stop();
+    assert!(peak_mib <= 64, "the alerter's run peaked at {peak_mib} MiB\n{stderr}");
+}

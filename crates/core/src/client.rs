@@ -64,6 +64,17 @@ pub enum ClientError {
         /// The index (pattern) counted.
         index: String,
     },
+    /// The answer is not what the caller reads (a typed search).
+    #[error("{method} {path}: the answer cannot be read")]
+    Unreadable {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The answer was larger than [`MAX_ANSWER_BYTES`].
     #[error("{method} {path}: the answer exceeds {MAX_ANSWER_BYTES} bytes")]
     TooLarge {
@@ -155,6 +166,18 @@ impl Client {
         body: Option<&Value>,
         headers: &[(&'static str, &str)],
     ) -> Result<Value, ClientError> {
+        let answer = self.answer(method, path, body, headers).await?;
+        Ok(serde_json::from_slice(&answer).unwrap_or(Value::Null))
+    }
+
+    /// The body of a 2xx answer to a request; see [`Client::call`].
+    async fn answer(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Vec<u8>, ClientError> {
         let url =
             self.config.endpoint.join(path).map_err(|source| ClientError::Path { path: path.to_owned(), source })?;
         let bytes = body.map(serde_json::to_vec).transpose().map_err(|e| ClientError::Build(e.into()))?;
@@ -195,7 +218,7 @@ impl Client {
                 reason: String::from_utf8_lossy(&body).chars().take(500).collect(),
             });
         }
-        Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
+        Ok(body)
     }
 
     /// Makes everything written so far searchable.
@@ -221,8 +244,27 @@ impl Client {
     /// # Errors
     /// See [`Client::call`].
     pub async fn search(&self, index: &str, body: &Value) -> Result<Value, ClientError> {
-        self.call("POST", &format!("{index}/_search?allow_no_indices=true&ignore_unavailable=true"), Some(body)).await
+        self.call("POST", &search_path(index), Some(body)).await
     }
+
+    /// Runs a search and reads its answer straight into `T`, the parts of it the caller keeps: a
+    /// page of thousands of hits is then never held as a tree of every value it carries.
+    ///
+    /// # Errors
+    /// See [`Client::call`]; `Unreadable` when the answer is not a `T`.
+    pub async fn search_as<T: serde::de::DeserializeOwned>(&self, index: &str, body: &Value) -> Result<T, ClientError> {
+        let path = search_path(index);
+        let answer = self.answer("POST", &path, Some(body), &[]).await?;
+        serde_json::from_slice(&answer).map_err(|source| ClientError::Unreadable {
+            method: "POST".into(),
+            path,
+            source,
+        })
+    }
+}
+
+fn search_path(index: &str) -> String {
+    format!("{index}/_search?allow_no_indices=true&ignore_unavailable=true")
 }
 
 #[cfg(test)]

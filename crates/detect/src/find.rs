@@ -5,10 +5,11 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::client::ClientError;
 use seclog_rules::{Level, RuleInfo, RuleSet};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::handler::Deps;
-use crate::transform::{bursts, event_alert, summary_alert, threshold_alert, Alert, Hit};
+use crate::transform::{alert_fields, bursts, event_alert, summary_alert, threshold_alert, Alert, Hit};
 
 /// At most this many matches are read for one correlation in one run (memory stays bounded).
 pub const MAX_CORRELATION_HITS: usize = 5_000;
@@ -41,8 +42,23 @@ async fn bound<S>(
     Ok(millis.and_then(|m| DateTime::from_timestamp_millis(m as i64)))
 }
 
-pub(crate) fn hits(answer: &Value) -> Vec<Hit> {
-    answer["hits"]["hits"].as_array().map(|a| a.iter().filter_map(Hit::from_search).collect()).unwrap_or_default()
+/// A search answer, as much of it as the alerter reads: each hit read into a [`Hit`] as the answer
+/// is parsed.
+#[derive(Default, Deserialize)]
+struct Found {
+    #[serde(default)]
+    hits: FoundHits,
+}
+
+#[derive(Default, Deserialize)]
+struct FoundHits {
+    #[serde(default)]
+    hits: Vec<Hit>,
+}
+
+/// The hits of a search for `body` in `indices`.
+pub(crate) async fn hits<S>(deps: &Deps<S>, indices: &str, body: &Value) -> Result<Vec<Hit>, ClientError> {
+    Ok(deps.client.search_as::<Found>(indices, body).await?.hits.hits)
 }
 
 /// The rules whose matches raise alerts of their own: at or above `ALERT_MIN_LEVEL`, and not only
@@ -73,11 +89,8 @@ pub(crate) async fn event_alerts<S>(
         let (Some(id), Some(total)) = (bucket["key"].as_str(), bucket["doc_count"].as_u64()) else { continue };
         let Some(rule) = rules.iter().find(|r| r.id == id) else { continue };
         let query = json!({"bool": {"filter": [{"term": {"detection.rule_ids": id}}, recent(start, now)]}});
-        let page = deps
-            .client
-            .search(&deps.config.indices, &json!({"size": cap, "query": query, "sort": [{"@timestamp": "asc"}]}))
-            .await?;
-        let found = hits(&page);
+        let page = json!({"size": cap, "query": query, "sort": [{"@timestamp": "asc"}], "_source": alert_fields([])});
+        let found = hits(deps, &deps.config.indices, &page).await?;
         alerts.extend(found.iter().filter_map(|h| event_alert(rule, h)));
         if total > found.len() as u64 {
             alerts.push(summary_alert(rule, total, found.len(), start, now));
@@ -125,28 +138,25 @@ pub(crate) async fn threshold_alerts<S>(
         for (from, to) in ranges(deps, &ids, span, first, start, now).await? {
             let query =
                 json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, window("@timestamp", from, to)]}});
-            let page = deps
-                .client
-                .search(
-                    &deps.config.indices,
-                    &json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}]}),
-                )
-                .await?;
-            let matches = hits(&page);
+            let page = json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}],
+                "_source": alert_fields(correlation.group_by.iter().map(String::as_str))});
+            let matches = hits(deps, &deps.config.indices, &page).await?;
             if matches.len() < usize::try_from(correlation.threshold).unwrap_or(usize::MAX) {
                 continue;
             }
             let earlier = json!({"bool": {"filter": [{"term": {"rule.id": correlation.id}}, window("alert.window_end", from, to + span)]}});
             let earlier =
-                deps.client.search(&deps.config.alerts_pattern(), &json!({"size": 1000, "query": earlier})).await?;
-            let alerted: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = hits(&earlier)
-                .iter()
-                .filter_map(|h| {
-                    let group = h.field("alert.group")?.as_str()?.to_owned();
-                    let end = DateTime::parse_from_rfc3339(h.field("alert.window_end")?.as_str()?).ok()?.to_utc();
-                    Some((group, h.time()?, end))
-                })
-                .collect();
+                json!({"size": 1000, "query": earlier, "_source": ["@timestamp", "alert.group", "alert.window_end"]});
+            let alerted: Vec<(String, DateTime<Utc>, DateTime<Utc>)> =
+                hits(deps, &deps.config.alerts_pattern(), &earlier)
+                    .await?
+                    .iter()
+                    .filter_map(|h| {
+                        let group = h.field("alert.group")?.as_str()?.to_owned();
+                        let end = DateTime::parse_from_rfc3339(h.field("alert.window_end")?.as_str()?).ok()?.to_utc();
+                        Some((group, h.time()?, end))
+                    })
+                    .collect();
             alerts
                 .extend(bursts(correlation, &matches, &alerted).iter().filter_map(|b| threshold_alert(correlation, b)));
         }
@@ -167,13 +177,11 @@ pub(crate) async fn first_seen_alerts<S>(
     for rule in crate::baseline::first_seen_rules() {
         let query = json!({"bool": {"filter": [rule.documents.clone(), recent(start, now),
             {"exists": {"field": rule.entity}}, {"exists": {"field": rule.value}}]}});
-        let page = deps
-            .client
-            .search(&indices, &json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}]}))
-            .await?;
+        let page = json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}],
+            "_source": alert_fields([rule.entity, rule.value])});
         // The first document of each (entity, value) pair in the window.
         let mut firsts: Vec<(String, String, Hit)> = Vec::new();
-        for hit in hits(&page) {
+        for hit in hits(deps, &indices, &page).await? {
             let (Some(entity), Some(value)) = (hit.field(rule.entity), hit.field(rule.value)) else { continue };
             let (entity, value) = (text_of(entity), text_of(value));
             if firsts.len() < MAX_FIRST_SEEN_PAIRS && !firsts.iter().any(|(e, v, _)| *e == entity && *v == value) {
@@ -214,14 +222,10 @@ pub(crate) async fn finding_alerts<S>(
     let query = json!({"bool": {
         "filter": [{"terms": {"finding.severity.label": labels}}, recent(start, now)],
         "must_not": [{"terms": {"finding.workflow_status": ["SUPPRESSED", "RESOLVED"]}}, {"term": {"finding.record_state": "ARCHIVED"}}]}});
-    let page = deps
-        .client
-        .search(
-            &deps.config.findings_indices,
-            &json!({"size": deps.config.max_alerts_per_rule, "query": query, "sort": [{"@timestamp": "asc"}]}),
-        )
-        .await?;
-    Ok(hits(&page).iter().filter_map(|h| crate::baseline::finding_alert(&rule, h)).collect())
+    let page = json!({"size": deps.config.max_alerts_per_rule, "query": query, "sort": [{"@timestamp": "asc"}],
+        "_source": alert_fields(["finding.id", "finding.severity.label", "finding.title", "finding.product_name"])});
+    let found = hits(deps, &deps.config.findings_indices, &page).await?;
+    Ok(found.iter().filter_map(|h| crate::baseline::finding_alert(&rule, h)).collect())
 }
 
 fn text_of(value: &Value) -> String {

@@ -233,14 +233,8 @@ async fn raise<S: BulkSink>(
     let mut existing: std::collections::HashSet<String> = std::collections::HashSet::new();
     for chunk in alerts.chunks(1000) {
         let ids: Vec<&str> = chunk.iter().map(|a| a.id.as_str()).collect();
-        let answer = deps
-            .client
-            .search(
-                &deps.config.alerts_pattern(),
-                &json!({"size": ids.len(), "_source": false, "query": {"ids": {"values": ids}}}),
-            )
-            .await?;
-        existing.extend(hits(&answer).into_iter().map(|h| h.id));
+        let query = json!({"size": ids.len(), "_source": false, "query": {"ids": {"values": ids}}});
+        existing.extend(hits(deps, &deps.config.alerts_pattern(), &query).await?.into_iter().map(|h| h.id));
     }
     let mut docs = Vec::new();
     for alert in alerts {

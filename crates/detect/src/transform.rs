@@ -10,41 +10,84 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::digest_id;
 use seclog_rules::{Correlation, Level, RuleInfo};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// A document a search found.
-#[derive(Debug, Clone, PartialEq)]
+/// The fields of a document an alert shows (its time, who, from where, where, what), and so the
+/// only ones the alerter reads of a match, with those its search groups or compares by: a search
+/// for 5,000 matches then costs their ids and these few values, not 5,000 whole documents.
+pub const ALERT_FIELDS: [&str; 10] = [
+    "@timestamp",
+    "event.action",
+    "dns.question.name",
+    "user.name",
+    "source.ip",
+    "sourceIPAddress",
+    "source.geo.country_iso_code",
+    "source.as.number",
+    "cloud.account.id",
+    "cloud.region",
+];
+
+/// [`ALERT_FIELDS`] and `more`: what a search for matches asks `_source` for.
+#[must_use]
+pub fn alert_fields<'a>(more: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut fields = ALERT_FIELDS.to_vec();
+    fields.extend(more.into_iter().filter(|f| !ALERT_FIELDS.contains(f)));
+    fields
+}
+
+/// A document a search found, as the alerter keeps it: its fields by dotted path (`source.ip`),
+/// the values only (each object's map is gone, so 5,000 matches stay a few megabytes).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "SearchHit")]
 pub struct Hit {
     /// Its index.
     pub index: String,
     /// Its id.
     pub id: String,
-    /// Its `_source` (or the fields asked for).
-    pub source: Value,
+    /// Each value of its `_source` (or of the fields asked for) that is not an object or `null`,
+    /// by its dotted path; arrays are values.
+    pub fields: Vec<(String, Value)>,
+}
+
+/// One element of a search answer's `hits.hits`, as `OpenSearch` writes it.
+#[derive(Deserialize)]
+struct SearchHit {
+    #[serde(rename = "_index", default)]
+    index: String,
+    #[serde(rename = "_id", default)]
+    id: String,
+    #[serde(rename = "_source", default)]
+    source: Value,
+}
+
+impl From<SearchHit> for Hit {
+    fn from(hit: SearchHit) -> Self {
+        Self::new(hit.index, hit.id, hit.source)
+    }
 }
 
 impl Hit {
-    /// From one element of a search answer's `hits.hits`.
+    /// The hit of document `id` in `index` whose `_source` is `source`.
     #[must_use]
-    pub fn from_search(hit: &Value) -> Option<Self> {
-        Some(Self {
-            index: hit["_index"].as_str()?.to_owned(),
-            id: hit["_id"].as_str()?.to_owned(),
-            source: hit.get("_source").cloned().unwrap_or(Value::Null),
-        })
+    pub fn new(index: String, id: String, source: Value) -> Self {
+        let mut fields = Vec::new();
+        flatten(&mut String::new(), source, &mut fields);
+        Self { index, id, fields }
     }
 
     /// The document's event time.
     #[must_use]
     pub fn time(&self) -> Option<DateTime<Utc>> {
-        self.source["@timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc())
+        self.field("@timestamp")?.as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc())
     }
 
-    /// A value by dotted path: an object key holding dots (`CloudTrail`'s own names never do)
-    /// is not followed.
+    /// A value by dotted path (`user.name` is the `name` of the object `user`, or a key
+    /// `"user.name"`, as `OpenSearch` reads it).
     #[must_use]
     pub fn field(&self, path: &str) -> Option<&Value> {
-        path.split('.').try_fold(&self.source, |v, key| v.get(key)).filter(|v| !v.is_null())
+        self.fields.iter().find(|(p, _)| p == path).map(|(_, v)| v)
     }
 
     fn text(&self, path: &str) -> Option<String> {
@@ -165,6 +208,25 @@ fn dedup<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
         }
     }
     out
+}
+
+/// The values under `value` by dotted path from `path`: objects are walked, `null`s left out.
+fn flatten(path: &mut String, value: Value, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let len = path.len();
+                if len > 0 {
+                    path.push('.');
+                }
+                path.push_str(&key);
+                flatten(path, value, out);
+                path.truncate(len);
+            }
+        }
+        Value::Null => {}
+        value => out.push((path.clone(), value)),
+    }
 }
 
 /// Who, from where, where: the readable part of a message.
@@ -393,11 +455,11 @@ mod tests {
     }
 
     fn hit(id: &str, ip: &str, minute: u32) -> Hit {
-        Hit {
-            index: "cloudtrail-2026.12.01".into(),
-            id: id.into(),
-            source: json!({"@timestamp": format!("2026-12-01T09:{minute:02}:00Z"), "sourceIPAddress": ip}),
-        }
+        Hit::new(
+            "cloudtrail-2026.12.01".into(),
+            id.into(),
+            json!({"@timestamp": format!("2026-12-01T09:{minute:02}:00Z"), "sourceIPAddress": ip}),
+        )
     }
 
     #[test]

@@ -146,8 +146,9 @@ def functions_table(lambda_run):
         binary = os.path.join(TARGET, "aarch64-unknown-linux-gnu", "release", name)
         zipped = os.path.join(TARGET, "lambda", name, "bootstrap.zip")
         rows.append(
-            f"| `{name}` | {init['median']:.1f} ms ({init['min']:.1f}–{init['max']:.1f}) | {f['batch']}: "
-            f"{f['records']:,} records | {f['peak_rss_kib'] / 1024:.1f} MiB | {size(binary, elf=True)} | {size(zipped)} |"
+            f"| `{name}` | {init['median']:.1f} ms ({init['min']:.1f}–{init['max']:.1f}) | {f['batch']}"
+            f"{f': {records:,} records' if (records := f['records']) else ''} | {f['peak_rss_kib'] / 1024:.1f} MiB | "
+            f"{size(binary, elf=True)} | {size(zipped)} |"
         )
     return rows, runs
 

@@ -7,6 +7,8 @@
 //! runtime API: init), against a real `osmem-server` and a real `moto` Firehose; the last start
 //! is then invoked once with its pipeline's full batch (`seclog_testkit::batches`: 6 MB where the
 //! trigger allows it), and the process's peak resident memory (`VmHWM`) is read after it answered.
+//! The `s3` function reads ten CloudTrail files of 6 MB from a moto bucket (a full SQS batch), and
+//! `detect` runs once over the documents the others indexed.
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss, missing_docs)]
 
 use std::path::{Path, PathBuf};
@@ -18,7 +20,12 @@ use seclog_testkit::moto::Moto;
 use serde_json::{json, Value};
 
 /// One function's batch: (function, batch name, event, records, log bytes).
-fn inputs() -> Vec<(&'static str, &'static str, Vec<u8>, usize, usize)> {
+type Input = (&'static str, &'static str, Vec<u8>, usize, usize);
+
+/// CloudTrail files in a full SQS batch of the `s3` function (its event source's batch size).
+const S3_OBJECTS: usize = 10;
+
+fn inputs(s3: Input) -> Vec<Input> {
     let cloudtrail = batches::cloudtrail(batches::REQUEST_LIMIT);
     let (waf, vpcflow, resolver, securityhub) =
         (batches::waf(), batches::vpcflow(), batches::route53_resolver(), batches::securityhub());
@@ -52,7 +59,49 @@ fn inputs() -> Vec<(&'static str, &'static str, Vec<u8>, usize, usize)> {
             securityhub.records,
             securityhub.bytes,
         ),
+        s3,
+        (
+            "detect",
+            "one scheduled run over the documents the functions above indexed",
+            br#"{"detail-type": "Scheduled Event", "source": "aws.scheduler"}"#.to_vec(),
+            0,
+            0,
+        ),
     ]
+}
+
+/// Ten CloudTrail files of 6 MB (decompressed), each with its own event ids, put gzipped into a
+/// moto bucket, and the SQS event notifying them; and the `s3` function's own queue.
+async fn s3_batch(moto: &Moto) -> (Input, String) {
+    let sdk = seclog_e2e::moto_sdk(moto.url()).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue = sqs.create_queue().queue_name("seclog-s3-bench").send().await.unwrap().queue_url.unwrap();
+    s3.create_bucket().bucket("bench").send().await.unwrap();
+    let (file, records) = batches::cloudtrail_file(batches::REQUEST_LIMIT);
+    let text = String::from_utf8(file).unwrap();
+    let mut messages = Vec::new();
+    for i in 0..S3_OBJECTS {
+        let key = format!(
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/30/111122223333_CloudTrail_us-east-1_20261130T2235Z_b{i}.json.gz"
+        );
+        let object = seclog_core::decode::gzip(text.replace("\"bench-", &format!("\"bench-{i}-")).as_bytes());
+        let size = object.len();
+        let body = aws_sdk_s3::primitives::ByteStream::from(object);
+        s3.put_object().bucket("bench").key(&key).body(body).send().await.unwrap();
+        let notification = json!({"Records": [{
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventName": "ObjectCreated:Put",
+            "s3": {"bucket": {"name": "bench", "arn": "arn:aws:s3:::bench"}, "object": {"key": key, "size": size}},
+        }]});
+        messages.push(json!({
+            "messageId": format!("bench-{i}"), "receiptHandle": "handle", "body": notification.to_string(),
+            "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:seclog-s3-bench",
+        }));
+    }
+    let event = serde_json::to_vec(&json!({ "Records": messages })).unwrap();
+    let batch = "one SQS batch of ten notifications, each a 6 MB (decompressed) CloudTrail file on S3";
+    (("s3", batch, event, records * S3_OBJECTS, text.len() * S3_OBJECTS), queue)
 }
 
 #[tokio::main]
@@ -65,9 +114,15 @@ async fn main() {
         seclog_e2e::firehose_to_s3(moto.url(), &moto, stream, &format!("reingested-{i}")).await;
     }
     let emulator = Emulator::start().unwrap();
-    let env = seclog_testkit::emulator::environment(server.url(), moto.url());
+    let mut env = seclog_testkit::emulator::environment(server.url(), moto.url());
+    let (s3, queue) = s3_batch(&moto).await;
+    env.extend([
+        ("AWS_ENDPOINT_URL_S3", moto.url().to_owned()),
+        ("AWS_ENDPOINT_URL_SQS", moto.url().to_owned()),
+        ("CONTINUATION_QUEUE_URL", queue),
+    ]);
     let mut results = Vec::new();
-    for (name, batch, event, records, bytes) in inputs() {
+    for (name, batch, event, records, bytes) in inputs(s3) {
         let binary: &Path = &dir.join(name);
         let mut inits = Vec::new();
         let mut instance = None;
@@ -89,6 +144,9 @@ async fn main() {
         if let Ok(response) = serde_json::from_slice::<Value>(&body) {
             if let Some(answered) = response["records"].as_array() {
                 assert_eq!(answered.len(), records, "{name}: every recordId answered");
+            }
+            if let Some(failed) = response["batchItemFailures"].as_array() {
+                assert!(failed.is_empty(), "{name}: {response}");
             }
         }
         let peak_kib = instance.peak_rss_kib().unwrap();

@@ -189,3 +189,23 @@ pub fn describe<T>(group: &str, batch: &Batch<T>, what: &str) {
     let body = json!({"group": group, "records": batch.records, "bytes": batch.bytes, "input": what});
     std::fs::write(dir.join(format!("{}.json", group.replace('/', "_"))), body.to_string()).unwrap();
 }
+
+/// The recorded CloudTrail records, each copy with its own `eventID`, as one `{"Records":[…]}`
+/// file of about `size` bytes, as CloudTrail delivers to S3 (before gzip); and its record count.
+pub fn cloudtrail_file(size: usize) -> (Vec<u8>, usize) {
+    let seeds: Vec<Value> = crate::invariants::fixture_records("cloudtrail")
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<Value>(r).ok())
+        .filter(|v| v["eventID"].is_string() && v["eventTime"].is_string())
+        .collect();
+    let mut records = Vec::new();
+    let mut bytes = 0;
+    while bytes < size {
+        let mut v = seeds[records.len() % seeds.len()].clone();
+        v["eventID"] = json!(format!("bench-{:08}", records.len()));
+        bytes += v.to_string().len() + 1;
+        records.push(v);
+    }
+    let n = records.len();
+    (serde_json::to_vec(&json!({ "Records": records })).unwrap(), n)
+}

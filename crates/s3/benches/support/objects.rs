@@ -10,30 +10,12 @@ use std::ops::ControlFlow;
 use seclog_core::deadletter::DeadLetters;
 use seclog_s3::layout::KindRules;
 use seclog_s3::transform::{decoded, records, ObjectReader, ObjectRef, Outcome, Transforms};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub(crate) const TRAIL: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/30/111122223333_CloudTrail_us-east-1_20261130T2235Z_bench.json.gz";
 pub(crate) const FLOWS: &str = "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/30/111122223333_vpcflowlogs_us-east-1_fl-1_20261130T2235Z_h.log.gz";
 
-/// The recorded CloudTrail records, each copy with its own `eventID`, as one `{"Records":[…]}`
-/// file of about `size` bytes.
-pub(crate) fn trail_file(size: usize) -> (Vec<u8>, usize) {
-    let seeds: Vec<Value> = seclog_testkit::invariants::fixture_records("cloudtrail")
-        .iter()
-        .filter_map(|r| serde_json::from_slice::<Value>(r).ok())
-        .filter(|v| v["eventID"].is_string() && v["eventTime"].is_string())
-        .collect();
-    let mut records = Vec::new();
-    let mut bytes = 0;
-    while bytes < size {
-        let mut v = seeds[records.len() % seeds.len()].clone();
-        v["eventID"] = json!(format!("bench-{:08}", records.len()));
-        bytes += v.to_string().len() + 1;
-        records.push(v);
-    }
-    let n = records.len();
-    (serde_json::to_vec(&json!({ "Records": records })).unwrap(), n)
-}
+pub(crate) use seclog_testkit::batches::cloudtrail_file as trail_file;
 
 /// A default-format flow-log file (header line first) of about `size` bytes.
 pub(crate) fn flow_file(size: usize) -> (Vec<u8>, usize) {

@@ -45,6 +45,11 @@ fn ids(pairs: &BTreeSet<String>) -> BTreeSet<&str> {
     pairs.iter().map(|p| p.rsplit('/').next().unwrap()).collect()
 }
 
+/// The summary lines (EMF) a function printed, in order.
+fn summaries(stdout: &str) -> Vec<Value> {
+    stdout.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|v| v.get("_aws").is_some()).collect()
+}
+
 /// What an invocation must have done.
 enum Expect {
     /// The Firehose response equals `<case>.expected.json`.
@@ -104,11 +109,7 @@ async fn serves(
     };
 
     let (stdout, stderr) = instance.stop();
-    let summaries: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect();
+    let summaries = summaries(&stdout);
     assert_eq!(summaries.len(), handled, "{name}: one summary line per event it handled: {stdout}");
     let records_in = summaries[handled - 1]["RecordsIn"].as_u64().unwrap();
     assert!(records_in >= received as u64, "{name} on {case}: RecordsIn {records_in} < {received}");
@@ -179,24 +180,9 @@ async fn the_alerter_binary_raises_a_burst_with_one_assumed_role_session() {
 /// as Lambda's SQS event, index every record once, and the same event again adds nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_s3_binary_reads_notified_objects_with_clients_from_its_environment() {
-    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
     let moto = seclog_testkit::moto::Moto::start();
-    let sdk = seclog_e2e::moto_sdk(moto.url()).await;
-    let (s3, sqs) = (
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
-        aws_sdk_sqs::Client::new(&sdk),
-    );
-    let queue = sqs.create_queue().queue_name("seclog-s3").send().await.unwrap().queue_url.unwrap();
-    s3.create_bucket().bucket("logs").send().await.unwrap();
-    let notify = QueueConfiguration::builder()
-        .queue_arn("arn:aws:sqs:us-east-1:123456789012:seclog-s3")
-        .events(Event::S3ObjectCreated)
-        .build()
-        .unwrap();
-    let config = NotificationConfiguration::builder().queue_configurations(notify).build();
-    s3.put_bucket_notification_configuration().bucket("logs").notification_configuration(config).send().await.unwrap();
-    assert_eq!(seclog_e2e::put_s3_fixtures(&s3, "logs").await, 7);
-    let messages = seclog_e2e::drain(&sqs, &queue).await.records;
+    let seclog_e2e::NotifiedFixtures { queue, event, .. } = seclog_e2e::notified_fixtures(moto.url()).await;
+    let messages = event.records;
     let records: Vec<Value> = messages
         .iter()
         .map(|m| {
@@ -232,11 +218,7 @@ async fn the_s3_binary_reads_notified_objects_with_clients_from_its_environment(
     assert_eq!(counts, [11, 4, 4, 34, 9, 1], "the same documents as the in-process test, once");
 
     let (stdout, stderr) = instance.stop();
-    let summaries: Vec<Value> = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect();
+    let summaries = summaries(&stdout);
     assert_eq!(summaries.len(), 2, "{stdout}");
     assert_eq!((summaries[0]["Indexed"].as_u64(), summaries[1]["Indexed"].as_u64()), (Some(62), Some(0)), "{stdout}");
     assert_eq!(summaries[1]["AlreadyPresent"].as_u64(), Some(62), "{stdout}");

@@ -228,6 +228,41 @@ pub async fn moto_sdk(url: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// A moto bucket `logs` that notifies the queue `seclog-s3` of each object created, holding every
+/// object of `fixtures/s3`: the clients, the queue's URL and the notifications waiting on it.
+pub struct NotifiedFixtures {
+    /// S3, path-style (moto).
+    pub s3: aws_sdk_s3::Client,
+    /// SQS.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The queue's URL.
+    pub queue: String,
+    /// What the queue holds, as Lambda's SQS event (S3's test event included).
+    pub event: seclog_s3::handler::SqsEvent,
+}
+
+/// Puts `fixtures/s3` into a notifying bucket on the moto at `url`.
+pub async fn notified_fixtures(url: &str) -> NotifiedFixtures {
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let sdk = moto_sdk(url).await;
+    let (s3, sqs) = (
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
+    let queue = sqs.create_queue().queue_name("seclog-s3").send().await.unwrap().queue_url.unwrap();
+    s3.create_bucket().bucket("logs").send().await.unwrap();
+    let notify = QueueConfiguration::builder()
+        .queue_arn("arn:aws:sqs:us-east-1:123456789012:seclog-s3")
+        .events(Event::S3ObjectCreated)
+        .build()
+        .unwrap();
+    let config = NotificationConfiguration::builder().queue_configurations(notify).build();
+    s3.put_bucket_notification_configuration().bucket("logs").notification_configuration(config).send().await.unwrap();
+    assert_eq!(put_s3_fixtures(&s3, "logs").await, 7);
+    let event = drain(&sqs, &queue).await;
+    NotifiedFixtures { s3, sqs, queue, event }
+}
+
 /// Every object of `fixtures/s3` put into one moto bucket under its key.
 pub async fn put_s3_fixtures(s3: &aws_sdk_s3::Client, bucket: &str) -> usize {
     let root = seclog_testkit::fixtures("s3");

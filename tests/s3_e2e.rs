@@ -89,26 +89,10 @@ async fn a_trail_delivered_to_cloudwatch_logs_and_to_s3_is_one_document_per_even
 
 #[tokio::test]
 async fn notified_objects_on_moto_s3_and_sqs_index_once_and_a_second_delivery_adds_nothing() {
-    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
     use seclog_s3::handler::{process, Deps, S3Store, SqsQueue};
 
     let moto = seclog_testkit::moto::Moto::start();
-    let sdk = seclog_e2e::moto_sdk(moto.url()).await;
-    let (s3, sqs) = (
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
-        aws_sdk_sqs::Client::new(&sdk),
-    );
-    let queue = sqs.create_queue().queue_name("seclog-s3").send().await.unwrap().queue_url.unwrap();
-    s3.create_bucket().bucket("logs").send().await.unwrap();
-    let notify = QueueConfiguration::builder()
-        .queue_arn("arn:aws:sqs:us-east-1:123456789012:seclog-s3")
-        .events(Event::S3ObjectCreated)
-        .build()
-        .unwrap();
-    let config = NotificationConfiguration::builder().queue_configurations(notify).build();
-    s3.put_bucket_notification_configuration().bucket("logs").notification_configuration(config).send().await.unwrap();
-    assert_eq!(seclog_e2e::put_s3_fixtures(&s3, "logs").await, 7);
-    let event = seclog_e2e::drain(&sqs, &queue).await;
+    let seclog_e2e::NotifiedFixtures { s3, sqs, queue, event } = seclog_e2e::notified_fixtures(moto.url()).await;
 
     let (server, client) = server().await;
     let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();

@@ -439,6 +439,39 @@ fn truncate(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
+    /// An answer as `OpenSearch` writes it, its `_source` filtered to a few fields: each hit keeps
+    /// its values by dotted path, arrays whole, `null`s and `_score`/`sort` left out; a hit of a
+    /// search with `"_source": false` keeps its id.
+    #[test]
+    fn hits_are_read_from_an_answer_into_values_by_path() {
+        #[derive(Deserialize)]
+        struct Answer {
+            hits: Inner,
+        }
+        #[derive(Deserialize)]
+        struct Inner {
+            hits: Vec<Hit>,
+        }
+        let answer = json!({"took": 3, "hits": {"total": {"value": 2, "relation": "eq"}, "hits": [
+            {"_index": "cloudtrail-2026.12.01", "_id": "e1", "_score": null, "sort": [1_764_579_600_000_u64],
+             "_source": {"@timestamp": "2026-12-01T09:00:00Z", "source": {"ip": "203.0.113.9", "as": {"number": 64_500},
+                 "geo": null}, "user.name": "alice", "related": {"ip": ["203.0.113.9", "10.0.0.1"]}}},
+            {"_index": "seclog-alerts-2026.12", "_id": "a1"}]}});
+        let hits = serde_json::from_value::<Answer>(answer).unwrap().hits.hits;
+        assert_eq!(hits[0].id, "e1");
+        assert_eq!(hits[0].time(), DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").ok().map(|t| t.to_utc()));
+        assert_eq!(hits[0].field("source.as.number"), Some(&json!(64_500)));
+        assert_eq!(hits[0].field("user.name"), Some(&json!("alice")), "a dotted key reads as its path");
+        assert_eq!(hits[0].field("related.ip"), Some(&json!(["203.0.113.9", "10.0.0.1"])));
+        assert_eq!(hits[0].field("source.geo"), None);
+        assert_eq!(hits[0].field("source"), None, "objects are walked, not kept");
+        assert_eq!(hits[0].fields.len(), 5);
+        assert_eq!(
+            (hits[1].index.as_str(), hits[1].id.as_str(), hits[1].fields.len()),
+            ("seclog-alerts-2026.12", "a1", 0)
+        );
+    }
+
     fn rule() -> Correlation {
         Correlation {
             id: "c1".into(),

@@ -326,14 +326,12 @@ pub async fn process_object<S: BulkSink, O: ObjectStore, Q: Queue>(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(1);
     let reading = {
         let (transforms, deadletters, owned) = (deps.transforms.clone(), deps.deadletters.clone(), note.clone());
-        let config = &deps.config;
-        let (rules, caps, size) =
-            (config.kind_rules.clone(), (config.max_decoded_bytes, config.max_record_bytes), config.chunk_documents);
+        let config = deps.config.clone();
         tokio::task::spawn_blocking(move || {
-            let placed = rules.place(&owned.key).ok_or_else(|| ObjectError::Shape("no layout".into()))?;
+            let placed = config.kind_rules.place(&owned.key).ok_or_else(|| ObjectError::Shape("no layout".into()))?;
             let object = ObjectRef { bucket: &owned.bucket, key: &owned.key, version: owned.version() };
             let reader = ObjectReader::new(&transforms, &deadletters, placed, object, now);
-            read_chunks(reader, body, &owned, caps, size, &tx)
+            read_chunks(reader, body, &owned, &config, &tx)
         })
     };
     while let Some(chunk) = rx.recv().await {
@@ -361,15 +359,14 @@ pub async fn process_object<S: BulkSink, O: ObjectStore, Q: Queue>(
     }
 }
 
-/// Reads `body` from the note's next record on, handing chunks of `size` documents to `tx`; stops
-/// quietly when the receiver is gone (the object continues elsewhere). `caps`: the most bytes the
-/// object may decompress to, and the longest record.
+/// Reads `body` from the note's next record on, within the configured caps (decompressed bytes,
+/// the longest record), handing chunks of `CHUNK_DOCUMENTS` documents to `tx`; stops quietly when
+/// the receiver is gone (the object continues elsewhere).
 fn read_chunks(
     mut reader: ObjectReader<'_>,
     body: Box<dyn Read + Send>,
     note: &ObjectNote,
-    (max, max_record): (u64, u64),
-    size: usize,
+    config: &FunctionConfig,
     tx: &tokio::sync::mpsc::Sender<Chunk>,
 ) -> Result<(), ObjectError> {
     let from = note.next_record;
@@ -378,7 +375,7 @@ fn read_chunks(
     let mut chunk = Chunk { first: from, ..Chunk::default() };
     let mut failed = None;
     let mut stopped = false;
-    let stream = transform::decoded(body, gzip, max)?.records_of_at_most(max_record);
+    let stream = transform::decoded(body, gzip, config.max_decoded_bytes)?.records_of_at_most(config.max_record_bytes);
     let read = transform::records(kind, stream, |record| {
         if !reader.wants(&record, from) {
             return ControlFlow::Continue(());
@@ -394,7 +391,7 @@ fn read_chunks(
             }
         }
         chunk.records += 1;
-        if chunk.docs.len() >= size {
+        if chunk.docs.len() >= config.chunk_documents {
             let next = Chunk { first: number + 1, ..Chunk::default() };
             if tx.blocking_send(std::mem::replace(&mut chunk, next)).is_err() {
                 stopped = true;

@@ -168,10 +168,10 @@ pub fn records<R: BufRead>(
         _ => {
             let mut line = Vec::new();
             let mut number = 0;
+            // The cap and a line end (`\r\n`) at most: a longer line is never held whole.
+            let limit = max_record.saturating_add(2);
             loop {
                 line.clear();
-                // The cap and a line end (`\r\n`) at most: a longer line is never held whole.
-                let limit = max_record.saturating_add(2);
                 let n = (&mut reader).take(limit).read_until(b'\n', &mut line).map_err(|e| read_error(e, max))?;
                 if n == 0 {
                     return Ok(());

@@ -182,18 +182,8 @@ async fn the_alerter_binary_raises_a_burst_with_one_assumed_role_session() {
 async fn the_s3_binary_reads_notified_objects_with_clients_from_its_environment() {
     let moto = seclog_testkit::moto::Moto::start();
     let seclog_e2e::NotifiedFixtures { queue, event, .. } = seclog_e2e::notified_fixtures(moto.url()).await;
-    let messages = event.records;
-    let records: Vec<Value> = messages
-        .iter()
-        .map(|m| {
-            serde_json::json!({
-                "messageId": m.message_id, "receiptHandle": "handle", "body": m.body, "attributes": {},
-                "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:seclog-s3",
-            })
-        })
-        .collect();
-    let event = serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap();
+    let messages = event.records.iter().map(|m| (m.message_id.as_str(), m.body.as_str()));
+    let event = seclog_e2e::sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:seclog-s3");
 
     let (server, client) = server().await;
     let emulator = Emulator::start().unwrap();

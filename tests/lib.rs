@@ -228,6 +228,27 @@ pub async fn moto_sdk(url: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// An S3 client on a moto SDK configuration ([`moto_sdk`]): path-style, as moto serves buckets.
+pub fn moto_s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
+}
+
+/// Lambda's SQS event of `(message id, body)` messages received from the queue `queue_arn`, as
+/// the runtime hands it to a function.
+pub fn sqs_event<'a>(messages: impl IntoIterator<Item = (&'a str, &'a str)>, queue_arn: &str) -> Vec<u8> {
+    let records: Vec<serde_json::Value> = messages
+        .into_iter()
+        .map(|(id, body)| {
+            serde_json::json!({
+                "messageId": id, "receiptHandle": "handle", "body": body, "attributes": {},
+                "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+                "eventSourceARN": queue_arn,
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap()
+}
+
 /// A moto bucket `logs` that notifies the queue `seclog-s3` of each object created, holding every
 /// object of `fixtures/s3`: the clients, the queue's URL and the notifications waiting on it.
 pub struct NotifiedFixtures {
@@ -245,10 +266,7 @@ pub struct NotifiedFixtures {
 pub async fn notified_fixtures(url: &str) -> NotifiedFixtures {
     use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
     let sdk = moto_sdk(url).await;
-    let (s3, sqs) = (
-        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
-        aws_sdk_sqs::Client::new(&sdk),
-    );
+    let (s3, sqs) = (moto_s3(&sdk), aws_sdk_sqs::Client::new(&sdk));
     let queue = sqs.create_queue().queue_name("seclog-s3").send().await.unwrap().queue_url.unwrap();
     s3.create_bucket().bucket("logs").send().await.unwrap();
     let notify = QueueConfiguration::builder()

@@ -146,7 +146,7 @@ async fn an_interrupted_backfill_resumes_from_its_state_without_reading_finished
 
     let moto = seclog_testkit::moto::Moto::start();
     let sdk = seclog_e2e::moto_sdk(moto.url()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let s3 = seclog_e2e::moto_s3(&sdk);
     s3.create_bucket().bucket("archive").send().await.unwrap();
     assert_eq!(seclog_e2e::put_s3_fixtures(&s3, "archive").await, 7);
     let readme = aws_sdk_s3::primitives::ByteStream::from_static(b"what this bucket holds");
@@ -216,7 +216,7 @@ async fn a_big_object_continues_through_the_real_queue_three_times_and_is_indexe
 
     let moto = seclog_testkit::moto::Moto::start();
     let sdk = seclog_e2e::moto_sdk(moto.url()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let s3 = seclog_e2e::moto_s3(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = sqs.create_queue().queue_name("seclog-s3").send().await.unwrap().queue_url.unwrap();
     s3.create_bucket().bucket("logs").send().await.unwrap();

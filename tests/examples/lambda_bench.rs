@@ -74,7 +74,7 @@ fn inputs(s3: Input) -> Vec<Input> {
 /// moto bucket, and the SQS event notifying them; and the `s3` function's own queue.
 async fn s3_batch(moto: &Moto) -> (Input, String) {
     let sdk = seclog_e2e::moto_sdk(moto.url()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let s3 = seclog_e2e::moto_s3(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = sqs.create_queue().queue_name("seclog-s3-bench").send().await.unwrap().queue_url.unwrap();
     s3.create_bucket().bucket("bench").send().await.unwrap();
@@ -93,13 +93,10 @@ async fn s3_batch(moto: &Moto) -> (Input, String) {
             "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventName": "ObjectCreated:Put",
             "s3": {"bucket": {"name": "bench", "arn": "arn:aws:s3:::bench"}, "object": {"key": key, "size": size}},
         }]});
-        messages.push(json!({
-            "messageId": format!("bench-{i}"), "receiptHandle": "handle", "body": notification.to_string(),
-            "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:seclog-s3-bench",
-        }));
+        messages.push((format!("bench-{i}"), notification.to_string()));
     }
-    let event = serde_json::to_vec(&json!({ "Records": messages })).unwrap();
+    let messages = messages.iter().map(|(id, body)| (id.as_str(), body.as_str()));
+    let event = seclog_e2e::sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:seclog-s3-bench");
     let batch = "one SQS batch of ten notifications, each a 6 MB (decompressed) CloudTrail file on S3";
     (("s3", batch, event, records * S3_OBJECTS, text.len() * S3_OBJECTS), queue)
 }

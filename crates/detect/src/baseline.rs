@@ -7,7 +7,8 @@ use seclog_core::document::digest_id;
 use seclog_rules::{Level, LogSource, RuleInfo};
 use serde_json::{json, Value};
 
-use crate::transform::{Alert, Hit};
+use crate::hit::Hit;
+use crate::transform::Alert;
 
 /// A value first seen for an entity: a country for a user's console sign-ins, a network for a
 /// principal's API calls.

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::handler::Deps;
-use crate::transform::{alert_fields, bursts, event_alert, summary_alert, threshold_alert, Alert, Hit};
+use crate::hit::{alert_fields, Hit};
+use crate::transform::{bursts, event_alert, summary_alert, threshold_alert, Alert};
 
 /// At most this many matches are read for one correlation in one run (memory stays bounded).
 pub const MAX_CORRELATION_HITS: usize = 5_000;

@@ -13,5 +13,6 @@ pub mod baseline;
 pub mod config;
 pub mod find;
 pub mod handler;
+pub mod hit;
 pub mod notify;
 pub mod transform;

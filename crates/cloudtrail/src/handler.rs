@@ -39,7 +39,10 @@ impl Deps<OpenSearchSink> {
     /// # Errors
     /// When the sink cannot be built or the rules cannot be loaded.
     pub async fn init(config: Config) -> Result<Self, lambda_runtime::Error> {
-        let rules = std::sync::Arc::new(seclog_rules::RuleSet::load(&config.rules)?);
+        let rules = std::sync::Arc::new(seclog_rules::RuleSet::load_for(
+            &config.rules,
+            &[seclog_rules::LogSource::CloudTrail],
+        )?);
         let sink = OpenSearchSink::connect(config.opensearch).await?;
         let deadletters = sink.deadletters().clone();
         let enricher = seclog_enrich::Enricher::from_env();

@@ -103,7 +103,8 @@ impl Deps<OpenSearchSink, FirehoseSink> {
     /// # Errors
     /// When a sink cannot be built or the rules cannot be loaded.
     pub async fn init(config: Config) -> Result<Self, lambda_runtime::Error> {
-        let rules = std::sync::Arc::new(seclog_rules::RuleSet::load(&config.rules)?);
+        let rules =
+            std::sync::Arc::new(seclog_rules::RuleSet::load_for(&config.rules, &[seclog_rules::LogSource::Dns])?);
         let enricher = seclog_enrich::Enricher::from_env();
         let sink = match config.opensearch.clone() {
             Some(c) => Some(OpenSearchSink::connect(c).await?),

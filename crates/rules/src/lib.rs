@@ -272,10 +272,25 @@ impl RuleSet {
     /// # Errors
     /// A bundled pipeline that does not parse (a defect of the build, caught by the tests).
     pub fn load(config: &RulesConfig) -> Result<Self, LoadError> {
+        Self::load_from(config, None)
+    }
+
+    /// Loads what a function evaluates at ingest on the records of `sources`: as [`Self::load`],
+    /// but the bundled files of other sources are not parsed (a cold start of `route53` reads the
+    /// 7 DNS rules, not the 60 `CloudTrail` ones), and correlations, which only the alerter counts,
+    /// are not read.
+    ///
+    /// # Errors
+    /// As [`Self::load`].
+    pub fn load_for(config: &RulesConfig, sources: &[LogSource]) -> Result<Self, LoadError> {
+        Self::load_from(config, Some(sources))
+    }
+
+    fn load_from(config: &RulesConfig, only: Option<&[LogSource]>) -> Result<Self, LoadError> {
         if !config.enabled {
             return Ok(Self::default());
         }
-        let loaded = load::load(config)?;
+        let loaded = load::load(config, only)?;
         Ok(Self {
             cloudtrail_gates: Gates::new(loaded.cloudtrail.rules()),
             cloudtrail: loaded.cloudtrail,

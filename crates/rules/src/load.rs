@@ -155,11 +155,33 @@ pub(crate) struct Loaded {
     pub(crate) report: Vec<RuleReport>,
 }
 
-pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
+/// The log source of the bundled rules filed under each folder of `rules/`.
+const BUNDLED_FOLDERS: [(&str, LogSource); 4] = [
+    ("sigma/rules/cloud/aws/cloudtrail/", LogSource::CloudTrail),
+    ("sigma/rules-placeholder/cloud/aws/cloudtrail/", LogSource::CloudTrail),
+    ("seclog/", LogSource::CloudTrail),
+    ("sigma/rules/network/dns/", LogSource::Dns),
+];
+
+/// The log source a bundled file (`path` under `rules/`) is filed under, by its folder: a function
+/// that evaluates only some sources does not parse the others' files. A test holds every bundled
+/// rule to its folder.
+#[must_use]
+pub fn bundled_source(path: &str) -> Option<LogSource> {
+    BUNDLED_FOLDERS.iter().find(|(folder, _)| path.starts_with(folder)).map(|(_, source)| *source)
+}
+
+/// Loads every rule (`only`: `None`), or only what a function evaluates at ingest on the records
+/// of `only`'s sources: the bundled files filed under other sources are not parsed, the user's
+/// rules of other sources not compiled, and correlations (counted by the alerter) not read.
+pub(crate) fn load(config: &RulesConfig, only: Option<&[LogSource]>) -> Result<Loaded, LoadError> {
+    let wanted = |source: LogSource| only.is_none_or(|sources| sources.contains(&source));
     let placeholders = placeholder_pipeline(config)?;
     let mut dns_pipelines = Vec::new();
-    for (file, text) in BUNDLED.iter().filter(|(f, _)| f.starts_with("pipelines/")) {
-        dns_pipelines.push(parse_pipeline(text).map_err(|e| LoadError { file, reason: e.to_string() })?);
+    if wanted(LogSource::Dns) {
+        for (file, text) in BUNDLED.iter().filter(|(f, _)| f.starts_with("pipelines/")) {
+            dns_pipelines.push(parse_pipeline(text).map_err(|e| LoadError { file, reason: e.to_string() })?);
+        }
     }
     dns_pipelines.push(placeholders.clone());
     let cloudtrail_pipelines = vec![placeholders];
@@ -167,6 +189,7 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
     let mut files: Vec<(String, Result<String, SkipReason>)> = BUNDLED
         .iter()
         .filter(|(f, _)| !f.starts_with("pipelines/") && !config.without_bundled)
+        .filter(|(f, _)| bundled_source(f).is_none_or(wanted))
         .map(|(f, text)| (format!("bundled:{f}"), Ok((*text).to_owned())))
         .collect();
     if let Some(dir) = &config.dir {
@@ -185,6 +208,10 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
     let mut rules = Vec::new();
     let mut engines = Vec::new();
     for (source, pipelines) in [(LogSource::CloudTrail, &cloudtrail_pipelines), (LogSource::Dns, &dns_pipelines)] {
+        if !wanted(source) {
+            engines.push(Engine::new());
+            continue;
+        }
         let mine: Vec<&(SigmaRule, RuleInfo)> = candidates.iter().filter(|(_, info)| info.source == source).collect();
         // A rule that does not compile (an unknown modifier, a bad pattern) is not kept by the
         // engine, so its index holds only what loaded.
@@ -211,6 +238,8 @@ pub(crate) fn load(config: &RulesConfig) -> Result<Loaded, LoadError> {
     let dns = engines.pop().unwrap_or_default();
     let cloudtrail = engines.pop().unwrap_or_default();
 
+    // Correlations are counted by the alerter, which loads every rule.
+    let correlations = if only.is_none() { correlations } else { Vec::new() };
     let mut loaded_correlations = Vec::new();
     for (file, correlation) in correlations {
         let missing =

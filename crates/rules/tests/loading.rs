@@ -7,7 +7,7 @@ use std::path::Path;
 
 use seclog_core::config::FromEnv;
 use seclog_rules::config::parse_cidrs;
-use seclog_rules::{RuleSet, RulesConfig, SkipReason, Status};
+use seclog_rules::{LogSource, RuleSet, RulesConfig, SkipReason, Status};
 
 /// One line per rule read: file, id, and what became of it.
 fn listing(rules: &RuleSet) -> String {
@@ -189,4 +189,47 @@ fn detection_off_loads_nothing_and_matches_nothing() {
     let record =
         serde_json::from_str(r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#).unwrap();
     assert!(rules.cloudtrail(&record).is_empty());
+}
+
+/// A function that evaluates one log source at ingest (`route53`: DNS) does not parse the bundled
+/// files filed under the other (57 `CloudTrail` rules: most of its rule-loading time at cold
+/// start), and loads the same rules of its own source as a full load; correlations are the
+/// alerter's and are left to it.
+#[test]
+fn a_function_reads_only_the_bundled_files_of_its_own_log_sources() {
+    let config = RulesConfig::from_pairs(&[("ALLOWED_CIDRS", "203.0.113.0/24"), ("ALLOWED_COUNTRIES", "DE")]).unwrap();
+    let full = RuleSet::load(&config).unwrap();
+    for source in [LogSource::CloudTrail, LogSource::Dns] {
+        let only = RuleSet::load_for(&config, &[source]).unwrap();
+        let ids = |rules: &RuleSet| -> Vec<String> {
+            rules.rules().iter().filter(|r| r.source == source).map(|r| r.id.clone()).collect()
+        };
+        assert_eq!(ids(&only), ids(&full), "{source:?}");
+        assert!(only.rules().iter().all(|r| r.source == source), "{source:?}: {:?}", listing(&only));
+        assert!(only.correlations().is_empty());
+        let read: Vec<&str> = only.report().iter().map(|r| r.file.as_str()).collect();
+        assert!(read.iter().all(|f| !f.starts_with("bundled:") || bundled_source(f) == Some(source)), "{read:?}");
+    }
+    let dns = RuleSet::load_for(&config, &[LogSource::Dns]).unwrap();
+    assert_eq!(dns.report().len(), 7, "{}", listing(&dns));
+    let both = RuleSet::load_for(&config, &[LogSource::CloudTrail, LogSource::Dns]).unwrap();
+    assert_eq!(both.rules(), full.rules());
+}
+
+/// Every bundled rule is filed under the folder of its log source, so that filing can stand for
+/// the parse (a new folder, or a rule filed in the wrong one, fails here).
+#[test]
+fn every_bundled_rule_is_filed_under_its_log_source() {
+    let config = RulesConfig::from_pairs(&[("ALLOWED_CIDRS", "203.0.113.0/24"), ("ALLOWED_COUNTRIES", "DE")]).unwrap();
+    let full = RuleSet::load(&config).unwrap();
+    for rule in full.rules() {
+        assert_eq!(bundled_source(&rule.file), Some(rule.source), "{}", rule.file);
+    }
+    for entry in full.report() {
+        assert!(bundled_source(&entry.file).is_some(), "{} is filed under a known folder", entry.file);
+    }
+}
+
+fn bundled_source(file: &str) -> Option<LogSource> {
+    seclog_rules::load::bundled_source(file.strip_prefix("bundled:")?)
 }

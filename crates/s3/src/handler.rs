@@ -26,6 +26,7 @@ use seclog_core::sink::opensearch::OpenSearchSink;
 use seclog_core::sink::BulkSink;
 use seclog_core::telemetry::InvocationSummary;
 use seclog_core::{DropRule, RecordKind};
+use seclog_rules::LogSource;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -172,7 +173,7 @@ impl Deps<OpenSearchSink, S3Store, SqsQueue> {
     /// # Errors
     /// When the sink cannot be built or the rules cannot be loaded.
     pub async fn init(config: Config) -> Result<Self, lambda_runtime::Error> {
-        let rules = Arc::new(seclog_rules::RuleSet::load(&config.rules)?);
+        let rules = Arc::new(seclog_rules::RuleSet::load_for(&config.rules, &[LogSource::CloudTrail, LogSource::Dns])?);
         let deadletters = config.opensearch.deadletters.clone();
         let sink = OpenSearchSink::connect(config.opensearch).await?;
         let aws = seclog_core::lambda::sdk_config(None).await;

@@ -277,7 +277,7 @@ impl RuleSet {
 
     /// Loads what a function evaluates at ingest on the records of `sources`: as [`Self::load`],
     /// but the bundled files of other sources are not parsed (a cold start of `route53` reads the
-    /// 7 DNS rules, not the 60 `CloudTrail` ones), and correlations, which only the alerter counts,
+    /// 7 DNS rules, not the 61 `CloudTrail` ones), and correlations, which only the alerter counts,
     /// are not read.
     ///
     /// # Errors

@@ -192,7 +192,7 @@ fn detection_off_loads_nothing_and_matches_nothing() {
 }
 
 /// A function that evaluates one log source at ingest (`route53`: DNS) does not parse the bundled
-/// files filed under the other (57 `CloudTrail` rules: most of its rule-loading time at cold
+/// files filed under the other (61 `CloudTrail` rules: most of its rule-loading time at cold
 /// start), and loads the same rules of its own source as a full load; correlations are the
 /// alerter's and are left to it.
 #[test]

@@ -6,8 +6,8 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { accessLogBucket, alarmOnAny, alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk, privateBucket } from "./common";
-import { PackagingProps, packaging } from "./function";
+import { accessLogBucket, alarmOnAny, alarmTopic, asyncFunction, domainParameters, functionAlarms, grantBulk, privateBucket } from "./common";
+import { PackagingProps } from "./function";
 import { letServiceUseKey } from "./keys";
 
 export interface CloudTrailStackProps extends StackProps, PackagingProps {
@@ -94,17 +94,15 @@ export class CloudTrailStack extends Stack {
     if (!logGroup) {
       return;
     }
-    const { fn, dlq } = asyncFunction(this, "Cloudtrail", {
-      name: "cloudtrail",
-      ...packaging(props),
-      reservedConcurrency: 20,
+    const { fn, dlq } = asyncFunction(this, "cloudtrail", props, {
       key,
+      domain,
       roleName: props.centralRoleArn ? SOURCE_ROLE_NAME : undefined,
-      environment: bulkEnvironment(domain, {
+      environment: {
         INDEX_PREFIX: "cloudtrail",
         ...(props.centralRoleArn ? { OPENSEARCH_ROLE_ARN: props.centralRoleArn } : {}),
         ...(props.allowedSignInCidrs?.length ? { ALLOWED_CIDRS: props.allowedSignInCidrs.join(",") } : {}),
-      }),
+      },
     });
     if (props.centralRoleArn) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["sts:AssumeRole"], resources: [props.centralRoleArn] }));

@@ -7,7 +7,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { SeclogFunction, SeclogFunctionProps } from "./function";
+import { constructId, FunctionName, PackagingProps, packaging, SeclogFunction, SeclogFunctionProps } from "./function";
 import { letServiceUseKey } from "./keys";
 
 /** The OpenSearch domain every stack writes to, as stack parameters. */
@@ -145,16 +145,24 @@ export function privateBucket(stack: Stack, id: string, key: kms.IKey, accessLog
   });
 }
 
+/** What an asynchronously invoked function is given beside the stack's packaging. */
+export interface AsyncFunctionProps extends Omit<SeclogFunctionProps, "name" | "deadLetterQueue" | "synchronous" | "timeout" | keyof PackagingProps> {
+  /** The domain it writes to through `_bulk`: its `OPENSEARCH_*` variables join `environment`. */
+  readonly domain: Domain;
+}
+
 /**
- * A function invoked asynchronously (a subscription filter, an EventBridge rule): its KMS-encrypted,
- * TLS-only dead-letter queue (`DeadLetters`, 14 days), two Lambda retries within six hours. Lambda
- * sends to the queue with the function's role, and SQS asks every producer of an encrypted queue for
- * `kms:GenerateDataKey` and `kms:Decrypt`: the role gets exactly those on the queue's key.
+ * A function invoked asynchronously (a subscription filter, an EventBridge rule, a schedule) that
+ * writes through `_bulk`: its KMS-encrypted, TLS-only dead-letter queue (`DeadLetters`, 14 days), two
+ * Lambda retries within six hours. Lambda sends to the queue with the function's role, and SQS asks
+ * every producer of an encrypted queue for `kms:GenerateDataKey` and `kms:Decrypt`: the role gets
+ * exactly those on the queue's key.
  */
 export function asyncFunction(
   stack: Stack,
-  id: string,
-  props: Omit<SeclogFunctionProps, "deadLetterQueue" | "synchronous" | "timeout">,
+  name: FunctionName,
+  packaged: PackagingProps,
+  { domain, environment, ...props }: AsyncFunctionProps,
 ): { fn: lambda.Function; dlq: sqs.Queue } {
   const dlq = new sqs.Queue(stack, "DeadLetters", {
     encryption: sqs.QueueEncryption.KMS,
@@ -162,7 +170,14 @@ export function asyncFunction(
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
   });
-  const fn = new SeclogFunction(stack, id, { ...props, timeout: Duration.seconds(60), deadLetterQueue: dlq }).fn;
+  const fn = new SeclogFunction(stack, constructId(name), {
+    ...packaging(packaged),
+    ...props,
+    name,
+    environment: bulkEnvironment(domain, environment ?? {}),
+    timeout: Duration.seconds(60),
+    deadLetterQueue: dlq,
+  }).fn;
   props.key.grant(fn, "kms:GenerateDataKey", "kms:Decrypt");
   fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
   return { fn, dlq };

@@ -6,8 +6,8 @@ import * as schedulerTargets from "aws-cdk-lib/aws-scheduler-targets";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
-import { alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, writerRoleOutput } from "./common";
-import { PackagingProps, packaging } from "./function";
+import { alarmTopic, asyncFunction, domainParameters, functionAlarms, writerRoleOutput } from "./common";
+import { PackagingProps } from "./function";
 
 export interface DetectStackProps extends StackProps, PackagingProps {
   /** Addresses and CIDR ranges people sign in from (`ALLOWED_CIDRS`, `%Legitimate_IP_Ranges%`). */
@@ -50,17 +50,15 @@ export class DetectStack extends Stack {
     }
     const alerts = new sns.Topic(this, "AlertsTopic", { masterKey: key, displayName: "seclog alerts" });
 
-    const { fn, dlq } = asyncFunction(this, "Detect", {
-      name: "detect",
-      ...packaging(props),
-      reservedConcurrency: 1,
+    const { fn, dlq } = asyncFunction(this, "detect", props, {
       key,
-      environment: bulkEnvironment(domain, {
+      domain,
+      environment: {
         ALERTS_PREFIX: "seclog",
         SLACK_WEBHOOK_SECRET_ARN: slack.secretArn,
         ALERTS_TOPIC_ARN: alerts.topicArn,
         ...(props.allowedSignInCidrs?.length ? { ALLOWED_CIDRS: props.allowedSignInCidrs.join(",") } : {}),
-      }),
+      },
     });
     slack.grantRead(fn);
     alerts.grantPublish(fn);

@@ -10,7 +10,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import { Domain, accessLogBucket, alarmTopic, domainParameters, functionAlarms, privateBucket, writerRoleOutput } from "./common";
-import { FunctionName, PackagingProps, packaging, SeclogFunction } from "./function";
+import { constructId, FunctionName, PackagingProps, packaging, SeclogFunction } from "./function";
 import { letServiceUseKey } from "./keys";
 
 /** Buffering of one stream: the processor's input per invocation, and the destination's. */
@@ -62,11 +62,10 @@ export class FirehoseStack extends Stack {
     const stream = (fnName: "waf" | "vpcflow" | "route53", streamName: string, index: string) => {
       const buffering = { ...DEFAULTS[fnName], ...props.buffering?.[fnName] };
       const streamArn = this.formatArn({ service: "firehose", resource: "deliverystream", resourceName: streamName });
-      const fn = new SeclogFunction(this, `${capital(fnName)}`, {
+      const fn = new SeclogFunction(this, `${constructId(fnName)}`, {
         name: fnName as FunctionName,
         ...packaging(props),
         timeout: Duration.minutes(1),
-        reservedConcurrency: 10,
         synchronous: "Firehose invokes its processor synchronously and handles failures itself (retries, then its S3 error output)",
         key,
         environment: { RECORD_DELIMITER: "none" },
@@ -75,9 +74,9 @@ export class FirehoseStack extends Stack {
       }).fn;
       // Records that do not fit the 6 MB answer are put back into the stream they came from.
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["firehose:PutRecordBatch"], resources: [streamArn] }));
-      functionAlarms(this, capital(fnName), fn, undefined, topic);
-      const role = deliveryRole(this, `${capital(fnName)}Delivery`, { domain, index, fn, backup, key, deliveryLogs, opensearchRole: `seclog_firehose_${fnName === "route53" ? "route53_resolver" : fnName}` });
-      const s = new firehose.CfnDeliveryStream(this, `${capital(fnName)}Stream`, {
+      functionAlarms(this, constructId(fnName), fn, undefined, topic);
+      const role = deliveryRole(this, `${constructId(fnName)}Delivery`, { domain, index, fn, backup, key, deliveryLogs, opensearchRole: `seclog_firehose_${fnName === "route53" ? "route53_resolver" : fnName}` });
+      const s = new firehose.CfnDeliveryStream(this, `${constructId(fnName)}Stream`, {
         deliveryStreamName: streamName,
         deliveryStreamType: "DirectPut",
         deliveryStreamEncryptionConfigurationInput: { keyType: "CUSTOMER_MANAGED_CMK", keyArn: key.keyArn },
@@ -145,10 +144,6 @@ export class FirehoseStack extends Stack {
       });
     }
   }
-}
-
-function capital(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 interface DeliveryRoleProps {

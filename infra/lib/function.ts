@@ -21,6 +21,26 @@ export interface PackagingProps {
   readonly rulesDir?: string;
 }
 
+/**
+ * How many of each function may run at once: enough for a region's bursts, and a ceiling that keeps
+ * one function from taking the account's whole concurrency. The alerter runs alone, so that two
+ * schedules never race on one alert.
+ */
+export const RESERVED_CONCURRENCY: Record<FunctionName, number> = {
+  cloudtrail: 20,
+  waf: 10,
+  vpcflow: 10,
+  route53: 10,
+  securityhub: 10,
+  detect: 1,
+  s3: 10,
+};
+
+/** A function's construct id: its name, capitalised (`Route53`, `Securityhub`). */
+export function constructId(name: FunctionName): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
 /** The packaging of a stack's props, to spread into its functions' props. */
 export function packaging(props: PackagingProps): PackagingProps {
   return { packageDir: props.packageDir, memorySize: props.memorySize, rulesDir: props.rulesDir };
@@ -29,7 +49,6 @@ export function packaging(props: PackagingProps): PackagingProps {
 export interface SeclogFunctionProps extends PackagingProps {
   readonly name: FunctionName;
   readonly timeout: Duration;
-  readonly reservedConcurrency?: number;
   readonly environment?: Record<string, string>;
   readonly logRetention?: logs.RetentionDays;
   /** Encrypts the log group and the environment. */
@@ -149,7 +168,7 @@ export class SeclogFunction extends Construct {
       code: lambda.Code.fromAsset(zip),
       memorySize: props.memorySize ?? 128,
       timeout: props.timeout,
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      reservedConcurrentExecutions: RESERVED_CONCURRENCY[props.name],
       // SECLOG_FUNCTION and SECLOG_ACCOUNT_ID name an assumed role's sessions seclog-<function>-<account>.
       environment: {
         SECLOG_FUNCTION: props.name,

@@ -4,8 +4,8 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as logsDestinations from "aws-cdk-lib/aws-logs-destinations";
 import { Construct } from "constructs";
-import { alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
-import { PackagingProps, packaging } from "./function";
+import { alarmTopic, asyncFunction, domainParameters, functionAlarms, grantBulk } from "./common";
+import { PackagingProps } from "./function";
 
 export interface Route53PublicStackProps extends StackProps, PackagingProps {
   readonly logRetention?: logs.RetentionDays;
@@ -43,12 +43,10 @@ export class Route53PublicStack extends Stack {
         }),
       ],
     });
-    const { fn, dlq } = asyncFunction(this, "Route53", {
-      name: "route53",
-      ...packaging(props),
-      reservedConcurrency: 10,
+    const { fn, dlq } = asyncFunction(this, "route53", props, {
       key,
-      environment: bulkEnvironment(domain, { PUBLIC_INDEX_PREFIX: "route53-public" }),
+      domain,
+      environment: { PUBLIC_INDEX_PREFIX: "route53-public" },
     });
     grantBulk("Route53", fn, domain, ["route53-public-*", "route53-resolver-*"], "seclog_route53");
     logGroup.addSubscriptionFilter("ToSeclog", {

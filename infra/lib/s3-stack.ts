@@ -85,7 +85,6 @@ export class S3Stack extends Stack {
       name: "s3",
       ...packaging(props),
       timeout,
-      reservedConcurrency: 10,
       key,
       synchronous: "An SQS event source invokes it synchronously; a message that fails five times moves to the queue's dead-letter queue",
       environment: bulkEnvironment(domain, {

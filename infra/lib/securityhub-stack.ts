@@ -4,8 +4,8 @@ import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as kms from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
-import { alarmOnAny, alarmTopic, asyncFunction, bulkEnvironment, domainParameters, functionAlarms, grantBulk } from "./common";
-import { PackagingProps, packaging } from "./function";
+import { alarmOnAny, alarmTopic, asyncFunction, domainParameters, functionAlarms, grantBulk } from "./common";
+import { PackagingProps } from "./function";
 import { letServiceUseKey } from "./keys";
 
 /** Security Hub findings have no Sigma rules: `rulesDir` is not read. */
@@ -22,12 +22,10 @@ export class SecurityHubStack extends Stack {
     const domain = domainParameters(this);
 
     const key = new kms.Key(this, "Key", { enableKeyRotation: true, description: "seclog securityhub queues and topic" });
-    const { fn, dlq } = asyncFunction(this, "Securityhub", {
-      name: "securityhub",
-      ...packaging(props),
-      reservedConcurrency: 10,
+    const { fn, dlq } = asyncFunction(this, "securityhub", props, {
       key,
-      environment: bulkEnvironment(domain, { INDEX_PREFIX: "securityhub" }),
+      domain,
+      environment: { INDEX_PREFIX: "securityhub" },
     });
     grantBulk("Securityhub", fn, domain, ["securityhub-*"], "seclog_securityhub");
 

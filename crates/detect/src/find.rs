@@ -132,7 +132,7 @@ pub(crate) async fn threshold_alerts<S>(
     for correlation in deps.rules.correlations() {
         let ids: Vec<&str> =
             deps.rules.rules().iter().filter(|r| correlation.counts(r)).map(|r| r.id.as_str()).collect();
-        let span = chrono::Duration::seconds(i64::try_from(correlation.timespan_seconds).unwrap_or(0));
+        let span = correlation.threshold.timespan();
         // Nothing new in the window: no burst can end in it.
         let new = json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, recent(start, now)]}});
         let Some(first) = bound(deps, &deps.config.indices, &new, "min").await? else { continue };
@@ -140,9 +140,9 @@ pub(crate) async fn threshold_alerts<S>(
             let query =
                 json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, window("@timestamp", from, to)]}});
             let page = json!({"size": MAX_CORRELATION_HITS, "query": query, "sort": [{"@timestamp": "asc"}],
-                "_source": alert_fields(correlation.group_by.iter().map(String::as_str))});
+                "_source": alert_fields(correlation.threshold.group_by.iter().map(String::as_str))});
             let matches = hits(deps, &deps.config.indices, &page).await?;
-            if matches.len() < usize::try_from(correlation.threshold).unwrap_or(usize::MAX) {
+            if matches.len() < usize::try_from(correlation.threshold.count).unwrap_or(usize::MAX) {
                 continue;
             }
             let earlier = json!({"bool": {"filter": [{"term": {"rule.id": correlation.id}}, window("alert.window_end", from, to + span)]}});

@@ -214,10 +214,10 @@ pub fn bursts<'h>(
     hits: &'h [Hit],
     alerted: &[(String, DateTime<Utc>, DateTime<Utc>)],
 ) -> Vec<Burst<'h>> {
-    let span = chrono::Duration::seconds(i64::try_from(correlation.timespan_seconds).unwrap_or(i64::MAX / 2));
+    let span = correlation.threshold.timespan();
     let mut groups: Vec<(String, Timed<'h>)> = Vec::new();
     for hit in hits {
-        let (Some(group), Some(time)) = (group_of(hit, &correlation.group_by), hit.time()) else { continue };
+        let (Some(group), Some(time)) = (group_of(hit, &correlation.threshold.group_by), hit.time()) else { continue };
         let covered = alerted.iter().any(|(g, start, end)| *g == group && time >= *start && time <= *end);
         if covered {
             continue;
@@ -234,7 +234,7 @@ pub fn bursts<'h>(
         while i < list.len() {
             let start = list[i].1;
             let inside: Vec<&Hit> = list[i..].iter().take_while(|(_, t)| *t <= start + span).map(|(h, _)| *h).collect();
-            if inside.len() as u64 >= correlation.threshold {
+            if inside.len() as u64 >= correlation.threshold.count {
                 i += inside.len();
                 out.push(Burst { group: group.clone(), hits: inside });
             } else {
@@ -250,7 +250,7 @@ pub fn bursts<'h>(
 pub fn threshold_alert(correlation: &Correlation, burst: &Burst<'_>) -> Option<Alert> {
     let first = burst.hits.first()?;
     let time = first.time()?;
-    let minutes = correlation.timespan_seconds / 60;
+    let minutes = correlation.threshold.timespan().num_minutes();
     let message = format!(
         "{}: {} matches within {minutes} minutes for {}, the first {} at {}",
         correlation.title,
@@ -261,7 +261,7 @@ pub fn threshold_alert(correlation: &Correlation, burst: &Burst<'_>) -> Option<A
     );
     let mut body =
         body(&correlation.into(), AlertKind::Threshold, time, burst.hits.len() as u64, &burst.hits, &message);
-    let end = time + chrono::Duration::seconds(i64::try_from(correlation.timespan_seconds).unwrap_or(0));
+    let end = time + correlation.threshold.timespan();
     body["alert"]["group"] = json!(burst.group);
     body["alert"]["window_end"] = json!(end.to_rfc3339_opts(SecondsFormat::Millis, true));
     Some(Alert { id: digest_id(&format!("threshold\n{}\n{}\n{}", correlation.id, burst.group, first.id)), time, body })
@@ -338,6 +338,7 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use seclog_rules::Threshold;
 
     fn rule() -> Correlation {
         Correlation {
@@ -346,9 +347,7 @@ mod tests {
             level: Level::High,
             author: Some("seclog".into()),
             rules: vec!["r".into()],
-            group_by: vec!["sourceIPAddress".into()],
-            timespan_seconds: 600,
-            threshold: 5,
+            threshold: Threshold { group_by: vec!["sourceIPAddress".into()], timespan_seconds: 600, count: 5 },
             generate: false,
             file: String::new(),
         }
@@ -384,6 +383,19 @@ mod tests {
         // Five spread over more than ten minutes are no burst either.
         let spread: Vec<Hit> = (0..5).map(|i| hit(&format!("s{i}"), "203.0.113.9", i * 3)).collect();
         assert!(bursts(&rule(), &spread, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_correlation_longer_than_time_itself_counts_without_overflowing() {
+        // 200,000,000,000 days: past what a date can hold. The rules loader refuses such a
+        // correlation; one built by hand is counted over the longest span instead.
+        let mut forever = rule();
+        forever.threshold.timespan_seconds = 200_000_000_000 * 86_400;
+        let hits: Vec<Hit> = (0..5).map(|i| hit(&format!("e{i}"), "203.0.113.9", i)).collect();
+        let b = bursts(&forever, &hits, &[]);
+        assert_eq!(b.len(), 1);
+        let alert = threshold_alert(&forever, &b[0]).unwrap();
+        assert_eq!(alert.body["alert"]["window_end"], "2027-12-02T09:00:00.000Z");
     }
 
     #[test]

@@ -146,16 +146,37 @@ pub struct Correlation {
     pub author: Option<String>,
     /// The rules (ids or names) whose matches it counts.
     pub rules: Vec<String>,
+    /// What it counts as a burst.
+    pub threshold: Threshold,
+    /// Whether the rules it counts raise alerts of their own (Sigma's `generate`, default no).
+    pub generate: bool,
+    /// Where it came from.
+    pub file: String,
+}
+
+/// The longest time span a correlation may count in (a year and a day): a longer one is skipped
+/// at load, so that no span the alerter adds to a date can leave the calendar.
+pub const MAX_TIMESPAN_SECONDS: u64 = 366 * 86_400;
+
+/// What a correlation counts as a burst: at least `count` matches that agree on the `group_by`
+/// fields, within `timespan_seconds` of the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Threshold {
     /// The fields a burst is grouped by.
     pub group_by: Vec<String>,
     /// The time span, in seconds.
     pub timespan_seconds: u64,
     /// A burst is at least this many matches (`event_count` with `gte`, or `gt` plus one).
-    pub threshold: u64,
-    /// Whether the rules it counts raise alerts of their own (Sigma's `generate`, default no).
-    pub generate: bool,
-    /// Where it came from.
-    pub file: String,
+    pub count: u64,
+}
+
+impl Threshold {
+    /// The time span, at most [`MAX_TIMESPAN_SECONDS`].
+    #[must_use]
+    pub fn timespan(&self) -> chrono::TimeDelta {
+        let seconds = self.timespan_seconds.min(MAX_TIMESPAN_SECONDS);
+        chrono::TimeDelta::seconds(i64::try_from(seconds).unwrap_or(0))
+    }
 }
 
 impl Correlation {
@@ -173,12 +194,15 @@ impl Correlation {
         let rsigma_parser::CorrelationCondition::Threshold { predicates, .. } = &rule.condition else {
             return Err(SkipReason::NoThreshold);
         };
-        let threshold = match predicates.as_slice() {
+        if rule.timespan.seconds > MAX_TIMESPAN_SECONDS {
+            return Err(SkipReason::TimespanTooLong(rule.timespan.original.clone()));
+        }
+        let count = match predicates.as_slice() {
             [(rsigma_parser::ConditionOperator::Gte, n)] => *n,
             [(rsigma_parser::ConditionOperator::Gt, n)] => n.saturating_add(1),
             _ => return Err(SkipReason::ThresholdShape),
         };
-        if threshold == 0 {
+        if count == 0 {
             return Err(SkipReason::ZeroThreshold);
         }
         Ok(Self {
@@ -187,9 +211,7 @@ impl Correlation {
             level: rule.level.map_or(Level::Medium, Level::from),
             author: rule.author.clone(),
             rules: rule.rules.clone(),
-            group_by: rule.group_by.clone(),
-            timespan_seconds: rule.timespan.seconds,
-            threshold,
+            threshold: Threshold { group_by: rule.group_by.clone(), timespan_seconds: rule.timespan.seconds, count },
             generate: rule.generate,
             file,
         })

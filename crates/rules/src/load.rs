@@ -124,6 +124,9 @@ pub enum SkipReason {
     /// A threshold other than one `gte` or `gt`.
     #[error("only a single `gte` or `gt` condition is evaluated")]
     ThresholdShape,
+    /// A time span longer than [`crate::MAX_TIMESPAN_SECONDS`]: its words.
+    #[error("a timespan of {0} is longer than the 366 days the alerter counts in")]
+    TimespanTooLong(String),
     /// A threshold of zero.
     #[error("a threshold of zero would alert on nothing happening")]
     ZeroThreshold,

@@ -99,6 +99,10 @@ fn bad_user_rule_files_are_skipped_each_with_its_reason_and_the_rest_load() {
         "d_correlation_without_rule.yml",
         "title: Burst of nothing\nid: 11111111-0000-0000-0000-000000000004\ncorrelation:\n    type: event_count\n    rules:\n        - no_such_rule\n    group-by:\n        - sourceIPAddress\n    timespan: 10m\n    condition:\n        gte: 5\nlevel: high\n",
     );
+    write(
+        "d_correlation_too_long.yml",
+        "title: Burst over centuries\nid: 11111111-0000-0000-0000-000000000005\ncorrelation:\n    type: event_count\n    rules:\n        - 11111111-0000-0000-0000-000000000099\n    group-by:\n        - sourceIPAddress\n    timespan: 200000000000d\n    condition:\n        gte: 5\nlevel: high\n",
+    );
     write("e_no_id.yml", "title: No id\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    sel:\n        eventName: X\n    condition: sel\n");
     write(
         "f_windows.yml",
@@ -146,6 +150,10 @@ fn bad_user_rule_files_are_skipped_each_with_its_reason_and_the_rest_load() {
     assert_eq!(reason_of("b_not_sigma.yml"), "Missing required field 'title'");
     assert!(reason_of("c_unknown_modifier.yml").contains("sounds_like"), "{}", reason_of("c_unknown_modifier.yml"));
     assert_eq!(reason_of("d_correlation_without_rule.yml"), "refers to rule `no_such_rule`, which is not loaded");
+    assert_eq!(
+        reason_of("d_correlation_too_long.yml"),
+        "a timespan of 200000000000d is longer than the 366 days the alerter counts in"
+    );
     assert_eq!(reason_of("e_no_id.yml"), "the rule has no id: documents and alerts name rules by id");
     assert_eq!(
         reason_of("f_windows.yml"),

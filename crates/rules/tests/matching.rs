@@ -54,7 +54,7 @@ fn a_failed_console_sign_in_is_marked_for_the_burst_rule_and_a_successful_one_is
     assert!(!ok.rule_ids.iter().any(|id| id == SIGN_IN_FAILED), "{ok:?}");
     let burst = rules.correlations().iter().find(|c| c.id == "0f782939-330e-4fdd-a8cf-9dd67b8a1900").unwrap();
     assert_eq!(
-        (burst.group_by.as_slice(), burst.timespan_seconds, burst.level),
+        (burst.threshold.group_by.as_slice(), burst.threshold.timespan_seconds, burst.level),
         (&["sourceIPAddress".to_owned()][..], 600, Level::High)
     );
     assert_eq!(burst.rules, ["seclog_aws_console_login_failed"]);

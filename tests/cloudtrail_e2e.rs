@@ -28,7 +28,8 @@ async fn corpus_indexes_with_zero_item_errors_and_replays_idempotently() {
     let signer = Signer::new(SharedCredentialsProvider::new(creds), SigningService::Es, "eu-west-1".into());
     let sink = OpenSearchSink::with_signer(fast_config(server.url()), Some(std::sync::Arc::new(signer))).unwrap();
     let dl = sink.deadletters().clone();
-    let deps = Deps::new(sink, dl, FunctionConfig::default()).with_enricher(seclog_testkit::enricher());
+    let deps =
+        Deps::new(sink, dl, FunctionConfig::default()).map_transformer(|t| t.with_enricher(seclog_testkit::enricher()));
     let want = expected(&[]);
     let events = corpus();
 
@@ -154,7 +155,7 @@ async fn with_the_deployed_window_event_times_far_from_now_create_no_index_and_a
     assert_eq!(config.index.window(), seclog_core::index::TimeWindow::default());
     let sink = OpenSearchSink::with_signer(fast_config(server.url()), None).unwrap();
     let dl = sink.deadletters().clone();
-    let deps = Deps::new(sink, dl, config).with_enricher(seclog_testkit::enricher());
+    let deps = Deps::new(sink, dl, config).map_transformer(|t| t.with_enricher(seclog_testkit::enricher()));
     let now = chrono::Utc::now();
     let record = |id: &str, time: chrono::DateTime<chrono::Utc>| {
         json!({"eventVersion": "1.08", "eventID": id, "eventTime": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -48,8 +48,7 @@ async fn ingest_at(url: &str, rules: &Arc<RuleSet>, client: &Client, clock: fn()
     let sink = OpenSearchSink::with_signer(seclog_e2e::fast_config(url), None).unwrap();
     let dl = sink.deadletters().clone();
     let mut deps = IngestDeps::new(sink, dl, FunctionConfig::default())
-        .with_enricher(seclog_testkit::enricher())
-        .with_rules(rules.clone());
+        .map_transformer(|t| t.with_enricher(seclog_testkit::enricher()).with_rules(rules.clone()));
     deps.clock = clock;
     let summary = process(&seclog_e2e::event("synthetic-sign-ins"), &deps, Instant::now() + Duration::from_secs(30))
         .await

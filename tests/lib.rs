@@ -39,8 +39,7 @@ pub fn deps(config: OpenSearchConfig) -> Deps<OpenSearchSink> {
     let sink = OpenSearchSink::with_signer(config, None).unwrap();
     let dl = sink.deadletters().clone();
     Deps::new(sink, dl, FunctionConfig::default())
-        .with_enricher(seclog_testkit::enricher())
-        .with_rules(seclog_testkit::rules())
+        .map_transformer(|t| t.with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules()))
 }
 
 /// One recorded event by fixture name.

@@ -331,8 +331,7 @@ pub async fn replay<S: BulkSink>(
 ) -> Result<(Report, S)> {
     let Options { source: forced, vpc_format, ref enricher, budget, ref rules } = *options;
     let deps = Deps::new(sink, deadletters, FunctionConfig::default())
-        .with_enricher(enricher.clone())
-        .with_rules(rules.clone());
+        .map_transformer(|t| t.with_enricher(enricher.clone()).with_rules(rules.clone()));
     let waf = WafTransform::new(enricher.clone());
     let route53 = Route53Transform::default().with_enricher(enricher.clone()).with_rules(rules.clone());
     let mut findings = seclog_securityhub::handler::Deps::<&S, MemoryRecordSink>::new(

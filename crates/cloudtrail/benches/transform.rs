@@ -23,8 +23,9 @@ fn load(name: &str) -> CloudWatchLogsEvent {
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let bare = || Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
-    let (deps, no_lookups) = (bare().with_enricher(seclog_testkit::enricher()), bare());
-    let with_rules = bare().with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules());
+    let (deps, no_lookups) = (bare().map_transformer(|t| t.with_enricher(seclog_testkit::enricher())), bare());
+    let with_rules =
+        bare().map_transformer(|t| t.with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules()));
     for name in ["invictus-ir-01", "stratus-red-team"] {
         let event = load(name);
         let decoded = cloudwatch_logs::decode(&event, 64 << 20).unwrap();

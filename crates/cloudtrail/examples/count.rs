@@ -23,8 +23,16 @@ fn main() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), FunctionConfig::default());
     // `handler-rules`: the same handler evaluating the bundled rules; `-lookups`: with enrichment.
-    let deps = if args[1].contains("-lookups") { deps.with_enricher(seclog_testkit::enricher()) } else { deps };
-    let deps = if args[1].ends_with("-rules") { deps.with_rules(seclog_testkit::rules()) } else { deps };
+    let deps = if args[1].contains("-lookups") {
+        deps.map_transformer(|t| t.with_enricher(seclog_testkit::enricher()))
+    } else {
+        deps
+    };
+    let deps = if args[1].ends_with("-rules") {
+        deps.map_transformer(|t| t.with_rules(seclog_testkit::rules()))
+    } else {
+        deps
+    };
     let handler = || {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         rt.block_on(process(&event, &deps, deadline)).unwrap();

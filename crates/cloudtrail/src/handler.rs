@@ -46,7 +46,8 @@ impl Deps<OpenSearchSink> {
         let sink = OpenSearchSink::connect(config.opensearch).await?;
         let deadletters = sink.deadletters().clone();
         let enricher = seclog_enrich::Enricher::from_env();
-        Ok(Self::new(sink, deadletters, config.function).with_enricher(enricher).with_rules(rules))
+        Ok(Self::new(sink, deadletters, config.function)
+            .map_transformer(|t| t.with_enricher(enricher).with_rules(rules)))
     }
 }
 
@@ -56,16 +57,10 @@ impl<S: BulkSink> Deps<S> {
         Self { sink, transformer: Transformer::new(config.index.clone()), deadletters, config, clock: Utc::now }
     }
 
-    /// The same dependencies, marking the records `rules` match.
+    /// The same dependencies, with `f`'s transformer: one given the rules, the enrichment.
     #[must_use]
-    pub fn with_rules(self, rules: std::sync::Arc<seclog_rules::RuleSet>) -> Self {
-        Self { transformer: self.transformer.with_rules(rules), ..self }
-    }
-
-    /// The same dependencies, enriching source addresses with `enricher`.
-    #[must_use]
-    pub fn with_enricher(self, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> Self {
-        Self { transformer: self.transformer.with_enricher(enricher), ..self }
+    pub fn map_transformer(self, f: impl FnOnce(Transformer) -> Transformer) -> Self {
+        Self { transformer: f(self.transformer), ..self }
     }
 }
 

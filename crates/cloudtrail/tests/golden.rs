@@ -14,8 +14,7 @@ use std::time::Duration;
 async fn every_fixture_matches_its_golden_output() {
     let config = FunctionConfig::default();
     let mut deps = Deps::new(MemorySink::new(), DeadLetters::new("seclog").unwrap(), config)
-        .with_enricher(seclog_testkit::enricher())
-        .with_rules(seclog_testkit::rules());
+        .map_transformer(|t| t.with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules()));
     deps.clock = seclog_testkit::golden::clock;
     for input in inputs("cloudtrail") {
         let event = load(&input);

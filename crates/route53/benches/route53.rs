@@ -31,11 +31,11 @@ fn run(event: &Route53Event, deps: &Deps<MemorySink, MemoryRecordSink>) -> usize
 }
 
 fn deps_with_rules() -> Deps<MemorySink, MemoryRecordSink> {
-    deps().with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules())
+    deps().map_transform(|t| t.with_enricher(seclog_testkit::enricher()).with_rules(seclog_testkit::rules()))
 }
 
 fn bench(c: &mut Criterion) {
-    let (deps, no_lookups) = (deps().with_enricher(seclog_testkit::enricher()), deps());
+    let (deps, no_lookups) = (deps().map_transform(|t| t.with_enricher(seclog_testkit::enricher())), deps());
     let with_rules = deps_with_rules();
     let batch = seclog_testkit::batches::route53_resolver();
     seclog_testkit::batches::describe(

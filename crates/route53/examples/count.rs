@@ -23,8 +23,9 @@ fn main() {
         Route53Event::Logs(seclog_testkit::batches::route53_public().event)
     };
     let deps = Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
-        .with_enricher(seclog_testkit::enricher());
-    let deps = if path == "handler-rules" { deps.with_rules(seclog_testkit::rules()) } else { deps };
+        .map_transform(|t| t.with_enricher(seclog_testkit::enricher()));
+    let deps =
+        if path == "handler-rules" { deps.map_transform(|t| t.with_rules(seclog_testkit::rules())) } else { deps };
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let handler = || {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

@@ -111,7 +111,7 @@ impl Deps<OpenSearchSink, FirehoseSink> {
             None => None,
         };
         let reingest = FirehoseSink::from_environment().await;
-        Ok(Self::new(sink, reingest, config).with_enricher(enricher).with_rules(rules))
+        Ok(Self::new(sink, reingest, config).map_transform(|t| t.with_enricher(enricher).with_rules(rules)))
     }
 }
 
@@ -123,16 +123,10 @@ impl<S: BulkSink, R: RecordSink> Deps<S, R> {
         Self { sink, reingest, transform, deadletters, config, clock: Utc::now }
     }
 
-    /// The same dependencies, marking the queries `rules` match.
+    /// The same dependencies, with `f`'s transform: one given the rules, the enrichment.
     #[must_use]
-    pub fn with_rules(self, rules: std::sync::Arc<seclog_rules::RuleSet>) -> Self {
-        Self { transform: self.transform.with_rules(rules), ..self }
-    }
-
-    /// The same dependencies, enriching addresses with `enricher`.
-    #[must_use]
-    pub fn with_enricher(self, enricher: std::sync::Arc<seclog_enrich::Enricher>) -> Self {
-        Self { transform: self.transform.with_enricher(enricher), ..self }
+    pub fn map_transform(self, f: impl FnOnce(Route53Transform) -> Route53Transform) -> Self {
+        Self { transform: f(self.transform), ..self }
     }
 }
 

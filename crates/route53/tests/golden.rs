@@ -18,8 +18,7 @@ use seclog_testkit::{inputs, sibling};
 async fn every_fixture_matches_its_golden_output() {
     let (enricher, rules) = (seclog_testkit::enricher(), seclog_testkit::rules());
     let mut deps = Deps::new(Some(MemorySink::new()), MemoryRecordSink::new(), Config::default())
-        .with_enricher(enricher.clone())
-        .with_rules(rules.clone());
+        .map_transform(|t| t.with_enricher(enricher.clone()).with_rules(rules.clone()));
     deps.clock = seclog_testkit::golden::clock;
     let transform = Route53Transform::default().with_enricher(enricher).with_rules(rules);
     for input in inputs("route53") {

@@ -81,18 +81,14 @@ impl Scope {
     }
 }
 
-/// The `CloudTrail` index pattern the questions are asked of.
-pub const CLOUDTRAIL: &str = "cloudtrail-*";
-/// The WAF index pattern.
-pub const WAF: &str = "waf-*";
-/// The VPC Flow Logs index pattern.
-pub const VPCFLOW: &str = "vpcflow-*";
-/// Both Route 53 families: Resolver and public query logs.
-pub const ROUTE53: &str = "route53-*";
-/// Every Security Hub product family.
-pub const SECURITYHUB: &str = "securityhub-*";
-/// Application Load Balancer access logs.
-pub const ALB: &str = "alb-*";
+// The families the questions are asked of, as the functions that write them name them.
+pub use seclog_cloudtrail::PATTERN as CLOUDTRAIL;
+pub use seclog_route53::PATTERN as ROUTE53;
+pub use seclog_s3::ALB_PATTERN as ALB;
+pub use seclog_securityhub::PATTERN as SECURITYHUB;
+pub use seclog_vpcflow::PATTERN as VPCFLOW;
+pub use seclog_waf::PATTERN as WAF;
+
 /// The alerts of the scheduled alerter (any prefix).
 pub const ALERTS: &str = "*-alerts-*";
 /// Records dead-lettered by any function.

@@ -22,6 +22,8 @@
 /// The index family the function writes (`<family>-YYYY.MM.DD` unless `INDEX_PREFIX` says
 /// otherwise).
 pub const FAMILY: &str = "cloudtrail";
+/// Every index of the family, as searches and reports name it.
+pub const PATTERN: &str = "cloudtrail-*";
 
 pub mod config;
 pub mod handler;

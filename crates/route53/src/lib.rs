@@ -33,6 +33,8 @@
 pub const RESOLVER_FAMILY: &str = "route53-resolver";
 /// The index family of public hosted-zone query logs.
 pub const PUBLIC_FAMILY: &str = "route53-public";
+/// Both families, as searches and reports name them.
+pub const PATTERN: &str = "route53-*";
 
 pub mod config;
 pub mod dns;

@@ -24,4 +24,4 @@ pub mod stream;
 pub mod transform;
 mod window;
 
-pub use transform::ALB_FAMILY;
+pub use transform::{ALB_FAMILY, ALB_PATTERN};

@@ -25,6 +25,8 @@ pub use crate::stream::{decoded, records, Capped, ObjectError, Record};
 
 /// The index family of load-balancer access logs.
 pub const ALB_FAMILY: &str = "alb";
+/// Every index of the load-balancer family, as searches and reports name it.
+pub const ALB_PATTERN: &str = "alb-*";
 
 /// The object a record comes from.
 #[derive(Debug, Clone, Copy)]

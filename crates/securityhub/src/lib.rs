@@ -30,6 +30,8 @@
 
 /// The prefix of the finding families (`<prefix>-<product>-YYYY.MM`).
 pub const FAMILY: &str = "securityhub";
+/// Every finding family, as searches and reports name them.
+pub const PATTERN: &str = "securityhub-*";
 
 mod canonical;
 pub mod config;

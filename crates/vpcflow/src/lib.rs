@@ -26,6 +26,8 @@ mod transform;
 
 /// The index family Firehose writes the documents to (the stream's destination).
 pub const FAMILY: &str = "vpcflow";
+/// Every index of the family, as searches and reports name it.
+pub const PATTERN: &str = "vpcflow-*";
 
 pub use format::{is_header, Format, FormatError, DEFAULT_FORMAT};
 pub use transform::{VpcFlowTransform, DATASET};

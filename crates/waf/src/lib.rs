@@ -29,5 +29,7 @@ mod transform;
 
 /// The index family Firehose writes the documents to (the stream's destination).
 pub const FAMILY: &str = "waf";
+/// Every index of the family, as searches and reports name it.
+pub const PATTERN: &str = "waf-*";
 
 pub use transform::{WafTransform, DATASET};

@@ -31,3 +31,21 @@ fn a_bad_or_empty_period_is_refused_with_what_is_accepted() {
     let err = Scope::parse(Some("2026-12-01"), Some("2026-11-01"), now).unwrap_err().to_string();
     assert!(err.contains("is not before --until"), "{err}");
 }
+
+#[test]
+fn each_pattern_covers_every_family_its_function_writes() {
+    let families: [(&str, &[&str]); 6] = [
+        (CLOUDTRAIL, &[seclog_cloudtrail::FAMILY]),
+        (WAF, &[seclog_waf::FAMILY]),
+        (VPCFLOW, &[seclog_vpcflow::FAMILY]),
+        (ROUTE53, &[seclog_route53::RESOLVER_FAMILY, seclog_route53::PUBLIC_FAMILY]),
+        (SECURITYHUB, &[seclog_securityhub::FAMILY]),
+        (ALB, &[seclog_s3::ALB_FAMILY]),
+    ];
+    for (pattern, written) in families {
+        let prefix = pattern.strip_suffix('*').unwrap();
+        for family in written {
+            assert!(format!("{family}-2026.12.01").starts_with(prefix), "{pattern} misses {family}");
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! message is a query log, else `CloudTrail`. A Firehose transformation request is WAF when its
 //! stream is named `aws-waf-logs-*`, Route 53 when its first readable record is a query log, WAF
 //! when that record is another JSON object, else VPC Flow Logs. An `EventBridge` event (`detail-type`
-//! and `detail`) is Security Hub's. Firehose requests are replayed as [`crate::firehose`] describes. The flow-log
+//! and `detail`) is Security Hub's. Firehose requests are replayed as [`crate::firehose_replay`] describes. The flow-log
 //! format is `--vpc-flow-format`, else a `<name>.format` file beside a `<name>.input.json`, else
 //! the default format. Folders are walked for `*.json` files; the readable `*.payload.json` and
 //! the golden `*.expected.json` files beside the fixtures are skipped.

@@ -138,7 +138,7 @@ pub fn bulk_items(ndjson: &[u8]) -> (usize, usize) {
     (documents, dead_letters)
 }
 
-/// [`subscription`] with `payload` gzip-compressed and base64-encoded, as CloudWatch Logs sends it:
+/// [`subscription()`] with `payload` gzip-compressed and base64-encoded, as CloudWatch Logs sends it:
 /// the bytes reach the JSON parser.
 pub fn subscription_payload<T: EventTransform>(payload: &[u8], transform: &T) -> InvocationSummary {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

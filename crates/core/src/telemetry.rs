@@ -313,32 +313,27 @@ pub struct TransformationSummary {
 }
 
 impl TransformationSummary {
-    /// Prints the summary line (JSON, EMF).
-    pub fn emit(&self) {
-        emit_transformation(self);
+    /// The transformation's summary line (JSON, EMF).
+    #[must_use]
+    pub fn line(&self, timestamp_ms: i64) -> String {
+        let mut metrics = vec![
+            count("RecordsIn", self.received),
+            count("Ok", self.ok),
+            count("ProcessingFailed", self.failed),
+            count("Reingested", self.reingested),
+            count("Retried", self.put_retried),
+            metric("ResponseBytes", Unit::Bytes, self.response_bytes),
+            metric("Duration", Unit::Milliseconds, self.duration_ms),
+            count("Failed", self.invocation_failed),
+        ];
+        metrics.extend(dropped_metrics(self.dropped, &self.dropped_by));
+        summary_line(self.dataset, fields_of(self), metrics, timestamp_ms)
     }
-}
 
-/// What one Firehose transformation did, as its summary line (JSON, EMF).
-#[must_use]
-pub fn transformation_line(summary: &TransformationSummary, timestamp_ms: i64) -> String {
-    let mut metrics = vec![
-        count("RecordsIn", summary.received),
-        count("Ok", summary.ok),
-        count("ProcessingFailed", summary.failed),
-        count("Reingested", summary.reingested),
-        count("Retried", summary.put_retried),
-        metric("ResponseBytes", Unit::Bytes, summary.response_bytes),
-        metric("Duration", Unit::Milliseconds, summary.duration_ms),
-        count("Failed", summary.invocation_failed),
-    ];
-    metrics.extend(dropped_metrics(summary.dropped, &summary.dropped_by));
-    summary_line(summary.dataset, fields_of(summary), metrics, timestamp_ms)
-}
-
-/// Prints a Firehose transformation's summary line.
-pub fn emit_transformation(summary: &TransformationSummary) {
-    print(&transformation_line(summary, now_ms()));
+    /// Prints the summary line.
+    pub fn emit(&self) {
+        print(&self.line(now_ms()));
+    }
 }
 
 /// Logged once when a whole payload could not be decoded and was dead-lettered. Only the kind: the

@@ -135,9 +135,24 @@ impl DropRule {
 /// Counts of records dropped on purpose, by rule.
 pub type DroppedBy = BTreeMap<DropRule, usize>;
 
-/// The `Dropped` metric and one `Dropped.<rule>` metric per rule that dropped something.
-fn dropped_metrics(total: usize, by: &DroppedBy) -> impl Iterator<Item = Metric> + '_ {
-    std::iter::once(count("Dropped", total)).chain(by.iter().map(|(rule, n)| count(format!("Dropped.{rule}"), *n)))
+/// What every summary line counts, around its own metrics: `RecordsIn` first, then `own`, then
+/// `Duration`, `Failed` (the invocation), `Dropped` and `Dropped.<rule>`.
+fn framed(
+    received: usize,
+    own: impl IntoIterator<Item = Metric>,
+    duration_ms: u64,
+    failed: usize,
+    (dropped, by): (usize, &DroppedBy),
+) -> Vec<Metric> {
+    std::iter::once(count("RecordsIn", received))
+        .chain(own)
+        .chain([
+            metric("Duration", Unit::Milliseconds, duration_ms),
+            count("Failed", failed),
+            count("Dropped", dropped),
+        ])
+        .chain(by.iter().map(|(rule, n)| count(format!("Dropped.{rule}"), *n)))
+        .collect()
 }
 
 /// One EMF metric.
@@ -252,18 +267,15 @@ impl InvocationSummary {
     #[must_use]
     pub fn line(&self, timestamp_ms: i64) -> String {
         let delivery = &self.delivery;
-        let mut metrics = vec![
-            count("RecordsIn", self.received),
+        let own = [
             count("Indexed", delivery.indexed),
             count("AlreadyPresent", delivery.already_present),
             count("DeadLettered", delivery.dead_lettered),
             count("Retried", delivery.retried),
             count("BulkRequests", delivery.bulk_requests),
             metric("BytesSent", Unit::Bytes, delivery.bytes_sent),
-            metric("Duration", Unit::Milliseconds, self.duration_ms),
-            count("Failed", self.failed),
         ];
-        metrics.extend(dropped_metrics(self.dropped, &self.dropped_by));
+        let mut metrics = framed(self.received, own, self.duration_ms, self.failed, (self.dropped, &self.dropped_by));
         if !delivery.bulk_latency_ms.is_empty() {
             metrics.push(metric("BulkLatency", Unit::Milliseconds, emf_samples(&delivery.bulk_latency_ms)));
         }
@@ -316,17 +328,15 @@ impl TransformationSummary {
     /// The transformation's summary line (JSON, EMF).
     #[must_use]
     pub fn line(&self, timestamp_ms: i64) -> String {
-        let mut metrics = vec![
-            count("RecordsIn", self.received),
+        let own = [
             count("Ok", self.ok),
             count("ProcessingFailed", self.failed),
             count("Reingested", self.reingested),
             count("Retried", self.put_retried),
             metric("ResponseBytes", Unit::Bytes, self.response_bytes),
-            metric("Duration", Unit::Milliseconds, self.duration_ms),
-            count("Failed", self.invocation_failed),
         ];
-        metrics.extend(dropped_metrics(self.dropped, &self.dropped_by));
+        let dropped = (self.dropped, &self.dropped_by);
+        let metrics = framed(self.received, own, self.duration_ms, self.invocation_failed, dropped);
         summary_line(self.dataset, fields_of(self), metrics, timestamp_ms)
     }
 
@@ -383,6 +393,51 @@ mod tests {
         // Under the limit, every sample is kept as it was.
         let few = with_latencies(vec![5, 3, 9]);
         assert_eq!(parsed(&few)["BulkLatency"], serde_json::json!([5, 3, 9]));
+    }
+
+    fn declared(line: &str) -> Vec<String> {
+        let line: Value = serde_json::from_str(line).unwrap();
+        let declared = line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().clone();
+        declared.iter().map(|m| format!("{} {}", m["Name"].as_str().unwrap(), m["Unit"].as_str().unwrap())).collect()
+    }
+
+    #[test]
+    fn each_summary_declares_its_metrics_in_the_documented_order() {
+        let dropped_by: DroppedBy = [(DropRule::Filter, 2), (DropRule::ControlMessage, 1)].into_iter().collect();
+        let invocation = InvocationSummary {
+            dropped: 3,
+            dropped_by: dropped_by.clone(),
+            delivery: DeliveryReport { bulk_latency_ms: vec![4], ..DeliveryReport::default() },
+            ..InvocationSummary::default()
+        };
+        let (count, ms, bytes) = (" Count", " Milliseconds", " Bytes");
+        let names = |names: &[(&str, &str)]| names.iter().map(|(n, u)| format!("{n}{u}")).collect::<Vec<_>>();
+        let framed = |own: &[(&'static str, &'static str)]| {
+            let mut all = vec![("RecordsIn", count)];
+            all.extend_from_slice(own);
+            all.extend([("Duration", ms), ("Failed", count), ("Dropped", count)]);
+            all.extend([("Dropped.control_message", count), ("Dropped.filter", count)]);
+            all
+        };
+        let mut bulk = framed(&[
+            ("Indexed", count),
+            ("AlreadyPresent", count),
+            ("DeadLettered", count),
+            ("Retried", count),
+            ("BulkRequests", count),
+            ("BytesSent", bytes),
+        ]);
+        bulk.push(("BulkLatency", ms));
+        assert_eq!(declared(&invocation.line(0)), names(&bulk));
+        let transformation = TransformationSummary { dropped: 3, dropped_by, ..TransformationSummary::default() };
+        let firehose = framed(&[
+            ("Ok", count),
+            ("ProcessingFailed", count),
+            ("Reingested", count),
+            ("Retried", count),
+            ("ResponseBytes", bytes),
+        ]);
+        assert_eq!(declared(&transformation.line(0)), names(&firehose));
     }
 
     #[test]

@@ -17,17 +17,12 @@ pub fn list(rules: &RuleSet, out: &mut impl Write) -> Result<()> {
         match &entry.status {
             Status::Loaded(source) => {
                 loaded += 1;
-                let level =
-                    rules.rules().iter().find(|r| Some(&r.id) == entry.id.as_ref()).map_or("", |r| r.level.as_str());
+                let level = entry.id.as_deref().and_then(|id| rules.about(id)).map_or("", |r| r.level.as_str());
                 writeln!(out, "loaded      {:<10} {level:<13} {title}  ({})", source.as_str(), entry.file)?;
             }
             Status::Correlation => {
                 loaded += 1;
-                let level = rules
-                    .correlations()
-                    .iter()
-                    .find(|c| Some(&c.id) == entry.id.as_ref())
-                    .map_or("", |c| c.level.as_str());
+                let level = entry.id.as_deref().and_then(|id| rules.about(id)).map_or("", |r| r.level.as_str());
                 writeln!(out, "correlation {:<10} {level:<13} {title}  ({})", "alerter", entry.file)?;
             }
             Status::Skipped(reason) => {
@@ -41,12 +36,16 @@ pub fn list(rules: &RuleSet, out: &mut impl Write) -> Result<()> {
             out,
             "first-seen  {:<10} {:<13} {}  (built into the alerter)",
             "alerter",
-            rule.rule.level.as_str(),
-            rule.rule.title
+            rule.rule.about.level.as_str(),
+            rule.rule.about.title
         )?;
     }
     let findings = seclog_detect::baseline::findings_rule();
-    writeln!(out, "findings    {:<10} {:<13} {}  (built into the alerter)", "alerter", "by severity", findings.title)?;
+    writeln!(
+        out,
+        "findings    {:<10} {:<13} {}  (built into the alerter)",
+        "alerter", "by severity", findings.about.title
+    )?;
     writeln!(out, "{loaded} loaded, {skipped} skipped; 3 built into the alerter")?;
     Ok(())
 }
@@ -94,8 +93,7 @@ pub fn hits(ndjson: &[u8]) -> Vec<Hit> {
 pub fn print_hits(rules: &RuleSet, files: &[PathBuf], hits: &[Hit], out: &mut impl Write) -> Result<()> {
     for hit in hits {
         for id in &hit.rule_ids {
-            let rule = rules.rules().iter().find(|r| &r.id == id);
-            let (title, level) = rule.map_or((id.as_str(), ""), |r| (r.title.as_str(), r.level.as_str()));
+            let (title, level) = rules.about(id).map_or((id.as_str(), ""), |r| (r.title.as_str(), r.level.as_str()));
             writeln!(out, "{} {}: {title} ({level})", hit.id, hit.what)?;
         }
     }

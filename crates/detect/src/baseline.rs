@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::digest_id;
-use seclog_rules::{Level, LogSource, RuleInfo};
+use seclog_rules::{About, Level, LogSource, RuleInfo};
 use serde_json::{json, Value};
 
 use crate::hit::Hit;
@@ -27,17 +27,16 @@ pub struct FirstSeen {
 }
 
 fn seclog_rule(id: &str, title: &str, tags: &[&str]) -> RuleInfo {
-    RuleInfo {
+    let about = About {
         id: id.to_owned(),
-        name: None,
         title: title.to_owned(),
-        level: Level::High,
         author: Some("seclog".to_owned()),
+        level: Level::High,
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         references: Vec::new(),
-        source: LogSource::CloudTrail,
         file: "built into the alerter".to_owned(),
-    }
+    };
+    RuleInfo { about, name: None, source: LogSource::CloudTrail }
 }
 
 /// The two first-seen rules seclog ships.
@@ -73,14 +72,11 @@ pub fn first_seen_rules() -> Vec<FirstSeen> {
 /// new or raised.
 #[must_use]
 pub fn findings_rule() -> RuleInfo {
-    RuleInfo {
-        source: LogSource::CloudTrail,
-        ..seclog_rule(
-            "e5b0a7d3-94c2-4f1e-8a6b-2d7c9f3e0b14",
-            "Security Hub or GuardDuty Finding at or Above the Alert Severity",
-            &[],
-        )
-    }
+    seclog_rule(
+        "e5b0a7d3-94c2-4f1e-8a6b-2d7c9f3e0b14",
+        "Security Hub or GuardDuty Finding at or Above the Alert Severity",
+        &[],
+    )
 }
 
 /// Severity labels at or above `min`, Security Hub's order.
@@ -97,12 +93,12 @@ pub fn first_seen_alert(rule: &FirstSeen, entity: &str, value: &str, hit: &Hit) 
     let time = hit.time()?;
     let message = format!(
         "{}: {entity} from {} {value}, not seen for them in the previous 30 days, at {}",
-        rule.rule.title,
+        rule.rule.about.title,
         rule.value_name,
         time.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
     let mut alert = crate::transform::event_alert(&rule.rule, hit)?;
-    alert.id = digest_id(&format!("first_seen\n{}\n{entity}\n{value}", rule.rule.id));
+    alert.id = digest_id(&format!("first_seen\n{}\n{entity}\n{value}", rule.rule.about.id));
     alert.body["alert"]["kind"] = json!("first_seen");
     alert.body["alert"]["group"] = json!(format!("{entity} / {value}"));
     alert.body["message"] = json!(message);
@@ -122,12 +118,12 @@ pub fn finding_alert(rule: &RuleInfo, hit: &Hit) -> Option<Alert> {
         "LOW" => Level::Low,
         _ => Level::Informational,
     };
-    let rule = RuleInfo { level, ..rule.clone() };
+    let rule = RuleInfo { about: About { level, ..rule.about.clone() }, ..rule.clone() };
     let title = hit.field("finding.title").and_then(Value::as_str).unwrap_or("(no title)");
     let product = hit.field("finding.product_name").and_then(Value::as_str).unwrap_or("Security Hub");
     let account = hit.field("cloud.account.id").and_then(Value::as_str).unwrap_or("?");
     let mut alert = crate::transform::event_alert(&rule, hit)?;
-    alert.id = digest_id(&format!("finding\n{}\n{id}\n{label}", rule.id));
+    alert.id = digest_id(&format!("finding\n{}\n{id}\n{label}", rule.about.id));
     alert.body["alert"]["kind"] = json!("finding");
     alert.body["message"] = json!(format!("{product} finding [{label}]: {title} in account {account}"));
     Some(alert)

@@ -66,7 +66,7 @@ pub(crate) async fn hits<S>(deps: &Deps<S>, indices: &str, body: &Value) -> Resu
 /// counted by a correlation (Sigma's `generate: false`).
 fn alerting_rules(rules: &RuleSet, min: Level) -> Vec<&RuleInfo> {
     let counted_only = |r: &RuleInfo| rules.correlations().iter().any(|c| !c.generate && c.counts(r));
-    rules.rules().iter().filter(|r| r.level >= min && !counted_only(r)).collect()
+    rules.rules().iter().filter(|r| r.about.level >= min && !counted_only(r)).collect()
 }
 
 pub(crate) async fn event_alerts<S>(
@@ -78,7 +78,7 @@ pub(crate) async fn event_alerts<S>(
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let ids: Vec<&str> = rules.iter().map(|r| r.about.id.as_str()).collect();
     let matched = json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, recent(start, now)]}});
     let counts = deps
         .client
@@ -88,7 +88,7 @@ pub(crate) async fn event_alerts<S>(
     let mut alerts = Vec::new();
     for bucket in counts["aggregations"]["rules"]["buckets"].as_array().into_iter().flatten() {
         let (Some(id), Some(total)) = (bucket["key"].as_str(), bucket["doc_count"].as_u64()) else { continue };
-        let Some(rule) = rules.iter().find(|r| r.id == id) else { continue };
+        let Some(rule) = rules.iter().find(|r| r.about.id == id) else { continue };
         let query = json!({"bool": {"filter": [{"term": {"detection.rule_ids": id}}, recent(start, now)]}});
         let page = json!({"size": cap, "query": query, "sort": [{"@timestamp": "asc"}], "_source": alert_fields([])});
         let found = hits(deps, &deps.config.indices, &page).await?;
@@ -131,7 +131,7 @@ pub(crate) async fn threshold_alerts<S>(
     let mut alerts = Vec::new();
     for correlation in deps.rules.correlations() {
         let ids: Vec<&str> =
-            deps.rules.rules().iter().filter(|r| correlation.counts(r)).map(|r| r.id.as_str()).collect();
+            deps.rules.rules().iter().filter(|r| correlation.counts(r)).map(|r| r.about.id.as_str()).collect();
         let span = correlation.threshold.timespan();
         // Nothing new in the window: no burst can end in it.
         let new = json!({"bool": {"filter": [{"terms": {"detection.rule_ids": ids}}, recent(start, now)]}});
@@ -145,7 +145,7 @@ pub(crate) async fn threshold_alerts<S>(
             if matches.len() < usize::try_from(correlation.threshold.count).unwrap_or(usize::MAX) {
                 continue;
             }
-            let earlier = json!({"bool": {"filter": [{"term": {"rule.id": correlation.id}}, window("alert.window_end", from, to + span)]}});
+            let earlier = json!({"bool": {"filter": [{"term": {"rule.id": correlation.about.id}}, window("alert.window_end", from, to + span)]}});
             let earlier =
                 json!({"size": 1000, "query": earlier, "_source": ["@timestamp", "alert.group", "alert.window_end"]});
             let alerted: Vec<(String, DateTime<Utc>, DateTime<Utc>)> =

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use seclog_core::document::digest_id;
-use seclog_rules::{Correlation, Level, RuleInfo};
+use seclog_rules::{About, Correlation, RuleInfo};
 
 use crate::hit::Hit;
 use serde_json::{json, Value};
@@ -46,42 +46,7 @@ pub struct Alert {
 }
 
 /// What every alert says of its rule; DRL 1.1 asks that the author travel with every match.
-struct RuleHeader<'r> {
-    id: &'r str,
-    title: &'r str,
-    level: Level,
-    author: Option<&'r str>,
-    tags: &'r [String],
-    references: &'r [String],
-}
-
-impl<'r> From<&'r RuleInfo> for RuleHeader<'r> {
-    fn from(r: &'r RuleInfo) -> Self {
-        Self {
-            id: &r.id,
-            title: &r.title,
-            level: r.level,
-            author: r.author.as_deref(),
-            tags: &r.tags,
-            references: &r.references,
-        }
-    }
-}
-
-impl<'r> From<&'r Correlation> for RuleHeader<'r> {
-    fn from(c: &'r Correlation) -> Self {
-        Self { id: &c.id, title: &c.title, level: c.level, author: c.author.as_deref(), tags: &[], references: &[] }
-    }
-}
-
-fn body(
-    rule: &RuleHeader<'_>,
-    kind: AlertKind,
-    time: DateTime<Utc>,
-    count: u64,
-    hits: &[&Hit],
-    message: &str,
-) -> Value {
+fn body(rule: &About, kind: AlertKind, time: DateTime<Utc>, count: u64, hits: &[&Hit], message: &str) -> Value {
     let first = hits.first();
     let pick = |path: &str| first.and_then(|h| h.field(path)).cloned();
     let mut doc = json!({
@@ -162,9 +127,10 @@ fn describe(hit: &Hit) -> String {
 #[must_use]
 pub fn event_alert(rule: &RuleInfo, hit: &Hit) -> Option<Alert> {
     let time = hit.time()?;
-    let message = format!("{}: {} at {}", rule.title, describe(hit), time.to_rfc3339_opts(SecondsFormat::Secs, true));
-    let body = body(&rule.into(), AlertKind::Event, time, 1, &[hit], &message);
-    Some(Alert { id: digest_id(&format!("event\n{}\n{}\n{}", rule.id, hit.index, hit.id)), time, body })
+    let message =
+        format!("{}: {} at {}", rule.about.title, describe(hit), time.to_rfc3339_opts(SecondsFormat::Secs, true));
+    let body = body(&rule.about, AlertKind::Event, time, 1, &[hit], &message);
+    Some(Alert { id: digest_id(&format!("event\n{}\n{}\n{}", rule.about.id, hit.index, hit.id)), time, body })
 }
 
 /// One alert for the matches of `rule` past what one run may raise.
@@ -178,13 +144,17 @@ pub fn summary_alert(
 ) -> Alert {
     let message = format!(
         "{}: {total} matches between {} and {}; alerts were raised for the first {raised}, search detection.rule_ids:{} for the rest",
-        rule.title,
+        rule.about.title,
         window_start.to_rfc3339_opts(SecondsFormat::Secs, true),
         window_end.to_rfc3339_opts(SecondsFormat::Secs, true),
-        rule.id
+        rule.about.id
     );
-    let body = body(&rule.into(), AlertKind::Summary, window_end, total, &[], &message);
-    Alert { id: digest_id(&format!("summary\n{}\n{}", rule.id, window_start.timestamp())), time: window_end, body }
+    let body = body(&rule.about, AlertKind::Summary, window_end, total, &[], &message);
+    Alert {
+        id: digest_id(&format!("summary\n{}\n{}", rule.about.id, window_start.timestamp())),
+        time: window_end,
+        body,
+    }
 }
 
 /// A burst: `count` matches of one group within the correlation's time span from `first`.
@@ -253,18 +223,21 @@ pub fn threshold_alert(correlation: &Correlation, burst: &Burst<'_>) -> Option<A
     let minutes = correlation.threshold.timespan().num_minutes();
     let message = format!(
         "{}: {} matches within {minutes} minutes for {}, the first {} at {}",
-        correlation.title,
+        correlation.about.title,
         burst.hits.len(),
         burst.group,
         describe(first),
         time.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
-    let mut body =
-        body(&correlation.into(), AlertKind::Threshold, time, burst.hits.len() as u64, &burst.hits, &message);
+    let mut body = body(&correlation.about, AlertKind::Threshold, time, burst.hits.len() as u64, &burst.hits, &message);
     let end = time + correlation.threshold.timespan();
     body["alert"]["group"] = json!(burst.group);
     body["alert"]["window_end"] = json!(end.to_rfc3339_opts(SecondsFormat::Millis, true));
-    Some(Alert { id: digest_id(&format!("threshold\n{}\n{}\n{}", correlation.id, burst.group, first.id)), time, body })
+    Some(Alert {
+        id: digest_id(&format!("threshold\n{}\n{}\n{}", correlation.about.id, burst.group, first.id)),
+        time,
+        body,
+    })
 }
 
 /// A Slack Block Kit message for an alert: rule and level, who, from where, when, account and
@@ -338,18 +311,23 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use seclog_rules::Threshold;
+    use seclog_rules::{Level, Threshold};
 
     fn rule() -> Correlation {
-        Correlation {
+        let about = About {
             id: "c1".into(),
             title: "Burst".into(),
-            level: Level::High,
             author: Some("seclog".into()),
+            level: Level::High,
+            tags: Vec::new(),
+            references: Vec::new(),
+            file: String::new(),
+        };
+        Correlation {
+            about,
             rules: vec!["r".into()],
             threshold: Threshold { group_by: vec!["sourceIPAddress".into()], timespan_seconds: 600, count: 5 },
             generate: false,
-            file: String::new(),
         }
     }
 
@@ -406,6 +384,17 @@ mod tests {
         assert_eq!(one, two);
         let other: Vec<Hit> = (0..5).map(|i| hit(&format!("e{i}"), "198.51.100.1", i)).collect();
         assert_ne!(one.id, threshold_alert(&rule(), &bursts(&rule(), &other, &[])[0]).unwrap().id);
+    }
+
+    #[test]
+    fn a_burst_alert_carries_its_correlation_s_author_and_tags() {
+        let rules = seclog_testkit::rules();
+        let title = "AWS Console Sign-In Brute-Force Burst";
+        let correlation = rules.correlations().iter().find(|c| c.about.title == title).unwrap();
+        let hits: Vec<Hit> = (0..5).map(|i| hit(&format!("e{i}"), "203.0.113.9", i)).collect();
+        let alert = threshold_alert(correlation, &bursts(correlation, &hits, &[])[0]).unwrap();
+        assert_eq!(alert.body["rule"]["author"], "seclog");
+        assert_eq!(alert.body["rule"]["tags"], json!(["attack.credential-access", "attack.t1110.001"]));
     }
 
     #[test]

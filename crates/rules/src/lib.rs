@@ -109,49 +109,66 @@ impl From<rsigma_parser::Level> for Level {
     }
 }
 
-/// A loaded detection rule: what documents and alerts say of it. DRL 1.1 asks that its `author`
-/// travel with every alert based on it.
+/// What a loaded rule says of itself, detection rule or correlation alike: the `rule` block of
+/// every alert based on it. DRL 1.1 asks that its `author` travel with every such alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RuleInfo {
+pub struct About {
     /// Its `id`, written into `detection.rule_ids`.
     pub id: String,
-    /// Its `name`, by which correlations may refer to it.
-    pub name: Option<String>,
     /// Its title.
     pub title: String,
-    /// Its level (`medium` when it names none).
-    pub level: Level,
     /// Its author.
     pub author: Option<String>,
+    /// Its level (`medium` when it names none).
+    pub level: Level,
     /// Its tags (ATT&CK techniques, …).
     pub tags: Vec<String>,
     /// Its references.
     pub references: Vec<String>,
-    /// The records it is evaluated on.
-    pub source: LogSource,
     /// Where it came from.
     pub file: String,
+}
+
+/// A Sigma rule's or correlation's [`About`]: the two types name these fields alike.
+macro_rules! about {
+    ($rule:expr, $id:expr, $file:expr) => {
+        $crate::About {
+            id: $id,
+            title: $rule.title.clone(),
+            author: $rule.author.clone(),
+            level: $rule.level.map_or($crate::Level::Medium, $crate::Level::from),
+            tags: $rule.tags.clone(),
+            references: $rule.references.clone(),
+            file: $file,
+        }
+    };
+}
+pub(crate) use about;
+
+/// A loaded detection rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleInfo {
+    /// What it says of itself.
+    #[serde(flatten)]
+    pub about: About,
+    /// Its `name`, by which correlations may refer to it.
+    pub name: Option<String>,
+    /// The records it is evaluated on.
+    pub source: LogSource,
 }
 
 /// A loaded correlation rule: a burst of matches of other rules, counted by the scheduled alerter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Correlation {
-    /// Its `id`.
-    pub id: String,
-    /// Its title.
-    pub title: String,
-    /// Its level.
-    pub level: Level,
-    /// Its author.
-    pub author: Option<String>,
+    /// What it says of itself.
+    #[serde(flatten)]
+    pub about: About,
     /// The rules (ids or names) whose matches it counts.
     pub rules: Vec<String>,
     /// What it counts as a burst.
     pub threshold: Threshold,
     /// Whether the rules it counts raise alerts of their own (Sigma's `generate`, default no).
     pub generate: bool,
-    /// Where it came from.
-    pub file: String,
 }
 
 /// The longest time span a correlation may count in (a year and a day): a longer one is skipped
@@ -183,7 +200,7 @@ impl Correlation {
     /// Whether it counts `rule`'s matches (named by id or by `name`).
     #[must_use]
     pub fn counts(&self, rule: &RuleInfo) -> bool {
-        self.rules.iter().any(|x| *x == rule.id || Some(x) == rule.name.as_ref())
+        self.rules.iter().any(|x| *x == rule.about.id || Some(x) == rule.name.as_ref())
     }
 
     /// What the alerter evaluates: `event_count` with a lower bound; `Err` says why not.
@@ -206,14 +223,10 @@ impl Correlation {
             return Err(SkipReason::ZeroThreshold);
         }
         Ok(Self {
-            id: rule.id.clone().unwrap_or_default(),
-            title: rule.title.clone(),
-            level: rule.level.map_or(Level::Medium, Level::from),
-            author: rule.author.clone(),
+            about: about!(rule, rule.id.clone().unwrap_or_default(), file),
             rules: rule.rules.clone(),
             threshold: Threshold { group_by: rule.group_by.clone(), timespan_seconds: rule.timespan.seconds, count },
             generate: rule.generate,
-            file,
         })
     }
 }
@@ -361,6 +374,13 @@ impl RuleSet {
     #[must_use]
     pub fn correlations(&self) -> &[Correlation] {
         &self.correlations
+    }
+
+    /// What the loaded rule or correlation with this `id` says of itself.
+    #[must_use]
+    pub fn about(&self, id: &str) -> Option<&About> {
+        let rules = self.rules.iter().map(|r| &r.about);
+        rules.chain(self.correlations.iter().map(|c| &c.about)).find(|about| about.id == id)
     }
 
     /// Every rule read, loaded or skipped (with the reason), in load order.

@@ -9,7 +9,7 @@ use rsigma_eval::{parse_pipeline, Engine, Pipeline};
 use rsigma_parser::{parse_sigma_yaml, CorrelationRule, SigmaRule};
 
 use crate::config::RulesConfig;
-use crate::{Correlation, Level, LogSource, RuleInfo};
+use crate::{Correlation, LogSource, RuleInfo};
 
 /// A rule file larger than this is skipped: the bundled ones are a few KiB.
 pub const MAX_RULE_FILE_BYTES: usize = 1 << 20;
@@ -228,9 +228,9 @@ pub(crate) fn load(config: &RulesConfig, only: Option<&[LogSource]>) -> Result<L
         for (i, (_, info)) in mine.into_iter().enumerate() {
             let status = failed.get(&i).map_or(Status::Loaded(source), |reason| Status::Skipped(reason.clone()));
             report.push(RuleReport {
-                file: info.file.clone(),
-                title: Some(info.title.clone()),
-                id: Some(info.id.clone()),
+                file: info.about.file.clone(),
+                title: Some(info.about.title.clone()),
+                id: Some(info.about.id.clone()),
                 status: status.clone(),
             });
             if status == Status::Loaded(source) {
@@ -246,7 +246,7 @@ pub(crate) fn load(config: &RulesConfig, only: Option<&[LogSource]>) -> Result<L
     let mut loaded_correlations = Vec::new();
     for (file, correlation) in correlations {
         let missing =
-            correlation.rules.iter().find(|r| !rules.iter().any(|l| &l.id == *r || l.name.as_ref() == Some(*r)));
+            correlation.rules.iter().find(|r| !rules.iter().any(|l| &l.about.id == *r || l.name.as_ref() == Some(*r)));
         let evaluated = Correlation::from_rule(&correlation, file.clone());
         let status = match (missing, &correlation.id, &evaluated) {
             (_, None, _) => Status::Skipped(SkipReason::CorrelationWithoutId),
@@ -327,8 +327,8 @@ impl State {
         if let Some((_, reason)) = SUPERSEDED.iter().find(|(s, _)| *s == id) {
             return Err(SkipReason::Superseded(reason));
         }
-        if let Some((_, other)) = self.rules.iter().find(|(_, info)| info.id == id) {
-            return Err(SkipReason::DuplicateId { id, file: other.file.clone() });
+        if let Some((_, other)) = self.rules.iter().find(|(_, info)| info.about.id == id) {
+            return Err(SkipReason::DuplicateId { id, file: other.about.file.clone() });
         }
         let source = LogSource::of(&rule.logsource).ok_or_else(|| {
             let or_dash = |v: &Option<String>| v.as_deref().unwrap_or("-").to_owned();
@@ -339,17 +339,7 @@ impl State {
                 category: or_dash(&ls.category),
             }
         })?;
-        Ok(RuleInfo {
-            id,
-            name: rule.name.clone(),
-            title: rule.title.clone(),
-            level: rule.level.map_or(Level::Medium, Level::from),
-            author: rule.author.clone(),
-            tags: rule.tags.clone(),
-            references: rule.references.clone(),
-            source,
-            file: file.to_owned(),
-        })
+        Ok(RuleInfo { about: crate::about!(rule, id, file.to_owned()), name: rule.name.clone(), source })
     }
 }
 

@@ -42,7 +42,7 @@ fn every_rule_that_loads_matches_its_record_and_not_its_near_miss() {
     for (source, kind) in [("cloudtrail", LogSource::CloudTrail), ("dns", LogSource::Dns)] {
         for case in cases(source) {
             let (rule, expect) = (case["rule"].as_str().unwrap(), case["expect"].as_str().unwrap());
-            if !rules.rules().iter().any(|r| r.id == rule) {
+            if !rules.rules().iter().any(|r| r.about.id == rule) {
                 continue; // a rule that does not load (listed with its reason by the loading test)
             }
             let detection = match kind {
@@ -63,7 +63,11 @@ fn every_rule_that_loads_matches_its_record_and_not_its_near_miss() {
     assert!(failures.is_empty(), "{} cases fail:\n{}", failures.len(), failures.join("\n"));
     for rule in rules.rules() {
         for expect in ["match", "miss"] {
-            assert!(covered.contains(&(rule.id.clone(), expect.to_owned())), "{} has no `{expect}` case", rule.title);
+            assert!(
+                covered.contains(&(rule.about.id.clone(), expect.to_owned())),
+                "{} has no `{expect}` case",
+                rule.about.title
+            );
         }
     }
 }

@@ -39,8 +39,8 @@ fn the_ids_of_seclog_s_own_rules_name_the_bundled_rules() {
     let config = RulesConfig { allowed_cidrs: parse_cidrs("203.0.113.0/24").unwrap(), ..RulesConfig::bundled() };
     let rules = RuleSet::load(&config).unwrap();
     let title = |id: &str| {
-        let rule = rules.rules().iter().find(|r| r.id == id).map(|r| r.title.as_str());
-        rule.or_else(|| rules.correlations().iter().find(|c| c.id == id).map(|c| c.title.as_str()))
+        let rule = rules.rules().iter().find(|r| r.about.id == id).map(|r| r.about.title.as_str());
+        rule.or_else(|| rules.correlations().iter().find(|c| c.about.id == id).map(|c| c.about.title.as_str()))
     };
     assert_eq!(title(ids::SIGN_IN_OUTSIDE_ALLOWED), Some("AWS Console Sign-In From Outside the Allowed Addresses"));
     assert_eq!(title(ids::SIGN_IN_FAILED), Some("AWS Console Sign-In Failed"));
@@ -71,7 +71,11 @@ fn every_sigmahq_rule_loads_but_the_placeholder_rule_seclog_replaces() {
     assert_eq!(rules.rules().len(), 57 + 7 + 3);
     assert_eq!(rules.correlations().len(), 2);
     for rule in rules.rules() {
-        assert!(rule.author.as_deref().is_some_and(|a| !a.is_empty()), "{} has an author (DRL 1.1)", rule.file);
+        assert!(
+            rule.about.author.as_deref().is_some_and(|a| !a.is_empty()),
+            "{} has an author (DRL 1.1)",
+            rule.about.file
+        );
     }
 }
 
@@ -163,7 +167,7 @@ fn bad_user_rule_files_are_skipped_each_with_its_reason_and_the_rest_load() {
     assert_eq!(reason_of("i_too_large.yml"), format!("larger than {} bytes", seclog_rules::load::MAX_RULE_FILE_BYTES));
     assert_eq!(reason_of("z_good.yml"), "Loaded(CloudTrail)");
     // The good rule, and the one whose id only clashes with a bundled rule (left out here).
-    let loaded: Vec<&str> = rules.rules().iter().map(|r| r.id.as_str()).collect();
+    let loaded: Vec<&str> = rules.rules().iter().map(|r| r.about.id.as_str()).collect();
     assert_eq!(loaded, ["4db60cc0-36fb-42b7-9b58-a5b53019fb74", "11111111-0000-0000-0000-000000000099"]);
     assert!(!reasons.iter().any(|(f, _)| f == "not_a_rule.txt"));
 
@@ -210,7 +214,7 @@ fn a_function_reads_only_the_bundled_files_of_its_own_log_sources() {
     for source in [LogSource::CloudTrail, LogSource::Dns] {
         let only = RuleSet::load_for(&config, &[source]).unwrap();
         let ids = |rules: &RuleSet| -> Vec<String> {
-            rules.rules().iter().filter(|r| r.source == source).map(|r| r.id.clone()).collect()
+            rules.rules().iter().filter(|r| r.source == source).map(|r| r.about.id.clone()).collect()
         };
         assert_eq!(ids(&only), ids(&full), "{source:?}");
         assert!(only.rules().iter().all(|r| r.source == source), "{source:?}: {:?}", listing(&only));
@@ -231,7 +235,7 @@ fn every_bundled_rule_is_filed_under_its_log_source() {
     let config = RulesConfig::from_pairs(&[("ALLOWED_CIDRS", "203.0.113.0/24"), ("ALLOWED_COUNTRIES", "DE")]).unwrap();
     let full = RuleSet::load(&config).unwrap();
     for rule in full.rules() {
-        assert_eq!(bundled_source(&rule.file), Some(rule.source), "{}", rule.file);
+        assert_eq!(bundled_source(&rule.about.file), Some(rule.source), "{}", rule.about.file);
     }
     for entry in full.report() {
         assert!(bundled_source(&entry.file).is_some(), "{} is filed under a known folder", entry.file);

@@ -52,9 +52,9 @@ fn a_failed_console_sign_in_is_marked_for_the_burst_rule_and_a_successful_one_is
     assert!(failed.rule_ids.iter().any(|id| id == SIGN_IN_FAILED), "{failed:?}");
     let ok = cloudtrail(&rules, &console_login("192.0.2.44", "Success"));
     assert!(!ok.rule_ids.iter().any(|id| id == SIGN_IN_FAILED), "{ok:?}");
-    let burst = rules.correlations().iter().find(|c| c.id == "0f782939-330e-4fdd-a8cf-9dd67b8a1900").unwrap();
+    let burst = rules.correlations().iter().find(|c| c.about.id == "0f782939-330e-4fdd-a8cf-9dd67b8a1900").unwrap();
     assert_eq!(
-        (burst.threshold.group_by.as_slice(), burst.threshold.timespan_seconds, burst.level),
+        (burst.threshold.group_by.as_slice(), burst.threshold.timespan_seconds, burst.about.level),
         (&["sourceIPAddress".to_owned()][..], 600, Level::High)
     );
     assert_eq!(burst.rules, ["seclog_aws_console_login_failed"]);
@@ -119,7 +119,7 @@ fn the_example_rule_of_your_own_loads_beside_the_bundled_ones_and_matches_only_i
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rules");
     let rules = RuleSet::load(&RulesConfig { dir: Some(dir), ..RulesConfig::bundled() }).unwrap();
     let example = "c330b72d-0252-4b94-b0b6-6bc745b8227a";
-    assert!(rules.rules().iter().any(|r| r.id == example && r.author.as_deref() == Some("your team")));
+    assert!(rules.rules().iter().any(|r| r.about.id == example && r.about.author.as_deref() == Some("your team")));
     let break_glass =
         console_login("192.0.2.44", "Success").replace(r#""userName":"alice""#, r#""userName":"break-glass""#);
     let matched = cloudtrail(&rules, &break_glass);

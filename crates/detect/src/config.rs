@@ -46,8 +46,13 @@ pub struct DetectConfig {
     pub notify_min_level: Level,
     /// Messages one run may send.
     pub notify_max_per_run: usize,
+    /// The Secrets Manager secret that holds the Slack webhook's URL, read at cold start into
+    /// [`Destinations::slack`] when that is not set.
+    pub slack_secret_arn: Option<String>,
     /// Where messages go.
     pub destinations: Destinations,
+    /// OpenSearch Dashboards, for a link to the event in each Slack message.
+    pub dashboards: Option<Url>,
     /// Whether the first-seen rules run.
     pub first_seen: bool,
     /// Whether an entity with no history alerts on first-seen values.
@@ -63,14 +68,10 @@ pub struct DetectConfig {
 pub struct Destinations {
     /// A Slack incoming webhook.
     pub slack: Option<Url>,
-    /// The Secrets Manager secret that holds the Slack webhook's URL, read at cold start.
-    pub slack_secret_arn: Option<String>,
     /// An SNS topic.
     pub sns_topic_arn: Option<String>,
     /// A generic JSON webhook.
     pub webhook: Option<Url>,
-    /// OpenSearch Dashboards, for links.
-    pub dashboards: Option<Url>,
 }
 
 impl std::fmt::Debug for Destinations {
@@ -78,10 +79,8 @@ impl std::fmt::Debug for Destinations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Destinations")
             .field("slack", &self.slack.is_some())
-            .field("slack_secret_arn", &self.slack_secret_arn)
             .field("sns_topic_arn", &self.sns_topic_arn)
             .field("webhook", &self.webhook.is_some())
-            .field("dashboards", &self.dashboards.as_ref().map(Url::as_str))
             .finish()
     }
 }
@@ -96,7 +95,9 @@ impl Default for DetectConfig {
             max_alerts_per_rule: 100,
             notify_min_level: Level::High,
             notify_max_per_run: 50,
+            slack_secret_arn: None,
             destinations: Destinations::default(),
+            dashboards: None,
             first_seen: true,
             first_seen_without_history: false,
             findings_indices: "securityhub-*".into(),
@@ -156,16 +157,13 @@ impl FromEnv for DetectConfig {
             max_alerts_per_rule: env.parse_or("MAX_ALERTS_PER_RULE", d.max_alerts_per_rule)?,
             notify_min_level: level(env, "NOTIFY_MIN_LEVEL", d.notify_min_level)?,
             notify_max_per_run: env.parse_or("NOTIFY_MAX_PER_RUN", d.notify_max_per_run)?,
+            slack_secret_arn: arn(env, "SLACK_WEBHOOK_SECRET_ARN"),
             destinations: Destinations {
                 slack: url(env, "SLACK_WEBHOOK_URL")?,
-                slack_secret_arn: env
-                    .get("SLACK_WEBHOOK_SECRET_ARN")
-                    .map(|a| a.trim().to_owned())
-                    .filter(|a| !a.is_empty()),
-                sns_topic_arn: env.get("ALERTS_TOPIC_ARN").map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
+                sns_topic_arn: arn(env, "ALERTS_TOPIC_ARN"),
                 webhook: url(env, "WEBHOOK_URL")?,
-                dashboards: url(env, "DASHBOARDS_URL")?,
             },
+            dashboards: url(env, "DASHBOARDS_URL")?,
             first_seen: env.on_off("FIRST_SEEN")?,
             first_seen_without_history: env.bool_or("FIRST_SEEN_WITHOUT_HISTORY", d.first_seen_without_history)?,
             findings_indices: env.get("FINDINGS_INDICES").unwrap_or(d.findings_indices),
@@ -204,6 +202,11 @@ pub fn parse_level(name: &str) -> Option<Level> {
     [Level::Informational, Level::Low, Level::Medium, Level::High, Level::Critical]
         .into_iter()
         .find(|l| l.as_str().eq_ignore_ascii_case(name.trim()))
+}
+
+/// An ARN, trimmed; unset or empty: none.
+fn arn(env: &Env<'_>, var: &str) -> Option<String> {
+    env.get(var).map(|a| a.trim().to_owned()).filter(|a| !a.is_empty())
 }
 
 fn url(env: &Env<'_>, var: &'static str) -> Result<Option<Url>, ConfigError> {
@@ -304,6 +307,20 @@ mod tests {
             "LOOKBACK is invalid: `soon` is not a duration like 30m, 2h, 90s"
         );
         assert!(DetectConfig::from_pairs(&[("NOTIFY_MIN_LEVEL", "urgent")]).is_err());
+    }
+
+    #[test]
+    fn the_slack_secret_and_the_dashboards_link_are_settings_not_destinations() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:seclog/slack-AbCdEf";
+        let c = DetectConfig::from_pairs(&[
+            ("SLACK_WEBHOOK_SECRET_ARN", &format!(" {arn} ")),
+            ("DASHBOARDS_URL", "https://search.example.com/_dashboards"),
+            ("ALERTS_TOPIC_ARN", " "),
+        ])
+        .unwrap();
+        assert_eq!(c.slack_secret_arn.as_deref(), Some(arn));
+        assert_eq!(c.dashboards.as_ref().map(Url::as_str), Some("https://search.example.com/_dashboards"));
+        assert_eq!(c.destinations, Destinations::default(), "nothing is sent until the secret is read");
     }
 
     #[test]

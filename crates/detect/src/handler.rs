@@ -115,13 +115,13 @@ impl Deps<OpenSearchSink> {
         let mut config = config;
         let mut notifier = Notifier::new(std::time::Duration::from_secs(10))?;
         let wants_aws = config.destinations.sns_topic_arn.is_some()
-            || (config.destinations.slack.is_none() && config.destinations.slack_secret_arn.is_some());
+            || (config.destinations.slack.is_none() && config.slack_secret_arn.is_some());
         if wants_aws {
             let sdk = seclog_core::lambda::sdk_config(None).await;
             if config.destinations.sns_topic_arn.is_some() {
                 notifier = notifier.with_sns(aws_sdk_sns::Client::new(&sdk));
             }
-            if let (None, Some(arn)) = (&config.destinations.slack, &config.destinations.slack_secret_arn) {
+            if let (None, Some(arn)) = (&config.destinations.slack, &config.slack_secret_arn) {
                 config.destinations.slack = slack_from_secret(&aws_sdk_secretsmanager::Client::new(&sdk), arn).await?;
             }
         }

@@ -146,7 +146,7 @@ async fn send<S>(
 ) -> Result<(), crate::notify::SendError> {
     match destination {
         Destination::Slack => {
-            let message = slack_message(alert, deps.config.destinations.dashboards.as_ref());
+            let message = slack_message(alert, deps.config.dashboards.as_ref());
             deps.notifier.post(destination, target, &message).await
         }
         Destination::Webhook => {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use seclog_core::config::{ConfigError, Env, FromEnv, DEFAULT_DEADLINE_MARGIN};
 use seclog_core::decode::DEFAULT_MAX_DECODED_BYTES;
-use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
+use seclog_core::index::{IndexPattern, Rotation};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
 use seclog_rules::RulesConfig;
 
@@ -46,11 +46,8 @@ impl FromEnv for FunctionConfig {
     /// # Errors
     /// A [`ConfigError`] naming the variable.
     fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| crate::FAMILY.into());
         let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
-        let index = IndexPattern::new(prefix.trim(), rotation)
-            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason: reason.to_string() })?
-            .within(TimeWindow::from_env(env)?);
+        let index = IndexPattern::from_env(env, "INDEX_PREFIX", crate::FAMILY, rotation)?;
         let max_decoded_bytes = env.max_decoded_bytes(DEFAULT_MAX_DECODED_BYTES)?;
         Ok(Self { index, max_decoded_bytes, deadline_margin: env.deadline_margin()? })
     }

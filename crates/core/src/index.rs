@@ -188,6 +188,19 @@ impl IndexPattern {
         Ok(Self { prefix: prefix.to_owned(), rotation, window: TimeWindow::ANY })
     }
 
+    /// The family a function's `var` names (`default` when unset), validated as [`Self::new`]
+    /// does, and naming indices only within the deployed [`TimeWindow`] (`MAX_EVENT_LEAD_DAYS`,
+    /// `MAX_EVENT_AGE_DAYS`).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `var` (or the window's variable) and what is wrong.
+    pub fn from_env(env: &Env<'_>, var: &'static str, default: &str, rotation: Rotation) -> Result<Self, ConfigError> {
+        let prefix = env.get(var).unwrap_or_else(|| default.into());
+        let pattern = Self::new(prefix.trim(), rotation)
+            .map_err(|reason| ConfigError::Invalid { var, reason: reason.to_string() })?;
+        Ok(pattern.within(TimeWindow::from_env(env)?))
+    }
+
     /// The same pattern, naming indices only for event times within `window` of now (a pattern
     /// starts with [`TimeWindow::ANY`]; the functions' configuration sets the deployed window).
     #[must_use]
@@ -260,6 +273,22 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    #[test]
+    fn a_family_from_the_environment_is_checked_and_keeps_to_the_deployed_window() {
+        let read =
+            |pairs: &[(&str, &str)]| IndexPattern::from_env(&Env::from_pairs(pairs), "P", "logs", Rotation::Daily);
+        let default = read(&[]).unwrap();
+        assert_eq!((default.prefix(), default.window()), ("logs", TimeWindow::default()));
+        let set = read(&[("P", " audit "), ("MAX_EVENT_AGE_DAYS", "none")]).unwrap();
+        assert_eq!((set.prefix(), set.window().behind), ("audit", None));
+        let err = read(&[("P", "Bad Name")]).unwrap_err().to_string();
+        assert!(err.starts_with("P is invalid: must not contain `B`"), "{err}");
+        assert!(matches!(
+            read(&[("MAX_EVENT_LEAD_DAYS", "soon")]),
+            Err(ConfigError::Invalid { var: "MAX_EVENT_LEAD_DAYS", .. })
+        ));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use seclog_core::config::{ConfigError, Env, FromEnv};
 use seclog_core::firehose::Settings;
-use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
+use seclog_core::index::{IndexPattern, Rotation};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
 use seclog_rules::RulesConfig;
 
@@ -58,13 +58,7 @@ impl FromEnv for Config {
     /// A [`ConfigError`] naming the first bad variable.
     fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let rotation: Rotation = env.parse_or("INDEX_ROTATION", Rotation::Daily)?;
-        let window = TimeWindow::from_env(env)?;
-        let family = |var: &'static str, default: &str| {
-            let prefix = env.get(var).unwrap_or_else(|| default.into());
-            let pattern = IndexPattern::new(prefix.trim(), rotation)
-                .map_err(|reason| ConfigError::Invalid { var, reason: reason.to_string() });
-            pattern.map(|p| p.within(window))
-        };
+        let family = |var, default| IndexPattern::from_env(env, var, default, rotation);
         let (settings, deadline_margin) = Settings::from_env(env)?;
         let opensearch = match env.get("OPENSEARCH_ENDPOINT") {
             Some(_) => Some(OpenSearchConfig::from_env(env)?),

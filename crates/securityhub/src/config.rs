@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use seclog_core::config::{ConfigError, Env, FromEnv};
-use seclog_core::index::TimeWindow;
+use seclog_core::index::{IndexPattern, Rotation, TimeWindow};
 use seclog_core::sink::opensearch::config::OpenSearchConfig;
 
 use crate::finding::{slug, Facts, Severity};
@@ -78,9 +78,7 @@ impl FromEnv for Config {
     /// # Errors
     /// A [`ConfigError`] naming the first bad variable.
     fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let prefix = env.get("INDEX_PREFIX").unwrap_or_else(|| crate::FAMILY.into()).trim().to_owned();
-        seclog_core::index::IndexPattern::new(&prefix, seclog_core::index::Rotation::Monthly)
-            .map_err(|reason| ConfigError::Invalid { var: "INDEX_PREFIX", reason: reason.to_string() })?;
+        let family = IndexPattern::from_env(env, "INDEX_PREFIX", crate::FAMILY, Rotation::Monthly)?;
         let min_severity = match env.get("MIN_SEVERITY") {
             Some(s) => Some(s.parse().map_err(|e: seclog_core::config::NotOneOf| ConfigError::Invalid {
                 var: "MIN_SEVERITY",
@@ -100,8 +98,8 @@ impl FromEnv for Config {
         Ok(Self {
             opensearch,
             delivery_stream,
-            index_prefix: prefix,
-            window: TimeWindow::from_env(env)?,
+            index_prefix: family.prefix().to_owned(),
+            window: family.window(),
             filters: Filters { min_severity, products, active_only: env.bool_or("ACTIVE_ONLY", false)? },
             deadline_margin: env.deadline_margin()?,
         })

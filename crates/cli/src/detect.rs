@@ -57,7 +57,7 @@ pub fn print(report: &RunReport, out: &mut impl Write) -> Result<()> {
 /// When the recorded brute-force burst ends: the alerter runs as its schedule would then.
 pub const ALERTS_AT: &str = "2026-11-30T21:30:00Z";
 
-/// The demo's question 17: the alerter, run twice against a local webhook receiver standing in
+/// The demo's last question (18): the alerter, run twice against a local webhook receiver standing in
 /// for Slack.
 pub(crate) async fn demo_question(config: &OpenSearchConfig, rules: Arc<RuleSet>, out: &mut impl Write) -> Result<()> {
     let receiver = crate::receiver::Receiver::start([]).await?;

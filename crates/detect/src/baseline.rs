@@ -118,7 +118,8 @@ pub fn finding_alert(rule: &RuleInfo, hit: &Hit) -> Option<Alert> {
         "LOW" => Level::Low,
         _ => Level::Informational,
     };
-    let rule = RuleInfo { about: About { level, ..rule.about.clone() }, ..rule.clone() };
+    let mut rule = rule.clone();
+    rule.about.level = level;
     let title = hit.field("finding.title").and_then(Value::as_str).unwrap_or("(no title)");
     let product = hit.field("finding.product_name").and_then(Value::as_str).unwrap_or("Security Hub");
     let account = hit.field("cloud.account.id").and_then(Value::as_str).unwrap_or("?");

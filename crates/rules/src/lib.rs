@@ -157,6 +157,14 @@ pub struct RuleInfo {
     pub source: LogSource,
 }
 
+impl RuleInfo {
+    /// Whether `reference` names it, by its `id` or its `name` (as a correlation's `rules` do).
+    #[must_use]
+    pub fn is_called(&self, reference: &str) -> bool {
+        self.about.id == reference || self.name.as_deref() == Some(reference)
+    }
+}
+
 /// A loaded correlation rule: a burst of matches of other rules, counted by the scheduled alerter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Correlation {
@@ -200,7 +208,7 @@ impl Correlation {
     /// Whether it counts `rule`'s matches (named by id or by `name`).
     #[must_use]
     pub fn counts(&self, rule: &RuleInfo) -> bool {
-        self.rules.iter().any(|x| *x == rule.about.id || Some(x) == rule.name.as_ref())
+        self.rules.iter().any(|x| rule.is_called(x))
     }
 
     /// What the alerter evaluates: `event_count` with a lower bound; `Err` says why not.

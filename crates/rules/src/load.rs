@@ -245,8 +245,7 @@ pub(crate) fn load(config: &RulesConfig, only: Option<&[LogSource]>) -> Result<L
     let correlations = if only.is_none() { correlations } else { Vec::new() };
     let mut loaded_correlations = Vec::new();
     for (file, correlation) in correlations {
-        let missing =
-            correlation.rules.iter().find(|r| !rules.iter().any(|l| &l.about.id == *r || l.name.as_ref() == Some(*r)));
+        let missing = correlation.rules.iter().find(|r| !rules.iter().any(|l| l.is_called(r)));
         let evaluated = Correlation::from_rule(&correlation, file.clone());
         let status = match (missing, &correlation.id, &evaluated) {
             (_, None, _) => Status::Skipped(SkipReason::CorrelationWithoutId),

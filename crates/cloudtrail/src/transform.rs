@@ -202,7 +202,7 @@ impl Transformer {
             RecordError::new(RecordKind::BadTimestamp, format!("eventTime `{}` is not a date", shorten(&event_time)))
         })?;
         let (identity, shared) = UserIdentity::read(&record);
-        let mut ecs = Ecs::derive(&record, &identity, &event_id, time, ingested, &self.enricher);
+        let (head, mut ecs) = Ecs::derive(&record, &identity, &event_id, time, ingested, &self.enricher);
         ecs.detection = if shared {
             self.rules.cloudtrail_known(&record, &identity.known())
         } else {
@@ -211,7 +211,7 @@ impl Transformer {
         // The document is the record plus a few hundred bytes of ECS block: size it once.
         let mut body = Vec::with_capacity(message.len() + 1024);
         let own = OwnFields::of(OBJECT_MAPPED, &record, &ECS_KEYS, "cloudtrail");
-        serde_json::to_writer(&mut body, &Written { derived: &ecs, own })
+        serde_json::to_writer(&mut body, &Written { head: &head, derived: &ecs, own })
             .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
         Ok(Document::new(self.index.index_for(time)?, natural_id(event_id), WriteOp::Create, body, origin))
     }
@@ -233,12 +233,10 @@ fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, st
     })
 }
 
-/// The ECS-style block.
+/// The ECS-style block after the head.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct Ecs<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
     user: Option<User<'a>>,
     source: Option<Endpoint<'a>>,
     user_agent: Option<UserAgent<'a>>,
@@ -269,7 +267,7 @@ impl<'a> Ecs<'a> {
         time: DateTime<Utc>,
         ingested: &'a str,
         enricher: &Enricher,
-    ) -> Self {
+    ) -> (Head<'a>, Self) {
         let user_name = user_name(identity);
         let mut related = Related::default();
         for name in [user_name.clone(), identity.user_name.clone(), issuer_name(identity)].into_iter().flatten() {
@@ -285,19 +283,19 @@ impl<'a> Ecs<'a> {
         let action = record.str("eventName");
         let outcome = outcome(record, action.as_deref());
         let account = record.str("recipientAccountId").or_else(|| identity.account_id.clone());
-        Self {
-            head: Head {
-                timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-                event: Event {
-                    id: Some(Cow::Owned(event_id.to_owned())),
-                    action,
-                    provider: record.str("eventSource"),
-                    outcome: Some(outcome),
-                    ingested,
-                    ..Event::of(DATASET)
-                },
-                cloud: Cloud::aws(account, record.str("awsRegion")),
+        let head = Head {
+            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            event: Event {
+                id: Some(Cow::Owned(event_id.to_owned())),
+                action,
+                provider: record.str("eventSource"),
+                outcome: Some(outcome),
+                ingested,
+                ..Event::of(DATASET)
             },
+            cloud: Cloud::aws(account, record.str("awsRegion")),
+        };
+        let ecs = Self {
             user: user_name.map(|name| User { name }),
             source,
             user_agent: record
@@ -306,7 +304,8 @@ impl<'a> Ecs<'a> {
                 .map(|original| UserAgent { kind: seclog_enrich::user_agent::classify(&original), original }),
             related,
             detection: Detection::default(),
-        }
+        };
+        (head, ecs)
     }
 }
 

@@ -136,6 +136,22 @@ mod tests {
     }
 
     #[test]
+    fn a_document_is_its_head_then_its_derived_block_then_its_own_fields() {
+        #[derive(Serialize)]
+        struct Derived {
+            network: &'static str,
+        }
+        let record: RawObject<'_> = serde_json::from_str(r#"{"event":"own","b":1}"#).unwrap();
+        let head = Head { timestamp: "t".into(), event: Event::of("aws.x"), cloud: Cloud::aws(None, None) };
+        let own = OwnFields::of(ShapeGuard(&[]), &record, &["event"], "x");
+        let written = Written { head: &head, derived: &Derived { network: "n" }, own };
+        assert_eq!(
+            serde_json::to_string(&written).unwrap(),
+            r#"{"@timestamp":"t","event":{"dataset":"aws.x"},"cloud":{"provider":"aws"},"network":"n","x_event":"own","b":1}"#
+        );
+    }
+
+    #[test]
     fn ids_over_512_bytes_become_their_digest() {
         assert_eq!(natural_id("e1".into()), "e1");
         let long = "x".repeat(513);
@@ -144,11 +160,15 @@ mod tests {
     }
 }
 
-/// A document as every function writes it: the derived block first (`@timestamp`, `event`, `cloud`,
-/// enrichment, detection: a struct deriving `Serialize`, its absent parts skipped), then the
-/// record's own fields. Both are flattened into one JSON object, in that order.
+/// A document as every function writes it: the [`Head`] (`@timestamp`, `event`, `cloud`), then the
+/// function's derived block (enrichment, detection: a struct deriving `Serialize`, its absent
+/// parts skipped), then the record's own fields. All three are flattened into one JSON object, in
+/// that order.
 #[derive(Debug, Serialize)]
-pub struct Written<'x, D, F> {
+pub struct Written<'x, 'a, D, F> {
+    /// What every document starts with.
+    #[serde(flatten)]
+    pub head: &'x Head<'a>,
     /// The derived block.
     #[serde(flatten)]
     pub derived: &'x D,
@@ -189,8 +209,8 @@ impl Serialize for OwnFields<'_, '_> {
     }
 }
 
-/// What every document starts with: `@timestamp`, then ECS's `event` and `cloud` blocks. A derived
-/// block flattens it first.
+/// What every document starts with: `@timestamp`, then ECS's `event` and `cloud` blocks
+/// ([`Written`] puts it first).
 #[derive(Debug, Clone, Serialize)]
 pub struct Head<'a> {
     /// The event's time (RFC 3339).

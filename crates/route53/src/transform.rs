@@ -235,16 +235,16 @@ fn resolver(
         let port = log.get("srcport").and_then(|raw| number(raw.get()));
         enricher.endpoint(address, port)
     });
-    let derived = Derived {
-        head: Head {
-            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            event: Event { action: log.str("firewall_rule_action"), ingested, ..Event::of(RESOLVER_DATASET) },
-            cloud: Cloud {
-                account: log.str("account_id").map(|id| Account { id }),
-                instance: ids.instance.map(|id| Instance { id }),
-                ..Cloud::aws(None, log.str("region"))
-            },
+    let head = Head {
+        timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+        event: Event { action: log.str("firewall_rule_action"), ingested, ..Event::of(RESOLVER_DATASET) },
+        cloud: Cloud {
+            account: log.str("account_id").map(|id| Account { id }),
+            instance: ids.instance.map(|id| Instance { id }),
+            ..Cloud::aws(None, log.str("region"))
         },
+    };
+    let derived = Derived {
         source,
         client: None,
         network: Network::of(log.str("transport").as_deref()),
@@ -259,7 +259,7 @@ fn resolver(
     };
     let mut body = Vec::with_capacity(record.len() + 1024);
     let own = OwnFields::of(OBJECT_MAPPED, &log, &DERIVED_KEYS, "route53");
-    serde_json::to_writer(&mut body, &Written { derived: &derived, own })
+    serde_json::to_writer(&mut body, &Written { head: &head, derived: &derived, own })
         .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
     Ok((time, body))
 }
@@ -319,12 +319,12 @@ fn public(
         srcaddr: Some(Cow::Borrowed(resolver_ip)),
         ..DnsQuery::new(Cow::Borrowed(name))
     });
+    let head = Head {
+        timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+        event: Event { ingested, ..Event::of(PUBLIC_DATASET) },
+        cloud: Cloud::aws(account.map(Cow::Borrowed), None),
+    };
     let derived = Derived {
-        head: Head {
-            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            event: Event { ingested, ..Event::of(PUBLIC_DATASET) },
-            cloud: Cloud::aws(account.map(Cow::Borrowed), None),
-        },
         source: Some(enricher.endpoint(Cow::Borrowed(resolver_ip), None)),
         client,
         network: Network::of(Some(protocol)),
@@ -338,7 +338,7 @@ fn public(
         detection,
     };
     let mut body = Vec::with_capacity(line.len() * 3 + 1024);
-    serde_json::to_writer(&mut body, &Written { derived: &derived, own: PublicFields(fields) })
+    serde_json::to_writer(&mut body, &Written { head: &head, derived: &derived, own: PublicFields(fields) })
         .map_err(|e| RecordError::new(RecordKind::BadJson, e.to_string()))?;
     Ok((time, body))
 }
@@ -349,12 +349,10 @@ struct SrcIds<'a> {
     instance: Option<Cow<'a, str>>,
 }
 
-/// The derived block, for both kinds.
+/// The derived block after the head, for both kinds.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct Derived<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
     /// The address that asked: the VPC client (Resolver) or the resolver (public).
     source: Option<Endpoint<'a>>,
     /// The EDNS client subnet of a public query: the network of the client the resolver asked

@@ -107,8 +107,8 @@ pub fn prepare<'a>(
         .ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
     let own = OwnFields::of(OBJECT_MAPPED, &finding, &DERIVED_KEYS, "securityhub");
-    serde_json::to_writer(&mut body, &Written { derived: &Skeleton::of(&derived, ingested), own })
-        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
+    let written = Written { head: &head(&derived, ingested), derived: &Skeleton::of(&derived), own };
+    serde_json::to_writer(&mut body, &written).map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
 }
@@ -134,28 +134,27 @@ pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
     ms.checked_mul(1000)?.checked_add(tie)
 }
 
-/// The document's derived block: the ECS skeleton and the `finding` block.
+/// A finding's head: an ECS alert, at the time it was last updated.
+fn head<'o>(d: &'o Derived<'_>, ingested: &'o str) -> Head<'o> {
+    let account = d.account.as_deref().map(|id| Account { id: Cow::Borrowed(id) });
+    Head {
+        timestamp: iso(d.updated),
+        event: Event { kind: Some("alert"), ingested, ..Event::of(DATASET) },
+        cloud: Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) },
+    }
+}
+
+/// The document's derived block after the head: the source address and the `finding` block.
 #[derive(Serialize)]
 struct Skeleton<'o, 'a> {
-    #[serde(flatten)]
-    head: Head<'o>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<&'o Endpoint<'a>>,
     finding: &'o Derived<'a>,
 }
 
 impl<'o, 'a> Skeleton<'o, 'a> {
-    fn of(d: &'o Derived<'a>, ingested: &'o str) -> Self {
-        let account = d.account.as_deref().map(|id| Account { id: Cow::Borrowed(id) });
-        Self {
-            head: Head {
-                timestamp: iso(d.updated),
-                event: Event { kind: Some("alert"), ingested, ..Event::of(DATASET) },
-                cloud: Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) },
-            },
-            source: d.source.as_ref(),
-            finding: d,
-        }
+    fn of(d: &'o Derived<'a>) -> Self {
+        Self { source: d.source.as_ref(), finding: d }
     }
 }
 

@@ -145,7 +145,8 @@ pub(crate) fn transform_line(
     // The document is about 8 times the line, plus about 300 bytes per enriched address: size it
     // once (a reallocation copies it and doubles its footprint).
     let mut body = Vec::with_capacity(line.len() * 4 + 1024);
-    serde_json::to_writer(&mut body, &Written { derived: &Derived::of(&flow, time, enricher), own: FlowFields(&flow) })
+    let (head, derived) = Derived::of(&flow, time, enricher);
+    serde_json::to_writer(&mut body, &Written { head: &head, derived: &derived, own: FlowFields(&flow) })
         .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     Ok((time, body))
 }
@@ -215,12 +216,11 @@ struct VpcFlow {
     tcp_flags: Vec<&'static str>,
 }
 
-/// What the flow log does not say but a search needs, written before the flow's own fields.
+/// What the flow log does not say but a search needs, written after the head and before the flow's
+/// own fields.
 #[serde_with::skip_serializing_none]
 #[derive(Serialize)]
 struct Derived<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
     source: Option<Endpoint>,
     destination: Option<Endpoint>,
     #[serde(skip_serializing_if = "Network::is_empty")]
@@ -231,7 +231,7 @@ struct Derived<'a> {
 }
 
 impl<'a> Derived<'a> {
-    fn of(flow: &'a Flow<'a>, time: DateTime<Utc>, enricher: &'a Enricher) -> Self {
+    fn of(flow: &'a Flow<'a>, time: DateTime<Utc>, enricher: &'a Enricher) -> (Head<'a>, Self) {
         let action = flow.text("action");
         let outcome = action.and_then(|a| match a {
             "ACCEPT" => Some("success"),
@@ -278,14 +278,14 @@ impl<'a> Derived<'a> {
         };
         let (source, destination) = (source.map(|s| s.0), destination.map(|d| d.0));
         let ip: Vec<IpAddr> = [&source, &destination].into_iter().flatten().map(|e| e.ip).collect();
-        Self {
-            head: Head { timestamp: iso(time), event, cloud },
+        let derived = Self {
             source,
             destination,
             network,
             related: Related { ip, ..Related::default() },
             vpcflow: flow.number("tcp-flags").map(|flags| VpcFlow { tcp_flags: tcp_flag_names(flags) }),
-        }
+        };
+        (Head { timestamp: iso(time), event, cloud }, derived)
     }
 }
 

@@ -85,13 +85,11 @@ pub(crate) fn transform_one(data: &[u8], enricher: &Enricher) -> Result<(DateTim
     let log: RawObject<'_> =
         serde_json::from_slice(data).map_err(|e| RecordError::json(RecordKind::BadJson, "not a JSON object", &e))?;
     let (time, millis) = timestamp(&log)?;
-    let derived = Derived::of(&log, time, enricher);
+    let (head, derived) = Derived::of(&log, time, enricher);
     let mut body = Vec::with_capacity(data.len() + 1024);
-    serde_json::to_writer(
-        &mut body,
-        &Written { derived: &derived, own: LogFields { log: &log, timestamp: &derived.head.timestamp, millis } },
-    )
-    .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
+    let own = LogFields { log: &log, timestamp: &head.timestamp, millis };
+    serde_json::to_writer(&mut body, &Written { head: &head, derived: &derived, own })
+        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     Ok((time, body))
 }
 
@@ -169,12 +167,10 @@ struct RateBased<'a> {
     evaluation_window_sec: Option<serde_json::Value>,
 }
 
-/// The derived block.
+/// The derived block after the head.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize)]
 struct Derived<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
     source: Option<Source<'a>>,
     rule: Option<Rule<'a>>,
     waf: Waf<'a>,
@@ -285,7 +281,7 @@ fn number(value: Option<&serde_json::Value>) -> Option<u64> {
 }
 
 impl<'a> Derived<'a> {
-    fn of(log: &RawObject<'a>, time: DateTime<Utc>, enricher: &Enricher) -> Self {
+    fn of(log: &RawObject<'a>, time: DateTime<Utc>, enricher: &Enricher) -> (Head<'a>, Self) {
         let request: HttpRequest<'a> = log.parse("httpRequest").unwrap_or_default();
         let action = log.str("action");
         let terminating = terminating_rule(log, action.clone());
@@ -310,15 +306,15 @@ impl<'a> Derived<'a> {
         let acl = log.str("webaclId");
         let (account, region) = acl.as_deref().map(arn_account_region).unwrap_or_default();
         let rate_based_rule = rate_based_rule(log, terminating.as_ref());
-        Self {
-            head: Head {
-                timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-                event: Event { action, ..Event::of(DATASET) },
-                cloud: Cloud {
-                    account: account.map(|id| Account { id: Cow::Owned(id.to_owned()) }),
-                    ..Cloud::aws(None, region.map(|r| Cow::Owned(r.to_owned())))
-                },
+        let head = Head {
+            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            event: Event { action, ..Event::of(DATASET) },
+            cloud: Cloud {
+                account: account.map(|id| Account { id: Cow::Owned(id.to_owned()) }),
+                ..Cloud::aws(None, region.map(|r| Cow::Owned(r.to_owned())))
             },
+        };
+        let derived = Self {
             source,
             rule,
             waf: Waf {
@@ -327,7 +323,8 @@ impl<'a> Derived<'a> {
                 rate_based_rule,
                 headers: request.headers.map(Headers::promote).unwrap_or_default(),
             },
-        }
+        };
+        (head, derived)
     }
 }
 

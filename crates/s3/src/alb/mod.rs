@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use seclog_core::ecs::{Cloud, Event, Head, Related};
+use seclog_core::ecs::{Cloud, Event, Head, Related, Written};
 use seclog_core::json::shorten;
 use seclog_core::{RecordError, RecordKind};
 use seclog_enrich::{Enricher, IpEnrichment};
@@ -118,9 +118,11 @@ pub fn transform_line(
     let time = DateTime::parse_from_rfc3339(&fields[1]).map(|t| t.to_utc()).map_err(|_| {
         RecordError::new(RecordKind::BadTimestamp, format!("time `{}` is not an RFC 3339 date", shorten(&fields[1])))
     })?;
-    let document = Document::of(&entry, time, context, enricher)?;
+    let (head, derived) = Derived::of(&entry, time, context, enricher)?;
+    let own = LineFields { aws: Aws { elb: Elb::of(&entry)? } };
     let mut body = Vec::with_capacity(line.len() * 2 + 512);
-    serde_json::to_writer(&mut body, &document).map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
+    serde_json::to_writer(&mut body, &Written { head: &head, derived: &derived, own })
+        .map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     Ok((time, body))
 }
 
@@ -163,11 +165,11 @@ fn endpoint(value: &str) -> Option<(IpAddr, Option<u16>)> {
     Some((ip.parse().ok()?, port.parse().ok()))
 }
 
+/// The derived block after the head: ECS's `source`, `client`, `destination`, `http`, `url`,
+/// `user_agent`, `tls` and `related`.
 #[serde_with::skip_serializing_none]
 #[derive(Serialize)]
-struct Document<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
+struct Derived<'a> {
     source: Option<Source>,
     client: Option<Client>,
     destination: Option<Target>,
@@ -177,7 +179,6 @@ struct Document<'a> {
     tls: Option<Tls<'a>>,
     #[serde(skip_serializing_if = "Related::is_empty")]
     related: Related<'a>,
-    aws: Aws<'a>,
 }
 
 #[derive(Serialize)]
@@ -249,6 +250,12 @@ struct Tls<'a> {
     cipher: Option<&'a str>,
     version: Option<&'a str>,
     version_protocol: Option<&'static str>,
+}
+
+/// The line's own fields: all of them, under `aws.elb`.
+#[derive(Serialize)]
+struct LineFields<'a> {
+    aws: Aws<'a>,
 }
 
 #[derive(Serialize)]
@@ -338,13 +345,13 @@ impl Serialize for Elb<'_> {
     }
 }
 
-impl<'a> Document<'a> {
+impl<'a> Derived<'a> {
     fn of(
         entry: &Entry<'a, 'a>,
         time: DateTime<Utc>,
         context: &LineContext<'a>,
         enricher: &Enricher,
-    ) -> Result<Self, RecordError> {
+    ) -> Result<(Head<'a>, Self), RecordError> {
         let status: Option<u16> = entry.number("elb_status_code")?;
         let event = Event {
             outcome: status.map(|s| if s < 400 { "success" } else { "failure" }),
@@ -362,8 +369,7 @@ impl<'a> Document<'a> {
         let part = |i: usize| request.get(i).copied().filter(|p| *p != "-" && !p.is_empty());
         let protocol = entry.get("ssl_protocol");
         let ip: Vec<IpAddr> = [client, target].into_iter().flatten().map(|(ip, _)| ip).collect();
-        Ok(Self {
-            head: Head { timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true), event, cloud },
+        let derived = Self {
             source,
             client: client.map(|(ip, port)| Client { ip, port }),
             destination: target.map(|(ip, port)| Target {
@@ -384,8 +390,8 @@ impl<'a> Document<'a> {
                 version_protocol: protocol.map(|p| if p.starts_with("SSL") { "ssl" } else { "tls" }),
             }),
             related: Related { ip, ..Related::default() },
-            aws: Aws { elb: Elb::of(entry)? },
-        })
+        };
+        Ok((Head { timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true), event, cloud }, derived))
     }
 }
 

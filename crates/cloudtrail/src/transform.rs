@@ -30,7 +30,7 @@ use seclog_core::subscription::{DocumentResult, EventContext, EventTransform};
 use seclog_core::time::parse_time;
 use seclog_core::RecordError;
 use seclog_core::RecordKind;
-use seclog_enrich::{Endpoint, Enricher};
+use seclog_enrich::{user_agent, Endpoint, Enricher};
 use seclog_rules::{Detection, Known, RuleSet};
 use serde::{Deserialize, Serialize};
 
@@ -239,7 +239,7 @@ fn required_str<'a>(record: &Record<'a>, key: &'static str) -> Result<Cow<'a, st
 struct Ecs<'a> {
     user: Option<User<'a>>,
     source: Option<Endpoint<'a>>,
-    user_agent: Option<UserAgent<'a>>,
+    user_agent: Option<user_agent::Logged<'a>>,
     #[serde(skip_serializing_if = "Related::is_empty")]
     related: Related<'a>,
     /// The rules this record matched, as `CloudTrail` wrote it.
@@ -250,13 +250,6 @@ struct Ecs<'a> {
 #[derive(Debug, Serialize)]
 struct User<'a> {
     name: Cow<'a, str>,
-}
-
-#[derive(Debug, Serialize)]
-struct UserAgent<'a> {
-    original: Cow<'a, str>,
-    #[serde(flatten)]
-    kind: seclog_enrich::user_agent::UserAgent,
 }
 
 impl<'a> Ecs<'a> {
@@ -298,10 +291,7 @@ impl<'a> Ecs<'a> {
         let ecs = Self {
             user: user_name.map(|name| User { name }),
             source,
-            user_agent: record
-                .str("userAgent")
-                .filter(|s| !s.is_empty())
-                .map(|original| UserAgent { kind: seclog_enrich::user_agent::classify(&original), original }),
+            user_agent: record.str("userAgent").and_then(user_agent::Logged::of),
             related,
             detection: Detection::default(),
         };

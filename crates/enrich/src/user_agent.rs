@@ -17,6 +17,10 @@
 //! assert_eq!((ua.category, ua.name, ua.pentest), (Category::Cli, "AWS CLI", true));
 //! assert_eq!(ua.os.map(|o| o.name), Some("Kali Linux"));
 //! ```
+//!
+//! A document carries an agent as a [`Logged`]: the text, then its classification.
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 
@@ -99,6 +103,25 @@ const CONSOLE_HOSTS: &[&str] = &["console.amazonaws.com", "signin.amazonaws.com"
 /// `(token, distribution)`.
 const PENTEST: &[(&str, &str)] = &[("kali", "Kali Linux"), ("parrot", "Parrot OS"), ("pentoo", "Pentoo")];
 
+/// A user agent as documents carry it (ECS `user_agent.*`): the text as logged, then what it says
+/// about its client, flattened (`name`, `category`, `language`, `os`, `pentest`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Logged<'a> {
+    /// As logged.
+    pub original: Cow<'a, str>,
+    /// What it says about its client.
+    #[serde(flatten)]
+    pub kind: UserAgent,
+}
+
+impl<'a> Logged<'a> {
+    /// `original` and its [classification](classify); `None` for an empty agent.
+    #[must_use]
+    pub fn of(original: Cow<'a, str>) -> Option<Self> {
+        (!original.is_empty()).then(|| Self { kind: classify(&original), original })
+    }
+}
+
 /// Classifies a `CloudTrail` user agent.
 #[must_use]
 pub fn classify(agent: &str) -> UserAgent {
@@ -132,4 +155,19 @@ fn names_token(s: &str, token: &str) -> bool {
         let after = s[at + token.len()..].chars().next();
         !before.is_some_and(char::is_alphabetic) && !after.is_some_and(char::is_alphabetic)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_agent_is_its_text_then_its_classification() {
+        assert_eq!(Logged::of(Cow::Borrowed("")), None);
+        let logged = Logged::of(Cow::Borrowed("aws-cli/2.15.0 Python/3.11.6")).unwrap();
+        assert_eq!(
+            serde_json::to_string(&logged).unwrap(),
+            r#"{"original":"aws-cli/2.15.0 Python/3.11.6","name":"AWS CLI","category":"cli","language":"python","pentest":false}"#
+        );
+    }
 }

@@ -107,7 +107,8 @@ pub fn prepare<'a>(
         .ok_or_else(|| RecordError::new(RecordKind::BadTimestamp, "UpdatedAt is before 1970"))?;
     let mut body = Vec::with_capacity(raw.get().len() + 768);
     let own = OwnFields::of(OBJECT_MAPPED, &finding, &DERIVED_KEYS, "securityhub");
-    let written = Written { head: &head(&derived, ingested), derived: &Skeleton::of(&derived), own };
+    let added = Added { source: derived.source.as_ref(), finding: &derived };
+    let written = Written { head: &head(&derived, ingested), derived: &added, own };
     serde_json::to_writer(&mut body, &written).map_err(|e| RecordError::json(RecordKind::BadJson, "", &e))?;
     let document = Document::new(index, digest_id(&derived.id), WriteOp::IndexExternal { version }, body, origin);
     Ok(Prepared { facts: derived.facts.clone(), document })
@@ -144,18 +145,12 @@ fn head<'o>(d: &'o Derived<'_>, ingested: &'o str) -> Head<'o> {
     }
 }
 
-/// The document's derived block after the head: the source address and the `finding` block.
+/// What the document adds after the head: the source address and the `finding` block.
 #[derive(Serialize)]
-struct Skeleton<'o, 'a> {
+struct Added<'o, 'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<&'o Endpoint<'a>>,
     finding: &'o Derived<'a>,
-}
-
-impl<'o, 'a> Skeleton<'o, 'a> {
-    fn of(d: &'o Derived<'a>) -> Self {
-        Self { source: d.source.as_ref(), finding: d }
-    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::ecs::{natural_id, Cloud, Event, Head, OwnFields, Related, Written};
 use seclog_core::index::IndexPattern;
@@ -276,18 +276,15 @@ impl<'a> Ecs<'a> {
         let action = record.str("eventName");
         let outcome = outcome(record, action.as_deref());
         let account = record.str("recipientAccountId").or_else(|| identity.account_id.clone());
-        let head = Head {
-            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            event: Event {
-                id: Some(Cow::Owned(event_id.to_owned())),
-                action,
-                provider: record.str("eventSource"),
-                outcome: Some(outcome),
-                ingested,
-                ..Event::of(DATASET)
-            },
-            cloud: Cloud::aws(account, record.str("awsRegion")),
+        let event = Event {
+            id: Some(Cow::Owned(event_id.to_owned())),
+            action,
+            provider: record.str("eventSource"),
+            outcome: Some(outcome),
+            ingested,
+            ..Event::of(DATASET)
         };
+        let head = Head::at(time, event, Cloud::aws(account, record.str("awsRegion")));
         let ecs = Self {
             user: user_name.map(|name| User { name }),
             source,

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::document::digest_id;
@@ -220,4 +221,14 @@ pub struct Head<'a> {
     pub event: Event<'a>,
     /// ECS `cloud.*`.
     pub cloud: Cloud<'a>,
+}
+
+impl<'a> Head<'a> {
+    /// The head of a document about an event at `time`: `@timestamp` in RFC 3339, UTC, with
+    /// milliseconds (`2024-01-01T00:00:00.000Z`), as every family but VPC Flow Logs writes it
+    /// (flow logs count in whole seconds, and their head says so).
+    #[must_use]
+    pub fn at(time: DateTime<Utc>, event: Event<'a>, cloud: Cloud<'a>) -> Self {
+        Self { timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true), event, cloud }
+    }
 }

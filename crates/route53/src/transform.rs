@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use seclog_core::document::{Document, Origin, WriteOp};
 use seclog_core::ecs::{natural_id, Account, Cloud, Event, Head, Instance, OwnFields, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
@@ -235,15 +235,15 @@ fn resolver(
         let port = log.get("srcport").and_then(|raw| number(raw.get()));
         enricher.endpoint(address, port)
     });
-    let head = Head {
-        timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-        event: Event { action: log.str("firewall_rule_action"), ingested, ..Event::of(RESOLVER_DATASET) },
-        cloud: Cloud {
+    let head = Head::at(
+        time,
+        Event { action: log.str("firewall_rule_action"), ingested, ..Event::of(RESOLVER_DATASET) },
+        Cloud {
             account: log.str("account_id").map(|id| Account { id }),
             instance: ids.instance.map(|id| Instance { id }),
             ..Cloud::aws(None, log.str("region"))
         },
-    };
+    );
     let derived = Derived {
         source,
         client: None,
@@ -319,11 +319,8 @@ fn public(
         srcaddr: Some(Cow::Borrowed(resolver_ip)),
         ..DnsQuery::new(Cow::Borrowed(name))
     });
-    let head = Head {
-        timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-        event: Event { ingested, ..Event::of(PUBLIC_DATASET) },
-        cloud: Cloud::aws(account.map(Cow::Borrowed), None),
-    };
+    let head =
+        Head::at(time, Event { ingested, ..Event::of(PUBLIC_DATASET) }, Cloud::aws(account.map(Cow::Borrowed), None));
     let derived = Derived {
         source: Some(enricher.endpoint(Cow::Borrowed(resolver_ip), None)),
         client,

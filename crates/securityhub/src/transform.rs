@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::canonical::Canonical;
-use crate::finding::{iso, Derived, Facts, Format, DATASET};
+use crate::finding::{Derived, Facts, Format, DATASET};
 use seclog_core::RecordKind;
 
 /// ASFF and GuardDuty keys the template maps as objects (or `flat_object`): a value of another
@@ -138,11 +138,8 @@ pub(crate) fn version(updated_ms: i64, finding: &str) -> Option<u64> {
 /// A finding's head: an ECS alert, at the time it was last updated.
 fn head<'o>(d: &'o Derived<'_>, ingested: &'o str) -> Head<'o> {
     let account = d.account.as_deref().map(|id| Account { id: Cow::Borrowed(id) });
-    Head {
-        timestamp: iso(d.updated),
-        event: Event { kind: Some("alert"), ingested, ..Event::of(DATASET) },
-        cloud: Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) },
-    }
+    let event = Event { kind: Some("alert"), ingested, ..Event::of(DATASET) };
+    Head::at(d.updated, event, Cloud { account, ..Cloud::aws(None, d.region.as_deref().map(Cow::Borrowed)) })
 }
 
 /// What the document adds after the head: the source address and the `finding` block.

@@ -285,6 +285,7 @@ impl<'a> Derived<'a> {
             related: Related { ip, ..Related::default() },
             vpcflow: flow.number("tcp-flags").map(|flags| VpcFlow { tcp_flags: tcp_flag_names(flags) }),
         };
+        // Flow logs count in whole seconds: `@timestamp` says so, as `start` and `end` do.
         (Head { timestamp: iso(time), event, cloud }, derived)
     }
 }

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use seclog_core::ecs::{Account, Cloud, Event, Head, Written};
 use seclog_core::firehose::{RecordContext, RecordTransform, Transformed};
 use seclog_core::json::{shorten, Key, RawObject, ShapeGuard};
@@ -306,14 +306,14 @@ impl<'a> Derived<'a> {
         let acl = log.str("webaclId");
         let (account, region) = acl.as_deref().map(arn_account_region).unwrap_or_default();
         let rate_based_rule = rate_based_rule(log, terminating.as_ref());
-        let head = Head {
-            timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            event: Event { action, ..Event::of(DATASET) },
-            cloud: Cloud {
+        let head = Head::at(
+            time,
+            Event { action, ..Event::of(DATASET) },
+            Cloud {
                 account: account.map(|id| Account { id: Cow::Owned(id.to_owned()) }),
                 ..Cloud::aws(None, region.map(|r| Cow::Owned(r.to_owned())))
             },
-        };
+        );
         let derived = Self {
             source,
             rule,

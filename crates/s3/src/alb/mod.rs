@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use seclog_core::ecs::{Cloud, Event, Head, Related, Written};
 use seclog_core::json::shorten;
 use seclog_core::{RecordError, RecordKind};
@@ -391,7 +391,7 @@ impl<'a> Derived<'a> {
             }),
             related: Related { ip, ..Related::default() },
         };
-        Ok((Head { timestamp: time.to_rfc3339_opts(SecondsFormat::Millis, true), event, cloud }, derived))
+        Ok((Head::at(time, event, cloud), derived))
     }
 }
 
